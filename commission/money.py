@@ -1,0 +1,182 @@
+"""Exact money: integer cents, exact ratios, and the only place money is rounded.
+
+Money is held as int64 cents. A rate, share or haircut is an exact ratio
+``num / den`` of integers (a decimal ``0.05`` is ``5 / 100``, a blended marginal
+rate is whatever fraction it is). A line's money is the exact product
+``cents * num / den`` rounded once, here, with the plan's rounding mode.
+
+Columns are int64 while the products provably fit; rows whose product could
+overflow fall back to Python integers (numpy ``object``), which are exact at any
+size. Floats never carry money or rates.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import Literal
+
+import numpy as np
+
+Rounding = Literal["half_up", "half_even"]
+DECIMAL_ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
+
+# |a * b| below this fits int64 with room for the "2 * remainder" of rounding.
+_SAFE = 2**61
+
+
+def to_cents(value: Decimal | int | str) -> int:
+    """Exact cents of a decimal amount with at most 2 decimals (ValueError otherwise)."""
+    d = Decimal(str(value))
+    cents = d * 100
+    if cents != cents.to_integral_value():
+        raise ValueError(f"{value} has more than 2 decimals")
+    return int(cents)
+
+
+def format_cents(cents: int) -> str:
+    """``-12345`` -> ``'-123.45'``: the plain two-decimal form used in CSV files."""
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole}.{frac:02d}"
+
+
+def format_money(cents: int) -> str:
+    """``1234567`` -> ``'12,345.67'``: the form people read on statements."""
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole:,}.{frac:02d}"
+
+
+def format_cents_column(cents: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`format_cents` for a whole column (object array of str)."""
+    cents = np.asarray(cents, dtype=np.int64)
+    neg = cents < 0
+    a = np.abs(cents)
+    whole = (a // 100).astype(str)
+    frac = np.char.zfill((a % 100).astype(str), 2)
+    out = np.char.add(np.char.add(whole, "."), frac)
+    return np.where(neg, np.char.add("-", out), out).astype(object)
+
+
+def decimal_ratio(value: Decimal) -> tuple[int, int]:
+    """An exact decimal as ``(num, den)`` with ``den`` a power of ten."""
+    sign, digits, exp = value.as_tuple()
+    num = int("".join(map(str, digits)) or "0")
+    if sign:
+        num = -num
+    if isinstance(exp, str):  # NaN or infinity never reach here: plans refuse them
+        raise ValueError(f"not a finite decimal: {value}")
+    if exp >= 0:
+        return num * 10**exp, 1
+    return num, 10**-exp
+
+
+def ratio_to_decimal_str(num: int, den: int, places: int = 10) -> str:
+    """A ratio as a decimal string: exact when it terminates within ``places``, else rounded."""
+    num, den = int(num), int(den)
+    q = (Decimal(num) / Decimal(den)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    text = format(q, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def _as_obj(a: np.ndarray) -> np.ndarray:
+    return a.astype(object) if a.dtype != object else a
+
+
+def _reduce(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    g = np.gcd(num, den)
+    g = np.where(g == 0, 1, g)
+    return num // g, den // g
+
+
+def ratio_mul(
+    a_num: np.ndarray, a_den: np.ndarray, b_num: np.ndarray, b_den: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact product of two ratio columns, reduced; int64 where it fits, else Python ints."""
+    a_num, a_den = _reduce(np.asarray(a_num), np.asarray(a_den))
+    b_num, b_den = _reduce(np.asarray(b_num), np.asarray(b_den))
+    # cross-reduce so the products stay small
+    g1 = np.gcd(a_num, b_den)
+    g1 = np.where(g1 == 0, 1, g1)
+    g2 = np.gcd(b_num, a_den)
+    g2 = np.where(g2 == 0, 1, g2)
+    a_num, b_den = a_num // g1, b_den // g1
+    b_num, a_den = b_num // g2, a_den // g2
+    if _fits(a_num, b_num) and _fits(a_den, b_den):
+        return (a_num.astype(np.int64) * b_num.astype(np.int64),
+                a_den.astype(np.int64) * b_den.astype(np.int64))
+    return _as_obj(a_num) * _as_obj(b_num), _as_obj(a_den) * _as_obj(b_den)
+
+
+def _max_abs(a: np.ndarray) -> int:
+    if a.size == 0:
+        return 0
+    if a.dtype == object:
+        return int(max(abs(int(v)) for v in (a.max(), a.min())))
+    return max(abs(int(a.max())), abs(int(a.min())))
+
+
+def _fits(a: np.ndarray, b: np.ndarray) -> bool:
+    return _max_abs(a) * _max_abs(b) < _SAFE
+
+
+def _round_div(num: np.ndarray, den: np.ndarray, mode: Rounding) -> np.ndarray:
+    """Round ``num / den`` (den > 0) to an integer, elementwise, exactly."""
+    q = num // den  # floor division: 0 <= r < den
+    r = num - q * den
+    twice = 2 * r
+    if mode == "half_up":  # half away from zero
+        up = (twice > den) | ((twice == den) & (num >= 0))
+    elif mode == "half_even":
+        up = (twice > den) | ((twice == den) & (q % 2 != 0))
+    else:  # pragma: no cover - plans refuse other modes
+        raise ValueError(f"unknown rounding mode {mode!r}")
+    return q + up
+
+
+def mul_round(
+    cents: np.ndarray, num: np.ndarray, den: np.ndarray, mode: Rounding | np.ndarray
+) -> np.ndarray:
+    """``round(cents * num / den)`` per row, rounded once with ``mode``; int64 cents.
+
+    ``mode`` is one rounding mode or a column of them (one per row, from each
+    row's plan). Rows whose exact product might not fit int64 are computed with
+    Python integers, so the result is exact for any inputs.
+    """
+    cents = np.asarray(cents, dtype=np.int64)
+    num = np.asarray(num)
+    den = np.asarray(den)
+    n = cents.shape[0]
+    num = np.broadcast_to(num, (n,)) if num.ndim == 0 else num
+    den = np.broadcast_to(den, (n,)) if den.ndim == 0 else den
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    modes = np.broadcast_to(np.asarray(mode, dtype=object), (n,))
+    out = np.zeros(n, dtype=np.int64)
+    # rows that fit int64: |cents| * |num| < 2**61 and den < 2**61
+    if num.dtype == object or den.dtype == object:
+        small = (np.abs(num) < _SAFE).astype(bool) & (den < _SAFE).astype(bool)
+        num_i = np.where(small, num, 0).astype(np.int64)
+        den_i = np.where(small, den, 1).astype(np.int64)
+    else:
+        num_i, den_i = num.astype(np.int64), den.astype(np.int64)
+        small = np.ones(n, dtype=bool)
+    abs_c = np.abs(cents)
+    limit = np.where(abs_c == 0, 1, _SAFE // np.maximum(abs_c, 1))
+    small &= np.abs(num_i) < limit
+    for m in ("half_up", "half_even"):
+        rows = small & (modes == m)
+        if rows.any():
+            out[rows] = _round_div(cents[rows] * num_i[rows], den_i[rows], m)  # type: ignore[arg-type]
+        big = ~small & (modes == m)
+        if big.any():
+            prod = _as_obj(cents[big]) * _as_obj(np.asarray(num)[big])
+            out[big] = _round_div(prod, _as_obj(np.asarray(den)[big]), m).astype(np.int64)  # type: ignore[arg-type]
+    return out
+
+
+def round_decimal(value: Decimal, mode: Rounding) -> int:
+    """Round an exact Decimal number of cents to an integer (the scalar twin of mul_round)."""
+    return int(value.quantize(Decimal(1), rounding=DECIMAL_ROUNDING[mode]))

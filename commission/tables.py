@@ -1,0 +1,76 @@
+"""The typed input tables the engine works on, whatever door they came through.
+
+Every door (CSV folder, database, app upload) produces an :class:`Inputs` of
+validated columns: ids as strings, dates as ``datetime64``, money as int64
+cents, split shares as int64 billionths (``SHARE_SCALE``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import pandas as pd
+
+SHARE_SCALE = 10**9  # a split share 0.6 is held as 600_000_000
+
+#: The contract's tables and their columns, in file order.
+COLUMNS: dict[str, list[str]] = {
+    "reps": ["rep_id", "name", "email", "manager_id", "plan_id"],
+    "customers": ["customer_id", "name", "segment"],
+    "invoices": ["invoice_id", "customer_id", "rep_id", "invoice_date", "due_date", "amount"],
+    "splits": ["invoice_id", "rep_id", "share"],
+    "payments": ["payment_id", "invoice_id", "payment_date", "amount", "reverses_payment_id"],
+    "adjustments": ["adjustment_id", "invoice_id", "adjustment_date", "kind", "amount"],
+    "disputes": ["dispute_id", "invoice_id", "opened_date", "resolved_date"],
+}
+OPTIONAL_TABLES = frozenset({"splits", "disputes"})
+DATE_COLUMNS = frozenset(
+    {"invoice_date", "due_date", "payment_date", "adjustment_date", "opened_date", "resolved_date"}
+)
+MONEY_COLUMNS = frozenset({"amount"})
+ADJUSTMENT_KINDS = ("credit_note", "discount", "write_off")
+#: id column of each table (splits have a composite key)
+ID_COLUMN = {
+    "reps": "rep_id",
+    "customers": "customer_id",
+    "invoices": "invoice_id",
+    "payments": "payment_id",
+    "adjustments": "adjustment_id",
+    "disputes": "dispute_id",
+}
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """A typed, empty table (used for absent optional tables)."""
+    data: dict[str, pd.Series] = {}
+    for col in COLUMNS[name]:
+        if col in DATE_COLUMNS:
+            data[col] = pd.Series([], dtype="datetime64[s]")
+        elif col in MONEY_COLUMNS or col == "share":
+            data[col] = pd.Series([], dtype="int64")
+        else:
+            data[col] = pd.Series([], dtype=object)
+    return pd.DataFrame(data)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """All the input tables, validated and typed."""
+
+    reps: pd.DataFrame
+    customers: pd.DataFrame
+    invoices: pd.DataFrame
+    payments: pd.DataFrame
+    adjustments: pd.DataFrame
+    splits: pd.DataFrame
+    disputes: pd.DataFrame
+
+    @classmethod
+    def empty(cls) -> Inputs:
+        return cls(**{f.name: empty_table(f.name) for f in fields(cls)})
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def replace(self, **changes: pd.DataFrame) -> Inputs:
+        return replace(self, **changes)
