@@ -31,7 +31,9 @@ from .params import SCALE, PlanTable
 from .payouts import payouts as _payouts
 
 __all__ = [
+    "LINE_COLUMNS",
     "NOT_PAID",
+    "PAYOUT_COLUMNS",
     "EventPeriods",
     "PriorLines",
     "Result",

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..money import ratio_to_decimal_str
+from ..money import cents_text, ratio_to_decimal_str
 from ..tables import SHARE_SCALE
 from .lines import (
     K_CLAWBACK,
@@ -30,25 +30,6 @@ from .params import SCALE, PlanTable
 def pct(num: int, den: int) -> str:
     """An exact ratio as a percentage: 1/20 -> '5%', 7/150 -> '4.66666667%'."""
     return ratio_to_decimal_str(int(num) * 100, int(den), places=8) + "%"
-
-
-def money_text(cents: np.ndarray) -> pa.Array:
-    """Amounts as '12,345.67' (thousands separated), vectorised with Arrow."""
-    cents = np.asarray(cents, dtype=np.int64)
-    neg = cents < 0
-    a = np.abs(cents)
-    whole, frac = a // 100, a % 100
-    groups = [whole % 1000, (whole // 1000) % 1000, (whole // 1_000_000) % 1000,
-              whole // 1_000_000_000]
-    text = [pc.cast(pa.array(g), pa.string()) for g in groups]
-    padded = [pc.utf8_lpad(t, 3, "0") for t in text[:3]]
-    out = text[0]
-    for level in range(1, 4):
-        joined = pc.binary_join_element_wise(text[level], *reversed(padded[:level]), ",")
-        out = pc.if_else(pa.array(whole >= 1000**level), joined, out)
-    out = pc.binary_join_element_wise(out, pc.utf8_lpad(pc.cast(pa.array(frac), pa.string()),
-                                                       2, "0"), ".")
-    return pc.if_else(pa.array(neg), pc.binary_join_element_wise("-", out, ""), out)
 
 
 def _date(day: int) -> str:
@@ -85,7 +66,7 @@ def explanations(frame: pd.DataFrame, cols: dict[str, np.ndarray], table: PlanTa
                             refs[j], adj_kind[j], int(gap[j]))
         heads.append(head)
         tails.append(tail)
-    amount_text = money_text(np.abs(frame["base_amount"].to_numpy(dtype=np.int64)))
+    amount_text = cents_text(np.abs(frame["base_amount"].to_numpy(dtype=np.int64)))
     code_arr = pa.array(codes)
     out = pc.binary_join_element_wise(pa.array(heads, pa.string()).take(code_arr), amount_text,
                                       pa.array(tails, pa.string()).take(code_arr), "")
@@ -141,4 +122,4 @@ def _lateness(late: int, h: int) -> str:
     return f", {days} late, no haircut"
 
 
-__all__ = ["explanations", "money_text", "pct"]
+__all__ = ["explanations", "pct"]

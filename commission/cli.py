@@ -1,0 +1,197 @@
+"""The ``commission`` command line: a thin door onto inputs, engine, store and reports.
+
+A user's mistake (bad input, a refused operation) prints a clear message and
+exits 2, never a traceback; nothing is written when anything is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from .engine import Result, calculate, parse_period
+from .inputs import read_inputs
+from .money import format_money
+from .plans import load_plans
+from .problems import InputError, Problem, sort_problems
+
+EXIT_PROBLEMS = 2
+
+
+class UserError(Exception):
+    """A mistake in how the command was used: shown as one line, exit 2."""
+
+
+def print_problems(problems: Sequence[Problem], what: str = "nothing was written") -> None:
+    problems = sort_problems(problems)
+    print(f"{len(problems)} problem(s) found; {what}:", file=sys.stderr)
+    for p in problems:
+        print(f"  {p}", file=sys.stderr)
+
+
+def _load_all(data: str, rules: str, plan: str | None = None):
+    """Plans and validated inputs, or InputError with every problem of both."""
+    plans, _texts, plan_problems = load_plans(rules)
+    problems = list(plan_problems)
+    if plan is not None and plan not in plans and not plan_problems:
+        problems.append(Problem("--plan", None, None, plan, f"unknown plan {plan!r}",
+                                f"one of {', '.join(sorted(plans))}"))
+    inputs, input_problems = read_inputs(data, plans.keys())
+    problems += input_problems
+    if problems:
+        raise InputError(problems)
+    assert inputs is not None
+    return plans, inputs
+
+
+def summary_table(result: Result, reps: pd.DataFrame) -> str:
+    """Per-rep totals over the months computed, as a fixed-width table."""
+    p = result.payouts
+    if p.empty:
+        return "no reps, nothing to pay"
+    money = ["gross", "haircuts", "clawbacks", "net", "payout"]
+    by = p.groupby("rep_id", sort=True)[money].sum()
+    last = p.groupby("rep_id", sort=True)[["carry_out", "plan_id"]].last()
+    names = reps.set_index("rep_id")["name"]
+    rows = [["rep", "name", "plan", *money, "carry"]]
+    for rep_id, r in by.iterrows():
+        rows.append([rep_id, str(names.get(rep_id, ""))[:22], last.at[rep_id, "plan_id"],
+                     *(format_money(r[m]) for m in money),
+                     format_money(last.at[rep_id, "carry_out"])])
+    tot = by.sum()
+    rows.append(["TOTAL", "", "", *(format_money(tot[m]) for m in money),
+                 format_money(int(last["carry_out"].sum()))])
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for i, r in enumerate(rows):
+        cells = [str(c).ljust(w) if j < 3 else str(c).rjust(w)
+                 for j, (c, w) in enumerate(zip(r, widths, strict=True))]
+        out.append("  ".join(cells))
+        if i == 0 or i == len(rows) - 2:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cmd_calculate(args: argparse.Namespace) -> int:
+    from .output import write_result
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if args.through:
+        try:
+            parse_period(args.through)
+        except ValueError as exc:
+            raise UserError(f"--through: {exc}") from None
+    plans, inputs = _load_all(args.data, args.rules, args.plan)
+    timings["read+validate"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    result = calculate(inputs, plans, through=args.through, plan_override=args.plan)
+    timings["compute"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    write_result(result, args.out)
+    timings["write"] = time.perf_counter() - t2
+    if result.periods:
+        print(f"{len(result.lines):,} lines, {len(result.payouts):,} payouts, "
+              f"{result.periods[0]} to {result.periods[-1]}, written to {args.out}/")
+    if not args.quiet:
+        print(summary_table(result, inputs.reps))
+    if args.timings:
+        total = time.perf_counter() - t0
+        parts = ", ".join(f"{k} {v:.2f}s" for k, v in timings.items())
+        print(f"timings: {parts}, total {total:.2f}s", file=sys.stderr)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    plans, inputs = _load_all(args.data, args.rules)
+    counts = ", ".join(f"{len(t):,} {name}" for name, t in inputs.tables().items())
+    print(f"OK: {len(plans)} plan(s) ({', '.join(sorted(plans))}); {counts}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import write_sample
+
+    if args.invoices < 1:
+        raise UserError("--invoices must be at least 1")
+    counts = write_sample(args.out, n_invoices=args.invoices, seed=args.seed)
+    print(f"wrote {args.out}/: " + ", ".join(f"{n:,} {t}" for t, n in counts.items()))
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="commission",
+        description="Commission on cash collected: calculate, validate, load, run batches.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("calculate", help="every month's lines and payouts from a data folder")
+    p.add_argument("--data", required=True, help="folder of input CSV files")
+    p.add_argument("--rules", default="rules", help="folder of plan files (default: rules)")
+    p.add_argument("--through", help="last month to pay, YYYY-MM (default: latest event)")
+    p.add_argument("--out", required=True, help="folder for lines.csv and payouts.csv")
+    p.add_argument("--plan", help="apply this plan to every rep (what-if)")
+    p.add_argument("--quiet", action="store_true", help="no per-rep summary")
+    p.add_argument("--timings", action="store_true", help="print phase timings to stderr")
+    p.set_defaults(func=cmd_calculate)
+
+    p = sub.add_parser("validate", help="check a data folder and the plans; list every problem")
+    p.add_argument("--data", required=True)
+    p.add_argument("--rules", default="rules")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("sample", help="write a realistic sample data set")
+    p.add_argument("--out", required=True)
+    p.add_argument("--invoices", type=int, default=3000)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_sample)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+#: other modules add subcommands here (store, batches, reports)
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _register_extras()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print_problems(exc.problems)
+        return EXIT_PROBLEMS
+    except UserError as exc:
+        print(f"commission: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _register_extras() -> None:
+    """Import the optional command modules (they append to EXTRA_COMMANDS)."""
+    if EXTRA_COMMANDS:
+        return
+    try:
+        from . import cli_store  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - only while a module is missing
+        if "cli_store" not in str(exc):
+            raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

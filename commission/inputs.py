@@ -1,0 +1,470 @@
+"""Reading the contract's CSV tables and validating them: every problem, in one pass.
+
+Two steps, so every door can share them:
+
+* :func:`read_tables` parses the files of a folder into typed tables, reporting
+  unreadable files, missing or unknown columns and unparseable cells;
+* :func:`check` validates a whole :class:`Inputs` across tables (ids,
+  references, dates, reversals, splits, over-settlement).
+
+Typed tables keep a ``_line`` column (the line number in the file) so problems
+found across tables still point at a line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from .money import format_money
+from .problems import Problem
+from .tables import (
+    ADJUSTMENT_KINDS,
+    COLUMNS,
+    DATE_COLUMNS,
+    ID_COLUMN,
+    MONEY_COLUMNS,
+    OPTIONAL_TABLES,
+    SHARE_SCALE,
+    Inputs,
+    empty_table,
+)
+
+#: at most this many problems of one kind are listed; the rest are counted
+MAX_PER_KIND = 200
+MAX_WHOLE_DIGITS = 10  # amounts below 10,000,000,000.00
+
+#: columns that may be empty
+OPTIONAL_COLUMNS = frozenset({
+    ("reps", "manager_id"), ("customers", "segment"), ("payments", "reverses_payment_id"),
+    ("disputes", "resolved_date"),
+})
+
+_AMOUNT_RE = r"^-?[0-9]+(\.[0-9]{1,2})?$"
+_TOO_PRECISE_RE = r"^-?[0-9]*\.[0-9]{3,}$"
+_SHARE_RE = r"^(0|1)?(\.[0-9]{1,9})?$"
+_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+class _Collector:
+    """Collects problems, listing at most MAX_PER_KIND of one kind and counting the rest."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def rows(self, source: str, frame: pd.DataFrame, mask: np.ndarray | pd.Series,
+             column: str | None, id_col: str | None, message, expected: str) -> None:
+        """One problem per masked row; ``message`` is a str or a function of the row."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        bad = frame[mask]
+        shown = bad.head(MAX_PER_KIND)
+        lines = shown["_line"].tolist() if "_line" in shown else [None] * len(shown)
+        ids = shown[id_col].tolist() if id_col and id_col in shown else [None] * len(shown)
+        texts = (message(shown) if callable(message) else [message] * len(shown))
+        for line, rid, text in zip(lines, ids, texts, strict=True):
+            self.problems.append(Problem(source, None if line is None else int(line), column,
+                                         None if _blank(rid) else str(rid), text, expected))
+        if len(bad) > MAX_PER_KIND:
+            rest = len(bad) - MAX_PER_KIND
+            first = texts[0] if texts else ""
+            self.problems.append(Problem(
+                source, None, column, None,
+                f"and {rest:,} more rows with the same problem as above ({first})", expected))
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v == ""
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def _read_csv(path: Path, source: str, out: _Collector) -> pd.DataFrame | None:
+    """All cells as stripped strings; bad rows reported; None when the file is unusable."""
+    bad_rows: list[Problem] = []
+
+    def on_bad_row(row: pacsv.InvalidRow) -> str:
+        line = None if row.number is None else row.number  # number counts the header as 1
+        bad_rows.append(Problem(source, line, None, None,
+                                f"{row.actual_columns} fields where the header has "
+                                f"{row.expected_columns}: {row.text[:80]!r}",
+                                "one field per column (quote fields that contain commas)"))
+        return "skip"
+
+    try:
+        with path.open("rb") as fh:
+            head = fh.readline().decode("utf-8-sig").strip("\r\n")
+        header = next(iter(pd.read_csv(pd.io.common.StringIO(head), header=None,
+                                       dtype=str).itertuples(index=False)), ())
+        header = [str(h).strip() for h in header]
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding="utf8", use_threads=True),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (OSError, UnicodeDecodeError, pa.ArrowInvalid, pd.errors.ParserError,
+            StopIteration) as exc:
+        out.add(Problem(source, None, None, None, f"cannot read the file ({_short(exc)})",
+                        "a UTF-8 CSV file with a header row"))
+        return None
+    if bad_rows:
+        for p in bad_rows[:MAX_PER_KIND]:
+            out.add(p)
+        if len(bad_rows) > MAX_PER_KIND:
+            out.add(Problem(source, None, None, None,
+                            f"and {len(bad_rows) - MAX_PER_KIND:,} more malformed rows",
+                            "one field per column"))
+        return None
+    frame = table.to_pandas()
+    frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
+    for col in frame.columns:
+        frame[col] = frame[col].astype(object).str.strip()
+    frame["_line"] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    return frame
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return text[:160]
+
+
+def _parse_cents(text: pd.Series) -> np.ndarray:
+    """'1234.5' -> 123450 for strings already matching _AMOUNT_RE (others give 0)."""
+    neg = text.str.startswith("-").to_numpy(dtype=bool)
+    body = text.str.lstrip("-")
+    parts = body.str.split(".", n=1, expand=True)
+    whole = pd.to_numeric(parts[0], errors="coerce").fillna(0).astype(np.int64).to_numpy()
+    if parts.shape[1] > 1:
+        frac_s = parts[1].fillna("").str.ljust(2, "0")
+        frac = pd.to_numeric(frac_s.where(frac_s != "", "0"), errors="coerce").fillna(0)
+        frac = frac.astype(np.int64).to_numpy()
+    else:
+        frac = np.zeros(len(text), dtype=np.int64)
+    cents = whole * 100 + frac
+    return np.where(neg, -cents, cents)
+
+
+def _parse_share(text: pd.Series) -> np.ndarray:
+    """'0.6' -> 600_000_000 for strings matching _SHARE_RE."""
+    parts = text.str.split(".", n=1, expand=True)
+    whole = pd.to_numeric(parts[0].where(parts[0] != "", "0"), errors="coerce").fillna(0)
+    whole = whole.astype(np.int64).to_numpy()
+    if parts.shape[1] > 1:
+        frac_s = parts[1].fillna("").str.ljust(9, "0")
+        frac = pd.to_numeric(frac_s.where(frac_s != "", "0"), errors="coerce").fillna(0)
+        frac = frac.astype(np.int64).to_numpy()
+    else:
+        frac = np.zeros(len(text), dtype=np.int64)
+    return whole * SHARE_SCALE + frac
+
+
+def _typed(name: str, raw: pd.DataFrame, source: str, out: _Collector) -> pd.DataFrame:
+    """Cells parsed to their types; every unparseable cell reported."""
+    id_col = ID_COLUMN.get(name)
+    data: dict[str, object] = {}
+    for col in COLUMNS[name]:
+        text = raw[col]
+        empty = (text == "").to_numpy()
+        if (name, col) not in OPTIONAL_COLUMNS:
+            out.rows(source, raw, empty, col, id_col, "empty", "a value")
+        if col in DATE_COLUMNS:
+            parsed = pd.to_datetime(text.where(text.str.match(_DATE_RE), None),
+                                    format="%Y-%m-%d", errors="coerce")
+            bad = parsed.isna().to_numpy() & ~empty
+            out.rows(source, raw, bad, col, id_col,
+                     lambda r, c=col: [f"{v!r} is not a date" for v in r[c]],
+                     "a date as YYYY-MM-DD")
+            data[col] = parsed.astype("datetime64[s]")
+        elif col in MONEY_COLUMNS:
+            ok = text.str.match(_AMOUNT_RE).to_numpy(dtype=bool)
+            precise = text.str.match(_TOO_PRECISE_RE).to_numpy(dtype=bool)
+            out.rows(source, raw, precise, col, id_col,
+                     lambda r, c=col: [f"{v!r} has more than 2 decimals" for v in r[c]],
+                     "an amount with at most 2 decimals")
+            out.rows(source, raw, ~ok & ~precise & ~empty, col, id_col,
+                     lambda r, c=col: [f"{v!r} is not a number" for v in r[c]],
+                     "a plain number such as 1234.50 (no thousands separators)")
+            whole_digits = text.str.lstrip("-").str.split(".").str[0].str.len().to_numpy()
+            huge = ok & (whole_digits > MAX_WHOLE_DIGITS)
+            out.rows(source, raw, huge, col, id_col,
+                     lambda r, c=col: [f"{v} is too large" for v in r[c]],
+                     "an amount below 10,000,000,000.00")
+            data[col] = np.where(ok & ~huge, _parse_cents(text.where(ok, "0")), 0)
+        elif col == "share":
+            ok = text.str.match(_SHARE_RE).to_numpy(dtype=bool) & ~empty
+            ok &= (text != ".").to_numpy()
+            share = np.where(ok, _parse_share(text.where(ok, "0")), 0)
+            out.rows(source, raw, ~ok & ~empty, col, None,
+                     lambda r: [f"{v!r} is not a share" for v in r["share"]],
+                     "a decimal between 0 and 1 with at most 9 decimals, such as 0.6")
+            out.rows(source, raw, ok & ((share <= 0) | (share > SHARE_SCALE)), col, None,
+                     lambda r: [f"share {v} is outside (0, 1]" for v in r["share"]],
+                     "a share more than 0 and at most 1")
+            data[col] = share
+        else:
+            data[col] = text.where(~empty, None).astype(object)
+    data["_line"] = raw["_line"].to_numpy()
+    return pd.DataFrame(data)
+
+
+def read_tables(folder: str | Path, require_all: bool = True
+                ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Typed tables of the CSV files in ``folder`` and the problems found reading them.
+
+    With ``require_all`` every table but the optional ones must be present (a full
+    data set); without it, whichever files exist are read (a partial load).
+    """
+    folder = Path(folder)
+    out = _Collector()
+    tables: dict[str, pd.DataFrame] = {}
+    if not folder.is_dir():
+        out.add(Problem(str(folder), None, None, None, "no such folder",
+                        "a folder of CSV files (invoices.csv, payments.csv, ...)"))
+        return tables, out.problems
+    found = {p.name.lower(): p for p in folder.glob("*.csv")}
+    if not require_all and not any(f"{n}.csv" in found for n in COLUMNS):
+        out.add(Problem(str(folder), None, None, None, "no input files found",
+                        f"one or more of {', '.join(n + '.csv' for n in COLUMNS)}"))
+    for name, columns in COLUMNS.items():
+        source = f"{name}.csv"
+        path = found.get(source)
+        if path is None:
+            if require_all and name not in OPTIONAL_TABLES:
+                out.add(Problem(source, None, None, None, "the file is missing",
+                                f"{source} with columns {', '.join(columns)}"))
+            continue
+        raw = _read_csv(path, source, out)
+        if raw is None:
+            continue
+        have = [c for c in raw.columns if c != "_line"]
+        missing = [c for c in columns if c not in have]
+        unknown = [c for c in have if c not in columns]
+        for c in missing:
+            out.add(Problem(source, 1, c, None, "missing column",
+                            f"the columns {', '.join(columns)}"))
+        for c in unknown:
+            out.add(Problem(source, 1, c, None, "unknown column",
+                            f"only the columns {', '.join(columns)}"))
+        if missing:
+            continue
+        tables[name] = _typed(name, raw, source, out)
+    return tables, out.problems
+
+
+# ---------------------------------------------------------------------------- checking
+
+
+def _money(cents: int) -> str:
+    return format_money(int(cents))
+
+
+def check(inputs: Inputs, plan_ids: Iterable[str]) -> list[Problem]:
+    """Every cross-table problem of a full data set (ids, references, dates, amounts)."""
+    out = _Collector()
+    t = inputs.tables()
+    for name, frame in t.items():
+        if "_line" not in frame:
+            t[name] = frame.assign(_line=pd.array([None] * len(frame), dtype="Int64"))
+    reps, cust, inv, pay, adj, spl, dis = (t["reps"], t["customers"], t["invoices"],
+                                           t["payments"], t["adjustments"], t["splits"],
+                                           t["disputes"])
+
+    # unique ids
+    for name, id_col in ID_COLUMN.items():
+        frame = t[name]
+        dup = frame[id_col].duplicated(keep=False).to_numpy() & frame[id_col].notna().to_numpy()
+        out.rows(f"{name}.csv", frame, dup, id_col, id_col,
+                 lambda r, c=id_col: [f"duplicate id {v}" for v in r[c]], "each id once")
+    dup = spl.duplicated(["invoice_id", "rep_id"], keep=False).to_numpy()
+    out.rows("splits.csv", spl, dup, "rep_id", "invoice_id",
+             lambda r: [f"rep {v} is listed twice for this invoice" for v in r["rep_id"]],
+             "each rep once per invoice")
+
+    # references
+    def ref(frame: pd.DataFrame, name: str, col: str, target: pd.Series, what: str,
+            id_col: str | None) -> None:
+        known = set(target.dropna().tolist())
+        bad = frame[col].notna().to_numpy() & ~frame[col].isin(known).to_numpy()
+        out.rows(f"{name}.csv", frame, bad, col, id_col,
+                 lambda r: [f"unknown {what} {v}" for v in r[col]], f"a {what} that exists")
+
+    ref(inv, "invoices", "customer_id", cust["customer_id"], "customer", "invoice_id")
+    ref(inv, "invoices", "rep_id", reps["rep_id"], "rep", "invoice_id")
+    ref(reps, "reps", "manager_id", reps["rep_id"], "rep (manager)", "rep_id")
+    plan_ids = set(plan_ids)
+    bad = reps["plan_id"].notna().to_numpy() & ~reps["plan_id"].isin(plan_ids).to_numpy()
+    out.rows("reps.csv", reps, bad, "plan_id", "rep_id",
+             lambda r: [f"unknown plan {v}" for v in r["plan_id"]],
+             f"one of the plans in rules/ ({', '.join(sorted(plan_ids)) or 'none found'})")
+    ref(spl, "splits", "invoice_id", inv["invoice_id"], "invoice", None)
+    ref(spl, "splits", "rep_id", reps["rep_id"], "rep", "invoice_id")
+    ref(pay, "payments", "invoice_id", inv["invoice_id"], "invoice", "payment_id")
+    ref(adj, "adjustments", "invoice_id", inv["invoice_id"], "invoice", "adjustment_id")
+    ref(dis, "disputes", "invoice_id", inv["invoice_id"], "invoice", "dispute_id")
+
+    # values
+    out.rows("invoices.csv", inv, (inv["amount"] <= 0).to_numpy(), "amount", "invoice_id",
+             lambda r: [f"amount {_money(v)} is not positive" for v in r["amount"]],
+             "an amount more than 0")
+    out.rows("adjustments.csv", adj, (adj["amount"] <= 0).to_numpy(), "amount",
+             "adjustment_id",
+             lambda r: [f"amount {_money(v)} is not positive" for v in r["amount"]],
+             "an amount more than 0 (the kind says which way it goes)")
+    kind_bad = adj["kind"].notna().to_numpy() & ~adj["kind"].isin(ADJUSTMENT_KINDS).to_numpy()
+    out.rows("adjustments.csv", adj, kind_bad, "kind", "adjustment_id",
+             lambda r: [f"unknown kind {v!r}" for v in r["kind"]],
+             f"one of {', '.join(ADJUSTMENT_KINDS)}")
+    out.rows("payments.csv", pay, (pay["amount"] == 0).to_numpy(), "amount", "payment_id",
+             "amount is 0", "cash received (> 0) or a reversal (< 0)")
+
+    # split shares sum to exactly 1
+    if len(spl):
+        sums = spl.groupby("invoice_id")["share"].sum()
+        off = sums[sums != SHARE_SCALE]
+        bad = spl["invoice_id"].isin(off.index).to_numpy() & ~spl.duplicated(
+            "invoice_id").to_numpy()
+        out.rows("splits.csv", spl, bad, "share", "invoice_id",
+                 lambda r: [f"shares of invoice {v} sum to {_share_text(off[v])}"
+                            for v in r["invoice_id"]],
+                 "the shares of one invoice to sum to exactly 1")
+
+    # dates against the invoice
+    inv_by_id = inv.drop_duplicates("invoice_id").set_index("invoice_id")
+    out.rows("invoices.csv", inv, (inv["due_date"] < inv["invoice_date"]).to_numpy(),
+             "due_date", "invoice_id",
+             lambda r: [f"due {d.date()} before the invoice date {i.date()}"
+                        for d, i in zip(r["due_date"], r["invoice_date"], strict=True)],
+             "a due date on or after the invoice date")
+    for frame, name, col, id_col, what in (
+        (pay, "payments", "payment_date", "payment_id", "payment"),
+        (adj, "adjustments", "adjustment_date", "adjustment_id", "adjustment"),
+        (dis, "disputes", "opened_date", "dispute_id", "dispute"),
+    ):
+        inv_date = frame["invoice_id"].map(inv_by_id["invoice_date"])
+        early = (frame[col] < inv_date).to_numpy(dtype=bool)
+        out.rows(f"{name}.csv", frame, early, col, id_col,
+                 lambda r, c=col: [f"{what} dated {d.date()} before its invoice dated "
+                                   f"{inv_by_id.at[i, 'invoice_date'].date()}"
+                                   for d, i in zip(r[c], r["invoice_id"], strict=True)],
+                 f"a {what} dated on or after its invoice")
+    unresolved_early = (dis["resolved_date"] < dis["opened_date"]).to_numpy(dtype=bool)
+    out.rows("disputes.csv", dis, unresolved_early, "resolved_date", "dispute_id",
+             "resolved before it was opened", "a resolved_date on or after opened_date")
+
+    _check_reversals(pay, out)
+    _check_settlement(inv, pay, adj, out)
+    return out.problems
+
+
+def _share_text(nano: int) -> str:
+    whole, frac = divmod(int(nano), SHARE_SCALE)
+    return f"{whole}.{frac:09d}".rstrip("0").rstrip(".")
+
+
+def _check_reversals(pay: pd.DataFrame, out: _Collector) -> None:
+    """A negative payment reverses a positive payment of the same invoice, not beyond it."""
+    neg = (pay["amount"] < 0).to_numpy()
+    named = pay["reverses_payment_id"].notna().to_numpy()
+    out.rows("payments.csv", pay, neg & ~named, "reverses_payment_id", "payment_id",
+             "a negative payment without a payment to reverse",
+             "the id of the payment it reverses in reverses_payment_id")
+    out.rows("payments.csv", pay, ~neg & named, "reverses_payment_id", "payment_id",
+             "a positive payment names a payment to reverse",
+             "reverses_payment_id empty for cash received (amount > 0)")
+    rev = pay[neg & named]
+    if rev.empty:
+        return
+    orig = pay.drop_duplicates("payment_id").set_index("payment_id")
+    target = rev["reverses_payment_id"]
+    exists = target.isin(orig.index).to_numpy()
+    out.rows("payments.csv", rev, ~exists, "reverses_payment_id", "payment_id",
+             lambda r: [f"reverses unknown payment {v}" for v in r["reverses_payment_id"]],
+             "the id of an existing payment")
+    ok = rev[exists]
+    o_amount = ok["reverses_payment_id"].map(orig["amount"]).to_numpy()
+    o_invoice = ok["reverses_payment_id"].map(orig["invoice_id"]).to_numpy(dtype=object)
+    o_date = ok["reverses_payment_id"].map(orig["payment_date"])
+    out.rows("payments.csv", ok, o_amount <= 0, "reverses_payment_id", "payment_id",
+             lambda r: [f"reverses {v}, which is itself a reversal"
+                        for v in r["reverses_payment_id"]],
+             "the id of a payment received (amount > 0)")
+    out.rows("payments.csv", ok, o_invoice != ok["invoice_id"].to_numpy(dtype=object),
+             "invoice_id", "payment_id",
+             lambda r: [f"reverses {v}, a payment of another invoice"
+                        for v in r["reverses_payment_id"]],
+             "the invoice of the payment it reverses")
+    out.rows("payments.csv", ok, (ok["payment_date"] < o_date).to_numpy(dtype=bool),
+             "payment_date", "payment_id",
+             lambda r: [f"reversal dated before the payment {v} it reverses"
+                        for v in r["reverses_payment_id"]],
+             "a reversal dated on or after the payment it reverses")
+    total = ok.groupby("reverses_payment_id")["amount"].sum()
+    over = total[(-total) > total.index.map(orig["amount"]).to_numpy()]
+    worst = ok[ok["reverses_payment_id"].isin(over.index).to_numpy()
+               & ~ok.duplicated("reverses_payment_id", keep="last").to_numpy()]
+    out.rows("payments.csv", worst, np.ones(len(worst), bool), "amount", "payment_id",
+             lambda r: [f"reversals of {v} total {_money(-over[v])}, more than the "
+                        f"{_money(orig.at[v, 'amount'])} received" for v in
+                        r["reverses_payment_id"]],
+             "reversals of a payment never exceeding it")
+
+
+def _check_settlement(inv: pd.DataFrame, pay: pd.DataFrame, adj: pd.DataFrame,
+                      out: _Collector) -> None:
+    """At every date: payments − reversals + credits + discounts + write-offs ≤ amount."""
+    ev = pd.concat([
+        pd.DataFrame({"invoice_id": pay["invoice_id"], "date": pay["payment_date"],
+                      "amount": pay["amount"]}),
+        pd.DataFrame({"invoice_id": adj["invoice_id"], "date": adj["adjustment_date"],
+                      "amount": adj["amount"]}),
+    ], ignore_index=True).dropna(subset=["invoice_id", "date"])
+    if ev.empty:
+        return
+    by_day = ev.groupby(["invoice_id", "date"], sort=True)["amount"].sum().reset_index()
+    by_day["settled"] = by_day.groupby("invoice_id", sort=False)["amount"].cumsum()
+    inv_amount = inv.drop_duplicates("invoice_id").set_index("invoice_id")["amount"]
+    by_day["limit"] = by_day["invoice_id"].map(inv_amount)
+    over = by_day[by_day["settled"] > by_day["limit"]].drop_duplicates("invoice_id")
+    if over.empty:
+        return
+    lines = inv.drop_duplicates("invoice_id").set_index("invoice_id")["_line"]
+    rows = over.assign(_line=over["invoice_id"].map(lines))
+    out.rows("invoices.csv", rows, np.ones(len(rows), bool), "amount", "invoice_id",
+             lambda r: [f"over-settled on {d.date()}: payments − reversals + credits + "
+                        f"discounts + write-offs reach {_money(s)}, more than the amount "
+                        f"{_money(a)}" for d, s, a in zip(r["date"], r["settled"], r["limit"],
+                                                          strict=True)],
+             "at most the invoice amount settled at every date")
+
+
+def to_inputs(tables: dict[str, pd.DataFrame]) -> Inputs:
+    """An Inputs from typed tables (absent optional tables empty)."""
+    return Inputs(**{name: tables.get(name, empty_table(name)) for name in COLUMNS})
+
+
+def read_inputs(folder: str | Path, plan_ids: Iterable[str]
+                ) -> tuple[Inputs | None, list[Problem]]:
+    """Read and validate a full data set: (inputs, []) or (None, every problem)."""
+    tables, problems = read_tables(folder, require_all=True)
+    required = set(COLUMNS) - OPTIONAL_TABLES
+    if not required <= set(tables):  # a file missing or unreadable: report what we have
+        return None, problems
+    inputs = to_inputs(tables)
+    # cells that did not parse were already reported; don't report them again as
+    # cross-table problems (a bad amount would also look "not positive")
+    bad_rows = {(p.source, p.row) for p in problems if p.row is not None}
+    problems += [p for p in check(inputs, plan_ids) if (p.source, p.row) not in bad_rows]
+    return (None, problems) if problems else (inputs, [])

@@ -1,0 +1,80 @@
+"""Writing results as the contract's CSV files, all or nothing."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from .engine import LINE_COLUMNS, PAYOUT_COLUMNS, Result
+from .money import cents_text
+
+LINE_MONEY = ("base_amount", "gross", "haircut", "amount")
+PAYOUT_MONEY = tuple(PAYOUT_COLUMNS[3:])
+
+
+def _text(values: pd.Series | np.ndarray) -> pa.Array:
+    return pa.array(np.asarray(values, dtype=object), pa.string(), from_pandas=True)
+
+
+def lines_table(lines: pd.DataFrame) -> pa.Table:
+    """``lines.csv`` as an Arrow table of text, money with two decimals."""
+    cols: dict[str, pa.Array] = {}
+    for col in LINE_COLUMNS:
+        if col in LINE_MONEY:
+            cols[col] = cents_text(lines[col].to_numpy(dtype=np.int64), thousands=False)
+        elif col == "event_date":
+            cols[col] = pc.strftime(pa.array(lines[col].to_numpy().astype("datetime64[s]")),
+                                    format="%Y-%m-%d")
+        elif col == "days_late":
+            cols[col] = pa.array(lines[col], pa.int64(), from_pandas=True)
+        else:
+            cols[col] = _text(lines[col])
+    return pa.table(cols)
+
+
+def payouts_table(payouts: pd.DataFrame) -> pa.Table:
+    """``payouts.csv`` as an Arrow table of text, money with two decimals."""
+    cols: dict[str, pa.Array] = {}
+    for col in PAYOUT_COLUMNS:
+        if col in PAYOUT_MONEY:
+            cols[col] = cents_text(payouts[col].to_numpy(dtype=np.int64), thousands=False)
+        else:
+            cols[col] = _text(payouts[col])
+    return pa.table(cols)
+
+
+def write_tables(out_dir: str | Path, tables: dict[str, pa.Table]) -> list[Path]:
+    """Write every table as ``<name>.csv`` in ``out_dir``, or none of them.
+
+    Each file is written beside its destination under a temporary name and only
+    renamed into place once all of them are complete.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, table in tables.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".csv.tmp", dir=out)
+            os.close(fd)
+            pacsv.write_csv(table, tmp, write_options=pacsv.WriteOptions(
+                include_header=True, quoting_style="needed"))
+            staged.append((Path(tmp), out / f"{name}.csv"))
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+    return [final for _, final in staged]
+
+
+def write_result(result: Result, out_dir: str | Path) -> list[Path]:
+    """``lines.csv`` and ``payouts.csv`` exactly as the contract lists their columns."""
+    return write_tables(out_dir, {"lines": lines_table(result.lines),
+                                  "payouts": payouts_table(result.payouts)})
