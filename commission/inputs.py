@@ -356,7 +356,7 @@ def check(inputs: Inputs, plan_ids: Iterable[str]) -> list[Problem]:
         inv_date = frame["invoice_id"].map(inv_by_id["invoice_date"])
         early = (frame[col] < inv_date).to_numpy(dtype=bool)
         out.rows(f"{name}.csv", frame, early, col, id_col,
-                 lambda r, c=col: [f"{what} dated {d.date()} before its invoice dated "
+                 lambda r, c=col, what=what: [f"{what} dated {d.date()} before its invoice dated "
                                    f"{inv_by_id.at[i, 'invoice_date'].date()}"
                                    for d, i in zip(r[c], r["invoice_id"], strict=True)],
                  f"a {what} dated on or after its invoice")

@@ -8,6 +8,7 @@ and out-of-range values are refused with the file and the key path.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -74,7 +75,7 @@ class Tiers(_Strict):
     def _ordered(cls, brackets: list[Bracket]) -> list[Bracket]:
         if brackets[0].from_ != 0:
             raise ValueError("brackets whose first 'from' is 0")
-        for a, b in zip(brackets, brackets[1:], strict=False):
+        for a, b in itertools.pairwise(brackets):
             if b.from_ <= a.from_:
                 raise ValueError("brackets with strictly increasing 'from'")
         return brackets
@@ -223,7 +224,7 @@ def parse_plan(text: str, source: str, expected_id: str | None = None
                ) -> tuple[Plan | None, list[Problem]]:
     """Parse one plan's YAML text; return (plan, problems), never raise for bad content."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None

@@ -1,4 +1,4 @@
-"""Problems found in the input: records, collected across the whole input, never raised one by one."""
+"""Problems found in the input: records collected across the whole input, never raised singly."""
 
 from __future__ import annotations
 

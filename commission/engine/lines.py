@@ -215,7 +215,8 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
         n = len(rep)
         blank = np.full(n, "", dtype=object)
         out.append({
-            "kind": np.full(n, kind, dtype=np.int8), "ev_row": ev_row, "event_id": ev_id, "inv_pos": inv_pos,
+            "kind": np.full(n, kind, dtype=np.int8), "ev_row": ev_row, "event_id": ev_id,
+            "inv_pos": inv_pos,
             "event_day": day, "period": period, "rep": rep, "plan": rep_plan[rep],
             "base_amount": base, "share": share, "ri": ri, "days_late": late, "h": h,
             "gross": gross, "haircut": haircut, "amount": gross - haircut,
