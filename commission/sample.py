@@ -1,0 +1,509 @@
+"""Deterministic, realistic sample data for the commission engine.
+
+:func:`generate` builds the seven input tables of the calculation contract
+(``reps``, ``customers``, ``invoices``, ``splits``, ``payments``,
+``adjustments``, ``disputes``) as string columns ready for CSV;
+:func:`write_sample` writes them to a folder.
+
+The data mimics a sales ledger: reps grouped under a few sales managers and
+spread over the shipped plans, customers with a payment habit (prompt, slow,
+chronically late, disputing, defaulting), invoices with skewed amounts and
+15-60 day terms, payments in one to three instalments, bounced payments that
+are reversed and paid again, early-payment discounts, credit notes, write-offs
+of bad debt, split credit and disputes.
+
+Everything is drawn from one ``numpy`` Generator in a fixed order, and built
+with whole-column operations (no Python loop per invoice or payment), so the
+same seed gives byte-identical files and a million invoices take seconds. Money
+is int64 cents throughout and only turned into ``"1234.50"`` strings at the end.
+
+Events that would fall after the *as-of* date (``start`` + ``months`` + 19 days:
+2026-11-20 for the defaults) have not happened yet and are left out; a dispute
+resolved after it is still open, an invoice paid after it is still unpaid.
+
+By construction every invoice satisfies, at every date, payments - reversals +
+credit notes + discounts + write-offs <= amount: the amount is partitioned into
+discount, credit note, cash, write-off and what is still unpaid, and a bounced
+payment is reversed after it was received and paid again after the reversal.
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from commission.tables import COLUMNS
+
+PLAN_IDS = ("collected-40day", "collected-stepped", "invoiced-traditional", "advance-marginal")
+
+# Customer payment habits.
+PROMPT, SLOW, LATE, DISPUTING, DEFAULTING = range(5)
+HABITS = ("prompt", "slow", "late", "disputing", "defaulting")
+HABIT_WEIGHTS = (0.38, 0.27, 0.12, 0.12, 0.11)
+
+SEGMENTS = ("enterprise", "mid-market", "smb", "")
+SEGMENT_WEIGHTS = (0.15, 0.35, 0.42, 0.08)
+#: median invoice amount (cents) of each segment; amounts are lognormal around it
+SEGMENT_MEDIAN_CENTS = (1_800_000, 500_000, 150_000, 300_000)
+AMOUNT_SIGMA = 0.9
+MIN_AMOUNT_CENTS, MAX_AMOUNT_CENTS = 20_000, 8_000_000
+
+TERMS = (15, 30, 45, 60)
+TERMS_WEIGHTS = (0.2, 0.45, 0.2, 0.15)
+
+#: instalments of a fully paid invoice: 1, 2 or 3 payments
+INSTALMENT_WEIGHTS = (0.41, 0.36, 0.23)
+DISCOUNT_TAKERS = 0.55  # share of a prompt payer's invoices paid early with a 2% discount
+DISCOUNT_PCT = 2
+BOUNCE_RATE = 0.03  # share of payments that bounce (reversed, then paid again)
+CREDIT_NOTE_RATE = 0.04  # credit notes on any invoice, besides those settling disputes
+DISPUTE_RATE = {True: 0.65, False: 0.015}  # disputing customers / everybody else
+STAYS_OPEN = 0.08  # share of disputes never resolved
+SECOND_DISPUTE = 0.12  # share of disputed invoices disputed a second time
+SPLIT_RATE = 0.02
+SPLIT_SHARES = (("0.5", "0.5"), ("0.6", "0.4"), ("0.7", "0.3"))
+
+# What happens to a defaulting customer's invoice.
+DEF_PAID_LATE, DEF_PARTIAL_WO, DEF_NONE_WO, DEF_NONE_OPEN = range(4)
+DEFAULT_OUTCOME_WEIGHTS = (0.35, 0.35, 0.15, 0.15)
+
+AS_OF_TAIL_DAYS = 19  # the as-of date: this many days after the invoicing window ends
+
+FIRST_NAMES = (
+    "Ada", "Ben", "Carla", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas",
+    "Kira", "Liam", "Maya", "Nils", "Olga", "Pedro", "Quinn", "Rosa", "Sami", "Tara",
+    "Umar", "Vera", "Wes", "Xenia", "Yusuf", "Zoe", "Amir", "Bella", "Chen", "Dana",
+    "Emil", "Fiona", "Gabe", "Hana", "Ivan", "Julia", "Karl", "Lena", "Marco", "Nora",
+)  # fmt: skip
+LAST_NAMES = (
+    "Adams", "Berg", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hansen", "Ito",
+    "Jensen", "Khan", "Larsen", "Moreau", "Novak", "Okafor", "Park", "Quist", "Rossi",
+    "Silva", "Tanaka", "Ueda", "Varga", "Weber", "Xu", "Young", "Zhang", "Baker", "Cole",
+    "Diaz", "Engel", "Ford", "Gray", "Hill", "Ivers", "Jones", "Kim", "Lopez", "Meyer",
+)  # fmt: skip
+COMPANY_WORDS = (
+    "Acme", "Alpine", "Apex", "Arrow", "Atlas", "Beacon", "Birch", "Blue", "Bright", "Cedar",
+    "Coastal", "Copper", "Crest", "Delta", "Eagle", "Echo", "Evergreen", "Falcon", "Fjord",
+    "Granite", "Harbor", "Horizon", "Iron", "Juniper", "Keystone", "Lakeside", "Maple",
+    "Meridian", "Nova", "Oak", "Orion", "Pacific", "Pine", "Polar", "Prairie", "Quartz",
+    "Redwood", "Ridge", "River", "Silver", "Summit", "Sun", "Titan", "Union", "Valley",
+    "Vertex", "Willow", "Zenith",
+)  # fmt: skip
+COMPANY_TRADES = (
+    "Analytics", "Bakery", "Builders", "Clinics", "Consulting", "Dental", "Energy",
+    "Engineering", "Farms", "Foods", "Freight", "Health", "Hotels", "Labs", "Logistics",
+    "Machining", "Media", "Metals", "Motors", "Outfitters", "Packaging", "Pharma",
+    "Plastics", "Printing", "Realty", "Retail", "Robotics", "Software", "Solar", "Studios",
+    "Supply", "Systems", "Textiles", "Tools", "Travel", "Utilities",
+)  # fmt: skip
+COMPANY_FORMS = ("Inc", "LLC", "Ltd", "GmbH", "Co", "Group", "Partners", "SA")
+CITIES = (
+    "Austin", "Bergen", "Boston", "Cork", "Denver", "Dublin", "Geneva", "Leeds", "Lille",
+    "Lyon", "Malmo", "Miami", "Munich", "Osaka", "Oslo", "Porto", "Quebec", "Seville",
+    "Tampa", "Turin", "Utrecht", "Vienna", "Warsaw", "Zurich",
+)  # fmt: skip
+
+
+def generate(
+    n_invoices: int = 3000,
+    seed: int = 7,
+    start: date = date(2024, 11, 1),
+    months: int = 24,
+) -> dict[str, pd.DataFrame]:
+    """The seven input tables, as string columns in the contract's column order.
+
+    ``n_invoices`` invoices are dated over ``months`` months from ``start``;
+    payments, adjustments and disputes follow them up to the as-of date
+    (``AS_OF_TAIL_DAYS`` after the window). The same arguments always give the
+    same tables.
+    """
+    if n_invoices < 1:
+        raise ValueError(f"n_invoices must be at least 1, got {n_invoices}")
+    if months < 1:
+        raise ValueError(f"months must be at least 1, got {months}")
+    rng = np.random.default_rng(seed)
+    span = (_add_months(start, months) - start).days  # invoice days are 0 .. span - 1
+    as_of = span + AS_OF_TAIL_DAYS  # last day (offset from start) with events
+
+    reps, n_reps = _reps(rng, n_invoices)
+    customers, owner, habit_of, segment_of, volume_of = _customers(rng, n_invoices, n_reps)
+    n = n_invoices
+
+    # --- invoices -------------------------------------------------------------------
+    inv = np.sort(rng.integers(0, span, n))
+    weekday = (start.weekday() + inv) % 7  # invoices go out on business days
+    inv = np.clip(inv - (weekday == 5) + (weekday == 6), 0, span - 1)
+    cust = rng.choice(len(owner), size=n, p=volume_of)
+    rep = owner[cust]
+    segment = segment_of[cust]
+    habit = habit_of[cust]
+    median = np.asarray(SEGMENT_MEDIAN_CENTS, dtype=np.float64)[segment]
+    amount = np.rint(median * np.exp(AMOUNT_SIGMA * rng.standard_normal(n))).astype(np.int64)
+    amount = np.clip(amount, MIN_AMOUNT_CENTS, MAX_AMOUNT_CENTS)
+    terms = np.asarray(TERMS, dtype=np.int64)[rng.choice(len(TERMS), size=n, p=TERMS_WEIGHTS)]
+    due = inv + terms
+
+    # --- disputes -------------------------------------------------------------------
+    disputed = rng.random(n) < np.where(habit == DISPUTING, DISPUTE_RATE[True], DISPUTE_RATE[False])
+    d_open = inv + rng.integers(0, terms + 16)
+    d_res = d_open + rng.integers(10, 61, n)
+    stays_open = disputed & (rng.random(n) < STAYS_OPEN)
+    second = disputed & (rng.random(n) < SECOND_DISPUTE)
+    d2_open = d_open + rng.integers(3, 31, n)  # may overlap the first one
+    d2_res = d2_open + rng.integers(10, 61, n)
+    settled = disputed & ~stays_open
+    last_res = np.where(second, np.maximum(d_res, d2_res), d_res)
+
+    # --- what each invoice will bring in ----------------------------------------------
+    has_credit = (settled & (rng.random(n) < 0.45)) | (rng.random(n) < CREDIT_NOTE_RATE)
+    credit = np.where(has_credit, amount * rng.integers(5, 31, n) // 100, 0)
+    credit_day = np.where(settled, last_res, inv + rng.integers(2, 46, n))
+    net = amount - credit
+
+    takes_disc = (habit == PROMPT) & ~disputed & (rng.random(n) < DISCOUNT_TAKERS)
+    discount = np.where(takes_disc, (net * DISCOUNT_PCT + 50) // 100, 0)  # 2%, half up
+
+    outcome = rng.choice(4, size=n, p=DEFAULT_OUTCOME_WEIGHTS)
+    defaulting = (habit == DEFAULTING) & ~stays_open
+    partial_wo = defaulting & (outcome == DEF_PARTIAL_WO)
+    pays_nothing = defaulting & ((outcome == DEF_NONE_WO) | (outcome == DEF_NONE_OPEN))
+    written_off = partial_wo | (defaulting & (outcome == DEF_NONE_WO))
+
+    cash = net - discount
+    cash = np.where(partial_wo, net * rng.integers(20, 71, n) // 100, cash)
+    cash = np.where(pays_nothing, 0, cash)
+    open_part = net * rng.integers(30, 81, n) // 100  # undisputed part paid during a dispute
+    cash = np.where(stays_open, np.where(rng.random(n) < 0.5, open_part, 0), cash)
+    write_off = np.where(written_off, net - cash, 0)
+
+    # When the (last) payment arrives, by habit.
+    target = np.select(
+        [habit == PROMPT, habit == SLOW, habit == LATE, habit == DISPUTING],
+        [
+            np.where(
+                takes_disc,
+                inv + rng.integers(1, 11, n),  # "2/10 net 30": paid within 10 days
+                inv + rng.integers(np.maximum(1, terms * 3 // 10), terms + 1),
+            ),
+            due + rng.integers(5, 31, n),
+            due + rng.integers(30, 121, n),
+            due + rng.integers(-5, 21, n),
+        ],
+        default=np.where(
+            outcome == DEF_PAID_LATE, due + rng.integers(45, 151, n), due + rng.integers(0, 91, n)
+        ),
+    )
+    target = np.where(settled, np.maximum(target, last_res + rng.integers(0, 16, n)), target)
+    target = np.where(stays_open, inv + rng.integers(terms // 2, terms + 31), target)
+    target = np.maximum(target, inv)
+    wo_day = inv + rng.integers(120, 401, n)
+    wo_day = np.where(cash > 0, np.maximum(wo_day, target + 14), wo_day)
+
+    n_pay = rng.choice(3, size=n, p=INSTALMENT_WEIGHTS) + 1
+    n_pay = np.where(takes_disc | stays_open | (cash < 100), 1, n_pay)
+    n_pay = np.where(partial_wo, np.minimum(n_pay, 2), n_pay)
+    n_pay = np.where(cash > 0, n_pay, 0)
+
+    payments = _payments(rng, n_pay, cash, target, inv, as_of)
+    adjustments = _adjustments(
+        [
+            (takes_disc, target, "discount", discount),
+            (has_credit, credit_day, "credit_note", credit),
+            (written_off, wo_day, "write_off", write_off),
+        ],
+        as_of,
+    )
+    disputes = _disputes(
+        [(disputed, d_open, d_res, stays_open), (second, d2_open, d2_res, np.zeros(n, bool))],
+        as_of,
+    )
+    splits = _splits(rng, rep, n_reps)
+
+    # --- strings --------------------------------------------------------------------
+    last_day = int(max(due.max(), as_of)) + 1
+    day_str = (np.datetime64(start, "D") + np.arange(last_day)).astype(str).astype(object)
+    inv_ids = _ids("I", n, 6)
+    rep_ids = reps["rep_id"].to_numpy(dtype=object)
+    cust_ids = customers["customer_id"].to_numpy(dtype=object)
+
+    pay_ids = _ids("P", len(payments["inv"]), 7)
+    rev = payments["reverses"]
+    tables = {
+        "reps": reps,
+        "customers": customers,
+        "invoices": _frame(
+            "invoices",
+            inv_ids,
+            cust_ids[cust],
+            rep_ids[rep],
+            day_str[inv],
+            day_str[due],
+            _money(amount),
+        ),
+        "splits": _frame("splits", inv_ids[splits["inv"]], rep_ids[splits["rep"]], splits["share"]),
+        "payments": _frame(
+            "payments",
+            pay_ids,
+            inv_ids[payments["inv"]],
+            day_str[payments["day"]],
+            _money(payments["cents"]),
+            np.where(rev >= 0, pay_ids[np.maximum(rev, 0)], ""),
+        ),
+        "adjustments": _frame(
+            "adjustments",
+            _ids("A", len(adjustments["inv"]), 7),
+            inv_ids[adjustments["inv"]],
+            day_str[adjustments["day"]],
+            adjustments["kind"],
+            _money(adjustments["cents"]),
+        ),
+        "disputes": _frame(
+            "disputes",
+            _ids("D", len(disputes["inv"]), 6),
+            inv_ids[disputes["inv"]],
+            day_str[disputes["open"]],
+            np.where(disputes["res"] >= 0, day_str[np.maximum(disputes["res"], 0)], ""),
+        ),
+    }
+    return {name: tables[name] for name in COLUMNS}
+
+
+def write_sample(out_dir: str | Path, n_invoices: int = 3000, seed: int = 7) -> dict[str, int]:
+    """Write the seven CSV files of :func:`generate` into ``out_dir``; rows per table.
+
+    The files are written into a temporary folder inside ``out_dir`` first and
+    moved into place only once all of them are complete.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = generate(n_invoices=n_invoices, seed=seed)
+    tmp = Path(tempfile.mkdtemp(prefix=".sample-", dir=out))
+    try:
+        for name, frame in tables.items():
+            frame.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8")
+        for name in tables:
+            os.replace(tmp / f"{name}.csv", out / f"{name}.csv")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {name: len(frame) for name, frame in tables.items()}
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+def _reps(rng: np.random.Generator, n_invoices: int) -> tuple[pd.DataFrame, int]:
+    n = max(12, n_invoices // 2500)
+    first, last, dup = _combos(rng, n, FIRST_NAMES, LAST_NAMES)
+    suffix = np.where(dup > 0, (dup + 1).astype(str).astype(object), "")
+    name = first + " " + last + np.where(dup > 0, " " + suffix, "")
+    email = _lower(first) + "." + _lower(last) + suffix + "@example.com"
+
+    n_managers = int(rng.integers(2, 4)) if n < 24 else n // 8
+    order = rng.permutation(n)
+    managers, others = order[:n_managers], order[n_managers:]
+    manager_of = np.full(n, -1)
+    manager_of[others] = managers[np.arange(len(others)) % n_managers]
+    rep_ids = _ids("R", n, 3)
+    manager_id = np.where(manager_of >= 0, rep_ids[np.maximum(manager_of, 0)], "")
+    plan = np.asarray(PLAN_IDS, dtype=object)[rng.permutation(np.arange(n) % len(PLAN_IDS))]
+    return _frame("reps", rep_ids, name, email, manager_id, plan), n
+
+
+def _customers(
+    rng: np.random.Generator, n_invoices: int, n_reps: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Customers, and per customer: owner rep, habit, segment and share of the invoices."""
+    n = max(30, n_invoices // 12)
+    word, trade, form, dup = _combos(rng, n, COMPANY_WORDS, COMPANY_TRADES, COMPANY_FORMS)
+    # beyond the plain combinations: "Atlas Foods of Lyon Ltd", then "... of Lyon 2 Ltd"
+    city = np.asarray(CITIES, dtype=object)[np.maximum(dup - 1, 0) % len(CITIES)]
+    rank = (np.maximum(dup - 1, 0) // len(CITIES) + 1).astype(str).astype(object)
+    where = np.where(dup > len(CITIES), " of " + city + " " + rank, " of " + city)
+    name = word + " " + trade + np.where(dup > 0, where, "") + " " + form
+    segment = rng.choice(len(SEGMENTS), size=n, p=SEGMENT_WEIGHTS)
+    # every habit shows up, even in a small sample
+    habit = rng.permutation(
+        np.concatenate(
+            [np.arange(len(HABITS)), rng.choice(len(HABITS), n - len(HABITS), p=HABIT_WEIGHTS)]
+        )
+    )
+    owner = rng.permutation(np.arange(n) % n_reps)
+    volume = rng.lognormal(0.0, 0.8, n)
+    frame = _frame("customers", _ids("C", n, 4), name, np.asarray(SEGMENTS, dtype=object)[segment])
+    return frame, owner, habit, segment, volume / volume.sum()
+
+
+def _combos(rng: np.random.Generator, n: int, *choices: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """``n`` distinct combinations of one value of each of ``choices``, plus a repeat count.
+
+    The repeat count is 0 until every combination is used, then 1, 2, ...
+    """
+    sizes = [len(c) for c in choices]
+    combos = int(np.prod(sizes))
+    code = rng.permutation(max(combos, n))[:n]
+    picked = []
+    rest = code % combos
+    for values, size in zip(choices, sizes, strict=True):
+        picked.append(np.asarray(values, dtype=object)[rest % size])
+        rest = rest // size
+    return (*picked, code // combos)
+
+
+def _lower(values: np.ndarray) -> np.ndarray:
+    return np.asarray([v.lower() for v in values], dtype=object)
+
+
+# --- events ---------------------------------------------------------------------------
+
+
+def _payments(
+    rng: np.random.Generator,
+    n_pay: np.ndarray,
+    cash: np.ndarray,
+    target: np.ndarray,
+    inv: np.ndarray,
+    as_of: int,
+) -> dict[str, np.ndarray]:
+    """Instalments, bounces (reversal + payment again), sorted by date; ``reverses`` is a row."""
+    total = int(n_pay.sum())
+    row_inv = np.repeat(np.arange(len(n_pay)), n_pay)
+    first_row = np.repeat(np.cumsum(n_pay) - n_pay, n_pay)
+    seq = np.arange(total) - first_row
+    k = n_pay[row_inv]
+
+    # Cumulative share of the cash paid after each instalment (integer percentages).
+    n = len(n_pay)
+    cut1 = np.where(n_pay == 2, rng.integers(25, 76, n), rng.integers(20, 46, n))[row_inv]
+    cut2 = rng.integers(55, 81, n)[row_inv]
+    pct_before = np.select([seq == 0, seq == 1], [0, cut1], default=cut2)
+    pct_after = np.select([seq == k - 1, seq == 0, seq == 1], [100, cut1, cut2], default=100)
+    c = cash[row_inv]
+    cents = c * pct_after // 100 - c * pct_before // 100
+
+    # The last instalment lands on the target date, earlier ones 7-35 days apart before it,
+    # squeezed in between the invoice date and the target when they do not fit.
+    gap = np.where(seq == 0, 0, rng.integers(7, 36, total))
+    cum_gap = np.cumsum(gap)
+    group_gap = np.add.reduceat(gap, np.flatnonzero(seq == 0)) if total else gap
+    group_gap = np.repeat(group_gap, n_pay[n_pay > 0])
+    before_last = group_gap - (cum_gap - cum_gap[first_row])
+    room = target[row_inv] - inv[row_inv]
+    before_last = np.where(
+        group_gap > room, before_last * room // np.maximum(group_gap, 1), before_last
+    )
+    day = target[row_inv] - before_last
+
+    bounced = np.flatnonzero(rng.random(total) < BOUNCE_RATE)
+    rev_day = day[bounced] + rng.integers(3, 21, len(bounced))
+    again_day = rev_day + rng.integers(2, 31, len(bounced))
+    nb = len(bounced)
+    all_inv = np.concatenate([row_inv, row_inv[bounced], row_inv[bounced]])
+    all_day = np.concatenate([day, rev_day, again_day])
+    all_cents = np.concatenate([cents, -cents[bounced], cents[bounced]])
+    all_rev = np.concatenate([np.full(total, -1), bounced, np.full(nb, -1)])
+
+    # Not yet happened at the as-of date: dropped (a reversal follows its payment).
+    keep = np.flatnonzero(all_day <= as_of)
+    order = keep[np.lexsort((keep, all_inv[keep], all_day[keep]))]
+    position = np.full(len(all_day), -1)
+    position[order] = np.arange(len(order))
+    rev = all_rev[order]
+    return {
+        "inv": all_inv[order],
+        "day": all_day[order],
+        "cents": all_cents[order],
+        "reverses": np.where(rev >= 0, position[np.maximum(rev, 0)], -1),
+    }
+
+
+def _adjustments(
+    kinds: list[tuple[np.ndarray, np.ndarray, str, np.ndarray]], as_of: int
+) -> dict[str, np.ndarray]:
+    """One row per (mask, day, kind, cents) where the mask is set, by date, invoice, kind."""
+    inv, day, kind, cents = [], [], [], []
+    for rank, (mask, when, _kind, amount) in enumerate(kinds):
+        idx = np.flatnonzero(mask & (when <= as_of))
+        inv.append(idx)
+        day.append(when[idx])
+        kind.append(np.full(len(idx), rank))
+        cents.append(amount[idx])
+    inv_a, day_a, kind_a, cents_a = (np.concatenate(x) for x in (inv, day, kind, cents))
+    order = np.lexsort((kind_a, inv_a, day_a))
+    names = np.asarray([k[2] for k in kinds], dtype=object)
+    return {
+        "inv": inv_a[order],
+        "day": day_a[order],
+        "kind": names[kind_a[order]],
+        "cents": cents_a[order],
+    }
+
+
+def _disputes(
+    rounds: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], as_of: int
+) -> dict[str, np.ndarray]:
+    """Dispute rows by opening date; ``res`` is -1 while open (or resolved after as-of)."""
+    inv, opened, res, rank = [], [], [], []
+    for i, (mask, open_day, res_day, stays_open) in enumerate(rounds):
+        idx = np.flatnonzero(mask & (open_day <= as_of))
+        inv.append(idx)
+        opened.append(open_day[idx])
+        res.append(np.where(stays_open[idx] | (res_day[idx] > as_of), -1, res_day[idx]))
+        rank.append(np.full(len(idx), i))
+    inv_a, open_a, res_a, rank_a = (np.concatenate(x) for x in (inv, opened, res, rank))
+    order = np.lexsort((rank_a, inv_a, open_a))
+    return {"inv": inv_a[order], "open": open_a[order], "res": res_a[order]}
+
+
+def _splits(rng: np.random.Generator, rep: np.ndarray, n_reps: int) -> dict[str, np.ndarray]:
+    """About SPLIT_RATE of the invoices credited to the owner and one other rep."""
+    n = len(rep)
+    count = min(n, max(1, round(SPLIT_RATE * n)))
+    idx = np.sort(rng.choice(n, size=count, replace=False))
+    other = (rep[idx] + rng.integers(1, n_reps, count)) % n_reps
+    shares = np.asarray(SPLIT_SHARES, dtype=object)[rng.integers(0, len(SPLIT_SHARES), count)]
+    return {
+        "inv": np.repeat(idx, 2),
+        "rep": np.column_stack([rep[idx], other]).ravel(),
+        "share": shares.ravel(),
+    }
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def _ids(prefix: str, n: int, width: int) -> np.ndarray:
+    """``prefix`` + 1..n zero-padded to ``width`` digits, or as many as ``n`` has."""
+    if n == 0:
+        return np.empty(0, dtype=object)
+    digits = np.strings.zfill(np.arange(1, n + 1).astype(str), max(width, len(str(n))))
+    return np.strings.add(prefix, digits).astype(object)
+
+
+_TWO_DIGITS = np.asarray([f"{i:02d}" for i in range(100)])
+
+
+def _money(cents: np.ndarray) -> np.ndarray:
+    """int64 cents -> ``"1234.50"`` / ``"-12.00"`` strings, a whole column at once."""
+    cents = np.asarray(cents, dtype=np.int64)
+    a = np.abs(cents)
+    text = np.strings.add(np.strings.add((a // 100).astype(str), "."), _TWO_DIGITS[a % 100])
+    if (cents < 0).any():
+        text = np.strings.add(np.where(cents < 0, "-", ""), text)
+    return text.astype(object)
+
+
+def _frame(table: str, *columns: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(dict(zip(COLUMNS[table], columns, strict=True)))
