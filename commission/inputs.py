@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from .keys import as_arrow, lookup
 from .money import format_money
 from .problems import Problem
 from .tables import (
@@ -128,10 +130,10 @@ def _read_csv(path: Path, source: str, out: _Collector) -> pd.DataFrame | None:
                             f"and {len(bad_rows) - MAX_PER_KIND:,} more malformed rows",
                             "one field per column"))
         return None
-    frame = table.to_pandas()
-    frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
-    for col in frame.columns:
-        frame[col] = frame[col].astype(object).str.strip()
+    frame = pd.DataFrame({
+        str(name).lstrip("\ufeff").strip(): pc.utf8_trim_whitespace(col).to_pandas()
+        for name, col in zip(table.column_names, table.columns, strict=True)
+    })
     frame["_line"] = np.arange(2, len(frame) + 2, dtype=np.int64)
     return frame
 
@@ -141,34 +143,22 @@ def _short(exc: BaseException) -> str:
     return text[:160]
 
 
-def _parse_cents(text: pd.Series) -> np.ndarray:
-    """'1234.5' -> 123450 for strings already matching _AMOUNT_RE (others give 0)."""
-    neg = text.str.startswith("-").to_numpy(dtype=bool)
-    body = text.str.lstrip("-")
-    parts = body.str.split(".", n=1, expand=True)
-    whole = pd.to_numeric(parts[0], errors="coerce").fillna(0).astype(np.int64).to_numpy()
-    if parts.shape[1] > 1:
-        frac_s = parts[1].fillna("").str.ljust(2, "0")
-        frac = pd.to_numeric(frac_s.where(frac_s != "", "0"), errors="coerce").fillna(0)
-        frac = frac.astype(np.int64).to_numpy()
-    else:
-        frac = np.zeros(len(text), dtype=np.int64)
-    cents = whole * 100 + frac
-    return np.where(neg, -cents, cents)
+def _fixed_point(text: pd.Series, places: int) -> np.ndarray:
+    """Decimal strings already known to be well formed, as exact integers × 10**places.
 
-
-def _parse_share(text: pd.Series) -> np.ndarray:
-    """'0.6' -> 600_000_000 for strings matching _SHARE_RE."""
-    parts = text.str.split(".", n=1, expand=True)
-    whole = pd.to_numeric(parts[0].where(parts[0] != "", "0"), errors="coerce").fillna(0)
-    whole = whole.astype(np.int64).to_numpy()
-    if parts.shape[1] > 1:
-        frac_s = parts[1].fillna("").str.ljust(9, "0")
-        frac = pd.to_numeric(frac_s.where(frac_s != "", "0"), errors="coerce").fillna(0)
-        frac = frac.astype(np.int64).to_numpy()
-    else:
-        frac = np.zeros(len(text), dtype=np.int64)
-    return whole * SHARE_SCALE + frac
+    '1234.5' with places=2 -> 123450. The digits are parsed as integers (never floats):
+    the decimal point is dropped and the value scaled by the missing places.
+    """
+    if len(text) == 0:
+        return np.zeros(0, dtype=np.int64)
+    text = text.astype("str")
+    dot = text.str.find(".").to_numpy(dtype=np.int64)
+    length = text.str.len().to_numpy(dtype=np.int64)
+    decimals = np.where(dot >= 0, length - dot - 1, 0)
+    digits = text.str.replace(".", "", regex=False)
+    digits = digits.where(~digits.isin(["", "-"]), "0")
+    value = pc.cast(pa.array(digits.array), pa.int64()).to_numpy()
+    return value * (10 ** (places - decimals))
 
 
 def _typed(name: str, raw: pd.DataFrame, source: str, out: _Collector) -> pd.DataFrame:
@@ -181,8 +171,9 @@ def _typed(name: str, raw: pd.DataFrame, source: str, out: _Collector) -> pd.Dat
         if (name, col) not in OPTIONAL_COLUMNS:
             out.rows(source, raw, empty, col, id_col, "empty", "a value")
         if col in DATE_COLUMNS:
-            parsed = pd.to_datetime(text.where(text.str.match(_DATE_RE), None),
-                                    format="%Y-%m-%d", errors="coerce")
+            parsed = pd.Series(pc.strptime(
+                pa.array(text.where(text.str.match(_DATE_RE)).array, pa.large_string()),
+                format="%Y-%m-%d", unit="s", error_is_null=True).to_numpy(zero_copy_only=False))
             bad = parsed.isna().to_numpy() & ~empty
             out.rows(source, raw, bad, col, id_col,
                      lambda r, c=col: [f"{v!r} is not a date" for v in r[c]],
@@ -197,16 +188,19 @@ def _typed(name: str, raw: pd.DataFrame, source: str, out: _Collector) -> pd.Dat
             out.rows(source, raw, ~ok & ~precise & ~empty, col, id_col,
                      lambda r, c=col: [f"{v!r} is not a number" for v in r[c]],
                      "a plain number such as 1234.50 (no thousands separators)")
-            whole_digits = text.str.lstrip("-").str.split(".").str[0].str.len().to_numpy()
+            dot = text.str.find(".").to_numpy(dtype=np.int64)
+            length = text.str.len().to_numpy(dtype=np.int64)
+            sign = text.str.startswith("-").to_numpy(dtype=bool).astype(np.int64)
+            whole_digits = np.where(dot >= 0, dot, length) - sign
             huge = ok & (whole_digits > MAX_WHOLE_DIGITS)
             out.rows(source, raw, huge, col, id_col,
                      lambda r, c=col: [f"{v} is too large" for v in r[c]],
                      "an amount below 10,000,000,000.00")
-            data[col] = np.where(ok & ~huge, _parse_cents(text.where(ok, "0")), 0)
+            data[col] = np.where(ok & ~huge, _fixed_point(text.where(ok & ~huge, "0"), 2), 0)
         elif col == "share":
             ok = text.str.match(_SHARE_RE).to_numpy(dtype=bool) & ~empty
             ok &= (text != ".").to_numpy()
-            share = np.where(ok, _parse_share(text.where(ok, "0")), 0)
+            share = np.where(ok, _fixed_point(text.where(ok, "0"), 9), 0)
             out.rows(source, raw, ~ok & ~empty, col, None,
                      lambda r: [f"{v!r} is not a share" for v in r["share"]],
                      "a decimal between 0 and 1 with at most 9 decimals, such as 0.6")
@@ -215,7 +209,7 @@ def _typed(name: str, raw: pd.DataFrame, source: str, out: _Collector) -> pd.Dat
                      "a share more than 0 and at most 1")
             data[col] = share
         else:
-            data[col] = text.where(~empty, None).astype(object)
+            data[col] = text.where(~empty).astype("str")
     data["_line"] = raw["_line"].to_numpy()
     return pd.DataFrame(data)
 
@@ -272,7 +266,11 @@ def _money(cents: int) -> str:
 
 
 def check(inputs: Inputs, plan_ids: Iterable[str]) -> list[Problem]:
-    """Every cross-table problem of a full data set (ids, references, dates, amounts)."""
+    """Every cross-table problem of a full data set (ids, references, dates, amounts).
+
+    Ids are resolved to row positions once (Arrow hash lookups); every later check
+    works on integer positions and numpy columns.
+    """
     out = _Collector()
     t = inputs.tables()
     for name, frame in t.items():
@@ -293,27 +291,30 @@ def check(inputs: Inputs, plan_ids: Iterable[str]) -> list[Problem]:
              lambda r: [f"rep {v} is listed twice for this invoice" for v in r["rep_id"]],
              "each rep once per invoice")
 
-    # references
+    # references, resolved to positions (-1: unknown)
     def ref(frame: pd.DataFrame, name: str, col: str, target: pd.Series, what: str,
-            id_col: str | None) -> None:
-        known = set(target.dropna().tolist())
-        bad = frame[col].notna().to_numpy() & ~frame[col].isin(known).to_numpy()
+            id_col: str | None) -> np.ndarray:
+        pos = lookup(frame[col], target)
+        bad = frame[col].notna().to_numpy() & (pos < 0)
         out.rows(f"{name}.csv", frame, bad, col, id_col,
                  lambda r: [f"unknown {what} {v}" for v in r[col]], f"a {what} that exists")
+        return pos
 
     ref(inv, "invoices", "customer_id", cust["customer_id"], "customer", "invoice_id")
     ref(inv, "invoices", "rep_id", reps["rep_id"], "rep", "invoice_id")
     ref(reps, "reps", "manager_id", reps["rep_id"], "rep (manager)", "rep_id")
-    plan_ids = set(plan_ids)
-    bad = reps["plan_id"].notna().to_numpy() & ~reps["plan_id"].isin(plan_ids).to_numpy()
+    plan_ids = sorted(set(plan_ids))
+    bad = reps["plan_id"].notna().to_numpy() & (lookup(reps["plan_id"], pd.Series(
+        plan_ids, dtype=object)) < 0)
     out.rows("reps.csv", reps, bad, "plan_id", "rep_id",
              lambda r: [f"unknown plan {v}" for v in r["plan_id"]],
-             f"one of the plans in rules/ ({', '.join(sorted(plan_ids)) or 'none found'})")
+             f"one of the plans in rules/ ({', '.join(plan_ids) or 'none found'})")
     ref(spl, "splits", "invoice_id", inv["invoice_id"], "invoice", None)
     ref(spl, "splits", "rep_id", reps["rep_id"], "rep", "invoice_id")
-    ref(pay, "payments", "invoice_id", inv["invoice_id"], "invoice", "payment_id")
-    ref(adj, "adjustments", "invoice_id", inv["invoice_id"], "invoice", "adjustment_id")
-    ref(dis, "disputes", "invoice_id", inv["invoice_id"], "invoice", "dispute_id")
+    pay_inv = ref(pay, "payments", "invoice_id", inv["invoice_id"], "invoice", "payment_id")
+    adj_inv = ref(adj, "adjustments", "invoice_id", inv["invoice_id"], "invoice",
+                  "adjustment_id")
+    dis_inv = ref(dis, "disputes", "invoice_id", inv["invoice_id"], "invoice", "dispute_id")
 
     # values
     out.rows("invoices.csv", inv, (inv["amount"] <= 0).to_numpy(), "amount", "invoice_id",
@@ -342,31 +343,35 @@ def check(inputs: Inputs, plan_ids: Iterable[str]) -> list[Problem]:
                  "the shares of one invoice to sum to exactly 1")
 
     # dates against the invoice
-    inv_by_id = inv.drop_duplicates("invoice_id").set_index("invoice_id")
+    inv_date = inv["invoice_date"].to_numpy()
     out.rows("invoices.csv", inv, (inv["due_date"] < inv["invoice_date"]).to_numpy(),
              "due_date", "invoice_id",
-             lambda r: [f"due {d.date()} before the invoice date {i.date()}"
+             lambda r: [f"due {_day(d)} before the invoice date {_day(i)}"
                         for d, i in zip(r["due_date"], r["invoice_date"], strict=True)],
              "a due date on or after the invoice date")
-    for frame, name, col, id_col, what in (
-        (pay, "payments", "payment_date", "payment_id", "payment"),
-        (adj, "adjustments", "adjustment_date", "adjustment_id", "adjustment"),
-        (dis, "disputes", "opened_date", "dispute_id", "dispute"),
+    for frame, pos, name, col, id_col, what in (
+        (pay, pay_inv, "payments", "payment_date", "payment_id", "payment"),
+        (adj, adj_inv, "adjustments", "adjustment_date", "adjustment_id", "adjustment"),
+        (dis, dis_inv, "disputes", "opened_date", "dispute_id", "dispute"),
     ):
-        inv_date = frame["invoice_id"].map(inv_by_id["invoice_date"])
-        early = (frame[col] < inv_date).to_numpy(dtype=bool)
-        out.rows(f"{name}.csv", frame, early, col, id_col,
-                 lambda r, c=col, what=what: [f"{what} dated {d.date()} before its invoice dated "
-                                   f"{inv_by_id.at[i, 'invoice_date'].date()}"
-                                   for d, i in zip(r[c], r["invoice_id"], strict=True)],
+        own = inv_date[np.maximum(pos, 0)] if len(inv_date) else frame[col].to_numpy()
+        early = (pos >= 0) & (frame[col].to_numpy() < own)
+        out.rows(f"{name}.csv", frame.assign(_inv_date=own), early, col, id_col,
+                 lambda r, c=col, what=what: [
+                     f"{what} dated {_day(d)} before its invoice dated {_day(i)}"
+                     for d, i in zip(r[c], r["_inv_date"], strict=True)],
                  f"a {what} dated on or after its invoice")
-    unresolved_early = (dis["resolved_date"] < dis["opened_date"]).to_numpy(dtype=bool)
-    out.rows("disputes.csv", dis, unresolved_early, "resolved_date", "dispute_id",
+    resolved_early = (dis["resolved_date"] < dis["opened_date"]).to_numpy(dtype=bool)
+    out.rows("disputes.csv", dis, resolved_early, "resolved_date", "dispute_id",
              "resolved before it was opened", "a resolved_date on or after opened_date")
 
     _check_reversals(pay, out)
-    _check_settlement(inv, pay, adj, out)
+    _check_settlement(inv, pay, pay_inv, adj, adj_inv, out)
     return out.problems
+
+
+def _day(value: object) -> str:
+    return str(np.datetime64(value, "D"))
 
 
 def _share_text(nano: int) -> str:
@@ -387,66 +392,77 @@ def _check_reversals(pay: pd.DataFrame, out: _Collector) -> None:
     rev = pay[neg & named]
     if rev.empty:
         return
-    orig = pay.drop_duplicates("payment_id").set_index("payment_id")
-    target = rev["reverses_payment_id"]
-    exists = target.isin(orig.index).to_numpy()
+    target = lookup(rev["reverses_payment_id"], pay["payment_id"])
+    exists = target >= 0
     out.rows("payments.csv", rev, ~exists, "reverses_payment_id", "payment_id",
              lambda r: [f"reverses unknown payment {v}" for v in r["reverses_payment_id"]],
              "the id of an existing payment")
-    ok = rev[exists]
-    o_amount = ok["reverses_payment_id"].map(orig["amount"]).to_numpy()
-    o_invoice = ok["reverses_payment_id"].map(orig["invoice_id"]).to_numpy(dtype=object)
-    o_date = ok["reverses_payment_id"].map(orig["payment_date"])
+    ok, target = rev[exists], target[exists]
+    o_amount = pay["amount"].to_numpy()[target]
+    o_invoice = as_arrow(pay["invoice_id"]).take(pa.array(target))
+    o_date = pay["payment_date"].to_numpy()[target]
     out.rows("payments.csv", ok, o_amount <= 0, "reverses_payment_id", "payment_id",
              lambda r: [f"reverses {v}, which is itself a reversal"
                         for v in r["reverses_payment_id"]],
              "the id of a payment received (amount > 0)")
-    out.rows("payments.csv", ok, o_invoice != ok["invoice_id"].to_numpy(dtype=object),
-             "invoice_id", "payment_id",
+    same = pc.equal(o_invoice, as_arrow(ok["invoice_id"])).fill_null(False)
+    out.rows("payments.csv", ok, ~same.to_numpy(zero_copy_only=False), "invoice_id",
+             "payment_id",
              lambda r: [f"reverses {v}, a payment of another invoice"
                         for v in r["reverses_payment_id"]],
              "the invoice of the payment it reverses")
-    out.rows("payments.csv", ok, (ok["payment_date"] < o_date).to_numpy(dtype=bool),
-             "payment_date", "payment_id",
+    out.rows("payments.csv", ok, ok["payment_date"].to_numpy() < o_date, "payment_date",
+             "payment_id",
              lambda r: [f"reversal dated before the payment {v} it reverses"
                         for v in r["reverses_payment_id"]],
              "a reversal dated on or after the payment it reverses")
-    total = ok.groupby("reverses_payment_id")["amount"].sum()
-    over = total[(-total) > total.index.map(orig["amount"]).to_numpy()]
-    worst = ok[ok["reverses_payment_id"].isin(over.index).to_numpy()
-               & ~ok.duplicated("reverses_payment_id", keep="last").to_numpy()]
+    reversed_total = np.zeros(len(pay), dtype=np.int64)
+    np.add.at(reversed_total, target, -ok["amount"].to_numpy(dtype=np.int64))
+    over = reversed_total > np.maximum(pay["amount"].to_numpy(dtype=np.int64), 0)
+    last = ~pd.Series(target).duplicated(keep="last").to_numpy()
+    worst = ok[last & over[target]].assign(
+        _total=reversed_total[target[last & over[target]]],
+        _paid=pay["amount"].to_numpy()[target[last & over[target]]])
     out.rows("payments.csv", worst, np.ones(len(worst), bool), "amount", "payment_id",
-             lambda r: [f"reversals of {v} total {_money(-over[v])}, more than the "
-                        f"{_money(orig.at[v, 'amount'])} received" for v in
-                        r["reverses_payment_id"]],
+             lambda r: [f"reversals of {v} total {_money(t)}, more than the {_money(p)} "
+                        "received" for v, t, p in zip(r["reverses_payment_id"], r["_total"],
+                                                      r["_paid"], strict=True)],
              "reversals of a payment never exceeding it")
 
 
-def _check_settlement(inv: pd.DataFrame, pay: pd.DataFrame, adj: pd.DataFrame,
-                      out: _Collector) -> None:
+def _check_settlement(inv: pd.DataFrame, pay: pd.DataFrame, pay_inv: np.ndarray,
+                      adj: pd.DataFrame, adj_inv: np.ndarray, out: _Collector) -> None:
     """At every date: payments − reversals + credits + discounts + write-offs ≤ amount."""
-    ev = pd.concat([
-        pd.DataFrame({"invoice_id": pay["invoice_id"], "date": pay["payment_date"],
-                      "amount": pay["amount"]}),
-        pd.DataFrame({"invoice_id": adj["invoice_id"], "date": adj["adjustment_date"],
-                      "amount": adj["amount"]}),
-    ], ignore_index=True).dropna(subset=["invoice_id", "date"])
-    if ev.empty:
+    pos = np.concatenate([pay_inv, adj_inv])
+    day = np.concatenate([pay["payment_date"].to_numpy().astype("datetime64[D]"),
+                          adj["adjustment_date"].to_numpy().astype("datetime64[D]")])
+    amount = np.concatenate([pay["amount"].to_numpy(dtype=np.int64),
+                             adj["amount"].to_numpy(dtype=np.int64)])
+    keep = (pos >= 0) & ~np.isnat(day)
+    pos, day, amount = pos[keep], day[keep].astype(np.int64), amount[keep]
+    if len(pos) == 0:
         return
-    by_day = ev.groupby(["invoice_id", "date"], sort=True)["amount"].sum().reset_index()
-    by_day["settled"] = by_day.groupby("invoice_id", sort=False)["amount"].cumsum()
-    inv_amount = inv.drop_duplicates("invoice_id").set_index("invoice_id")["amount"]
-    by_day["limit"] = by_day["invoice_id"].map(inv_amount)
-    over = by_day[by_day["settled"] > by_day["limit"]].drop_duplicates("invoice_id")
-    if over.empty:
+    order = np.lexsort((day, pos))
+    pos, day, amount = pos[order], day[order], amount[order]
+    # the settled total after each event; compare only at the last event of a date
+    settled = np.cumsum(amount)
+    first_of_invoice = np.r_[True, pos[1:] != pos[:-1]]
+    start = np.maximum.accumulate(np.where(first_of_invoice, np.arange(len(pos)), 0))
+    before = np.r_[0, settled[:-1]]
+    settled = settled - before[start]
+    end_of_day = np.r_[(pos[1:] != pos[:-1]) | (day[1:] != day[:-1]), True]
+    limit = inv["amount"].to_numpy(dtype=np.int64)[pos]
+    over = end_of_day & (settled > limit)
+    if not over.any():
         return
-    lines = inv.drop_duplicates("invoice_id").set_index("invoice_id")["_line"]
-    rows = over.assign(_line=over["invoice_id"].map(lines))
+    first = ~pd.Series(pos[over]).duplicated().to_numpy()
+    rows = inv.iloc[pos[over][first]].assign(
+        _date=day[over][first].astype("datetime64[D]"), _settled=settled[over][first])
     out.rows("invoices.csv", rows, np.ones(len(rows), bool), "amount", "invoice_id",
-             lambda r: [f"over-settled on {d.date()}: payments − reversals + credits + "
+             lambda r: [f"over-settled on {_day(d)}: payments − reversals + credits + "
                         f"discounts + write-offs reach {_money(s)}, more than the amount "
-                        f"{_money(a)}" for d, s, a in zip(r["date"], r["settled"], r["limit"],
-                                                          strict=True)],
+                        f"{_money(a)}" for d, s, a in zip(r["_date"], r["_settled"],
+                                                          r["amount"], strict=True)],
              "at most the invoice amount settled at every date")
 
 

@@ -49,29 +49,41 @@ def format_money(cents: int) -> str:
     return f"{sign}{whole:,}.{frac:02d}"
 
 
+_PAD2 = pa.array([f"{i:02d}" for i in range(100)], pa.string())
+_PAD3 = pa.array([f"{i:03d}" for i in range(1000)], pa.string())
+
+
 def cents_text(cents: np.ndarray, thousands: bool = True) -> pa.Array:
     """A column of cents as text, '-12,345.67' (or '-12345.67'), with Arrow string kernels.
 
-    The vectorised twin of :func:`format_money` / :func:`format_cents`, for millions of rows.
+    The vectorised twin of :func:`format_money` / :func:`format_cents`, for millions of
+    rows: zero-padded groups come from small lookup tables, not per-row formatting.
     """
     cents = np.asarray(cents, dtype=np.int64)
-    neg = cents < 0
     a = np.abs(cents)
     whole, frac = a // 100, a % 100
     if thousands:
-        groups = [whole % 1000, (whole // 1000) % 1000, (whole // 1_000_000) % 1000,
-                  whole // 1_000_000_000]
-        text = [pc.cast(pa.array(g), pa.string()) for g in groups]
-        padded = [pc.utf8_lpad(t, 3, "0") for t in text[:3]]
-        out = text[0]
-        for level in range(1, 4):
-            joined = pc.binary_join_element_wise(text[level], *reversed(padded[:level]), ",")
-            out = pc.if_else(pa.array(whole >= 1000**level), joined, out)
+        top = whole // 1000
+        out = pc.cast(pa.array(whole), pa.string())  # below 1,000: as is
+        low = _PAD3.take(pa.array(whole % 1000))
+        grouped = pc.binary_join_element_wise(cents_group_text(top), low, ",")
+        out = pc.if_else(pa.array(whole >= 1000), grouped, out)
     else:
         out = pc.cast(pa.array(whole), pa.string())
-    out = pc.binary_join_element_wise(
-        out, pc.utf8_lpad(pc.cast(pa.array(frac), pa.string()), 2, "0"), ".")
-    return pc.if_else(pa.array(neg), pc.binary_join_element_wise("-", out, ""), out)
+    sign = pa.array(np.where(cents < 0, "-", ""), pa.string())
+    return pc.binary_join_element_wise(
+        pc.binary_join_element_wise(sign, out, ""), _PAD2.take(pa.array(frac)), ".")
+
+
+def cents_group_text(whole: np.ndarray) -> pa.Array:
+    """Whole numbers with thousands separators ('1,234,567'), vectorised."""
+    whole = np.asarray(whole, dtype=np.int64)
+    out = pc.cast(pa.array(whole), pa.string())
+    if not (whole >= 1000).any():
+        return out
+    grouped = pc.binary_join_element_wise(cents_group_text(whole // 1000),
+                                          _PAD3.take(pa.array(whole % 1000)), ",")
+    return pc.if_else(pa.array(whole >= 1000), grouped, out)
 
 
 def decimal_ratio(value: Decimal) -> tuple[int, int]:

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .engine import LINE_COLUMNS, PAYOUT_COLUMNS, Result
+from .keys import as_arrow
 from .money import cents_text
 
 LINE_MONEY = ("base_amount", "gross", "haircut", "amount")
@@ -20,7 +20,13 @@ PAYOUT_MONEY = tuple(PAYOUT_COLUMNS[3:])
 
 
 def _text(values: pd.Series | np.ndarray) -> pa.Array:
-    return pa.array(np.asarray(values, dtype=object), pa.string(), from_pandas=True)
+    return as_arrow(values)
+
+
+def _dates(values: pd.Series) -> pa.Array:
+    """Dates as 'YYYY-MM-DD', formatted once per distinct day."""
+    days, codes = np.unique(values.to_numpy().astype("datetime64[D]"), return_inverse=True)
+    return pa.array(days.astype(str), pa.string()).take(pa.array(codes))
 
 
 def lines_table(lines: pd.DataFrame) -> pa.Table:
@@ -30,8 +36,7 @@ def lines_table(lines: pd.DataFrame) -> pa.Table:
         if col in LINE_MONEY:
             cols[col] = cents_text(lines[col].to_numpy(dtype=np.int64), thousands=False)
         elif col == "event_date":
-            cols[col] = pc.strftime(pa.array(lines[col].to_numpy().astype("datetime64[s]")),
-                                    format="%Y-%m-%d")
+            cols[col] = _dates(lines[col])
         elif col == "days_late":
             cols[col] = pa.array(lines[col], pa.int64(), from_pandas=True)
         else:
@@ -63,6 +68,7 @@ def write_tables(out_dir: str | Path, tables: dict[str, pa.Table]) -> list[Path]
         for name, table in tables.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".csv.tmp", dir=out)
             os.close(fd)
+            os.chmod(tmp, 0o644)
             pacsv.write_csv(table, tmp, write_options=pacsv.WriteOptions(
                 include_header=True, quoting_style="needed"))
             staged.append((Path(tmp), out / f"{name}.csv"))

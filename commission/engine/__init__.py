@@ -12,12 +12,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from ..keys import as_arrow
 from ..money import ratio_to_decimal_str
 from ..plans import Plan
 from ..tables import Inputs
 from .explain import explanations
 from .lines import (
+    K_COLLECTION,
+    K_INVOICE,
+    K_REVERSAL,
     KINDS,
     NOT_PAID,
     EventPeriods,
@@ -139,61 +144,64 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
     )
 
 
+def _text(words: list[str] | np.ndarray, codes: np.ndarray) -> pd.Series:
+    """``words[codes]`` as a column of strings (Arrow-backed, no per-row Python objects)."""
+    return pa.array(list(words), pa.string()).take(pa.array(codes)).to_pandas()
+
+
 def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFrame:
     c = raw.cols
-    rep_ids = inputs.reps["rep_id"].to_numpy(dtype=object)
-    inv_ids = inputs.invoices["invoice_id"].to_numpy(dtype=object)
+    kind = c["kind"]
+    inv_ids = as_arrow(inputs.invoices["invoice_id"])
+    pay_ids = as_arrow(inputs.payments["payment_id"])
+    adj_ids = as_arrow(inputs.adjustments["adjustment_id"])
+    # every event id in one array: invoices, then payments, then adjustments
+    all_ids = pa.concat_arrays([a.cast(pa.large_string()) for a in (inv_ids, pay_ids, adj_ids)])
+    offset = np.select([kind == K_INVOICE, (kind == K_COLLECTION) | (kind == K_REVERSAL)],
+                       [0, len(inv_ids)], len(inv_ids) + len(pay_ids))
     used, ri = np.unique(c["ri"], return_inverse=True)
-    rate_text = np.array([ratio_to_decimal_str(n, d) for n, d in
-                          zip(raw.rate_num[used], raw.rate_den[used], strict=True)], dtype=object)
-    h = c["h"]
+    rate_text = [ratio_to_decimal_str(n, d) for n, d in
+                 zip(raw.rate_num[used], raw.rate_den[used], strict=True)]
+    h_used, h_code = np.unique(c["h"], return_inverse=True)
+    h_text = ["" if v < 0 else ratio_to_decimal_str(int(v), SCALE) for v in h_used]
+    months, month_code = np.unique(c["period"], return_inverse=True)
     prior = c["event_month"] < c["period"]
-    frame = pd.DataFrame({
-        "period": _labels(c["period"]),
-        "rep_id": rep_ids[c["rep"]],
-        "plan_id": table.ids[c["plan"]],
-        "line_kind": np.array(KINDS, dtype=object)[c["kind"]],
-        "event_id": c["event_id"],
-        "invoice_id": inv_ids[c["inv_pos"]],
+    ev_months, ev_code = np.unique(c["event_month"], return_inverse=True)
+    late = pd.array(c["days_late"], dtype="Int64")
+    late[c["days_late"] < 0] = pd.NA
+    return pd.DataFrame({
+        "period": _text(period_label(months), month_code),
+        "rep_id": as_arrow(inputs.reps["rep_id"]).take(pa.array(c["rep"])).to_pandas(),
+        "plan_id": _text(table.ids, c["plan"]),
+        "line_kind": _text(KINDS, kind),
+        "event_id": all_ids.take(pa.array(offset + c["ev_row"])).to_pandas(),
+        "invoice_id": inv_ids.take(pa.array(c["inv_pos"])).to_pandas(),
         "event_date": c["event_day"].astype("datetime64[D]").astype("datetime64[s]"),
         "base_amount": c["base_amount"],
         "share": c["share"],
-        "rate": rate_text[ri],
+        "rate": _text(rate_text, ri),
         "rate_num": raw.rate_num[c["ri"]],
         "rate_den": raw.rate_den[c["ri"]],
-        "days_late": pd.array(np.where(c["days_late"] >= 0, c["days_late"], 0),
-                              dtype="Int64"),
-        "haircut_num": h,
-        "haircut_pct": _haircut_text(h),
+        "days_late": late,
+        "haircut_num": c["h"],
+        "haircut_pct": _text(h_text, h_code),
         "gross": c["gross"],
         "haircut": c["haircut"],
         "amount": c["amount"],
-        "prior_period": np.where(prior, _labels(c["event_month"]), ""),
+        "prior_period": _text([*period_label(ev_months), ""],
+                              np.where(prior, ev_code, len(ev_months))),
+        "explanation": explanations(c, raw.rate_num, raw.rate_den, table,
+                                    pay_ids).to_pandas(),
     })
-    frame.loc[c["days_late"] < 0, "days_late"] = pd.NA
-    frame["explanation"] = explanations(frame, c, table, c["ref"], c["adj"])
-    return frame
-
-
-def _labels(months: np.ndarray) -> np.ndarray:
-    uniq, inv = np.unique(months, return_inverse=True)
-    return period_label(uniq)[inv]
-
-
-def _haircut_text(h: np.ndarray) -> np.ndarray:
-    uniq, inv = np.unique(h, return_inverse=True)
-    text = np.array(["" if v < 0 else ratio_to_decimal_str(int(v), SCALE) for v in uniq],
-                    dtype=object)
-    return text[inv]
 
 
 def _payouts_frame(pay: dict[str, np.ndarray], inputs: Inputs, table: PlanTable
                    ) -> pd.DataFrame:
-    rep_ids = inputs.reps["rep_id"].to_numpy(dtype=object)
+    months, codes = np.unique(pay["period"], return_inverse=True)
     frame = pd.DataFrame({
-        "period": _labels(pay["period"]) if len(pay["period"]) else np.zeros(0, dtype=object),
-        "rep_id": rep_ids[pay["rep"]],
-        "plan_id": table.ids[pay["plan"]],
+        "period": _text(period_label(months), codes),
+        "rep_id": as_arrow(inputs.reps["rep_id"]).take(pa.array(pay["rep"])).to_pandas(),
+        "plan_id": _text(table.ids, pay["plan"]),
     })
     for col in PAYOUT_COLUMNS[3:]:
         frame[col] = pay[col].astype(np.int64)

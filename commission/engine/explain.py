@@ -1,20 +1,23 @@
-"""Each line explained in words, e.g. "5% of 3,000.00 collected on 2026-03-20, 48 days late:
-10% haircut".
+"""Each line explained in words.
 
-Built for millions of lines: the parts that take few values (rate, date, lateness,
-plan) are worded once per distinct combination; only the amount is formatted per
-line, with Arrow string kernels.
+"5% of 3,000.00 collected on 2026-03-20, 48 days late: 10% haircut". Built for
+millions of lines: each phrase depends on a few columns that take few values
+(rate, share, date, lateness), so it is worded once per distinct combination and
+the phrases are joined with Arrow string kernels; only the amount is formatted
+per line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
+
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..money import cents_text, ratio_to_decimal_str
-from ..tables import SHARE_SCALE
+from ..tables import ADJUSTMENT_KINDS, SHARE_SCALE
 from .lines import (
     K_CLAWBACK,
     K_COLLECTION,
@@ -26,89 +29,30 @@ from .lines import (
 )
 from .params import SCALE, PlanTable
 
+_KIND_WORD = {"credit_note": "credit note", "discount": "early-payment discount",
+              "write_off": "write-off"}
 
+
+@lru_cache(maxsize=65536)
 def pct(num: int, den: int) -> str:
     """An exact ratio as a percentage: 1/20 -> '5%', 7/150 -> '4.66666667%'."""
     return ratio_to_decimal_str(int(num) * 100, int(den), places=8) + "%"
 
 
+@lru_cache(maxsize=8192)
 def _date(day: int) -> str:
     return str(np.datetime64(int(day), "D"))
 
 
-_KIND_WORD = {"credit_note": "credit note", "discount": "early-payment discount",
-              "write_off": "write-off"}
+def _share(share: int) -> str:
+    return "" if share == SHARE_SCALE else f"{pct(share, SHARE_SCALE)} share of "
 
 
-def explanations(frame: pd.DataFrame, cols: dict[str, np.ndarray], table: PlanTable,
-                 refs: np.ndarray, adj_kind: np.ndarray) -> pd.Series:
-    """The explanation of every line of ``frame`` (same order).
-
-    ``refs`` is, per line, the reversed payment's id (reversals) or '' ; ``adj_kind``
-    the adjustment kind (adjustment lines) or ''.
-    """
-    n = len(frame)
-    if n == 0:
-        return pd.Series([], dtype=object)
-    kind = cols["kind"]
-    plan = cols["plan"]
-    share = cols["share"]
-    rate_num = frame["rate_num"].to_numpy()
-    rate_den = frame["rate_den"].to_numpy()
-    # the rate's index into the distinct rates, to keep combinations few
-    rate_key = pd.factorize(frame["rate"].to_numpy(dtype=object))[0]
-    late, h, day, gap = cols["days_late"], cols["h"], cols["event_day"], cols["inv_gap"]
-    codes, first = factorize_rows(kind, plan, share, rate_key, day, late, h, refs, adj_kind, gap)
-    heads, tails = [], []
-    for j in first:  # one line per distinct combination
-        head, tail = _words(int(kind[j]), table, int(plan[j]), int(share[j]),
-                            pct(rate_num[j], rate_den[j]), int(day[j]), int(late[j]), int(h[j]),
-                            refs[j], adj_kind[j], int(gap[j]))
-        heads.append(head)
-        tails.append(tail)
-    amount_text = cents_text(np.abs(frame["base_amount"].to_numpy(dtype=np.int64)))
-    code_arr = pa.array(codes)
-    out = pc.binary_join_element_wise(pa.array(heads, pa.string()).take(code_arr), amount_text,
-                                      pa.array(tails, pa.string()).take(code_arr), "")
-    return pd.Series(out.to_numpy(zero_copy_only=False), index=frame.index, dtype=object)
-
-
-def _words(kind: int, table: PlanTable, plan: int, share: int, rate: str, day: int,
-           late: int, h: int, ref: str, adj: str, gap: int) -> tuple[str, str]:
-    """(text before the amount, text after it) for one combination."""
-    of = "" if share == SHARE_SCALE else f"{pct(share, SHARE_SCALE)} share of "
-    date = _date(day)
-    p = int(table.p_num[plan])
-    basis = table.plans[plan].basis
-    if kind == K_INVOICE:
-        tail = f" invoiced on {date}"
-        if basis == "advance":
-            tail += f", {pct(p, SCALE)} advanced at invoicing"
-        return f"{rate} of {of}", tail
-    if kind == K_COLLECTION:
-        tail = f" collected on {date}"
-        if basis == "advance":
-            tail += f", {pct(SCALE - p, SCALE)} paid on collection"
-        elif basis == "invoiced":
-            tail += " (commission was paid at invoicing)"
-        return f"{rate} of {of}", tail + _lateness(late, h)
-    if kind == K_REVERSAL:
-        tail = f" of payment {ref} on {date}, at its original {rate}"
-        if h > 0:
-            tail += f" less its {pct(h, SCALE)} haircut ({late} days late)"
-        return f"reversal of {of}", tail
-    word = _KIND_WORD.get(adj, adj)
-    if kind == K_CREDIT:
-        what = "the commission advanced" if basis == "advance" else "the commission"
-        return f"{word} of {of}", f" on {date} takes back {what} at {rate}"
-    if kind == K_CLAWBACK:
-        what = "the commission advanced" if basis == "advance" else "the commission paid"
-        return (f"{word} of {of}",
-                f" on {date}, {gap} days after invoicing, claws back {what} at {rate}")
-    if kind == K_PENALTY:
-        return (f"{word} of {of}",
-                f" on {date}, {gap} days after invoicing: {rate} bad-debt penalty")
-    raise ValueError(f"unknown line kind {kind}")  # pragma: no cover
+def _phrase(fn: Callable[..., str], *columns: np.ndarray) -> pa.Array:
+    """``fn`` applied once per distinct row of ``columns``, spread to every row."""
+    codes, first = factorize_rows(*columns)
+    words = [fn(*(col[j] for col in columns)) for j in first]
+    return pa.array(words, pa.string()).take(pa.array(codes))
 
 
 def _lateness(late: int, h: int) -> str:
@@ -120,6 +64,82 @@ def _lateness(late: int, h: int) -> str:
     if h > 0:
         return f", {days} late: {pct(h, SCALE)} haircut"
     return f", {days} late, no haircut"
+
+
+def explanations(cols: dict[str, np.ndarray], rate_num: np.ndarray, rate_den: np.ndarray,
+                 table: PlanTable, payment_ids: pa.Array) -> pa.Array:
+    """The explanation of every line (same order as ``cols``).
+
+    ``rate_num``/``rate_den`` are the exact rates ``cols['ri']`` points to;
+    ``payment_ids`` the payments table's ids (a reversal names the payment it reverses).
+    """
+    n = len(cols["kind"])
+    if n == 0:
+        return pa.array([], pa.string())
+    kind = cols["kind"]
+    parts: list[pa.Array] = []
+    rows_by_kind: list[np.ndarray] = []
+
+    def rate(ri: int) -> str:
+        return pct(rate_num[ri], rate_den[ri])
+
+    def basis(plan: int) -> str:
+        return table.plans[plan].basis
+
+    for k in (K_INVOICE, K_COLLECTION, K_REVERSAL, K_CREDIT, K_CLAWBACK, K_PENALTY):
+        rows = np.flatnonzero(kind == k)
+        if len(rows) == 0:
+            continue
+        c = {name: v[rows] for name, v in cols.items()}
+        money = cents_text(np.abs(c["base_amount"]))
+        plan, day, ri, share = c["plan"], c["event_day"], c["ri"], c["share"]
+        if k in (K_INVOICE, K_COLLECTION):
+            head = _phrase(lambda r, s: f"{rate(r)} of {_share(s)}", ri, share)
+            if k == K_INVOICE:
+                tail = _phrase(lambda p, d: f" invoiced on {_date(d)}" + (
+                    f", {pct(table.p_num[p], SCALE)} advanced at invoicing"
+                    if basis(p) == "advance" else ""), plan, day)
+                pieces = [head, money, tail]
+            else:
+                tail = _phrase(lambda p, d: f" collected on {_date(d)}" + (
+                    f", {pct(SCALE - table.p_num[p], SCALE)} paid on collection"
+                    if basis(p) == "advance" else
+                    " (commission was paid at invoicing)" if basis(p) == "invoiced" else ""),
+                    plan, day)
+                late = _phrase(_lateness, c["days_late"], c["h"])
+                pieces = [head, money, tail, late]
+        elif k == K_REVERSAL:
+            head = _phrase(lambda s: f"reversal of {_share(s)}", share)
+            ref = payment_ids.take(pa.array(c["ref"]))
+            tail = _phrase(lambda d, r, h, late: f" on {_date(d)}, at its original {rate(r)}" + (
+                f" less its {pct(h, SCALE)} haircut ({late} days late)" if h > 0 else ""),
+                day, ri, c["h"], c["days_late"])
+            pieces = [head, money, pa.array([" of payment "] * len(rows), pa.string()), ref,
+                      tail]
+        else:
+            head = _phrase(lambda a, s: f"{_KIND_WORD[ADJUSTMENT_KINDS[a]]} of {_share(s)}",
+                           c["adj"], share)
+            gap = c["inv_gap"]
+            if k == K_CREDIT:
+                tail = _phrase(lambda p, d, r: f" on {_date(d)} takes back the commission "
+                               + ("advanced " if basis(p) == "advance" else "")
+                               + f"at {rate(r)}", plan, day, ri)
+            elif k == K_CLAWBACK:
+                tail = _phrase(lambda p, d, g, r: f" on {_date(d)}, {g} days after invoicing, "
+                               "claws back the commission "
+                               + ("advanced " if basis(p) == "advance" else "paid ")
+                               + f"at {rate(r)}", plan, day, gap, ri)
+            else:
+                tail = _phrase(lambda d, g, r: f" on {_date(d)}, {g} days after invoicing: "
+                               f"{rate(r)} bad-debt penalty", day, gap, ri)
+            pieces = [head, money, tail]
+        parts.append(pc.binary_join_element_wise(*pieces, ""))
+        rows_by_kind.append(rows)
+    joined = pa.concat_arrays([p.cast(pa.large_string()) for p in parts])
+    order = np.concatenate(rows_by_kind)
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.arange(n)
+    return joined.take(pa.array(inverse))
 
 
 __all__ = ["explanations", "pct"]

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..keys import lookup, lookup_many
 from ..money import mul_round
-from ..tables import SHARE_SCALE, Inputs
+from ..tables import ADJUSTMENT_KINDS, SHARE_SCALE, Inputs
 from .lateness import day_numbers, days_late, haircut_num, merged_disputes
 from .params import SCALE, PlanTable
 from .rates import batch_rates, group_volume
@@ -75,17 +76,15 @@ class RawLines:
 class _Credited:
     """Which reps are credited on each invoice, with their shares (CSR by invoice position)."""
 
-    def __init__(self, inputs: Inputs, inv_index: pd.Index, rep_index: pd.Index):
-        inv = inputs.invoices
-        sp = inputs.splits
-        split_pos = inv_index.get_indexer(sp["invoice_id"].to_numpy(dtype=object))
+    def __init__(self, inputs: Inputs, split_pos: np.ndarray):
+        inv, sp, reps = inputs.invoices, inputs.splits, inputs.reps
         has_split = np.zeros(len(inv), dtype=bool)
         has_split[split_pos] = True
         own = np.flatnonzero(~has_split)
         inv_pos = np.concatenate([own, split_pos])
         rep = np.concatenate([
-            rep_index.get_indexer(inv["rep_id"].to_numpy(dtype=object)[own]),
-            rep_index.get_indexer(sp["rep_id"].to_numpy(dtype=object)),
+            lookup(inv["rep_id"], reps["rep_id"])[own],
+            lookup(sp["rep_id"], reps["rep_id"]),
         ])
         share = np.concatenate([np.full(len(own), SHARE_SCALE, dtype=np.int64),
                                 sp["share"].to_numpy(dtype=np.int64)])
@@ -93,7 +92,7 @@ class _Credited:
         self.inv_pos, self.rep, self.share = inv_pos[order], rep[order], share[order]
         counts = np.bincount(self.inv_pos, minlength=len(inv))
         self.counts = counts
-        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
 
     def expand(self, event_inv_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(event row, rep code, share) for every credited rep of every event."""
@@ -103,6 +102,24 @@ class _Credited:
         offset = np.arange(len(ev)) - np.repeat(np.cumsum(n) - n, n)
         cr = first + offset
         return ev, self.rep[cr], self.share[cr]
+
+
+class _PairIndex:
+    """Find (a, b) integer pairs among known pairs (first occurrence wins)."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, width: int):
+        self.width = max(int(width), 1)
+        key = np.asarray(a, dtype=np.int64) * self.width + np.asarray(b, dtype=np.int64)
+        order = np.argsort(key, kind="stable")
+        self.key, self.pos = key[order], order
+
+    def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Position of each pair among the known ones, -1 where unknown."""
+        key = np.asarray(a, dtype=np.int64) * self.width + np.asarray(b, dtype=np.int64)
+        i = np.searchsorted(self.key, key, side="left")
+        i_ok = np.minimum(i, max(len(self.key) - 1, 0))
+        hit = (i < len(self.key)) & (self.key[i_ok] == key) if len(self.key) else i < 0
+        return np.where(hit, self.pos[i_ok] if len(self.key) else -1, -1)
 
 
 def factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,15 +162,17 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
                 periods: EventPeriods, prior: PriorLines | None = None) -> RawLines:
     """Every commission line for the events that ``periods`` marks as paid.
 
-    ``rep_plan`` is the plan code of each row of ``inputs.reps``.
+    ``rep_plan`` is the plan code of each row of ``inputs.reps``. Lines refer to
+    events, invoices and reps by row position; ``_lines_frame`` turns them into ids.
     """
     prior = prior or PriorLines.empty()
     reps, inv, pay, adj = inputs.reps, inputs.invoices, inputs.payments, inputs.adjustments
-    rep_index = pd.Index(reps["rep_id"].to_numpy(dtype=object))
-    inv_index = pd.Index(inv["invoice_id"].to_numpy(dtype=object))
-    pay_index = pd.Index(pay["payment_id"].to_numpy(dtype=object))
-    credited = _Credited(inputs, inv_index, rep_index)
-    merged = merged_disputes(inputs.disputes)
+    n_reps = len(reps)
+    pay_inv, adj_inv, dispute_inv, split_inv = lookup_many(
+        [pay["invoice_id"], adj["invoice_id"], inputs.disputes["invoice_id"],
+         inputs.splits["invoice_id"]], inv["invoice_id"])
+    credited = _Credited(inputs, split_inv)
+    merged = merged_disputes(inputs.disputes.assign(invoice_id=dispute_inv))
 
     inv_day = day_numbers(inv["invoice_date"])
     due_day = day_numbers(inv["due_date"])
@@ -165,13 +184,11 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
     i_ev, i_rep, i_share = credited.expand(i_rows)
     i_ev = i_rows[i_ev]
 
-    pay_inv = inv_index.get_indexer(pay["invoice_id"].to_numpy(dtype=object))
     pay_amount = pay["amount"].to_numpy(dtype=np.int64)
     p_rows = np.flatnonzero(periods.payments != NOT_PAID)
     p_ev, p_rep, p_share = credited.expand(pay_inv[p_rows])
     p_ev = p_rows[p_ev]
 
-    adj_inv = inv_index.get_indexer(adj["invoice_id"].to_numpy(dtype=object))
     a_rows = np.flatnonzero(periods.adjustments != NOT_PAID)
     a_ev, a_rep, a_share = credited.expand(adj_inv[a_rows])
     a_ev = a_rows[a_ev]
@@ -179,66 +196,86 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
     # -- rates per (rep, period) --------------------------------------------------------
     i_code, p_code = rep_plan[i_rep], rep_plan[p_rep]
     invoiced = np.array([p.basis == "invoiced" for p in table.plans], dtype=bool)
-    vol_keys = pd.concat([
-        pd.DataFrame({"rep": i_rep, "period": periods.invoices[i_ev], "earn": invoiced[i_code]}),
-        pd.DataFrame({"rep": p_rep, "period": periods.payments[p_ev], "earn": ~invoiced[p_code]}),
-    ], ignore_index=True)
+    vol_keys = pd.DataFrame({
+        "rep": np.concatenate([i_rep, p_rep]),
+        "period": np.concatenate([periods.invoices[i_ev], periods.payments[p_ev]]),
+    })
+    earn = np.concatenate([invoiced[i_code], ~invoiced[p_code]])
     vol_cents = np.concatenate([inv_amount[i_ev], pay_amount[p_ev]])
     vol_share = np.concatenate([i_share, p_share])
-    earn = vol_keys.pop("earn").to_numpy()
     groups = vol_keys.drop_duplicates().sort_values(["rep", "period"], ignore_index=True)
     volume = group_volume(vol_keys[earn], vol_cents[earn], vol_share[earn])
     groups["volume"] = volume.reindex(
         pd.MultiIndex.from_frame(groups[["rep", "period"]]), fill_value=0).to_numpy(dtype=object)
     g_num, g_den = batch_rates(groups, rep_plan[groups["rep"].to_numpy()], table)
-    group_index = pd.MultiIndex.from_frame(groups[["rep", "period"]])
+    p0 = int(groups["period"].min()) if len(groups) else 0
+    group_index = _PairIndex(groups["rep"].to_numpy(), groups["period"].to_numpy() - p0,
+                             (int(groups["period"].max()) - p0 + 1) if len(groups) else 1)
+
+    def rate_of(rep: np.ndarray, period: np.ndarray) -> np.ndarray:
+        return group_index.find(rep, period - p0)
 
     rate_num, rate_den = [int(x) for x in g_num], [int(x) for x in g_den]
 
-    def add_rates(nums: np.ndarray, dens: np.ndarray) -> np.ndarray:
+    def add_rates(nums, dens) -> np.ndarray:
+        """Append exact rates (deduplicated) and return each one's index."""
+        if len(nums) == 0:
+            return np.zeros(0, dtype=np.int64)
+        text = pd.Series([f"{int(n)}/{int(d)}" for n, d in zip(nums, dens, strict=True)]
+                         ) if len(nums) < 64 else (
+            pd.Series(nums).astype(str) + "/" + pd.Series(dens).astype(str))
+        codes, uniq = pd.factorize(text)
         start = len(rate_num)
-        rate_num.extend(int(x) for x in nums)
-        rate_den.extend(int(x) for x in dens)
-        return np.arange(start, start + len(nums))
+        for t in uniq:
+            n, d = t.split("/")
+            rate_num.append(int(n))
+            rate_den.append(int(d))
+        return start + codes.astype(np.int64)
 
     # penalty rates (one entry per plan) and a zero rate for "no invoice line"
-    pen_ri = add_rates(list(table.penalty_num), [SCALE] * len(table.plans))
-    zero_ri = add_rates([0], [1])[0]
+    start_pen = len(rate_num)
+    rate_num.extend(int(x) for x in table.penalty_num)
+    rate_den.extend([SCALE] * len(table.plans))
+    pen_ri = np.arange(start_pen, start_pen + len(table.plans))
+    zero_ri = len(rate_num)
+    rate_num.append(0)
+    rate_den.append(1)
 
     out: list[dict[str, np.ndarray]] = []
 
-    def emit(kind: int, ev_row: np.ndarray, ev_id: np.ndarray, inv_pos: np.ndarray, day: np.ndarray,
+    def emit(kind: int, ev_row: np.ndarray, inv_pos: np.ndarray, day: np.ndarray,
              period: np.ndarray, rep: np.ndarray, base: np.ndarray, share: np.ndarray,
              ri: np.ndarray, late: np.ndarray, h: np.ndarray, gross: np.ndarray,
              haircut: np.ndarray, event_month: np.ndarray, ref: np.ndarray | None = None,
              adj_kind: np.ndarray | None = None, gap: np.ndarray | None = None) -> None:
         n = len(rep)
-        blank = np.full(n, "", dtype=object)
+        none = np.full(n, -1, dtype=np.int64)
         out.append({
-            "kind": np.full(n, kind, dtype=np.int8), "ev_row": ev_row, "event_id": ev_id,
-            "inv_pos": inv_pos,
+            "kind": np.full(n, kind, dtype=np.int8), "ev_row": ev_row, "inv_pos": inv_pos,
             "event_day": day, "period": period, "rep": rep, "plan": rep_plan[rep],
             "base_amount": base, "share": share, "ri": ri, "days_late": late, "h": h,
             "gross": gross, "haircut": haircut, "amount": gross - haircut,
-            "event_month": event_month, "ref": blank if ref is None else ref,
-            "adj": blank if adj_kind is None else adj_kind,
+            "event_month": event_month, "ref": none if ref is None else ref,
+            "adj": none if adj_kind is None else adj_kind,
             "inv_gap": np.zeros(n, np.int64) if gap is None else gap,
         })
 
     rounding = table.rounding
 
+    def rates() -> tuple[np.ndarray, np.ndarray]:
+        return np.array(rate_num, dtype=object), np.array(rate_den, dtype=object)
+
     # -- invoice lines --------------------------------------------------------------------
     keep = p_of[i_code] > 0
     ev, rep, share, code = i_ev[keep], i_rep[keep], i_share[keep], i_code[keep]
     per = periods.invoices[ev]
-    ri = group_index.get_indexer(pd.MultiIndex.from_arrays([rep, per]))
-    money = _factor_money(inv_amount[ev], share, ri, p_of[code], np.array(rate_num, dtype=object),
-                          np.array(rate_den, dtype=object), rounding[code])
-    inv_line_ri = pd.Series(ri, index=pd.MultiIndex.from_arrays([ev, rep]))
+    ri = rate_of(rep, per)
+    rn, rd = rates()
+    money = _factor_money(inv_amount[ev], share, ri, p_of[code], rn, rd, rounding[code])
+    inv_lines = (ev, rep, ri)
     none = np.full(len(ev), -1, dtype=np.int64)
-    emit(K_INVOICE, ev, inv["invoice_id"].to_numpy(dtype=object)[ev], ev, inv_day[ev], per, rep,
-         inv_amount[ev], share, ri, none, none, money, np.zeros(len(ev), np.int64),
-         month_index(inv["invoice_date"].to_numpy()[ev]))
+    emit(K_INVOICE, ev, ev, inv_day[ev], per, rep, inv_amount[ev], share, ri, none, none, money,
+         np.zeros(len(ev), np.int64), month_index(inv["invoice_date"].to_numpy()[ev]))
 
     # -- collection lines -----------------------------------------------------------------
     pos = pay_amount[p_ev] > 0
@@ -247,75 +284,68 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
     per = periods.payments[ev]
     ip = pay_inv[ev]
     pay_day = day_numbers(pay["payment_date"])
-    late = days_late(code, table, inv_day[ip], due_day[ip], pay_day[ev],
-                     inv["invoice_id"].to_numpy(dtype=object)[ip], merged)
+    late = days_late(code, table, inv_day[ip], due_day[ip], pay_day[ev], ip, merged)
     late = np.where(table.has_late[code], late, -1)
     h = np.where(table.has_late[code], haircut_num(code, table, np.maximum(late, 0)), -1)
-    ri = group_index.get_indexer(pd.MultiIndex.from_arrays([rep, per]))
-    rn, rd = np.array(rate_num, dtype=object), np.array(rate_den, dtype=object)
+    ri = rate_of(rep, per)
     c = pay_amount[ev]
     gross = _factor_money(c, share, ri, SCALE - p_of[code], rn, rd, rounding[code])
     cut = _factor_money(c, share, ri, np.maximum(h, 0), rn, rd, rounding[code])
     pay_month = month_index(pay["payment_date"].to_numpy())
-    emit(K_COLLECTION, ev, pay_index.to_numpy()[ev], ip, pay_day[ev], per, rep, c, share, ri, late,
-         h, gross, cut, pay_month[ev])
-    coll = pd.DataFrame({"pay": ev, "rep": rep, "ri": ri, "h": h, "late": late})
+    emit(K_COLLECTION, ev, ip, pay_day[ev], per, rep, c, share, ri, late, h, gross, cut,
+         pay_month[ev])
+    coll = (ev, rep, ri, h, late)
 
     # -- reversal lines: at the reversed payment's r₀ and h₀ --------------------------------
     neg = ~pos
     ev, rep, share, code = p_ev[neg], p_rep[neg], p_share[neg], p_code[neg]
     if len(ev):
-        orig = pay_index.get_indexer(pay["reverses_payment_id"].to_numpy(dtype=object)[ev])
+        orig = lookup(pay["reverses_payment_id"].take(ev), pay["payment_id"])
         pr = prior.frame[prior.frame["line_kind"] == "collection"]
-        pr_ri = add_rates(list(pr["rate_num"]), list(pr["rate_den"]))
-        known = pd.concat([
-            coll,
-            pd.DataFrame({"pay": pay_index.get_indexer(pr["event_id"].to_numpy(dtype=object)),
-                          "rep": rep_index.get_indexer(pr["rep_id"].to_numpy(dtype=object)),
-                          "ri": pr_ri, "h": pr["haircut_num"].to_numpy(dtype=np.int64),
-                          "late": pr["days_late"].to_numpy(dtype=np.int64)}),
-        ], ignore_index=True).drop_duplicates(["pay", "rep"], keep="first")
-        look = pd.DataFrame({"pay": orig, "rep": rep, "row": np.arange(len(ev))}).merge(
-            known, on=["pay", "rep"], how="inner").sort_values("row")
-        row = look["row"].to_numpy()
-        ev, rep, share, code = ev[row], rep[row], share[row], code[row]
-        ri, h0, late0 = look["ri"].to_numpy(), look["h"].to_numpy(), look["late"].to_numpy()
+        known = [np.concatenate([a, b]) for a, b in zip(coll, (
+            lookup(pr["event_id"], pay["payment_id"]), lookup(pr["rep_id"], reps["rep_id"]),
+            add_rates(list(pr["rate_num"]), list(pr["rate_den"])),
+            pr["haircut_num"].to_numpy(dtype=np.int64), pr["days_late"].to_numpy(dtype=np.int64),
+        ), strict=True)]
+        at = _PairIndex(known[0], known[1], n_reps).find(orig, rep)
+        found = at >= 0
+        ev, rep, share, code, orig, at = (ev[found], rep[found], share[found], code[found],
+                                          orig[found], at[found])
+        ri, h0, late0 = known[2][at], known[3][at], known[4][at]
         x = -pay_amount[ev]
-        rn, rd = np.array(rate_num, dtype=object), np.array(rate_den, dtype=object)
+        rn, rd = rates()
         gross = -_factor_money(x, share, ri, SCALE - p_of[code], rn, rd, rounding[code])
         cut = -_factor_money(x, share, ri, np.maximum(h0, 0), rn, rd, rounding[code])
-        emit(K_REVERSAL, ev, pay_index.to_numpy()[ev], pay_inv[ev], pay_day[ev],
-             periods.payments[ev], rep, pay_amount[ev], share, ri, late0, h0, gross, cut,
-             pay_month[ev], ref=pay["reverses_payment_id"].to_numpy(dtype=object)[ev])
+        emit(K_REVERSAL, ev, pay_inv[ev], pay_day[ev], periods.payments[ev], rep,
+             pay_amount[ev], share, ri, late0, h0, gross, cut, pay_month[ev], ref=orig)
 
     # -- adjustments: credits, clawbacks, penalties -----------------------------------------
     if len(a_ev):
         a_code = rep_plan[a_rep]
-        kind = adj["kind"].to_numpy(dtype=object)[a_ev]
+        kind = pd.Index(ADJUSTMENT_KINDS).get_indexer(adj["kind"].take(a_ev))
         ip = adj_inv[a_ev]
         x = adj["amount"].to_numpy(dtype=np.int64)[a_ev]
         a_day = day_numbers(adj["adjustment_date"])[a_ev]
         per = periods.adjustments[a_ev]
         a_month = month_index(adj["adjustment_date"].to_numpy())[a_ev]
-        ids = adj["adjustment_id"].to_numpy(dtype=object)[a_ev]
         # rᵢ: the invoice line of this run, else of an earlier batch, else 0
         pr = prior.frame[prior.frame["line_kind"] == "invoice"]
-        pr_ri = add_rates(list(pr["rate_num"]), list(pr["rate_den"]))
-        prior_inv = pd.Series(pr_ri, index=pd.MultiIndex.from_arrays([
-            inv_index.get_indexer(pr["event_id"].to_numpy(dtype=object)),
-            rep_index.get_indexer(pr["rep_id"].to_numpy(dtype=object))]))
-        all_inv = pd.concat([inv_line_ri, prior_inv])
-        all_inv = all_inv[~all_inv.index.duplicated(keep="first")]
-        found = all_inv.index.get_indexer(pd.MultiIndex.from_arrays([ip, a_rep]))
-        known_ri = np.append(all_inv.to_numpy(dtype=np.int64), zero_ri)
-        ri_i = known_ri[np.where(found >= 0, found, len(known_ri) - 1)]
-        rn, rd = np.array(rate_num, dtype=object), np.array(rate_den, dtype=object)
+        known = [np.concatenate([a, b]) for a, b in zip(inv_lines, (
+            lookup(pr["event_id"], inv["invoice_id"]), lookup(pr["rep_id"], reps["rep_id"]),
+            add_rates(list(pr["rate_num"]), list(pr["rate_den"])),
+        ), strict=True)]
+        at = _PairIndex(known[0], known[1], n_reps).find(ip, a_rep)
+        ri_i = np.where(at >= 0, known[2][np.maximum(at, 0)] if len(known[2]) else zero_ri,
+                        zero_ri)
+        rn, rd = rates()
         p = p_of[a_code]
         zero = np.zeros(len(a_ev), np.int64)
         none = np.full(len(a_ev), -1, dtype=np.int64)
-        in_window = (table.window[a_code] < 0) | (a_day - inv_day[ip] <= table.window[a_code])
-        is_credit = (kind == "credit_note") | (kind == "discount")
-        is_wo = (kind == "write_off") & in_window
+        gap = a_day - inv_day[ip]
+        in_window = (table.window[a_code] < 0) | (gap <= table.window[a_code])
+        is_credit = (kind == ADJUSTMENT_KINDS.index("credit_note")) | (
+            kind == ADJUSTMENT_KINDS.index("discount"))
+        is_wo = (kind == ADJUSTMENT_KINDS.index("write_off")) & in_window
         for k, rows, ri, f in (
             (K_CREDIT, is_credit & (p > 0), ri_i, p),
             (K_CLAWBACK, is_wo & (p > 0), ri_i, p),
@@ -326,12 +356,12 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
                 continue
             money = -_factor_money(x[rows], a_share[rows], ri[rows], f[rows], rn, rd,
                                    rounding[a_code[rows]])
-            emit(k, a_ev[rows], ids[rows], ip[rows], a_day[rows], per[rows], a_rep[rows], x[rows],
+            emit(k, a_ev[rows], ip[rows], a_day[rows], per[rows], a_rep[rows], x[rows],
                  a_share[rows], ri[rows], none[rows], none[rows], money, zero[rows],
-                 a_month[rows], adj_kind=kind[rows], gap=(a_day - inv_day[ip])[rows])
+                 a_month[rows], adj_kind=kind[rows], gap=gap[rows])
 
     cols = {k: np.concatenate([o[k] for o in out]) for k in out[0]}
     order = np.lexsort((cols["ev_row"], cols["kind"], cols["event_day"], cols["rep"],
                         cols["period"]))
     cols = {k: v[order] for k, v in cols.items()}
-    return RawLines(cols, np.array(rate_num, dtype=object), np.array(rate_den, dtype=object))
+    return RawLines(cols, *rates())

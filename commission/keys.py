@@ -1,0 +1,46 @@
+"""Looking ids up in other tables, fast: Arrow hash kernels over whole columns."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def as_arrow(values: pd.Series | np.ndarray | pa.Array) -> pa.Array:
+    """Ids as an Arrow string array (nulls for missing)."""
+    if isinstance(values, pd.Series):
+        values = values.array
+        if isinstance(values, pd.arrays.ArrowStringArray):
+            values = pa.array(values)
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.cast(pa.string()) if values.type != pa.string() else values
+
+
+def lookup(values: pd.Series | np.ndarray | pa.Array,
+           keys: pd.Series | np.ndarray | pa.Array) -> np.ndarray:
+    """Position in ``keys`` of each of ``values`` (first match), -1 where absent or null."""
+    values = as_arrow(values)
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    found = pc.index_in(values, value_set=as_arrow(keys))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def lookup_many(columns: list, keys: pd.Series | np.ndarray | pa.Array) -> list[np.ndarray]:
+    """:func:`lookup` for several columns against the same keys, hashing the keys once."""
+    arrays = [as_arrow(c) for c in columns]
+    found = lookup(pa.concat_arrays(arrays) if arrays else pa.array([], pa.string()), keys)
+    bounds = np.cumsum([0, *(len(a) for a in arrays)])
+    return [found[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def take_text(values: pd.Series, positions: np.ndarray) -> pa.Array:
+    """``values[positions]`` as Arrow strings (no Python string objects on the way)."""
+    return as_arrow(values).take(pa.array(np.asarray(positions, dtype=np.int64)))
