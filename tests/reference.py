@@ -19,9 +19,8 @@ rounding per money figure. No vectorisation and no shortcuts.
 
 Readings chosen where the contract and the notes leave room:
 
-- a plan without ``late_payment`` has no haircut (h = 0), but its ``collection``
-  lines still state ``days_late``, counted with the default clock settings
-  (clock ``due_date``, ``grace_days`` 0, ``pause_during_disputes`` true);
+- a plan without ``late_payment`` has no haircut (h = 0) and its lines state no
+  ``days_late`` or ``haircut_pct`` (None): lateness means nothing under it;
 - lines of one month are made in event order: by date, then invoices before
   payments before adjustments, positive payments before reversals, then by id.
 """
@@ -357,11 +356,13 @@ def reference_calculate(inputs: Inputs, plans: dict[str, Plan], through: str | N
                     if p < 1 or plan.late_payment is not None:
                         c = data["amount"]
                         r = batch_rate(rep_id)
-                        late = days_late(plan, invoice, data["payment_date"],
-                                         disputes.get(invoice["invoice_id"], []))
-                        h = haircut_for(plan, late)
+                        late = h = None  # a plan without late_payment has no lateness
+                        if plan.late_payment is not None:
+                            late = days_late(plan, invoice, data["payment_date"],
+                                             disputes.get(invoice["invoice_id"], []))
+                            h = haircut_for(plan, late)
                         gross = round_fraction(c * share * r * (1 - p), mode)
-                        cut = round_fraction(c * share * r * h, mode)
+                        cut = round_fraction(c * share * r * (h or 0), mode)
                         collection_lines[(event_id, rep_id)] = line(
                             "collection", gross, cut, r, late, h)
 
@@ -371,7 +372,7 @@ def reference_calculate(inputs: Inputs, plans: dict[str, Plan], through: str | N
                     if original is not None:
                         r0, h0 = original["rate"], original["haircut_pct"]
                         gross = -round_fraction(x * share * r0 * (1 - p), mode)
-                        cut = -round_fraction(x * share * r0 * h0, mode)
+                        cut = -round_fraction(x * share * r0 * (h0 or 0), mode)
                         line("reversal", gross, cut, r0, original["days_late"], h0)
 
                 elif data["kind"] in ("credit_note", "discount"):

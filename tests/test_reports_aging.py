@@ -111,7 +111,7 @@ def test_aging_text_is_a_fixed_width_table():
     assert "current" in lines[1] and "over 90" in lines[1]
     row = next(line for line in lines if line.strip().startswith("C1 Acme"))
     assert row.split()[-6:] == ["110.00", "150.00", "0.00", "1,200.00", "0.00", "1,460.00"]
-    total = [line for line in lines if line.strip().startswith("TOTAL")][0]
+    total = next(line for line in lines if line.strip().startswith("TOTAL"))
     assert total.rstrip().endswith("4,140.00")
     widths = {len(line) for line in lines if line.startswith("  C") or line.startswith("  TOT")}
     assert len(widths) == 1  # columns line up

@@ -13,7 +13,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from strategies import make_inputs, plan_from_yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import inputs_and_plans, make_inputs, plan_from_yaml
 
 from commission.engine import calculate
 from commission.reports.outlook import (
@@ -21,6 +23,7 @@ from commission.reports.outlook import (
     RATE_FIRST_BRACKET,
     RATE_LATEST_LINE,
     RATE_PLAN,
+    known_disputes,
     open_balances,
     open_invoices,
 )
@@ -260,3 +263,72 @@ def test_no_open_invoice_gives_an_empty_frame_with_the_columns():
     frame = open_invoices(ledger(), PLANS, None, AS_OF, rep_id="nobody")
     assert frame.empty
     assert list(frame.columns) == OPEN_INVOICE_COLUMNS
+
+
+# --------------------------------------------------------------------------- against the engine
+
+
+def _as_known_on(inputs, as_of: dt.date):
+    """The ledger as it stood on ``as_of``: later events unknown, later resolutions open."""
+    day = pd.Timestamp(as_of)
+    pay, adj = inputs.payments, inputs.adjustments
+    return inputs.replace(payments=pay[pay["payment_date"] <= day],
+                          adjustments=adj[adj["adjustment_date"] <= day],
+                          disputes=known_disputes(inputs.disputes, as_of))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=inputs_and_plans(), offset=st.integers(0, 240))
+def test_paying_the_open_balance_makes_the_lines_the_outlook_predicted(data, offset):
+    """Pay each open balance today, on act_by and the day after: the engine agrees.
+
+    Today's collection line has days_late_if_paid_today, the haircut of today and (flat
+    rates) commission_to_come as gross; a payment on act_by keeps today's haircut and
+    one a day later takes next_haircut; the difference is at_stake. The engine sees
+    the ledger as it stood on the as-of day (what open_invoices assumes).
+    """
+    inputs, plans, _ = data
+    as_of = (inputs.invoices["invoice_date"].min() + pd.Timedelta(days=offset)).date()
+    inputs = _as_known_on(inputs, as_of)
+    frame = open_invoices(inputs, plans, None, as_of)
+    if frame.empty:
+        return
+    ids, inv, dates, amounts = [], [], [], []
+    for k, r in enumerate(frame.itertuples(index=False)):
+        for tag, when in (("T", pd.Timestamp(as_of)), ("A", r.act_by),
+                          ("B", r.act_by + pd.Timedelta(days=1))):
+            if not pd.isna(when):
+                ids.append(f"{tag}{k}")
+                inv.append(r.invoice_id)
+                dates.append(when)
+                amounts.append(r.open_amount)
+    extra = pd.DataFrame({
+        "payment_id": pd.Series(ids, dtype=object), "invoice_id": pd.Series(inv, dtype=object),
+        "payment_date": pd.Series(dates).astype("datetime64[s]"),
+        "amount": pd.Series(amounts, dtype="int64"),
+        "reverses_payment_id": pd.Series([None] * len(ids), dtype=object)})
+    paid = inputs.replace(payments=pd.concat([inputs.payments, extra], ignore_index=True))
+    lines = calculate(paid, plans).lines
+    got = {(ln["event_id"], ln["rep_id"]): ln for ln in
+           lines[lines["line_kind"] == "collection"].to_dict("records")}
+    for k, r in enumerate(frame.itertuples(index=False)):
+        plan = plans[r.plan_id]
+        today = got.get((f"T{k}", r.rep_id))
+        if plan.late_payment is None and plan.prepaid_share == 1:
+            assert today is None  # no collection line: nothing to come, nothing at stake
+            assert r.commission_to_come == 0 and r.at_stake == 0
+            continue
+        assert today is not None
+        if plan.late_payment is not None:
+            assert today["days_late"] == r.days_late_if_paid_today
+            assert today["haircut_num"] == r.haircut_num_now
+        if plan.rate is not None:
+            assert (today["gross"], today["haircut"]) == (r.commission_to_come, r.haircut_now)
+        if pd.isna(r.act_by):
+            assert r.at_stake == 0 or r.clock_paused
+            continue
+        keep, lose = got[(f"A{k}", r.rep_id)], got[(f"B{k}", r.rep_id)]
+        assert keep["haircut_num"] == r.haircut_num_now
+        assert lose["haircut_num"] == r.next_haircut_num > r.haircut_num_now
+        if plan.rate is not None:
+            assert lose["haircut"] - keep["haircut"] == r.at_stake

@@ -1,0 +1,130 @@
+"""Aging: each rep's customers' open balances by how long they are past due."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from ..money import format_money
+from ..tables import Inputs
+from .outlook import as_day, credited, open_balances
+
+#: the buckets of days past due, in order: (column, lowest day, highest day)
+AGING_BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
+    ("current", None, 0),
+    ("1-30", 1, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
+    ("over 90", 91, None),
+)
+BUCKET_COLUMNS = [b[0] for b in AGING_BUCKETS]
+TOTAL = "TOTAL"
+AGING_COLUMNS = ["rep_id", "rep_name", "customer_id", "customer_name", "invoices",
+                 *BUCKET_COLUMNS, "total"]
+
+
+def bucket_of(days_past_due: np.ndarray) -> np.ndarray:
+    """Index into :data:`AGING_BUCKETS` of each number of days past due."""
+    edges = np.array([b[2] for b in AGING_BUCKETS[:-1]], dtype=np.int64)  # 0, 30, 60, 90
+    return np.searchsorted(edges, np.asarray(days_past_due, dtype=np.int64), side="left")
+
+
+def aging(inputs: Inputs, as_of: dt.date | str, rep_id: str | None = None) -> pd.DataFrame:
+    """Open balances by days past due, one row per (rep, customer) and a total per rep.
+
+    As of ``as_of`` (only events dated on or before it count), an invoice's open
+    balance is amount − payments (net of reversals) − credit notes − discounts −
+    write-offs; invoices with nothing open, or issued after ``as_of``, are left out.
+    Days past due = as_of − due_date: ``current`` is 0 or less (not yet due, or due
+    today), then ``1-30``, ``31-60``, ``61-90`` and ``over 90``; money is int64 cents.
+
+    Credited reps are the invoice's splits if it has any, else ``invoices.rep_id``.
+    A split invoice shows its **whole** open balance under every credited rep, not
+    the rep's share of it: aging tells a rep what the customer still owes (what to
+    chase), not what the rep will earn (``outlook.open_invoices`` does that). So
+    the reps' totals of a split invoice add up to more than the ledger, and there
+    is no grand total across reps.
+
+    Rows are sorted by rep_id then customer_id; after each rep's customers comes a
+    row with customer_id ``'TOTAL'`` summing them. ``invoices`` counts open invoices.
+    """
+    day = as_day(as_of)
+    bal = open_balances(inputs, day)
+    bal = bal[bal["open_amount"] > 0]
+    who = credited(inputs)
+    if rep_id is not None:
+        who = who[who["rep_id"] == rep_id]
+    rows = who.merge(bal, on="invoice_id", how="inner", suffixes=("", "_invoice"))
+    if rows.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=np.int64 if c in BUCKET_COLUMNS
+                                          or c in ("invoices", "total") else object)
+                             for c in AGING_COLUMNS})
+    past_due = (day - rows["due_date"].to_numpy().astype("datetime64[D]")).astype(np.int64)
+    bucket = bucket_of(past_due)
+    open_cents = rows["open_amount"].to_numpy(dtype=np.int64)
+    data = {"rep_id": rows["rep_id"].to_numpy(dtype=object),
+            "customer_id": rows["customer_id"].to_numpy(dtype=object),
+            "invoices": np.ones(len(rows), dtype=np.int64)}
+    for i, name in enumerate(BUCKET_COLUMNS):
+        data[name] = np.where(bucket == i, open_cents, 0)
+    money = [*BUCKET_COLUMNS, "invoices"]
+    per_customer = (pd.DataFrame(data).groupby(["rep_id", "customer_id"], sort=True)[money]
+                    .sum().reset_index())
+    per_rep = per_customer.groupby("rep_id", sort=True)[money].sum().reset_index()
+    per_rep["customer_id"] = TOTAL
+    per_customer["_order"] = 0
+    per_rep["_order"] = 1
+    out = pd.concat([per_customer, per_rep], ignore_index=True).sort_values(
+        ["rep_id", "_order", "customer_id"], kind="stable", ignore_index=True)
+    out["total"] = out[BUCKET_COLUMNS].sum(axis=1).astype(np.int64)
+    for c in [*BUCKET_COLUMNS, "invoices"]:
+        out[c] = out[c].astype(np.int64)
+    rep_names = pd.Series(inputs.reps["name"].to_numpy(dtype=object),
+                          index=inputs.reps["rep_id"].to_numpy(dtype=object))
+    cust_names = pd.Series(inputs.customers["name"].to_numpy(dtype=object),
+                           index=inputs.customers["customer_id"].to_numpy(dtype=object))
+    out["rep_name"] = rep_names.reindex(out["rep_id"]).fillna("").to_numpy(dtype=object)
+    out["customer_name"] = np.where(
+        out["customer_id"] == TOTAL, "Total",
+        cust_names.reindex(out["customer_id"]).fillna("").to_numpy(dtype=object)).astype(object)
+    return out[AGING_COLUMNS]
+
+
+def aging_text(frame: pd.DataFrame) -> str:
+    """The aging frame as a fixed-width table for the terminal, one block per rep."""
+    if frame.empty:
+        return "No open invoices.\n"
+    money_cols = [*BUCKET_COLUMNS, "total"]
+    cells = {c: [format_money(v) for v in frame[c].to_numpy()] for c in money_cols}
+    names = [
+        TOTAL if cid == TOTAL else (f"{cid} {cname}".strip() if cname else str(cid))
+        for cid, cname in zip(frame["customer_id"], frame["customer_name"], strict=True)
+    ]
+    name_w = max(len("Customer"), *(len(s) for s in names))
+    widths = {c: max(len(c), *(len(s) for s in cells[c])) for c in money_cols}
+    count_w = max(len("Inv"), *(len(str(v)) for v in frame["invoices"]))
+    header = ("  " + "Customer".ljust(name_w) + "  " + "Inv".rjust(count_w) + "  "
+              + "  ".join(c.rjust(widths[c]) for c in money_cols))
+    rule = "  " + "-" * (len(header) - 2)
+    out: list[str] = []
+    for i, (rep, group) in enumerate(frame.groupby("rep_id", sort=False)):
+        if i:
+            out.append("")
+        rep_name = group["rep_name"].iloc[0]
+        out.append(f"{rep} {rep_name}".strip())
+        out.append(header)
+        out.append(rule)
+        for j in group.index:
+            k = frame.index.get_loc(j)
+            if names[k] == TOTAL:
+                out.append(rule)
+            out.append("  " + names[k].ljust(name_w) + "  "
+                       + str(frame.at[j, "invoices"]).rjust(count_w) + "  "
+                       + "  ".join(cells[c][k].rjust(widths[c]) for c in money_cols))
+    return "\n".join(out) + "\n"
+
+
+__all__ = ["AGING_BUCKETS", "AGING_COLUMNS", "BUCKET_COLUMNS", "TOTAL", "aging", "aging_text",
+           "bucket_of"]

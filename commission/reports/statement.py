@@ -1,0 +1,410 @@
+"""A rep's statement for one period: what is paid and why, and what is still to come.
+
+:func:`statement_data` gathers plain data (ints in cents, ISO date strings, text)
+from the engine's lines and payouts and the inputs; :func:`render_statement_html`
+turns it into a printable page and :func:`render_statement_pdf` prints that same
+page to PDF with WeasyPrint. No database: the store, CLI and app pass DataFrames.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from ..money import format_money, ratio_to_decimal_str
+from ..plans import Plan
+from ..tables import SHARE_SCALE, Inputs
+from .aging import BUCKET_COLUMNS, TOTAL, aging
+from .export import line_totals
+from .outlook import RATE_FIRST_BRACKET, RATE_LATEST_LINE, as_day, open_invoices
+
+TEMPLATES = Path(__file__).parent / "templates"
+#: an open invoice due within this many days (or overdue) gets a "collect by" note
+SOON_DAYS = 14
+
+KIND_WORDS = {
+    "invoice": "Invoice",
+    "collection": "Payment",
+    "reversal": "Reversal",
+    "credit": "Credit",
+    "clawback": "Clawback",
+    "penalty": "Penalty",
+}
+_KIND_ORDER = {k: i for i, k in enumerate(KIND_WORDS)}
+
+
+# --------------------------------------------------------------------------- words
+
+
+def percent(value: Decimal | int, den: int = 1) -> str:
+    """A ratio as a percentage, as the lines' explanations word it (at most 8 decimals).
+
+    Decimal('0.05') -> '5%'; (7, 150) -> '4.66666667%'.
+    """
+    if isinstance(value, Decimal):
+        num, d = value.as_integer_ratio()
+    else:
+        num, d = int(value), 1
+    return ratio_to_decimal_str(num * 100, d * int(den), places=8) + "%"
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """'2026-03' -> (2026-03-01, 2026-03-31)."""
+    y, m = (int(x) for x in period.split("-"))
+    return dt.date(y, m, 1), dt.date(y, m, calendar.monthrange(y, m)[1])
+
+
+def period_label(period: str) -> str:
+    """'2026-03' -> 'March 2026'."""
+    start, _ = period_bounds(period)
+    return f"{calendar.month_name[start.month]} {start.year}"
+
+
+def plan_summary(plan: Plan) -> list[str]:
+    """The plan's terms in a few short sentences, for the statement's header."""
+    out: list[str] = []
+    if plan.rate is not None:
+        rate = percent(plan.rate)
+    else:
+        assert plan.tiers is not None
+        parts = [f"{percent(b.rate)} from {format_money(int(b.from_ * 100))}"
+                 for b in plan.tiers.brackets]
+        brackets = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+        rate = f"tiered ({plan.tiers.mode}) on the month's volume, {brackets}"
+    if plan.basis == "collected":
+        out.append(f"Commission on cash collected: {rate}.")
+    elif plan.basis == "invoiced":
+        out.append(f"Commission at invoicing: {rate}.")
+    else:
+        assert plan.advance_share is not None
+        out.append(f"Commission {percent(plan.advance_share)} advanced at invoicing, the rest "
+                   f"on collection: {rate}.")
+    lp = plan.late_payment
+    if lp is not None:
+        clock = "the due date" if lp.clock == "due_date" else "the invoice date"
+        terms = [f"counted from {clock}"]
+        if lp.grace_days:
+            terms.append(f"after {lp.grace_days} grace days")
+        if lp.pause_during_disputes:
+            terms.append("paused during disputes")
+        if lp.steps is not None:
+            sched = ", ".join(f"{percent(s.haircut)} after {s.after_days} days late"
+                              for s in lp.steps)
+        else:
+            assert lp.linear is not None
+            sched = (f"{percent(lp.linear.per_day)} a day after {lp.linear.start_after_days} "
+                     f"days late, at most {percent(lp.linear.max)}")
+        out.append(f"Late-payment haircut: {sched} ({', '.join(terms)}).")
+    bd = plan.bad_debt
+    if bd.penalty_rate or plan.basis != "collected":
+        window = ("at any time" if bd.window_days is None
+                  else f"within {bd.window_days} days of invoicing")
+        what = []
+        if plan.basis != "collected":
+            what.append("the commission paid at invoicing is clawed back")
+        if bd.penalty_rate:
+            what.append(f"a {percent(bd.penalty_rate)} penalty is charged")
+        out.append(f"Write-offs {window}: {' and '.join(what)}.")
+    pay = plan.payout
+    terms = []
+    if pay.min_payout:
+        terms.append(f"minimum payout {format_money(int(pay.min_payout * 100))}")
+    if pay.cap is not None:
+        terms.append(f"at most {format_money(int(pay.cap * 100))} paid per month")
+    if not pay.carry_forward_negative:
+        terms.append("a negative balance is not carried forward")
+    if terms:
+        out.append(f"Payout: {'; '.join(terms)}.")
+    return out
+
+
+def _share_text(share: int) -> str:
+    return "" if share == SHARE_SCALE else percent(share, SHARE_SCALE)
+
+
+def _text(value: Any) -> str:
+    """A cell as text: '' for None, NaN or NA."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _iso(value: Any) -> str:
+    return "" if pd.isna(value) else str(np.datetime64(value, "D"))
+
+
+# --------------------------------------------------------------------------- data
+
+
+def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.DataFrame,
+                   inputs: Inputs, plans: Mapping[str, Plan], as_of: dt.date | str, *,
+                   batch_id: int | str | None = None) -> dict[str, Any]:
+    """Everything a rep's statement for ``period`` shows, as plain data.
+
+    ``lines`` and ``payouts`` are the engine's frames (they may hold other reps and
+    periods; the rep's ``period`` rows are taken, and ``lines`` also gives a tiered
+    plan's latest rate). The plan is the one of the rep's payout row. ``as_of`` dates
+    the "still to come" and aging sections (usually the end of the period, or the
+    day the statement is made). Money is int cents, dates ISO strings.
+
+    ValueError when the rep has no payout row in ``period`` or the payout does not
+    equal its lines' totals (a statement that does not reconcile is never issued).
+    """
+    day = as_day(as_of)
+    reps = inputs.reps.set_index("rep_id")
+    if rep_id not in reps.index:
+        raise KeyError(f"unknown rep {rep_id!r}")
+    pay = payouts[(payouts["period"] == period) & (payouts["rep_id"] == rep_id)]
+    if len(pay) != 1:
+        raise ValueError(f"rep {rep_id} has {len(pay)} payout rows in {period}; expected 1")
+    pay_row = pay.iloc[0]
+    plan_id = str(pay_row["plan_id"])
+    plan = plans[plan_id]
+    mine = lines[(lines["period"] == period) & (lines["rep_id"] == rep_id)]
+
+    totals = {c: int(pay_row[c]) for c in ("gross", "haircuts", "clawbacks", "net", "carry_in",
+                                           "payout", "carry_out")}
+    sums = line_totals(mine, period)
+    expect = ({c: int(sums[c].iloc[0]) for c in ("gross", "haircuts", "clawbacks", "net")}
+              if len(sums) else dict.fromkeys(("gross", "haircuts", "clawbacks", "net"), 0))
+    off = {c: (totals[c], v) for c, v in expect.items() if totals[c] != v}
+    if off:
+        raise ValueError(f"payout of {rep_id} in {period} does not equal its lines: {off}")
+    totals["balance"] = totals["net"] + totals["carry_in"]
+    totals["forfeited"] = totals["balance"] - totals["payout"] - totals["carry_out"]
+
+    rep = reps.loc[rep_id]
+    manager_id = _text(rep["manager_id"])
+    manager = ""
+    if manager_id:
+        manager = (f"{reps.at[manager_id, 'name']} ({manager_id})"
+                   if manager_id in reps.index else manager_id)
+    start, end = period_bounds(period)
+    outlook = _outlook(rep_id, plan_id, plan, lines, inputs, plans, day)
+    footnotes = outlook.pop("footnotes")
+    return {
+        "title": "Commission statement",
+        "period": period,
+        "period_label": period_label(period),
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "batch_id": "" if batch_id is None else str(batch_id),
+        "as_of": str(day),
+        "rep": {"rep_id": rep_id, "name": _text(rep["name"]), "email": _text(rep["email"]),
+                "manager": manager},
+        "plan": {"id": plan.id, "title": plan.title, "basis": plan.basis,
+                 "summary": plan_summary(plan)},
+        "customers": _grouped_lines(mine, inputs),
+        "line_count": len(mine),
+        "totals": totals,
+        "carry_note": _carry_note(totals, plan),
+        "outlook": outlook,
+        "aging": _aging(inputs, day, rep_id),
+        "footnotes": footnotes,
+    }
+
+
+def _grouped_lines(mine: pd.DataFrame, inputs: Inputs) -> list[dict[str, Any]]:
+    """The lines grouped by customer, then invoice, with subtotals."""
+    inv = inputs.invoices.set_index("invoice_id")
+    names = inputs.customers.set_index("customer_id")["name"]
+    frame = mine.assign(
+        _kind=mine["line_kind"].map(_KIND_ORDER).fillna(99).to_numpy(),
+        customer_id=inv["customer_id"].reindex(mine["invoice_id"]).fillna("").to_numpy(
+            dtype=object),
+    )
+    frame = frame.assign(
+        customer_name=names.reindex(frame["customer_id"]).fillna("").to_numpy(dtype=object))
+    frame = frame.sort_values(["customer_name", "customer_id", "invoice_id", "event_date",
+                               "_kind", "event_id"], kind="stable")
+    customers = []
+    for (cid, cname), cust in frame.groupby(["customer_id", "customer_name"], sort=False):
+        invoices = []
+        for iid, rows in cust.groupby("invoice_id", sort=False):
+            known = iid in inv.index
+            share = int(rows["share"].iloc[0]) if "share" in rows else SHARE_SCALE
+            invoices.append({
+                "invoice_id": str(iid),
+                "invoice_date": _iso(inv.at[iid, "invoice_date"]) if known else "",
+                "due_date": _iso(inv.at[iid, "due_date"]) if known else "",
+                "invoice_amount": int(inv.at[iid, "amount"]) if known else None,
+                "share": _share_text(share),
+                "lines": [{
+                    "date": _iso(r.event_date),
+                    "kind": KIND_WORDS.get(r.line_kind, str(r.line_kind)),
+                    "event_id": str(r.event_id),
+                    "explanation": str(r.explanation),
+                    "gross": int(r.gross),
+                    "haircut": int(r.haircut),
+                    "amount": int(r.amount),
+                    "prior_period": _text(r.prior_period),
+                } for r in rows.itertuples(index=False)],
+                **_sums(rows),
+            })
+        customers.append({"customer_id": str(cid), "name": str(cname or cid),
+                          "invoices": invoices, **_sums(cust)})
+    return customers
+
+
+def _sums(rows: pd.DataFrame) -> dict[str, int]:
+    return {"gross": int(rows["gross"].sum()), "haircut": int(rows["haircut"].sum()),
+            "amount": int(rows["amount"].sum())}
+
+
+def _carry_note(t: dict[str, int], plan: Plan) -> str:
+    """Why the payout differs from the balance, in words ('' when it does not)."""
+    balance, payout, carry, lost = t["balance"], t["payout"], t["carry_out"], t["forfeited"]
+    if balance < 0:
+        if carry < 0:
+            return (f"The balance is negative: nothing is paid this month, and "
+                    f"{format_money(-carry)} is carried forward and recovered from your next "
+                    f"commission.")
+        return "The balance is negative: nothing is paid, and your plan does not carry it forward."
+    if payout == 0 and carry > 0:
+        return (f"The balance is below the minimum payout of "
+                f"{format_money(int(plan.payout.min_payout * 100))}: it is carried forward to "
+                f"next month.")
+    if lost > 0:
+        return (f"Your plan pays at most {format_money(payout)} a month: "
+                f"{format_money(lost)} above the cap is forfeited.")
+    return ""
+
+
+def _outlook(rep_id: str, plan_id: str, plan: Plan, lines: pd.DataFrame, inputs: Inputs,
+             plans: Mapping[str, Plan], day: np.datetime64) -> dict[str, Any]:
+    """The rep's open invoices: commission still to come and what is at stake."""
+    frame = open_invoices(inputs, plans, {rep_id: plan_id}, day, rep_id, lines=lines)
+    names = inputs.customers.set_index("customer_id")["name"]
+    rows = []
+    for r in frame.sort_values(["due_date", "invoice_id"], kind="stable").itertuples(index=False):
+        dpd = int(r.days_past_due)
+        if dpd > 0:
+            status = f"{dpd} day{'s' if dpd != 1 else ''} overdue"
+        elif dpd == 0:
+            status = "due today"
+        else:
+            status = f"due in {-dpd} day{'s' if dpd != -1 else ''}"
+        act_by = _iso(r.act_by)
+        if r.clock_paused:
+            action = "clock paused: dispute open"
+        elif r.at_stake > 0 and act_by and dpd > -SOON_DAYS:
+            when = f"{act_by} (today)" if act_by == str(day) else act_by
+            action = f"collect by {when} to keep {format_money(int(r.at_stake))}"
+        else:
+            action = ""
+        rows.append({
+            "customer": str(names.get(r.customer_id, r.customer_id) or r.customer_id),
+            "customer_id": str(r.customer_id),
+            "invoice_id": str(r.invoice_id),
+            "due_date": _iso(r.due_date),
+            "status": status,
+            "overdue": dpd > 0,
+            "open_amount": int(r.open_amount),
+            "share": _share_text(int(r.share)),
+            "haircut_pct": percent(int(r.haircut_num_now), 10**9) if r.haircut_num_now else "",
+            "commission_to_come": int(r.commission_to_come),
+            "haircut_now": int(r.haircut_now),
+            "at_stake": int(r.at_stake),
+            "act_by": act_by,
+            "action": action,
+        })
+    footnotes: list[str] = [] if frame.empty else _outlook_notes(plan, frame)
+    return {
+        "rows": rows,
+        "commission_to_come": int(frame["commission_to_come"].sum()),
+        "haircut_now": int(frame["haircut_now"].sum()),
+        "at_stake": int(frame["at_stake"].sum()),
+        "footnotes": footnotes,
+    }
+
+
+def _outlook_notes(plan: Plan, frame: pd.DataFrame) -> list[str]:
+    """Footnotes explaining the "still to come" and aging figures of a non-empty outlook."""
+    notes = [
+        "Still to come: the commission on each open balance (times your share) if it is "
+        "collected in full; it is earned only when the cash comes in, and a late payment "
+        "loses the haircut shown."
+    ]
+    if plan.basis == "invoiced":
+        notes.append("Your plan paid the commission at invoicing, so nothing more comes "
+                     "with the cash; a late payment still costs the haircut.")
+    elif plan.basis == "advance":
+        assert plan.advance_share is not None
+        notes.append(f"Your plan advanced {percent(plan.advance_share)} of the commission "
+                     "at invoicing; the rest comes with the cash.")
+    if plan.late_payment is not None:
+        notes.append("At stake: what the plan's next haircut step would cut if the invoice "
+                     "is paid after the 'collect by' date.")
+    if frame["clock_paused"].any():
+        notes.append("Clock paused: an open dispute stops the lateness clock until it is "
+                     "resolved.")
+    if plan.tiers is not None:
+        src = frame["rate_source"].iloc[0]
+        rate = percent(int(frame["rate_num"].iloc[0]), int(frame["rate_den"].iloc[0]))
+        if src == RATE_LATEST_LINE:
+            notes.append(f"Tiered plan: the rate depends on the volume of the month the cash "
+                         f"comes in; commission to come is estimated at {rate}, the rate of "
+                         f"your latest line.")
+        elif src == RATE_FIRST_BRACKET:
+            notes.append(f"Tiered plan: with no line yet, commission to come is estimated at "
+                         f"the first bracket's rate, {rate}.")
+    if (frame["share"] != SHARE_SCALE).any():
+        notes.append("Aging shows each open invoice's whole balance, also where you have a "
+                     "share of it.")
+    return notes
+
+
+def _aging(inputs: Inputs, day: np.datetime64, rep_id: str) -> dict[str, Any]:
+    frame = aging(inputs, day, rep_id)
+    rows = [{"customer": str(r["customer_name"] or r["customer_id"]),
+             "invoices": int(r["invoices"]),
+             "buckets": [int(r[c]) for c in BUCKET_COLUMNS], "total": int(r["total"])}
+            for _, r in frame.iterrows() if r["customer_id"] != TOTAL]
+    rows.sort(key=lambda r: r["customer"].casefold())
+    total_rows = frame[frame["customer_id"] == TOTAL]
+    total = ({"invoices": int(total_rows["invoices"].iloc[0]),
+              "buckets": [int(total_rows[c].iloc[0]) for c in BUCKET_COLUMNS],
+              "total": int(total_rows["total"].iloc[0])} if len(total_rows) else None)
+    return {"columns": BUCKET_COLUMNS, "rows": rows, "total": total}
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _css_string(text: str) -> Markup:
+    """Text as a double-quoted CSS string, safe inside a <style> element."""
+    body = (str(text).replace("\\", "\\5C ").replace('"', "\\22 ").replace("<", "\\3C ")
+            .replace("\n", " "))
+    return Markup(f'"{body}"')  # safe: every special character is escaped above
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["money"] = lambda cents: "" if cents is None else format_money(int(cents))
+    env.filters["css_string"] = _css_string
+    env.tests["negative"] = lambda cents: cents is not None and int(cents) < 0
+    return env
+
+
+def render_statement_html(data: dict[str, Any]) -> str:
+    """The statement as one self-contained HTML page (styles inline, A4 print styles)."""
+    return _environment().get_template("statement.html").render(s=data)
+
+
+def render_statement_pdf(data: dict[str, Any]) -> bytes:
+    """The statement as PDF: the HTML of :func:`render_statement_html`, printed by WeasyPrint."""
+    from weasyprint import HTML  # imported here: slow to import, and only PDFs need it
+
+    return HTML(string=render_statement_html(data), base_url=str(TEMPLATES)).write_pdf()
+
+
+__all__ = ["KIND_WORDS", "SOON_DAYS", "percent", "period_label", "plan_summary",
+           "render_statement_html", "render_statement_pdf", "statement_data"]
