@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 
 from .keys import as_arrow, lookup
 from .money import format_money
-from .problems import Problem
+from .problems import Problem, sort_problems
 from .tables import (
     ADJUSTMENT_KINDS,
     COLUMNS,
@@ -174,7 +174,10 @@ def _typed(name: str, raw: pd.DataFrame, source: str, out: _Collector) -> pd.Dat
             parsed = pd.Series(pc.strptime(
                 pa.array(text.where(text.str.match(_DATE_RE)).array, pa.large_string()),
                 format="%Y-%m-%d", unit="s", error_is_null=True).to_numpy(zero_copy_only=False))
-            bad = parsed.isna().to_numpy() & ~empty
+            # the calendar check: a date must print back as written (no 2026-02-31)
+            back = pd.Series(parsed.to_numpy().astype("datetime64[D]").astype(str))
+            bad = (parsed.isna().to_numpy() | (back.to_numpy() != text.to_numpy(dtype=object))
+                   ) & ~empty
             out.rows(source, raw, bad, col, id_col,
                      lambda r, c=col: [f"{v!r} is not a date" for v in r[c]],
                      "a date as YYYY-MM-DD")
@@ -477,10 +480,10 @@ def read_inputs(folder: str | Path, plan_ids: Iterable[str]
     tables, problems = read_tables(folder, require_all=True)
     required = set(COLUMNS) - OPTIONAL_TABLES
     if not required <= set(tables):  # a file missing or unreadable: report what we have
-        return None, problems
+        return None, sort_problems(problems)
     inputs = to_inputs(tables)
     # cells that did not parse were already reported; don't report them again as
     # cross-table problems (a bad amount would also look "not positive")
     bad_rows = {(p.source, p.row) for p in problems if p.row is not None}
     problems += [p for p in check(inputs, plan_ids) if (p.source, p.row) not in bad_rows]
-    return (None, problems) if problems else (inputs, [])
+    return (None, sort_problems(problems)) if problems else (inputs, [])
