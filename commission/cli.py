@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from .engine import Result, calculate, parse_period
-from .inputs import read_inputs
+from .inputs import read_tables, validate_tables
 from .money import format_money
 from .plans import load_plans
 from .problems import InputError, Problem, sort_problems
@@ -33,14 +33,21 @@ def print_problems(problems: Sequence[Problem], what: str = "nothing was written
         print(f"  {p}", file=sys.stderr)
 
 
-def _load_all(data: str, rules: str, plan: str | None = None):
+def _load_all(data: str, rules: str, plan: str | None = None,
+              timings: dict[str, float] | None = None):
     """Plans and validated inputs, or InputError with every problem of both."""
+    timings = {} if timings is None else timings
+    t0 = time.perf_counter()
     plans, _texts, plan_problems = load_plans(rules)
     problems = list(plan_problems)
     if plan is not None and plan not in plans and not plan_problems:
         problems.append(Problem("--plan", None, None, plan, f"unknown plan {plan!r}",
                                 f"one of {', '.join(sorted(plans))}"))
-    inputs, input_problems = read_inputs(data, plans.keys())
+    tables, read_problems = read_tables(data, require_all=True)
+    timings["read"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    inputs, input_problems = validate_tables(tables, read_problems, plans.keys())
+    timings["validate"] = time.perf_counter() - t1
     problems += input_problems
     if problems:
         raise InputError(problems)
@@ -89,8 +96,7 @@ def cmd_calculate(args: argparse.Namespace) -> int:
             parse_period(args.through)
         except ValueError as exc:
             raise UserError(f"--through: {exc}") from None
-    plans, inputs = _load_all(args.data, args.rules, args.plan)
-    timings["read+validate"] = time.perf_counter() - t0
+    plans, inputs = _load_all(args.data, args.rules, args.plan, timings)
     t1 = time.perf_counter()
     result = calculate(inputs, plans, through=args.through, plan_override=args.plan)
     timings["compute"] = time.perf_counter() - t1

@@ -13,6 +13,8 @@ found across tables still point at a line.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -50,7 +52,7 @@ OPTIONAL_COLUMNS = frozenset({
 _AMOUNT_RE = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 _TOO_PRECISE_RE = r"^-?[0-9]*\.[0-9]{3,}$"
 _SHARE_RE = r"^(0|1)?(\.[0-9]{1,9})?$"
-_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_DATE_FULL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class _Collector:
@@ -161,6 +163,21 @@ def _fixed_point(text: pd.Series, places: int) -> np.ndarray:
     return value * (10 ** (places - decimals))
 
 
+def _parse_dates(text: pd.Series) -> np.ndarray:
+    """'YYYY-MM-DD' strings as datetime64[D], NaT where not a real calendar date.
+
+    A data set has few distinct dates, so each distinct string is parsed once,
+    strictly (2026-02-31 is refused), and spread back to every row.
+    """
+    codes, uniq = pd.factorize(text)
+    parsed = np.full(len(uniq) + 1, np.datetime64("NaT"), dtype="datetime64[D]")
+    for i, value in enumerate(uniq):
+        if _DATE_FULL.fullmatch(str(value)):
+            with contextlib.suppress(ValueError):
+                parsed[i] = np.datetime64(str(value), "D")
+    return parsed[np.where(codes >= 0, codes, len(uniq))]
+
+
 def _typed(name: str, raw: pd.DataFrame, source: str, out: _Collector) -> pd.DataFrame:
     """Cells parsed to their types; every unparseable cell reported."""
     id_col = ID_COLUMN.get(name)
@@ -171,17 +188,12 @@ def _typed(name: str, raw: pd.DataFrame, source: str, out: _Collector) -> pd.Dat
         if (name, col) not in OPTIONAL_COLUMNS:
             out.rows(source, raw, empty, col, id_col, "empty", "a value")
         if col in DATE_COLUMNS:
-            parsed = pd.Series(pc.strptime(
-                pa.array(text.where(text.str.match(_DATE_RE)).array, pa.large_string()),
-                format="%Y-%m-%d", unit="s", error_is_null=True).to_numpy(zero_copy_only=False))
-            # the calendar check: a date must print back as written (no 2026-02-31)
-            back = pd.Series(parsed.to_numpy().astype("datetime64[D]").astype(str))
-            bad = (parsed.isna().to_numpy() | (back.to_numpy() != text.to_numpy(dtype=object))
-                   ) & ~empty
+            parsed = _parse_dates(text)
+            bad = np.isnat(parsed) & ~empty
             out.rows(source, raw, bad, col, id_col,
                      lambda r, c=col: [f"{v!r} is not a date" for v in r[c]],
                      "a date as YYYY-MM-DD")
-            data[col] = parsed.astype("datetime64[s]")
+            data[col] = pd.Series(parsed.astype("datetime64[s]"))
         elif col in MONEY_COLUMNS:
             ok = text.str.match(_AMOUNT_RE).to_numpy(dtype=bool)
             precise = text.str.match(_TOO_PRECISE_RE).to_numpy(dtype=bool)
@@ -474,10 +486,10 @@ def to_inputs(tables: dict[str, pd.DataFrame]) -> Inputs:
     return Inputs(**{name: tables.get(name, empty_table(name)) for name in COLUMNS})
 
 
-def read_inputs(folder: str | Path, plan_ids: Iterable[str]
-                ) -> tuple[Inputs | None, list[Problem]]:
-    """Read and validate a full data set: (inputs, []) or (None, every problem)."""
-    tables, problems = read_tables(folder, require_all=True)
+def validate_tables(tables: dict[str, pd.DataFrame], problems: list[Problem],
+                    plan_ids: Iterable[str]) -> tuple[Inputs | None, list[Problem]]:
+    """Cross-table checks on what :func:`read_tables` read, adding to its problems."""
+    problems = list(problems)
     required = set(COLUMNS) - OPTIONAL_TABLES
     if not required <= set(tables):  # a file missing or unreadable: report what we have
         return None, sort_problems(problems)
@@ -487,3 +499,10 @@ def read_inputs(folder: str | Path, plan_ids: Iterable[str]
     bad_rows = {(p.source, p.row) for p in problems if p.row is not None}
     problems += [p for p in check(inputs, plan_ids) if (p.source, p.row) not in bad_rows]
     return (None, sort_problems(problems)) if problems else (inputs, [])
+
+
+def read_inputs(folder: str | Path, plan_ids: Iterable[str]
+                ) -> tuple[Inputs | None, list[Problem]]:
+    """Read and validate a full data set: (inputs, []) or (None, every problem)."""
+    tables, problems = read_tables(folder, require_all=True)
+    return validate_tables(tables, problems, plan_ids)

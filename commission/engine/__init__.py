@@ -18,12 +18,8 @@ from ..keys import as_arrow
 from ..money import ratio_to_decimal_str
 from ..plans import Plan
 from ..tables import Inputs
-from .explain import explanations
+from .common import K_COLLECTION, K_INVOICE, K_REVERSAL, KINDS
 from .lines import (
-    K_COLLECTION,
-    K_INVOICE,
-    K_REVERSAL,
-    KINDS,
     NOT_PAID,
     EventPeriods,
     PriorLines,
@@ -190,8 +186,7 @@ def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFram
         "amount": c["amount"],
         "prior_period": _text([*period_label(ev_months), ""],
                               np.where(prior, ev_code, len(ev_months))),
-        "explanation": explanations(c, raw.rate_num, raw.rate_den, table,
-                                    pay_ids).to_pandas(),
+        "explanation": raw.explanation.to_pandas(),
     })
 
 

@@ -18,12 +18,11 @@ import pyarrow.compute as pc
 
 from ..money import cents_text, ratio_to_decimal_str
 from ..tables import ADJUSTMENT_KINDS, SHARE_SCALE
-from .lines import (
+from .common import (
     K_CLAWBACK,
     K_COLLECTION,
     K_CREDIT,
     K_INVOICE,
-    K_PENALTY,
     K_REVERSAL,
     factorize_rows,
 )
@@ -66,19 +65,19 @@ def _lateness(late: int, h: int) -> str:
     return f", {days} late, no haircut"
 
 
-def explanations(cols: dict[str, np.ndarray], rate_num: np.ndarray, rate_den: np.ndarray,
-                 table: PlanTable, payment_ids: pa.Array) -> pa.Array:
-    """The explanation of every line (same order as ``cols``).
+def block_explanations(block: dict[str, np.ndarray], rate_num: np.ndarray,
+                       rate_den: np.ndarray, table: PlanTable, payment_ids: pa.Array
+                       ) -> pa.Array:
+    """The explanation of every line of one block (lines of one kind).
 
-    ``rate_num``/``rate_den`` are the exact rates ``cols['ri']`` points to;
+    ``rate_num``/``rate_den`` are the exact rates ``block['ri']`` points to;
     ``payment_ids`` the payments table's ids (a reversal names the payment it reverses).
     """
-    n = len(cols["kind"])
+    n = len(block["kind"])
     if n == 0:
-        return pa.array([], pa.string())
-    kind = cols["kind"]
-    parts: list[pa.Array] = []
-    rows_by_kind: list[np.ndarray] = []
+        return pa.array([], pa.large_string())
+    k = int(block["kind"][0])
+    c = block
 
     def rate(ri: int) -> str:
         return pct(rate_num[ri], rate_den[ri])
@@ -86,60 +85,50 @@ def explanations(cols: dict[str, np.ndarray], rate_num: np.ndarray, rate_den: np
     def basis(plan: int) -> str:
         return table.plans[plan].basis
 
-    for k in (K_INVOICE, K_COLLECTION, K_REVERSAL, K_CREDIT, K_CLAWBACK, K_PENALTY):
-        rows = np.flatnonzero(kind == k)
-        if len(rows) == 0:
-            continue
-        c = {name: v[rows] for name, v in cols.items()}
-        money = cents_text(np.abs(c["base_amount"]))
-        plan, day, ri, share = c["plan"], c["event_day"], c["ri"], c["share"]
-        if k in (K_INVOICE, K_COLLECTION):
-            head = _phrase(lambda r, s: f"{rate(r)} of {_share(s)}", ri, share)
-            if k == K_INVOICE:
-                tail = _phrase(lambda p, d: f" invoiced on {_date(d)}" + (
-                    f", {pct(table.p_num[p], SCALE)} advanced at invoicing"
-                    if basis(p) == "advance" else ""), plan, day)
-                pieces = [head, money, tail]
-            else:
-                tail = _phrase(lambda p, d: f" collected on {_date(d)}" + (
-                    f", {pct(SCALE - table.p_num[p], SCALE)} paid on collection"
-                    if basis(p) == "advance" else
-                    " (commission was paid at invoicing)" if basis(p) == "invoiced" else ""),
-                    plan, day)
-                late = _phrase(_lateness, c["days_late"], c["h"])
-                pieces = [head, money, tail, late]
-        elif k == K_REVERSAL:
-            head = _phrase(lambda s: f"reversal of {_share(s)}", share)
-            ref = payment_ids.take(pa.array(c["ref"]))
-            tail = _phrase(lambda d, r, h, late: f" on {_date(d)}, at its original {rate(r)}" + (
-                f" less its {pct(h, SCALE)} haircut ({late} days late)" if h > 0 else ""),
-                day, ri, c["h"], c["days_late"])
-            pieces = [head, money, pa.array([" of payment "] * len(rows), pa.string()), ref,
-                      tail]
-        else:
-            head = _phrase(lambda a, s: f"{_KIND_WORD[ADJUSTMENT_KINDS[a]]} of {_share(s)}",
-                           c["adj"], share)
-            gap = c["inv_gap"]
-            if k == K_CREDIT:
-                tail = _phrase(lambda p, d, r: f" on {_date(d)} takes back the commission "
-                               + ("advanced " if basis(p) == "advance" else "")
-                               + f"at {rate(r)}", plan, day, ri)
-            elif k == K_CLAWBACK:
-                tail = _phrase(lambda p, d, g, r: f" on {_date(d)}, {g} days after invoicing, "
-                               "claws back the commission "
-                               + ("advanced " if basis(p) == "advance" else "paid ")
-                               + f"at {rate(r)}", plan, day, gap, ri)
-            else:
-                tail = _phrase(lambda d, g, r: f" on {_date(d)}, {g} days after invoicing: "
-                               f"{rate(r)} bad-debt penalty", day, gap, ri)
+    money = cents_text(np.abs(c["base_amount"]))
+    plan, day, ri, share = c["plan"], c["event_day"], c["ri"], c["share"]
+    if k in (K_INVOICE, K_COLLECTION):
+        head = _phrase(lambda r, s: f"{rate(r)} of {_share(s)}", ri, share)
+        if k == K_INVOICE:
+            tail = _phrase(lambda p, d: f" invoiced on {_date(d)}" + (
+                f", {pct(table.p_num[p], SCALE)} advanced at invoicing"
+                if basis(p) == "advance" else ""), plan, day)
             pieces = [head, money, tail]
-        parts.append(pc.binary_join_element_wise(*pieces, ""))
-        rows_by_kind.append(rows)
-    joined = pa.concat_arrays([p.cast(pa.large_string()) for p in parts])
-    order = np.concatenate(rows_by_kind)
-    inverse = np.empty(n, dtype=np.int64)
-    inverse[order] = np.arange(n)
-    return joined.take(pa.array(inverse))
+        else:
+            tail = _phrase(lambda p, d: f" collected on {_date(d)}" + (
+                f", {pct(SCALE - table.p_num[p], SCALE)} paid on collection"
+                if basis(p) == "advance" else
+                " (commission was paid at invoicing)" if basis(p) == "invoiced" else ""),
+                plan, day)
+            pieces = [head, money, tail, _phrase(_lateness, c["days_late"], c["h"])]
+    elif k == K_REVERSAL:
+        pieces = [
+            _phrase(lambda s: f"reversal of {_share(s)}", share), money,
+            pa.array([" of payment "] * n, pa.string()), payment_ids.take(pa.array(c["ref"])),
+            _phrase(lambda d: f" on {_date(d)}", day),
+            _phrase(lambda r, h, late: f", at its original {rate(r)}" + (
+                f" less its {pct(h, SCALE)} haircut ({late} days late)" if h > 0 else ""),
+                ri, c["h"], c["days_late"]),
+        ]
+    else:
+        head = _phrase(lambda a, s: f"{_KIND_WORD[ADJUSTMENT_KINDS[a]]} of {_share(s)}",
+                       c["adj"], share)
+        when = _phrase(lambda d: f" on {_date(d)}", day)
+        at = _phrase(lambda r: f"at {rate(r)}", ri)
+        if k == K_CREDIT:
+            what = _phrase(lambda p: " takes back the commission " + (
+                "advanced " if basis(p) == "advance" else ""), plan)
+            pieces = [head, money, when, what, at]
+        elif k == K_CLAWBACK:
+            what = _phrase(lambda p, g: f", {g} days after invoicing, claws back the commission "
+                           + ("advanced " if basis(p) == "advance" else "paid "),
+                           plan, c["inv_gap"])
+            pieces = [head, money, when, what, at]
+        else:
+            what = _phrase(lambda g, r: f", {g} days after invoicing: {rate(r)} bad-debt penalty",
+                           c["inv_gap"], ri)
+            pieces = [head, money, when, what]
+    return pc.binary_join_element_wise(*pieces, "").cast(pa.large_string())
 
 
-__all__ = ["explanations", "pct"]
+__all__ = ["block_explanations", "pct"]

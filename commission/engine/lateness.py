@@ -43,20 +43,35 @@ def merged_disputes(disputes: pd.DataFrame) -> pd.DataFrame:
 
 def paused_days(row_invoice: np.ndarray, clock: np.ndarray, pay: np.ndarray,
                 merged: pd.DataFrame) -> np.ndarray:
-    """Days in [clock, pay) covered by a dispute of the row's invoice."""
+    """Days in [clock, pay) covered by a dispute of the row's invoice (invoice positions)."""
     n = len(row_invoice)
     out = np.zeros(n, dtype=np.int64)
     if merged.empty or n == 0:
         return out
-    rows = pd.DataFrame({"row": np.arange(n), "invoice_id": row_invoice})
-    j = rows.merge(merged, on="invoice_id", how="inner")
-    if j.empty:
+    m_inv = merged["invoice_id"].to_numpy()
+    if not np.issubdtype(m_inv.dtype, np.integer) or not np.issubdtype(
+            np.asarray(row_invoice).dtype, np.integer):  # ids given as text: number them
+        codes, _ = pd.factorize(np.concatenate([np.asarray(row_invoice, dtype=object),
+                                                m_inv.astype(object)]))
+        row_invoice, m_inv = codes[:n], codes[n:]
+    m_inv = m_inv.astype(np.int64)
+    order = np.argsort(m_inv, kind="stable")
+    m_inv = m_inv[order]
+    start, end = merged["start"].to_numpy()[order], merged["end"].to_numpy()[order]
+    size = max(int(m_inv.max()), int(row_invoice.max())) + 1
+    counts = np.bincount(m_inv, minlength=size)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    n_per_row = counts[row_invoice]
+    rows = np.flatnonzero(n_per_row)  # only rows of disputed invoices
+    if len(rows) == 0:
         return out
-    r = j["row"].to_numpy()
-    lo = np.maximum(j["start"].to_numpy(), clock[r])
-    hi = np.minimum(j["end"].to_numpy(), pay[r])
-    covered = np.maximum(hi - lo, 0)
-    np.add.at(out, r, covered)
+    reps = n_per_row[rows]
+    r = np.repeat(rows, reps)
+    k = np.repeat(first[row_invoice[rows]], reps) + (
+        np.arange(len(r)) - np.repeat(np.cumsum(reps) - reps, reps))
+    lo = np.maximum(start[k], clock[r])
+    hi = np.minimum(end[k], pay[r])
+    np.add.at(out, r, np.maximum(hi - lo, 0))
     return out
 
 

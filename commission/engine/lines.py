@@ -12,16 +12,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from ..keys import lookup, lookup_many
+from ..keys import as_arrow, lookup, lookup_many
 from ..money import mul_round
 from ..tables import ADJUSTMENT_KINDS, SHARE_SCALE, Inputs
+from .common import (
+    K_CLAWBACK,
+    K_COLLECTION,
+    K_CREDIT,
+    K_INVOICE,
+    K_PENALTY,
+    K_REVERSAL,
+    factorize_rows,
+)
+from .explain import block_explanations
 from .lateness import day_numbers, days_late, haircut_num, merged_disputes
 from .params import SCALE, PlanTable
 from .rates import batch_rates, group_volume
 
-KINDS = ("invoice", "collection", "reversal", "credit", "clawback", "penalty")
-K_INVOICE, K_COLLECTION, K_REVERSAL, K_CREDIT, K_CLAWBACK, K_PENALTY = range(6)
 NOT_PAID = -1  # event period meaning "not paid by this computation"
 
 
@@ -68,6 +77,7 @@ class RawLines:
     cols: dict[str, np.ndarray]
     rate_num: np.ndarray  # object (Python ints)
     rate_den: np.ndarray
+    explanation: pa.Array  # one per line, same order
 
     def __len__(self) -> int:
         return len(self.cols["amount"])
@@ -120,18 +130,6 @@ class _PairIndex:
         i_ok = np.minimum(i, max(len(self.key) - 1, 0))
         hit = (i < len(self.key)) & (self.key[i_ok] == key) if len(self.key) else i < 0
         return np.where(hit, self.pos[i_ok] if len(self.key) else -1, -1)
-
-
-def factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of the distinct rows of several columns, and one row index per code."""
-    codes = np.zeros(len(columns[0]), dtype=np.int64)
-    for col in columns:
-        c, uniq = pd.factorize(col)
-        codes, _ = pd.factorize(codes * max(len(uniq), 1) + c)
-    n_codes = int(codes.max()) + 1 if len(codes) else 0
-    first = np.full(n_codes, -1, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]
-    return codes, first
 
 
 def _factor_money(cents: np.ndarray, share: np.ndarray, ri: np.ndarray, f: np.ndarray,
@@ -360,8 +358,12 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
                  a_share[rows], ri[rows], none[rows], none[rows], money, zero[rows],
                  a_month[rows], adj_kind=kind[rows], gap=gap[rows])
 
-    cols = {k: np.concatenate([o[k] for o in out]) for k in out[0]}
+    rn, rd = rates()
+    pay_ids = as_arrow(pay["payment_id"])
+    words = pa.concat_arrays([block_explanations(o, rn, rd, table, pay_ids) for o in out])
+    per_block_only = ("ref", "adj", "inv_gap")  # needed for the words only
+    cols = {k: np.concatenate([o[k] for o in out]) for k in out[0] if k not in per_block_only}
     order = np.lexsort((cols["ev_row"], cols["kind"], cols["event_day"], cols["rep"],
                         cols["period"]))
     cols = {k: v[order] for k, v in cols.items()}
-    return RawLines(cols, *rates())
+    return RawLines(cols, rn, rd, words.take(pa.array(order)))
