@@ -291,9 +291,8 @@ def check(inputs: Inputs, plan_ids: Iterable[str]) -> list[Problem]:
     for name, frame in t.items():
         if "_line" not in frame:
             t[name] = frame.assign(_line=pd.array([None] * len(frame), dtype="Int64"))
-    reps, cust, inv, pay, adj, spl, dis = (t["reps"], t["customers"], t["invoices"],
-                                           t["payments"], t["adjustments"], t["splits"],
-                                           t["disputes"])
+    reps, inv, pay, adj, spl, dis = (t["reps"], t["invoices"], t["payments"],
+                                     t["adjustments"], t["splits"], t["disputes"])
 
     # unique ids
     for name, id_col in ID_COLUMN.items():
@@ -307,29 +306,29 @@ def check(inputs: Inputs, plan_ids: Iterable[str]) -> list[Problem]:
              "each rep once per invoice")
 
     # references, resolved to positions (-1: unknown)
-    def ref(frame: pd.DataFrame, name: str, col: str, target: pd.Series, what: str,
+    def ref(frame: pd.DataFrame, name: str, col: str, target: str, what: str,
             id_col: str | None) -> np.ndarray:
-        pos = lookup(frame[col], target)
+        """Positions of ``frame[col]`` in table ``target`` (by its id), unknown ones reported."""
+        pos = inputs.positions(name, col, target, ID_COLUMN[target])
         bad = frame[col].notna().to_numpy() & (pos < 0)
         out.rows(f"{name}.csv", frame, bad, col, id_col,
                  lambda r: [f"unknown {what} {v}" for v in r[col]], f"a {what} that exists")
         return pos
 
-    ref(inv, "invoices", "customer_id", cust["customer_id"], "customer", "invoice_id")
-    ref(inv, "invoices", "rep_id", reps["rep_id"], "rep", "invoice_id")
-    ref(reps, "reps", "manager_id", reps["rep_id"], "rep (manager)", "rep_id")
+    ref(inv, "invoices", "customer_id", "customers", "customer", "invoice_id")
+    ref(inv, "invoices", "rep_id", "reps", "rep", "invoice_id")
+    ref(reps, "reps", "manager_id", "reps", "rep (manager)", "rep_id")
     plan_ids = sorted(set(plan_ids))
     bad = reps["plan_id"].notna().to_numpy() & (lookup(reps["plan_id"], pd.Series(
         plan_ids, dtype=object)) < 0)
     out.rows("reps.csv", reps, bad, "plan_id", "rep_id",
              lambda r: [f"unknown plan {v}" for v in r["plan_id"]],
              f"one of the plans in rules/ ({', '.join(plan_ids) or 'none found'})")
-    ref(spl, "splits", "invoice_id", inv["invoice_id"], "invoice", None)
-    ref(spl, "splits", "rep_id", reps["rep_id"], "rep", "invoice_id")
-    pay_inv = ref(pay, "payments", "invoice_id", inv["invoice_id"], "invoice", "payment_id")
-    adj_inv = ref(adj, "adjustments", "invoice_id", inv["invoice_id"], "invoice",
-                  "adjustment_id")
-    dis_inv = ref(dis, "disputes", "invoice_id", inv["invoice_id"], "invoice", "dispute_id")
+    ref(spl, "splits", "invoice_id", "invoices", "invoice", None)
+    ref(spl, "splits", "rep_id", "reps", "rep", "invoice_id")
+    pay_inv = ref(pay, "payments", "invoice_id", "invoices", "invoice", "payment_id")
+    adj_inv = ref(adj, "adjustments", "invoice_id", "invoices", "invoice", "adjustment_id")
+    dis_inv = ref(dis, "disputes", "invoice_id", "invoices", "invoice", "dispute_id")
 
     # values
     out.rows("invoices.csv", inv, (inv["amount"] <= 0).to_numpy(), "amount", "invoice_id",
@@ -380,7 +379,8 @@ def check(inputs: Inputs, plan_ids: Iterable[str]) -> list[Problem]:
     out.rows("disputes.csv", dis, resolved_early, "resolved_date", "dispute_id",
              "resolved before it was opened", "a resolved_date on or after opened_date")
 
-    _check_reversals(pay, out)
+    _check_reversals(pay, inputs.positions("payments", "reverses_payment_id", "payments",
+                                           "payment_id"), out)
     _check_settlement(inv, pay, pay_inv, adj, adj_inv, out)
     return out.problems
 
@@ -394,7 +394,7 @@ def _share_text(nano: int) -> str:
     return f"{whole}.{frac:09d}".rstrip("0").rstrip(".")
 
 
-def _check_reversals(pay: pd.DataFrame, out: _Collector) -> None:
+def _check_reversals(pay: pd.DataFrame, target_of: np.ndarray, out: _Collector) -> None:
     """A negative payment reverses a positive payment of the same invoice, not beyond it."""
     neg = (pay["amount"] < 0).to_numpy()
     named = pay["reverses_payment_id"].notna().to_numpy()
@@ -407,7 +407,7 @@ def _check_reversals(pay: pd.DataFrame, out: _Collector) -> None:
     rev = pay[neg & named]
     if rev.empty:
         return
-    target = lookup(rev["reverses_payment_id"], pay["payment_id"])
+    target = target_of[neg & named]
     exists = target >= 0
     out.rows("payments.csv", rev, ~exists, "reverses_payment_id", "payment_id",
              lambda r: [f"reverses unknown payment {v}" for v in r["reverses_payment_id"]],

@@ -7,7 +7,7 @@ cents, split shares as int64 billionths (``SHARE_SCALE``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 import pandas as pd
 
@@ -64,13 +64,28 @@ class Inputs:
     adjustments: pd.DataFrame
     splits: pd.DataFrame
     disputes: pd.DataFrame
+    _positions: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def positions(self, table: str, column: str, target: str, target_column: str):
+        """Row position in ``target`` of each id in ``table.column`` (-1: unknown), cached.
+
+        Validation and the engine resolve the same references; each is hashed once.
+        """
+        from .keys import lookup  # here to keep tables.py free of Arrow at import
+
+        key = (table, column, target, target_column)
+        if key not in self._positions:
+            self._positions[key] = lookup(getattr(self, table)[column],
+                                          getattr(self, target)[target_column])
+        return self._positions[key]
 
     @classmethod
     def empty(cls) -> Inputs:
-        return cls(**{f.name: empty_table(f.name) for f in fields(cls)})
+        return cls(**{name: empty_table(name) for name in COLUMNS})
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in COLUMNS}
 
     def replace(self, **changes: pd.DataFrame) -> Inputs:
-        return replace(self, **changes)
+        """A copy with some tables replaced (and no cached positions)."""
+        return replace(self, _positions={}, **changes)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..keys import as_arrow, lookup, lookup_many
+from ..keys import as_arrow, lookup
 from ..money import mul_round
 from ..tables import ADJUSTMENT_KINDS, SHARE_SCALE, Inputs
 from .common import (
@@ -166,9 +166,9 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
     prior = prior or PriorLines.empty()
     reps, inv, pay, adj = inputs.reps, inputs.invoices, inputs.payments, inputs.adjustments
     n_reps = len(reps)
-    pay_inv, adj_inv, dispute_inv, split_inv = lookup_many(
-        [pay["invoice_id"], adj["invoice_id"], inputs.disputes["invoice_id"],
-         inputs.splits["invoice_id"]], inv["invoice_id"])
+    pay_inv, adj_inv, dispute_inv, split_inv = (
+        inputs.positions(name, "invoice_id", "invoices", "invoice_id")
+        for name in ("payments", "adjustments", "disputes", "splits"))
     credited = _Credited(inputs, split_inv)
     merged = merged_disputes(inputs.disputes.assign(invoice_id=dispute_inv))
 
@@ -298,7 +298,8 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
     neg = ~pos
     ev, rep, share, code = p_ev[neg], p_rep[neg], p_share[neg], p_code[neg]
     if len(ev):
-        orig = lookup(pay["reverses_payment_id"].take(ev), pay["payment_id"])
+        orig = inputs.positions("payments", "reverses_payment_id", "payments",
+                                "payment_id")[ev]
         pr = prior.frame[prior.frame["line_kind"] == "collection"]
         known = [np.concatenate([a, b]) for a, b in zip(coll, (
             lookup(pr["event_id"], pay["payment_id"]), lookup(pr["rep_id"], reps["rep_id"]),
