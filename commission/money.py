@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -150,18 +151,32 @@ def _fits(a: np.ndarray, b: np.ndarray) -> bool:
     return _max_abs(a) * _max_abs(b) < _SAFE
 
 
-def _round_div(num: np.ndarray, den: np.ndarray, mode: Rounding) -> np.ndarray:
-    """Round ``num / den`` (den > 0) to an integer, elementwise, exactly."""
+def _round_div(num: np.ndarray, den: np.ndarray, half_even: np.ndarray | bool) -> np.ndarray:
+    """Round ``num / den`` (den > 0) to an integer, elementwise, exactly.
+
+    Ties go away from zero (half_up) or to the even neighbour (half_even), per row.
+    """
     q = num // den  # floor division: 0 <= r < den
     r = num - q * den
     twice = 2 * r
-    if mode == "half_up":  # half away from zero
-        up = (twice > den) | ((twice == den) & (num >= 0))
-    elif mode == "half_even":
-        up = (twice > den) | ((twice == den) & (q % 2 != 0))
-    else:  # pragma: no cover - plans refuse other modes
-        raise ValueError(f"unknown rounding mode {mode!r}")
-    return q + up
+    tie_up = np.where(half_even, q % 2 != 0, num >= 0)
+    return q + ((twice > den) | ((twice == den) & tie_up))
+
+
+def _half_even(mode: Rounding | np.ndarray, n: int) -> np.ndarray:
+    """Rounding modes as one boolean per row (True: half_even)."""
+    if isinstance(mode, str):
+        if mode not in DECIMAL_ROUNDING:
+            raise ValueError(f"unknown rounding mode {mode!r}")
+        return np.full(n, mode == "half_even")
+    mode = np.asarray(mode)
+    if mode.dtype == bool:
+        return np.broadcast_to(mode, (n,))
+    codes, uniq = pd.factorize(mode)
+    unknown = set(uniq) - set(DECIMAL_ROUNDING)
+    if unknown:
+        raise ValueError(f"unknown rounding mode {sorted(unknown)!r}")
+    return np.asarray([u == "half_even" for u in uniq], dtype=bool)[codes]
 
 
 def mul_round(
@@ -169,9 +184,10 @@ def mul_round(
 ) -> np.ndarray:
     """``round(cents * num / den)`` per row, rounded once with ``mode``; int64 cents.
 
-    ``mode`` is one rounding mode or a column of them (one per row, from each
-    row's plan). Rows whose exact product might not fit int64 are computed with
-    Python integers, so the result is exact for any inputs.
+    ``mode`` is one rounding mode, a column of them, or a boolean column
+    (True: half_even), one per row from each row's plan. Rows whose exact product
+    might not fit int64 are computed with Python integers, so the result is exact
+    for any inputs.
     """
     cents = np.asarray(cents, dtype=np.int64)
     num = np.asarray(num)
@@ -181,7 +197,7 @@ def mul_round(
     den = np.broadcast_to(den, (n,)) if den.ndim == 0 else den
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    modes = np.broadcast_to(np.asarray(mode, dtype=object), (n,))
+    half_even = _half_even(mode, n)
     out = np.zeros(n, dtype=np.int64)
     # rows that fit int64: |cents| * |num| < 2**61 and den < 2**61
     if num.dtype == object or den.dtype == object:
@@ -192,16 +208,13 @@ def mul_round(
         num_i, den_i = num.astype(np.int64), den.astype(np.int64)
         small = np.ones(n, dtype=bool)
     abs_c = np.abs(cents)
-    limit = np.where(abs_c == 0, 1, _SAFE // np.maximum(abs_c, 1))
-    small &= np.abs(num_i) < limit
-    for m in ("half_up", "half_even"):
-        rows = small & (modes == m)
-        if rows.any():
-            out[rows] = _round_div(cents[rows] * num_i[rows], den_i[rows], m)  # type: ignore[arg-type]
-        big = ~small & (modes == m)
-        if big.any():
-            prod = _as_obj(cents[big]) * _as_obj(np.asarray(num)[big])
-            out[big] = _round_div(prod, _as_obj(np.asarray(den)[big]), m).astype(np.int64)  # type: ignore[arg-type]
+    small &= np.abs(num_i) < _SAFE // np.maximum(abs_c, 1)
+    if small.all():
+        return _round_div(cents * num_i, den_i, half_even)
+    out[small] = _round_div(cents[small] * num_i[small], den_i[small], half_even[small])
+    big = ~small
+    prod = _as_obj(cents[big]) * _as_obj(num[big])
+    out[big] = _round_div(prod, _as_obj(den[big]), half_even[big]).astype(np.int64)
     return out
 
 

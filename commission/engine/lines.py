@@ -258,7 +258,7 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
             "inv_gap": np.zeros(n, np.int64) if gap is None else gap,
         })
 
-    rounding = table.rounding
+    rounding = table.half_even
 
     def rates() -> tuple[np.ndarray, np.ndarray]:
         return np.array(rate_num, dtype=object), np.array(rate_den, dtype=object)

@@ -44,7 +44,7 @@ class PlanTable:
     min_payout: np.ndarray  # cents
     cap: np.ndarray  # cents, -1 for no cap
     carry_negative: np.ndarray  # bool
-    rounding: np.ndarray  # 'half_up' | 'half_even' (object)
+    half_even: np.ndarray  # bool: the plan rounds half to even (else half up)
 
     @classmethod
     def build(cls, plans: Mapping[str, Plan]) -> PlanTable:
@@ -73,7 +73,7 @@ class PlanTable:
             cap=np.array([-1 if p.payout.cap is None else to_cents(p.payout.cap) for p in ps],
                          dtype=np.int64),
             carry_negative=np.array([p.payout.carry_forward_negative for p in ps], dtype=bool),
-            rounding=np.array([p.rounding for p in ps], dtype=object),
+            half_even=np.array([p.rounding == "half_even" for p in ps], dtype=bool),
         )
 
     def codes(self, plan_ids: pd.Series | np.ndarray) -> np.ndarray:

@@ -235,7 +235,7 @@ def open_invoices(inputs: Inputs, plans: Mapping[str, Plan],
     # -- money ----------------------------------------------------------------------
     open_cents = rows["open_amount"].to_numpy(dtype=np.int64)
     share = rows["share"].to_numpy(dtype=np.int64)
-    rounding = table.rounding[codes]
+    rounding = table.half_even[codes]
     base_num, base_den = ratio_mul(share, np.full(n, SHARE_SCALE, dtype=np.int64), r_num, r_den)
 
     def money(factor: np.ndarray) -> np.ndarray:
