@@ -155,10 +155,10 @@ def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFram
     all_ids = pa.concat_arrays([a.cast(pa.large_string()) for a in (inv_ids, pay_ids, adj_ids)])
     offset = np.select([kind == K_INVOICE, (kind == K_COLLECTION) | (kind == K_REVERSAL)],
                        [0, len(inv_ids)], len(inv_ids) + len(pay_ids))
-    used, ri = np.unique(c["ri"], return_inverse=True)
+    ri, used = pd.factorize(c["ri"])
     rate_text = [ratio_to_decimal_str(n, d) for n, d in
                  zip(raw.rate_num[used], raw.rate_den[used], strict=True)]
-    h_used, h_code = np.unique(c["h"], return_inverse=True)
+    h_code, h_used = pd.factorize(c["h"])
     h_text = ["" if v < 0 else ratio_to_decimal_str(int(v), SCALE) for v in h_used]
     months, month_code = np.unique(c["period"], return_inverse=True)
     prior = c["event_month"] < c["period"]

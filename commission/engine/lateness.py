@@ -27,8 +27,9 @@ def merged_disputes(disputes: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"invoice_id": pd.Series([], dtype=object),
                              "start": pd.Series([], dtype=np.int64),
                              "end": pd.Series([], dtype=np.int64)})
+    ids = disputes["invoice_id"].to_numpy()
     d = pd.DataFrame({
-        "invoice_id": disputes["invoice_id"].to_numpy(dtype=object),
+        "invoice_id": ids if np.issubdtype(ids.dtype, np.integer) else ids.astype(object),
         "start": day_numbers(disputes["opened_date"]),
         "end": day_numbers(disputes["resolved_date"]),
     }).sort_values(["invoice_id", "start"], kind="stable", ignore_index=True)
