@@ -8,6 +8,7 @@ line kinds only.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -361,10 +362,15 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
 
     rn, rd = rates()
     pay_ids = as_arrow(pay["payment_id"])
-    words = pa.concat_arrays([block_explanations(o, rn, rd, table, pay_ids) for o in out])
-    per_block_only = ("ref", "adj", "inv_gap")  # needed for the words only
-    cols = {k: np.concatenate([o[k] for o in out]) for k in out[0] if k not in per_block_only}
-    order = np.lexsort((cols["ev_row"], cols["kind"], cols["event_day"], cols["rep"],
-                        cols["period"]))
-    cols = {k: v[order] for k, v in cols.items()}
+    # the words are mostly Arrow kernels, which release the GIL: word the blocks on a
+    # second core while this one gathers the columns into their final order
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        words_of = [pool.submit(block_explanations, o, rn, rd, table, pay_ids) for o in out]
+        per_block_only = ("ref", "adj", "inv_gap")  # needed for the words only
+        cols = {k: np.concatenate([o[k] for o in out]) for k in out[0]
+                if k not in per_block_only}
+        order = np.lexsort((cols["ev_row"], cols["kind"], cols["event_day"], cols["rep"],
+                            cols["period"]))
+        cols = {k: v[order] for k, v in cols.items()}
+        words = pa.concat_arrays([w.result() for w in words_of])
     return RawLines(cols, rn, rd, words.take(pa.array(order)))
