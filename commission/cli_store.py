@@ -225,7 +225,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.set_defaults(func=func)
     q = bsub.add_parser("run", help="compute (or recompute) the draft batch of a period")
     q.add_argument("--period", required=True, help="YYYY-MM")
-    q.add_argument("--rules", default="rules")
+    q.add_argument("--rules", help="store these plans first (default: the plans in the store)")
     q.add_argument("--by", default=os.environ.get("USER", "") or "finance")
     q.add_argument("--db", default=argparse.SUPPRESS)
     q.set_defaults(func=cmd_batch_run)

@@ -73,7 +73,7 @@ class _Collector:
         ids = shown[id_col].tolist() if id_col and id_col in shown else [None] * len(shown)
         texts = (message(shown) if callable(message) else [message] * len(shown))
         for line, rid, text in zip(lines, ids, texts, strict=True):
-            self.problems.append(Problem(source, None if line is None else int(line), column,
+            self.problems.append(Problem(source, None if pd.isna(line) else int(line), column,
                                          None if _blank(rid) else str(rid), text, expected))
         if len(bad) > MAX_PER_KIND:
             rest = len(bad) - MAX_PER_KIND

@@ -1,0 +1,458 @@
+"""Payroll batches finance can trust: load, run, approve, lock; show and diff.
+
+Finance loads the month's data into the store (validated as a whole, written in
+one transaction or not at all), runs a draft batch for a period, reviews it, has
+it approved, locks it and hands payroll the payouts. A batch for period P pays
+every event dated on or before the end of P that no locked batch has paid, with
+the carry-in of the last locked batch; data that arrives late for a locked month
+is paid by the next batch (its lines carry ``prior_period``), never by reopening
+the past. Locked batches are read-only in the database itself.
+
+Every function takes plain arguments and returns data: the command line and the
+app are thin doors onto it. Input problems raise :class:`InputError`; a refused
+operation raises :class:`BatchError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.exc import IntegrityError
+
+from .engine import NOT_PAID, EventPeriods, PriorLines, Result, compute, month_index, parse_period
+from .keys import lookup
+from .plans import Plan, load_plans, parse_plan
+from .problems import InputError, Problem
+from .store import Store, batchdb, loading, planstore
+from .store.db import utcnow
+from .store.fingerprint import event_frame, events_digest, fingerprint
+from .store.records import EVENTS, data_version, read_inputs, read_table
+from .store.summary import BatchSummary, LoadSummary
+from .tables import Inputs
+
+__all__ = [
+    "BatchError", "BatchSummary", "LoadSummary", "approve", "batch_lines", "batch_payouts",
+    "batch_plans",
+    "diff", "list_batches", "load", "lock", "run_batch", "show", "store_plans",
+]
+
+LOAD_ATTEMPTS = 3  # a load recomputed when another load or a lock commits meanwhile
+DIFF_LIMIT = 200  # lines of one kind listed by diff; the rest are counted
+
+
+class BatchError(Exception):
+    """An operation the batch lifecycle refuses; the message is one line for a person."""
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load(store: Store, data_dir: str | Path, rules_dir: str | Path | None = None,
+         by: str | None = None) -> LoadSummary:
+    """Validate a folder of CSV files against the store's data and upsert it, all or nothing.
+
+    The folder may hold any of the tables (a partial load); rows are matched by id
+    and a splits file replaces the splits of the invoices it names. The merged data
+    is checked as a whole with the same validation as ``commission validate``; with
+    any problem, :class:`InputError` is raised and nothing is written. Plans in
+    ``rules_dir`` are stored as a new version when their text changed.
+    """
+    from .inputs import check, read_tables  # the validation every door shares
+
+    clock = _Clock()
+    tables, problems = read_tables(data_dir, require_all=False)
+    texts: dict[str, str] = {}
+    if rules_dir is not None:
+        _plans, texts, plan_problems = load_plans(rules_dir)
+        problems = [*problems, *plan_problems]
+    clock.lap("read files")
+    for _attempt in range(LOAD_ATTEMPTS):
+        with store.read() as conn:
+            snap = loading.snapshot(conn)
+            new_plans = planstore.new_versions(conn, texts)
+        clock.lap("read store")
+        merged, changes = loading.merge(snap.inputs, tables)
+        clock.lap("merge")
+        plan_ids = set(snap.plans) | set(texts)
+        parsed = {(p.source, p.row) for p in problems if p.row is not None}
+        found = [*problems,
+                 *(p for p in check(merged, plan_ids) if (p.source, p.row) not in parsed),
+                 *loading.history_problems(tables, changes, snap.paid)]
+        clock.lap("validate")
+        if found:
+            raise InputError(found)
+        counts = {name: {"inserted": c.inserted, "updated": c.updated,
+                         "deleted": len(c.deleted), "unchanged": c.unchanged}
+                  for name, c in changes.items()}
+        plans = {pid: v for pid, (v, _t, _s) in new_plans.items()}
+        if not new_plans and not any(c.changed for c in changes.values()):
+            return LoadSummary(None, str(data_dir), counts, plans, clock.total, clock.phases)
+        with store.write() as conn:
+            if loading.stamp(conn) != snap.stamp:
+                continue  # another load or a lock committed meanwhile: merge again
+            load_id = loading.write_load(conn, str(data_dir), by, changes, new_plans,
+                                         {"tables": counts, "plans": plans})
+        clock.lap("write")
+        return LoadSummary(load_id, str(data_dir), counts, plans, clock.total, clock.phases)
+    raise BatchError("the store kept changing while loading (other loads or locks); "
+                     "nothing was written, try again")
+
+
+class _Clock:
+    """Seconds spent in each phase of a load (benchmarks quote them)."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.phases: dict[str, float] = {}
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - self.last
+        self.last = now
+
+    @property
+    def total(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def store_plans(store: Store, rules_dir: str | Path) -> dict[str, int]:
+    """Store the plans of ``rules_dir`` (a new version where the text changed)."""
+    _plans, texts, problems = load_plans(rules_dir)
+    if problems:
+        raise InputError(problems)
+    with store.write() as conn:
+        versions = planstore.new_versions(conn, texts)
+        planstore.write_versions(conn, versions)
+    return {pid: v for pid, (v, _t, _s) in versions.items()}
+
+
+# ----------------------------------------------------------------------------- running
+
+
+@dataclass
+class _State:
+    """What a run read from the store, in one snapshot."""
+
+    existing: dict[str, Any] | None
+    base: dict[str, Any] | None
+    inputs: Inputs
+    paid: pd.DataFrame
+    plans: dict[str, tuple[int, str, str]]
+    prior: pd.DataFrame
+    carry: dict[str, int]
+    version: int
+
+
+def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
+              by: str = "") -> BatchSummary:
+    """Compute the draft batch of ``period`` (replacing its earlier draft) from the store.
+
+    With ``rules_dir``, its plans are stored first (new versions where changed);
+    the batch computes with the newest stored version of each plan.
+    """
+    by = _who(by, "run")
+    month, label = _month(period)
+    if rules_dir is not None:
+        store_plans(store, rules_dir)
+    with store.read() as conn:
+        existing, base = batchdb.by_period(conn, label), batchdb.last_locked(conn)
+        _refuse_period(label, existing, base)
+        state = _State(existing, base, read_inputs(conn), batchdb.paid_keys(conn),
+                       planstore.latest(conn), batchdb.prior_lines(conn),
+                       batchdb.carry_out(conn, base["batch_id"]) if base else {},
+                       data_version(conn))
+    plans, used = _plans_for(state.inputs, state.plans)
+    result, events = _compute(state, plans, month)
+    digest = events_digest(events)
+    fields = {"run_by": by, "run_at": utcnow(),
+              "base_batch_id": base["batch_id"] if base else None,
+              "data_version": state.version, "events_digest": digest,
+              "fingerprint": fingerprint(digest, used)}
+    batch_id = _write_run(store, label, state, fields, result, events, used)
+    return show(store, batch_id)
+
+
+def _compute(state: _State, plans: dict[str, Plan], month: int) -> tuple[Result, pd.DataFrame]:
+    """The engine on every event due by the end of ``month`` that no locked batch paid."""
+    inputs = state.inputs
+    masks: dict[str, np.ndarray] = {}
+    for table, (kind, id_col, date_col) in EVENTS.items():
+        frame = getattr(inputs, table)
+        paid = state.paid.loc[state.paid["event_kind"] == kind, "event_id"]
+        due = month_index(frame[date_col].to_numpy()) <= month
+        masks[table] = due & (lookup(frame[id_col], paid) < 0)
+    periods = EventPeriods(**{t: np.where(masks[t], month, NOT_PAID).astype(np.int64)
+                              for t in EVENTS})
+    reps = inputs.reps["rep_id"].to_numpy(dtype=object)
+    carry_in = np.array([state.carry.get(r, 0) for r in reps], dtype=np.int64)
+    result = compute(inputs, plans, inputs.reps["plan_id"].to_numpy(dtype=object), periods,
+                     np.array([month], dtype=np.int64), carry_in, PriorLines(state.prior))
+    return result, event_frame(inputs, masks)
+
+
+def _write_run(store: Store, label: str, state: _State, fields: dict[str, Any],
+               result: Result, events: pd.DataFrame, used: dict[str, tuple[int, str]]) -> int:
+    step = "claim"
+    try:
+        with store.write() as conn:
+            _refuse_moved_base(conn, label, state.base)
+            if state.existing is None:
+                batch_id = batchdb.create(conn, {"period": label, **fields})
+            else:
+                batch_id = state.existing["batch_id"]
+                batchdb.rerun(conn, batch_id, state.existing["run_no"] + 1, fields)
+            step = "write"
+            batchdb.clear(conn, batch_id)
+            batchdb.write_contents(conn, batch_id, result.lines, result.payouts, events, used)
+    except IntegrityError as exc:
+        if step == "claim":
+            with store.read() as conn:
+                now = batchdb.by_period(conn, label)
+            if now is not None and now["status"] == "locked":
+                raise BatchError(f"batch {now['batch_id']} ({label}) was locked while this run "
+                                 "was computing; nothing was written") from exc
+            raise BatchError(f"another run of {label} finished while this one was computing; "
+                             "nothing was written (run it again to replace that draft)") from exc
+        raise BatchError(f"the store refused batch {label}: {_db_message(exc)}") from exc
+    return int(batch_id)
+
+
+def _plans_for(inputs: Inputs, stored: dict[str, tuple[int, str, str]]
+               ) -> tuple[dict[str, Plan], dict[str, tuple[int, str]]]:
+    """The newest stored version of every plan, and (version, sha) of those the reps use."""
+    plans: dict[str, Plan] = {}
+    problems: list[Problem] = []
+    for pid, (version, text, _sha) in stored.items():
+        plan, errs = parse_plan(text, f"plans/{pid} (version {version})", expected_id=pid)
+        problems += errs
+        if plan is not None:
+            plans[pid] = plan
+    used = sorted(set(inputs.reps["plan_id"].dropna()))
+    for r in inputs.reps[~inputs.reps["plan_id"].isin(list(plans))].itertuples(index=False):
+        problems.append(Problem("reps", None, "plan_id", r.rep_id, f"unknown plan {r.plan_id}",
+                                "a plan loaded into the store (rules/<plan_id>.yaml)"))
+    if problems:
+        raise InputError(problems)
+    return plans, {pid: (stored[pid][0], stored[pid][2]) for pid in used}
+
+
+# ----------------------------------------------------------------------------- approve, lock
+
+
+def approve(store: Store, batch_id: int, by: str) -> BatchSummary:
+    """Approve a draft: its figures were reviewed. A re-run makes it a draft again."""
+    by = _who(by, "approve")
+    with store.write() as conn:
+        b = _get(conn, batch_id)
+        if b["status"] == "locked":
+            raise BatchError(f"batch {batch_id} ({b['period']}) is locked; it cannot change")
+        if b["status"] == "approved":
+            raise BatchError(f"batch {batch_id} ({b['period']}) is already approved by "
+                             f"{b['approved_by']}")
+        _refuse_stale(conn, b)
+        batchdb.set_status(conn, batch_id, "approved", by, utcnow())
+    return show(store, batch_id)
+
+
+def lock(store: Store, batch_id: int, by: str) -> BatchSummary:
+    """Lock an approved batch: its lines and payouts become read-only, its events paid."""
+    by = _who(by, "lock")
+    try:
+        with store.write() as conn:
+            b = _get(conn, batch_id)
+            if b["status"] == "locked":
+                raise BatchError(f"batch {batch_id} ({b['period']}) is already locked")
+            if b["status"] != "approved":
+                raise BatchError(f"batch {batch_id} ({b['period']}) must be approved before it "
+                                 f"is locked (commission batch approve {batch_id} --by NAME)")
+            _refuse_stale(conn, b)
+            changed = _changed_events(conn, batch_id)
+            if changed:
+                raise BatchError(
+                    f"{changed:,} event(s) that batch {batch_id} pays changed since it was "
+                    f"computed (commission batch diff {batch_id}); run {b['period']} again, "
+                    "approve it, then lock it")
+            batchdb.set_status(conn, batch_id, "locked", by, utcnow())
+            batchdb.mark_paid(conn, batch_id)
+    except IntegrityError as exc:
+        raise BatchError(f"the store refused to lock batch {batch_id}: "
+                         f"{_db_message(exc)}") from exc
+    return show(store, batch_id)
+
+
+def _changed_events(conn, batch_id: int) -> int:
+    """How many of a batch's events were changed or removed since it was computed."""
+    then = batchdb.read_events(conn, batch_id)
+    tables = {}
+    for table, (kind, id_col, _date) in EVENTS.items():
+        frame = read_table(conn, table)
+        mine = then.loc[then["event_kind"] == kind, "event_id"]
+        tables[table] = frame[lookup(frame[id_col], mine) >= 0]
+    now = event_frame(tables)
+    both = then.merge(now, on=["event_kind", "event_id"], how="left", suffixes=("", "_now"))
+    return int((both["row_hash_now"].isna() | (both["row_hash"] != both["row_hash_now"])).sum())
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def show(store: Store, batch_id: int) -> BatchSummary:
+    """The summary of a batch."""
+    with store.read() as conn:
+        b = _get(conn, batch_id)
+        base = batchdb.get(conn, b["base_batch_id"]) if b["base_batch_id"] else None
+        t = batchdb.totals(conn, batch_id)
+        plans = batchdb.read_plans(conn, batch_id)
+    return BatchSummary(
+        batch_id=b["batch_id"], period=b["period"], status=b["status"], run_no=b["run_no"],
+        run_by=b["run_by"], run_at=b["run_at"], approved_by=b["approved_by"],
+        approved_at=b["approved_at"], locked_by=b["locked_by"], locked_at=b["locked_at"],
+        base_batch_id=b["base_batch_id"], base_period=base["period"] if base else None,
+        plans=plans, events_digest=b["events_digest"], fingerprint=b["fingerprint"],
+        events={k: t[k] for k in ("invoices", "payments", "adjustments")},
+        lines=t["lines"], prior_lines=t["prior_lines"], reps=t["reps"],
+        totals={k: t[k] for k in ("gross", "haircuts", "clawbacks", "net", "carry_in",
+                                  "payout", "carry_out")})
+
+
+def batch_lines(store: Store, batch_id: int) -> pd.DataFrame:
+    """A batch's lines, with the columns of the engine's ``Result.lines``."""
+    with store.read() as conn:
+        _get(conn, batch_id)
+        return batchdb.read_lines(conn, batch_id)
+
+
+def batch_payouts(store: Store, batch_id: int) -> pd.DataFrame:
+    """A batch's payouts, with the columns of the engine's ``Result.payouts``."""
+    with store.read() as conn:
+        _get(conn, batch_id)
+        return batchdb.read_payouts(conn, batch_id)
+
+
+def batch_plans(store: Store, batch_id: int) -> dict[str, Plan]:
+    """The plans a batch computed with, exactly the versions it recorded, by plan id."""
+    with store.read() as conn:
+        _get(conn, batch_id)
+        texts = {pid: (v, planstore.text_of(conn, pid, v))
+                 for pid, (v, _sha) in batchdb.read_plans(conn, batch_id).items()}
+    plans: dict[str, Plan] = {}
+    for pid, (version, text) in texts.items():
+        plan, problems = parse_plan(text or "", f"plans/{pid} (version {version})",
+                                    expected_id=pid)
+        if plan is None:
+            raise InputError(problems)
+        plans[pid] = plan
+    return plans
+
+
+def list_batches(store: Store) -> pd.DataFrame:
+    """Every batch by period: status, who and when, lines and total payout."""
+    cols = ["batch_id", "period", "status", "run_no", "run_by", "run_at", "approved_by",
+            "approved_at", "locked_by", "locked_at"]
+    with store.read() as conn:
+        rows = batchdb.all_batches(conn)
+        counts = dict(conn.exec_driver_sql(
+            "SELECT batch_id, COUNT(*) FROM batch_lines GROUP BY batch_id").fetchall())
+        paid = dict(conn.exec_driver_sql(
+            "SELECT batch_id, SUM(payout) FROM batch_payouts GROUP BY batch_id").fetchall())
+    frame = pd.DataFrame([{c: r[c] for c in cols} for r in rows], columns=cols)
+    frame["lines"] = [int(counts.get(b, 0)) for b in frame["batch_id"]]
+    frame["payout"] = [int(paid.get(b, 0) or 0) for b in frame["batch_id"]]
+    return frame
+
+
+def diff(store: Store, batch_id: int, rules_dir: str | Path | None = None) -> list[str]:
+    """What changed in the inputs since the batch was computed, one line per change.
+
+    Events it would pay now but did not (late arrivals), events it paid that changed
+    or were removed or that a locked batch has paid since, plans whose text changed
+    (in the store, or in ``rules_dir`` when given), reps whose plan changed, and
+    splits and disputes recorded since. An empty list: nothing changed.
+    """
+    with store.read() as conn:
+        b = _get(conn, batch_id)
+        state = {
+            "inputs": read_inputs(conn), "then": batchdb.read_events(conn, batch_id),
+            "paid": _paid_by(conn), "plans_then": batchdb.read_plans(conn, batch_id),
+            "plans_now": planstore.latest(conn), "payouts": batchdb.read_payouts(conn, batch_id),
+            "last": batchdb.last_locked(conn),
+            "recorded": {n: read_table(conn, n, ["load_id"]) for n in ("splits", "disputes")},
+        }
+    from .store.batchdiff import describe  # the wording lives with the comparison
+
+    texts = None
+    if rules_dir is not None:
+        _p, texts, problems = load_plans(rules_dir)
+        if problems:
+            raise InputError(problems)
+    return describe(b, state, texts, DIFF_LIMIT)
+
+
+def _paid_by(conn) -> pd.DataFrame:
+    return pd.DataFrame(conn.exec_driver_sql(
+        "SELECT p.event_kind, p.event_id, p.batch_id, b.period FROM paid_events p "
+        "JOIN batches b ON b.batch_id = p.batch_id").fetchall(),
+        columns=["event_kind", "event_id", "batch_id", "period"])
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _who(by: str, what: str) -> str:
+    by = (by or "").strip()
+    if not by:
+        raise BatchError(f"say who is doing this: --by NAME is required to {what} a batch")
+    return by
+
+
+def _month(period: str) -> tuple[int, str]:
+    try:
+        month = parse_period(str(period).strip())
+    except ValueError as exc:
+        raise BatchError(f"{period!r} is not a period; expected YYYY-MM") from exc
+    return month, str(np.datetime64(month, "M"))
+
+
+def _get(conn, batch_id: int) -> dict[str, Any]:
+    b = batchdb.get(conn, int(batch_id))
+    if b is None:
+        raise BatchError(f"no batch {batch_id}")
+    return b
+
+
+def _refuse_period(label: str, existing: dict | None, base: dict | None) -> None:
+    if existing is not None and existing["status"] == "locked":
+        raise BatchError(f"{label} is locked (batch {existing['batch_id']}); late data for it is "
+                         "paid by the next period's batch")
+    if base is not None and label <= base["period"]:
+        raise BatchError(f"{label} is not after the last locked period {base['period']} "
+                         f"(batch {base['batch_id']}); run a later period")
+
+
+def _refuse_moved_base(conn, label: str, base: dict | None) -> None:
+    now = batchdb.last_locked(conn)
+    if (now or {}).get("batch_id") != (base or {}).get("batch_id"):
+        raise BatchError(f"batch {now['batch_id'] if now else '?'} was locked while {label} "
+                         "was computing; nothing was written, run it again")
+
+
+def _refuse_stale(conn, b: dict[str, Any]) -> None:
+    last = batchdb.last_locked(conn)
+    if (last["batch_id"] if last else None) != b["base_batch_id"]:
+        assert last is not None
+        raise BatchError(f"batch {b['batch_id']} ({b['period']}) was computed before batch "
+                         f"{last['batch_id']} ({last['period']}) was locked; run "
+                         f"{b['period']} again")
+    if last is not None and b["period"] <= last["period"]:
+        raise BatchError(f"batch {b['batch_id']} ({b['period']}) is not after the last locked "
+                         f"period {last['period']}")
+
+
+def _db_message(exc: IntegrityError) -> str:
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()
+    return text[0] if text else exc.__class__.__name__

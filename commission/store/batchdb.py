@@ -1,0 +1,234 @@
+"""Batches in the store: their rows, runs, plans, events, lines and payouts.
+
+Persistence only; the lifecycle rules live in :mod:`commission.batches`. The
+database has the last word on what may not happen twice: a second batch for a
+period, a second run with the same number, an event paid twice, or any change to
+a locked batch all fail with an ``IntegrityError`` raised by a constraint or a
+trigger, whichever program tried.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.engine import Connection
+
+from .bulk import read_frame, write_frame
+from .models import (
+    Batch,
+    BatchEvent,
+    BatchLine,
+    BatchPayout,
+    BatchPlan,
+    BatchRun,
+    PaidEvent,
+)
+
+BATCHES: Table = Batch.__table__  # type: ignore[attr-defined]
+RUNS: Table = BatchRun.__table__  # type: ignore[attr-defined]
+PLANS: Table = BatchPlan.__table__  # type: ignore[attr-defined]
+EVENTS: Table = BatchEvent.__table__  # type: ignore[attr-defined]
+PAID: Table = PaidEvent.__table__  # type: ignore[attr-defined]
+LINES: Table = BatchLine.__table__  # type: ignore[attr-defined]
+PAYOUTS: Table = BatchPayout.__table__  # type: ignore[attr-defined]
+
+#: the engine's Result.lines columns, in its order
+LINE_COLUMNS = [
+    "period", "rep_id", "plan_id", "line_kind", "event_id", "invoice_id", "event_date",
+    "base_amount", "share", "rate", "rate_num", "rate_den", "days_late", "haircut_num",
+    "haircut_pct", "gross", "haircut", "amount", "prior_period", "explanation",
+]
+PAYOUT_COLUMNS = [
+    "period", "rep_id", "plan_id", "gross", "haircuts", "clawbacks", "net", "carry_in",
+    "payout", "carry_out",
+]
+
+
+# ----------------------------------------------------------------------------- batch rows
+
+
+def get(conn: Connection, batch_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(BATCHES).where(BATCHES.c.batch_id == batch_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def by_period(conn: Connection, period: str) -> dict[str, Any] | None:
+    row = conn.execute(select(BATCHES).where(BATCHES.c.period == period)).mappings().first()
+    return dict(row) if row else None
+
+
+def last_locked(conn: Connection) -> dict[str, Any] | None:
+    """The locked batch of the latest period (its carry-out is the next carry-in)."""
+    row = conn.execute(select(BATCHES).where(BATCHES.c.status == "locked")
+                       .order_by(BATCHES.c.period.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def all_batches(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(select(BATCHES).order_by(BATCHES.c.period)).mappings()]
+
+
+def create(conn: Connection, fields: dict[str, Any]) -> int:
+    """A new draft (UNIQUE(period): a concurrent run of the period fails here)."""
+    batch_id = conn.execute(insert(BATCHES).values(status="draft", run_no=1, **fields)
+                            .returning(BATCHES.c.batch_id)).scalar_one()
+    conn.execute(insert(RUNS).values(batch_id=batch_id, run_no=1, run_by=fields["run_by"],
+                                     run_at=fields["run_at"],
+                                     fingerprint=fields["fingerprint"]))
+    return int(batch_id)
+
+
+def rerun(conn: Connection, batch_id: int, run_no: int, fields: dict[str, Any]) -> None:
+    """Run ``run_no`` of an existing batch (PK(batch_id, run_no): a concurrent re-run fails)."""
+    conn.execute(insert(RUNS).values(batch_id=batch_id, run_no=run_no, run_by=fields["run_by"],
+                                     run_at=fields["run_at"],
+                                     fingerprint=fields["fingerprint"]))
+    conn.execute(update(BATCHES).where(BATCHES.c.batch_id == batch_id).values(
+        status="draft", run_no=run_no, approved_by=None, approved_at=None, **fields))
+
+
+def set_status(conn: Connection, batch_id: int, status: str, by: str, at) -> None:
+    conn.execute(update(BATCHES).where(BATCHES.c.batch_id == batch_id).values(
+        status=status, **{f"{status}_by": by, f"{status}_at": at}))
+
+
+def mark_paid(conn: Connection, batch_id: int) -> None:
+    """Record the events of a (now locked) batch as paid; PK(kind, id) refuses paying twice."""
+    conn.execute(PAID.insert().from_select(
+        ["event_kind", "event_id", "batch_id"],
+        select(EVENTS.c.event_kind, EVENTS.c.event_id, EVENTS.c.batch_id)
+        .where(EVENTS.c.batch_id == batch_id)))
+
+
+# ----------------------------------------------------------------------------- contents
+
+
+def clear(conn: Connection, batch_id: int) -> None:
+    """Remove a draft's lines, payouts, events and plans (triggers refuse it when locked)."""
+    for t in (LINES, PAYOUTS, EVENTS, PLANS):
+        conn.execute(t.delete().where(t.c.batch_id == batch_id))
+
+
+def write_contents(conn: Connection, batch_id: int, lines: pd.DataFrame,
+                   payouts: pd.DataFrame, events: pd.DataFrame,
+                   plans: dict[str, tuple[int, str]]) -> None:
+    const = {"batch_id": batch_id}
+    write_frame(conn, LINES, _lines_out(lines), constants=const)
+    write_frame(conn, PAYOUTS, payouts, constants=const)
+    write_frame(conn, EVENTS, events, constants=const)
+    if plans:
+        conn.execute(insert(PLANS), [
+            {"batch_id": batch_id, "plan_id": pid, "version": v, "sha256": sha}
+            for pid, (v, sha) in sorted(plans.items())])
+
+
+def _lines_out(lines: pd.DataFrame) -> pd.DataFrame:
+    """Engine lines as stored: NULL for 'none' (no haircut, no prior period)."""
+    out = lines.copy()
+    out["line_no"] = np.arange(1, len(out) + 1)
+    h = out["haircut_num"].to_numpy()
+    out["haircut_num"] = pd.array(np.where(h < 0, None, h), dtype="Int64")
+    for c in ("haircut_pct", "prior_period"):
+        v = out[c].to_numpy(dtype=object)
+        out[c] = np.where(v == "", None, v)
+    return out
+
+
+def _where(batch_id: int, order: str = "") -> str:
+    return f"WHERE batch_id = {int(batch_id)}" + (f" ORDER BY {order}" if order else "")
+
+
+def read_lines(conn: Connection, batch_id: int) -> pd.DataFrame:
+    """A batch's lines with the columns and types of the engine's ``Result.lines``."""
+    f = read_frame(conn, LINES, ["line_no", *LINE_COLUMNS], _where(batch_id, "line_no"))
+    f = f.sort_values("line_no", kind="stable", ignore_index=True)
+    data: dict[str, Any] = {}
+    for c in LINE_COLUMNS:
+        v = f[c]
+        if c in ("rate_num", "rate_den"):
+            data[c] = np.array([int(x) for x in v], dtype=object) if len(v) else np.zeros(
+                0, dtype=object)
+        elif c == "days_late":
+            data[c] = pd.array(v, dtype="Int64")
+        elif c == "haircut_num":
+            data[c] = v.fillna(-1).to_numpy(dtype=np.int64)
+        elif c in ("haircut_pct", "prior_period"):
+            data[c] = np.where(v.isna().to_numpy(), "", v.to_numpy(dtype=object)).astype(object)
+        else:
+            data[c] = v.to_numpy()
+    return pd.DataFrame(data)  # text columns take pandas' default string dtype, as the engine
+
+
+def read_payouts(conn: Connection, batch_id: int) -> pd.DataFrame:
+    """A batch's payouts with the columns and types of the engine's ``Result.payouts``."""
+    f = read_frame(conn, PAYOUTS, PAYOUT_COLUMNS, _where(batch_id))
+    f = f.sort_values("rep_id", kind="stable", ignore_index=True)
+    return pd.DataFrame({c: f[c].to_numpy() for c in PAYOUT_COLUMNS})
+
+
+def read_events(conn: Connection, batch_id: int) -> pd.DataFrame:
+    cols = ["event_kind", "event_id", "event_date", "amount", "row_hash"]
+    return read_frame(conn, EVENTS, cols, _where(batch_id))
+
+
+def read_plans(conn: Connection, batch_id: int) -> dict[str, tuple[int, str]]:
+    rows = conn.execute(select(PLANS.c.plan_id, PLANS.c.version, PLANS.c.sha256)
+                        .where(PLANS.c.batch_id == batch_id).order_by(PLANS.c.plan_id))
+    return {r.plan_id: (int(r.version), r.sha256) for r in rows}
+
+
+def paid_keys(conn: Connection) -> pd.DataFrame:
+    """(event_kind, event_id) of every event a locked batch paid."""
+    return read_frame(conn, PAID, ["event_kind", "event_id"])
+
+
+def prior_lines(conn: Connection) -> pd.DataFrame:
+    """Invoice and collection lines of locked batches: the r₀, h₀ and rᵢ later events need."""
+    rows = conn.exec_driver_sql(
+        "SELECT l.line_kind, l.event_id, l.rep_id, l.rate_num, l.rate_den, l.haircut_num, "
+        "l.days_late FROM batch_lines l JOIN batches b ON b.batch_id = l.batch_id "
+        "WHERE b.status = 'locked' AND l.line_kind IN ('invoice', 'collection') "
+        "ORDER BY b.period, l.line_no").fetchall()
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 7
+
+    def obj(values) -> np.ndarray:
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+        return arr
+
+    return pd.DataFrame({
+        "line_kind": obj(cols[0]), "event_id": obj(cols[1]), "rep_id": obj(cols[2]),
+        "rate_num": obj([int(v) for v in cols[3]]), "rate_den": obj([int(v) for v in cols[4]]),
+        "haircut_num": np.array([-1 if v is None else v for v in cols[5]], dtype=np.int64),
+        "days_late": np.array([-1 if v is None else v for v in cols[6]], dtype=np.int64),
+    })
+
+
+def carry_out(conn: Connection, batch_id: int) -> dict[str, int]:
+    rows = conn.execute(select(PAYOUTS.c.rep_id, PAYOUTS.c.carry_out)
+                        .where(PAYOUTS.c.batch_id == batch_id))
+    return {r.rep_id: int(r.carry_out) for r in rows}
+
+
+def totals(conn: Connection, batch_id: int) -> dict[str, int]:
+    """Sums of a batch's payouts, its number of lines and of late (prior-period) lines."""
+    money = ("gross", "haircuts", "clawbacks", "net", "carry_in", "payout", "carry_out")
+    row = conn.exec_driver_sql(
+        "SELECT COUNT(*), " + ", ".join(f"COALESCE(SUM({c}), 0)" for c in money)
+        + f" FROM batch_payouts {_where(batch_id)}").one()
+    out = {"reps": int(row[0]), **{c: int(v) for c, v in zip(money, row[1:], strict=True)}}
+    lines = conn.exec_driver_sql(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN prior_period IS NULL THEN 0 ELSE 1 END), 0) "
+        f"FROM batch_lines {_where(batch_id)}").one()
+    out["lines"], out["prior_lines"] = int(lines[0]), int(lines[1])
+    events = conn.exec_driver_sql(
+        f"SELECT event_kind, COUNT(*) FROM batch_events {_where(batch_id)} GROUP BY event_kind"
+    ).fetchall()
+    for kind in ("invoice", "payment", "adjustment"):
+        out[f"{kind}s"] = 0
+    for kind, n in events:
+        out[f"{kind}s"] = int(n)
+    return out

@@ -1,0 +1,142 @@
+"""Opening the store: one SQLAlchemy engine, migrated, with honest transactions.
+
+Two kinds of transaction, the same on SQLite and PostgreSQL:
+
+* ``read()``: a consistent snapshot (every table as of one moment), so a batch
+  never computes from half of a concurrent load;
+* ``write()``: one writer at a time (SQLite ``BEGIN IMMEDIATE``; a PostgreSQL
+  advisory lock per schema), committed whole or not at all.
+
+SQLite runs in WAL mode (readers never block the writer) with foreign keys on.
+pysqlite's own transaction handling is switched off so that a read transaction
+really is a snapshot (it would otherwise not BEGIN before a SELECT).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.pool import StaticPool
+
+from ..tables import Inputs
+from . import migrate, records
+
+DEFAULT_URL = "sqlite:///commission.db"
+SQLITE_BUSY_MS = 120_000  # a writer waits this long for another (a 1M-row load holds it ~1 min)
+SQLITE_CACHE_KB = 131_072  # page cache per connection (128 MiB), only used as needed
+
+
+def default_url() -> str:
+    """``COMMISSION_DB`` if set, else ``commission.db`` in the working folder."""
+    return os.environ.get("COMMISSION_DB") or DEFAULT_URL
+
+
+def utcnow() -> dt.datetime:
+    """Timestamps are stored as naive UTC."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean the psycopg 3 driver we ship with."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass
+class Store:
+    """A migrated database holding inputs, plans, batches, lines and payouts."""
+
+    engine: Engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only snapshot of the whole store."""
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                if self.dialect == "postgresql":
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """The only writer until it commits (or rolls back on any exception)."""
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                if self.dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))"))
+                yield conn
+
+    def read_inputs(self) -> Inputs:
+        """The whole data set as the engine's typed :class:`~commission.tables.Inputs`."""
+        with self.read() as conn:
+            return records.read_inputs(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _sqlite_engine(url: str) -> Engine:
+    memory = make_url(url).database in (None, "", ":memory:")
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000},
+        poolclass=StaticPool if memory else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see "begin" below)
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; safe with WAL
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")  # big loads touch big indexes
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open (creating and migrating as needed) the store at ``url`` or :func:`default_url`."""
+    url = normalize_url(url or default_url())
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = _sqlite_engine(url)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    store = Store(engine)
+    with store.write() as conn:
+        migrate.upgrade(conn)
+    return store

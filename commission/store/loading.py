@@ -1,0 +1,216 @@
+"""Upserting a folder of new rows over the store's current rows.
+
+A load is computed in memory first: the new rows are merged over a snapshot of
+the store by id (a splits file replaces the splits of the invoices it names), the
+caller validates the merged data as a whole, and only then are the rows that are
+new or different written, in one transaction with the load's ``recorded_at`` and
+``load_id``. Loading the same folder twice therefore writes nothing at all.
+
+History is never edited: an invoice, payment or adjustment already paid by a
+locked batch cannot change (a correction is a new reversal or adjustment); such a
+change is reported as an input problem, and triggers refuse it in the database too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Connection
+
+from ..keys import lookup
+from ..problems import Problem
+from ..tables import COLUMNS, ID_COLUMN, Inputs, empty_table
+from . import planstore
+from .bulk import delete_keys, foreign_keys_checked_once, write_frame
+from .db import utcnow
+from .models import Load, PaidEvent
+from .records import EVENTS, KEYS, data_version, read_inputs, table
+
+BULK_ROWS = 200_000  # from this many rows, PostgreSQL checks references once, not per row
+
+
+@dataclass
+class TableChange:
+    """What a load does to one table."""
+
+    upserts: pd.DataFrame  # rows to insert or update (contract columns; _fresh: a new key)
+    inserted: int = 0
+    updated: int = 0
+    deleted: pd.DataFrame = field(default_factory=pd.DataFrame)  # keys of splits removed
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserted or self.updated or len(self.deleted))
+
+
+@dataclass
+class Snapshot:
+    """The store as one load saw it."""
+
+    inputs: Inputs
+    version: int  # last load_id
+    paid: pd.DataFrame  # event_kind, event_id, batch_id, period
+    plans: dict[str, tuple[int, str, str]]  # newest version of each plan: version, text, sha
+
+    @property
+    def stamp(self) -> tuple[int, int]:
+        """Changes when a load or a lock commits (the load must then be recomputed)."""
+        return self.version, len(self.paid)
+
+
+def snapshot(conn: Connection) -> Snapshot:
+    paid = pd.DataFrame(conn.exec_driver_sql(
+        "SELECT p.event_kind, p.event_id, p.batch_id, b.period FROM paid_events p "
+        "JOIN batches b ON b.batch_id = p.batch_id").fetchall(),
+        columns=["event_kind", "event_id", "batch_id", "period"])
+    return Snapshot(read_inputs(conn), data_version(conn), paid, planstore.latest(conn))
+
+
+def stamp(conn: Connection) -> tuple[int, int]:
+    paid = conn.execute(select(func.count()).select_from(PaidEvent.__table__)).scalar_one()
+    return data_version(conn), int(paid)
+
+
+# ----------------------------------------------------------------------------- merging
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Null-safe equality, element by element."""
+    a_na, b_na = a.isna().to_numpy(), b.isna().to_numpy()
+    eq = (a.to_numpy() == b.to_numpy()) if len(a) else np.zeros(0, bool)
+    return (np.asarray(eq, dtype=bool) & ~a_na & ~b_na) | (a_na & b_na)
+
+
+def _lines(frame: pd.DataFrame) -> np.ndarray:
+    """Source line numbers as Python ints (None where unknown), as validation reports them."""
+    if "_line" not in frame:
+        return np.full(len(frame), None, dtype=object)
+    line = frame["_line"]
+    missing = line.isna().to_numpy()
+    out = line.fillna(0).to_numpy(dtype=np.int64).astype(object)
+    out[missing] = None
+    return out
+
+
+def _positions(cur: pd.DataFrame, rows: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Row of ``cur`` holding each key of ``rows`` (-1 for a new key)."""
+    if len(key) == 1:
+        return lookup(rows[key[0]], cur[key[0]])
+    index = pd.MultiIndex.from_frame(cur[key])
+    return index.get_indexer(pd.MultiIndex.from_frame(rows[key]))
+
+
+def _diff(name: str, cur: pd.DataFrame, new: pd.DataFrame) -> TableChange:
+    """Rows of ``new`` that are not in ``cur`` or differ from it (by key)."""
+    key, cols = KEYS[name], COLUMNS[name]
+    body = new[cols].drop_duplicates(key, keep="last")
+    pos = _positions(cur, body, key) if len(cur) else np.full(len(body), -1)
+    fresh = pos < 0
+    same = ~fresh
+    at = np.where(fresh, 0, pos)
+    for c in cols:
+        if c in key or not same.any():
+            continue
+        old = cur[c].iloc[at].reset_index(drop=True)
+        same &= _same(body[c].reset_index(drop=True), old)
+    changed = ~fresh & ~same
+    upserts = body.assign(_fresh=fresh)[fresh | changed].reset_index(drop=True)
+    return TableChange(upserts=upserts,
+                       inserted=int(fresh.sum()), updated=int(changed.sum()),
+                       unchanged=int(same.sum()))
+
+
+def merge(current: Inputs, new: dict[str, pd.DataFrame]
+          ) -> tuple[Inputs, dict[str, TableChange]]:
+    """The data set after the load (each table keeps a ``_line`` column) and its changes.
+
+    New rows keep their source line in ``_line``; rows already in the store have
+    None there. Duplicate ids in the new rows are kept, so validation sees them.
+    """
+    merged: dict[str, pd.DataFrame] = {}
+    changes: dict[str, TableChange] = {}
+    for name in COLUMNS:
+        cur = getattr(current, name)
+        if name not in new:
+            merged[name] = cur.assign(_line=np.full(len(cur), None, dtype=object))
+            continue
+        add = new[name]
+        if name == "splits":  # a splits file replaces the splits of the invoices it names
+            keep = lookup(cur["invoice_id"], add["invoice_id"]) < 0
+            change = _diff(name, cur, add)
+            gone = cur.loc[~keep, KEYS[name]].merge(add[KEYS[name]], how="left", indicator=True)
+            change.deleted = gone.loc[gone["_merge"] == "left_only", KEYS[name]].reset_index(
+                drop=True)
+        else:
+            keep = lookup(cur[ID_COLUMN[name]], add[ID_COLUMN[name]]) < 0
+            change = _diff(name, cur, add)
+        old = cur[keep]
+        frame = pd.concat([old[COLUMNS[name]], add[COLUMNS[name]]], ignore_index=True)
+        if frame.empty:
+            frame = empty_table(name)
+        frame["_line"] = np.concatenate([np.full(len(old), None, dtype=object), _lines(add)])
+        merged[name] = frame
+        changes[name] = change
+    return Inputs(**merged), changes
+
+
+def history_problems(new: dict[str, pd.DataFrame], changes: dict[str, TableChange],
+                     paid: pd.DataFrame) -> list[Problem]:
+    """A change to an event a locked batch already paid: refused, history is never edited."""
+    problems: list[Problem] = []
+    for name, (kind, id_col, _date) in EVENTS.items():
+        change = changes.get(name)
+        if change is None or not change.updated:
+            continue
+        was = paid[paid["event_kind"] == kind].set_index("event_id")
+        edited = change.upserts[change.upserts[id_col].isin(was.index)]
+        if edited.empty:
+            continue
+        lines = new[name].drop_duplicates(id_col, keep="last").set_index(id_col)
+        for event_id in edited[id_col]:
+            line = lines["_line"].get(event_id) if "_line" in lines else None
+            problems.append(Problem(
+                f"{name}.csv", None if line is None or pd.isna(line) else int(line), None,
+                str(event_id),
+                f"{kind} {event_id} was paid by locked batch {was.at[event_id, 'batch_id']} "
+                f"({was.at[event_id, 'period']}) and cannot change",
+                "the record as it was; a correction is a new reversal, credit note or "
+                "adjustment"))
+    return problems
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def write_load(conn: Connection, source: str, by: str | None,
+               changes: dict[str, TableChange], plan_texts: dict[str, tuple[int, str, str]],
+               summary: dict) -> int:
+    """Write one load (already validated); returns its load_id."""
+    now = utcnow()
+    load_id = conn.execute(
+        insert(Load.__table__).values(  # type: ignore[attr-defined]
+            loaded_at=now, loaded_by=by, source=source, summary=json.dumps(summary,
+                                                                            sort_keys=True))
+        .returning(Load.__table__.c.load_id)).scalar_one()  # type: ignore[attr-defined]
+    planstore.write_versions(conn, plan_texts)
+    stamp_cols = {"recorded_at": now, "load_id": load_id}
+    written = [name for name in COLUMNS if name in changes]
+    rows = sum(len(changes[n].upserts) for n in written)
+    bulk = [table(n) for n in written] if rows >= BULK_ROWS else []
+    with foreign_keys_checked_once(conn, bulk):
+        for name in written:
+            change = changes[name]
+            if len(change.deleted):
+                delete_keys(conn, table(name), change.deleted)
+            # new keys: a plain INSERT (the fast path; a key that appeared meanwhile fails
+            # the load rather than being overwritten); changed rows: ON CONFLICT DO UPDATE
+            fresh = change.upserts["_fresh"].to_numpy()
+            body = change.upserts.drop(columns="_fresh")
+            write_frame(conn, table(name), body[fresh], constants=stamp_cols)
+            write_frame(conn, table(name), body[~fresh], key=KEYS[name], constants=stamp_cols)
+    return int(load_id)

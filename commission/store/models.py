@@ -1,0 +1,321 @@
+"""The store's tables (sqlmodel): the system of record finance runs payroll from.
+
+Money is BigInteger cents and split shares BigInteger billionths, exactly as in
+:mod:`commission.tables`; dates are Date. A line's rate is exact, and a blended
+marginal rate can need more than 64 bits, so ``rate_num``/``rate_den`` are TEXT
+integers. Every loaded record keeps ``recorded_at`` and the ``load_id`` that last
+changed it, so the store knows what arrived after a batch was computed or locked.
+
+These models describe the schema; the schema itself is created and changed only
+by the migrations in ``commission/migrations`` (a test checks the two agree).
+Constraints that keep the history honest live in the database: one batch per
+period, one run number per batch, an event paid by one locked batch only, and
+triggers (created by the migration) that make locked batches read-only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+#: the store's own metadata, so no other sqlmodel table leaks into its migrations
+metadata = MetaData(naming_convention=NAMING)
+
+BATCH_STATUSES = ("draft", "approved", "locked")
+EVENT_KINDS = ("invoice", "payment", "adjustment")
+
+
+class StoreModel(SQLModel, registry=registry(metadata=metadata)):
+    """Base of the store's tables."""
+
+
+def _ref(target: str) -> ForeignKey:
+    """A reference checked at commit, so a load may write rows in any order."""
+    return ForeignKey(target, deferrable=True, initially="DEFERRED")
+
+
+def _text(nullable: bool = False, **kw) -> Column:
+    return Column(Text, nullable=nullable, **kw)
+
+
+def _money(nullable: bool = False) -> Column:
+    return Column(BigInteger, nullable=nullable)
+
+
+def _date(nullable: bool = False) -> Column:
+    return Column(Date, nullable=nullable)
+
+
+def _stamp(nullable: bool = False) -> Column:
+    return Column(DateTime, nullable=nullable)
+
+
+def _load_ref() -> Column:
+    return Column(Integer, _ref("loads.load_id"), nullable=False)
+
+
+# ----------------------------------------------------------------------------- loads and plans
+
+
+class Load(StoreModel, table=True):
+    """One load that changed something: the data version later rows point to."""
+
+    __tablename__ = "loads"
+    load_id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True,
+                                                                 autoincrement=True))
+    loaded_at: dt.datetime = Field(sa_column=_stamp())
+    loaded_by: str | None = Field(default=None, sa_column=_text(nullable=True))
+    source: str = Field(sa_column=_text())
+    summary: str = Field(sa_column=_text())  # JSON: rows inserted/updated per table
+
+
+class PlanVersion(StoreModel, table=True):
+    """A plan file's text as loaded; a new version whenever its text (hash) changes."""
+
+    __tablename__ = "plans"
+    plan_id: str = Field(sa_column=_text(primary_key=True))
+    version: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    yaml_text: str = Field(sa_column=_text())
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    loaded_at: dt.datetime = Field(sa_column=_stamp())
+
+
+# ----------------------------------------------------------------------------- input tables
+
+
+class Rep(StoreModel, table=True):
+    __tablename__ = "reps"
+    rep_id: str = Field(sa_column=_text(primary_key=True))
+    name: str = Field(sa_column=_text())
+    email: str = Field(sa_column=_text())
+    manager_id: str | None = Field(default=None, sa_column=Column(Text, _ref("reps.rep_id")))
+    plan_id: str = Field(sa_column=_text())
+    recorded_at: dt.datetime = Field(sa_column=_stamp())
+    load_id: int = Field(sa_column=_load_ref())
+
+
+class Customer(StoreModel, table=True):
+    __tablename__ = "customers"
+    customer_id: str = Field(sa_column=_text(primary_key=True))
+    name: str = Field(sa_column=_text())
+    segment: str | None = Field(default=None, sa_column=_text(nullable=True))
+    recorded_at: dt.datetime = Field(sa_column=_stamp())
+    load_id: int = Field(sa_column=_load_ref())
+
+
+class Invoice(StoreModel, table=True):
+    __tablename__ = "invoices"
+    invoice_id: str = Field(sa_column=_text(primary_key=True))
+    customer_id: str = Field(sa_column=Column(Text, _ref("customers.customer_id"),
+                                              nullable=False))
+    rep_id: str = Field(sa_column=Column(Text, _ref("reps.rep_id"), nullable=False))
+    invoice_date: dt.date = Field(sa_column=_date())
+    due_date: dt.date = Field(sa_column=_date())
+    amount: int = Field(sa_column=_money())
+    recorded_at: dt.datetime = Field(sa_column=_stamp())
+    load_id: int = Field(sa_column=_load_ref())
+
+
+class Split(StoreModel, table=True):
+    __tablename__ = "splits"
+    invoice_id: str = Field(sa_column=Column(Text, _ref("invoices.invoice_id"),
+                                             primary_key=True))
+    rep_id: str = Field(sa_column=Column(Text, _ref("reps.rep_id"), primary_key=True))
+    share: int = Field(sa_column=_money())  # billionths
+    recorded_at: dt.datetime = Field(sa_column=_stamp())
+    load_id: int = Field(sa_column=_load_ref())
+
+
+class Payment(StoreModel, table=True):
+    __tablename__ = "payments"
+    payment_id: str = Field(sa_column=_text(primary_key=True))
+    invoice_id: str = Field(sa_column=Column(Text, _ref("invoices.invoice_id"),
+                                             nullable=False))
+    payment_date: dt.date = Field(sa_column=_date())
+    amount: int = Field(sa_column=_money())
+    reverses_payment_id: str | None = Field(
+        default=None, sa_column=Column(Text, _ref("payments.payment_id")))
+    recorded_at: dt.datetime = Field(sa_column=_stamp())
+    load_id: int = Field(sa_column=_load_ref())
+
+
+class Adjustment(StoreModel, table=True):
+    __tablename__ = "adjustments"
+    adjustment_id: str = Field(sa_column=_text(primary_key=True))
+    invoice_id: str = Field(sa_column=Column(Text, _ref("invoices.invoice_id"),
+                                             nullable=False))
+    adjustment_date: dt.date = Field(sa_column=_date())
+    kind: str = Field(sa_column=_text())
+    amount: int = Field(sa_column=_money())
+    recorded_at: dt.datetime = Field(sa_column=_stamp())
+    load_id: int = Field(sa_column=_load_ref())
+
+
+class Dispute(StoreModel, table=True):
+    __tablename__ = "disputes"
+    dispute_id: str = Field(sa_column=_text(primary_key=True))
+    invoice_id: str = Field(sa_column=Column(Text, _ref("invoices.invoice_id"),
+                                             nullable=False))
+    opened_date: dt.date = Field(sa_column=_date())
+    resolved_date: dt.date | None = Field(default=None, sa_column=_date(nullable=True))
+    recorded_at: dt.datetime = Field(sa_column=_stamp())
+    load_id: int = Field(sa_column=_load_ref())
+
+
+# ----------------------------------------------------------------------------- batches
+
+
+class Batch(StoreModel, table=True):
+    """One payroll batch: one period, draft -> approved -> locked."""
+
+    __tablename__ = "batches"
+    __table_args__ = (
+        CheckConstraint(f"status IN {BATCH_STATUSES!r}", name="status"),
+        CheckConstraint("status = 'draft' OR approved_by IS NOT NULL", name="approved_by"),
+        CheckConstraint("status <> 'locked' OR locked_by IS NOT NULL", name="locked_by"),
+    )
+    batch_id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True,
+                                                                  autoincrement=True))
+    # UNIQUE: two runs of one period at the same time cannot both create a batch
+    period: str = Field(sa_column=Column(String(7), nullable=False, unique=True))
+    status: str = Field(sa_column=Column(String(10), nullable=False))
+    run_no: int = Field(sa_column=Column(Integer, nullable=False))
+    run_by: str = Field(sa_column=_text())
+    run_at: dt.datetime = Field(sa_column=_stamp())
+    approved_by: str | None = Field(default=None, sa_column=_text(nullable=True))
+    approved_at: dt.datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+    locked_by: str | None = Field(default=None, sa_column=_text(nullable=True))
+    locked_at: dt.datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+    # the last locked batch when this one was computed (its carry-out is our carry-in)
+    base_batch_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("batches.batch_id"), nullable=True))
+    data_version: int = Field(sa_column=Column(Integer, nullable=False))  # last load_id seen
+    events_digest: str = Field(sa_column=Column(String(64), nullable=False))
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class BatchRun(StoreModel, table=True):
+    """Every run of a batch; PK (batch_id, run_no) refuses two concurrent re-runs."""
+
+    __tablename__ = "batch_runs"
+    batch_id: int = Field(sa_column=Column(Integer, ForeignKey("batches.batch_id"),
+                                           primary_key=True))
+    run_no: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    run_by: str = Field(sa_column=_text())
+    run_at: dt.datetime = Field(sa_column=_stamp())
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class BatchPlan(StoreModel, table=True):
+    """The plan versions a batch computed with."""
+
+    __tablename__ = "batch_plans"
+    __table_args__ = (
+        ForeignKeyConstraint(["plan_id", "version"], ["plans.plan_id", "plans.version"],
+                             name="fk_batch_plans_plan_version_plans"),
+    )
+    batch_id: int = Field(sa_column=Column(Integer, ForeignKey("batches.batch_id"),
+                                           primary_key=True))
+    plan_id: str = Field(sa_column=_text(primary_key=True))
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class BatchEvent(StoreModel, table=True):
+    """An event a batch pays (it may make no line), with what it looked like then."""
+
+    __tablename__ = "batch_events"
+    __table_args__ = (CheckConstraint(f"event_kind IN {EVENT_KINDS!r}", name="event_kind"),)
+    batch_id: int = Field(sa_column=Column(Integer, ForeignKey("batches.batch_id"),
+                                           primary_key=True))
+    event_kind: str = Field(sa_column=Column(String(10), primary_key=True))
+    event_id: str = Field(sa_column=_text(primary_key=True))
+    event_date: dt.date = Field(sa_column=_date())
+    amount: int = Field(sa_column=_money())
+    row_hash: int = Field(sa_column=_money())  # the whole record's content, to tell changes
+
+
+class PaidEvent(StoreModel, table=True):
+    """Events paid by a locked batch; the PK makes paying one twice impossible."""
+
+    __tablename__ = "paid_events"
+    event_kind: str = Field(sa_column=Column(String(10), primary_key=True))
+    event_id: str = Field(sa_column=_text(primary_key=True))
+    batch_id: int = Field(sa_column=Column(Integer, ForeignKey("batches.batch_id"),
+                                           nullable=False))
+
+
+class BatchLine(StoreModel, table=True):
+    """A commission line of a batch: every column of the engine's ``Result.lines``."""
+
+    __tablename__ = "batch_lines"
+    batch_id: int = Field(sa_column=Column(Integer, ForeignKey("batches.batch_id"),
+                                           primary_key=True))
+    line_no: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    period: str = Field(sa_column=Column(String(7), nullable=False))
+    rep_id: str = Field(sa_column=_text())
+    plan_id: str = Field(sa_column=_text())
+    line_kind: str = Field(sa_column=Column(String(10), nullable=False))
+    event_id: str = Field(sa_column=_text())
+    invoice_id: str = Field(sa_column=_text())
+    event_date: dt.date = Field(sa_column=_date())
+    base_amount: int = Field(sa_column=_money())
+    share: int = Field(sa_column=_money())
+    rate: str = Field(sa_column=_text())
+    rate_num: str = Field(sa_column=_text())  # exact, may exceed 64 bits
+    rate_den: str = Field(sa_column=_text())
+    days_late: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    haircut_num: int | None = Field(default=None, sa_column=_money(nullable=True))
+    haircut_pct: str | None = Field(default=None, sa_column=_text(nullable=True))
+    gross: int = Field(sa_column=_money())
+    haircut: int = Field(sa_column=_money())
+    amount: int = Field(sa_column=_money())
+    prior_period: str | None = Field(default=None, sa_column=Column(String(7), nullable=True))
+    explanation: str = Field(sa_column=_text())
+
+
+class BatchPayout(StoreModel, table=True):
+    """A rep's payout in a batch: every column of the engine's ``Result.payouts``."""
+
+    __tablename__ = "batch_payouts"
+    batch_id: int = Field(sa_column=Column(Integer, ForeignKey("batches.batch_id"),
+                                           primary_key=True))
+    rep_id: str = Field(sa_column=_text(primary_key=True))
+    period: str = Field(sa_column=Column(String(7), nullable=False))
+    plan_id: str = Field(sa_column=_text())
+    gross: int = Field(sa_column=_money())
+    haircuts: int = Field(sa_column=_money())
+    clawbacks: int = Field(sa_column=_money())
+    net: int = Field(sa_column=_money())
+    carry_in: int = Field(sa_column=_money())
+    payout: int = Field(sa_column=_money())
+    carry_out: int = Field(sa_column=_money())
+
+
+#: input table name -> model, in the order rows may reference each other
+INPUT_MODELS: dict[str, type[StoreModel]] = {
+    "reps": Rep, "customers": Customer, "invoices": Invoice, "splits": Split,
+    "payments": Payment, "adjustments": Adjustment, "disputes": Dispute,
+}

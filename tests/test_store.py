@@ -1,0 +1,307 @@
+"""The store: migrations, loading (all or nothing, idempotent), and history kept read-only.
+
+Each test runs on SQLite and on PostgreSQL (see conftest_store.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+import commission.store.loading as loading_mod
+from commission import batches
+from commission.inputs import read_tables, to_inputs
+from commission.problems import InputError
+from commission.store import metadata, open_store
+from commission.store.migrate import current_revision, head_revision
+from commission.tables import COLUMNS
+
+TABLES = (*COLUMNS, "plans", "loads")
+
+#: fixtures store, store_url (SQLite and PostgreSQL) and csvs (CSV folders)
+pytest_plugins = ["conftest_store"]
+RULES = Path(__file__).resolve().parents[1] / "rules"
+
+
+def counts(store) -> dict[str, int]:
+    with store.read() as conn:
+        return {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in TABLES}
+
+
+def recorded(store) -> dict[str, list]:
+    """Every input row's (key, recorded_at, load_id): what 'changed' means for a record."""
+    out = {}
+    with store.read() as conn:
+        for name, cols in COLUMNS.items():
+            key = cols[0] if name != "splits" else "invoice_id, rep_id"
+            out[name] = conn.execute(text(
+                f"SELECT {key}, recorded_at, load_id FROM {name} ORDER BY {key}")).all()
+    return out
+
+
+# ----------------------------------------------------------------------------- schema
+
+
+def test_migrations_create_exactly_the_schema_of_the_models(store):
+    with store.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diffs == []
+
+
+def test_a_database_made_earlier_opens_again_at_the_same_revision(store_url):
+    open_store(store_url).close()
+    again = open_store(store_url)
+    with again.read() as conn:
+        assert current_revision(conn) == head_revision()
+    again.close()
+
+
+def test_the_migration_can_be_undone_and_redone(store_url):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from commission.store.migrate import alembic_config
+
+    s = open_store(store_url)
+    with s.write() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    with s.read() as conn:
+        assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+    s.close()
+    open_store(store_url).close()
+
+
+def test_sqlite_store_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    s = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    with s.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    s.close()
+
+
+def test_default_url_is_commission_db_or_the_environment(monkeypatch, tmp_path):
+    from commission.store import default_url
+
+    monkeypatch.delenv("COMMISSION_DB", raising=False)
+    assert default_url() == "sqlite:///commission.db"
+    monkeypatch.setenv("COMMISSION_DB", f"sqlite:///{tmp_path / 'other.db'}")
+    assert default_url().endswith("other.db")
+    open_store().close()
+    assert (tmp_path / "other.db").exists()
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def test_store_gives_back_exactly_the_typed_tables_it_was_loaded_with(store, tmp_path):
+    from commission.sample import write_sample
+
+    write_sample(tmp_path / "data", n_invoices=300)
+    batches.load(store, tmp_path / "data", RULES)
+    tables, problems = read_tables(tmp_path / "data")
+    assert problems == []
+    expected = to_inputs(tables)
+    got = store.read_inputs()
+    for name in COLUMNS:
+        want = getattr(expected, name).drop(columns="_line")
+        want = want.sort_values(want.columns[:2].tolist() if name == "splits"
+                                else want.columns[0], ignore_index=True)
+        pd.testing.assert_frame_equal(getattr(got, name), want, check_dtype=False)
+        assert list(getattr(got, name).dtypes) == list(want.dtypes), name
+
+
+def test_loading_the_same_folder_twice_changes_nothing(csvs, store, tmp_path):
+    data = csvs.small(tmp_path / "data")
+    first = batches.load(store, data, RULES)
+    assert first.changed and first.tables["payments"]["inserted"] == 3
+    before, stamps = counts(store), recorded(store)
+    again = batches.load(store, data, RULES)
+    assert not again.changed and again.load_id is None
+    assert again.tables["payments"] == {"inserted": 0, "updated": 0, "deleted": 0,
+                                        "unchanged": 3}
+    assert counts(store) == before
+    assert recorded(store) == stamps
+
+
+def test_a_partial_load_upserts_by_id_and_records_when(csvs, store, tmp_path):
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    stamps = recorded(store)
+    fix = csvs.write(tmp_path / "fix", payments=[
+        ("P3", "I1", "2026-03-10", "650.00", None),  # changed
+        ("P4", "I1", "2026-03-12", "100.00", None),  # new
+    ])
+    summary = batches.load(store, fix)
+    assert summary.tables == {"payments": {"inserted": 1, "updated": 1, "deleted": 0,
+                                           "unchanged": 0}}
+    now = recorded(store)
+    assert now["invoices"] == stamps["invoices"]  # untouched tables keep their stamps
+    by_id = {r[0]: r for r in now["payments"]}
+    assert by_id["P1"] == next(r for r in stamps["payments"] if r[0] == "P1")
+    assert by_id["P3"][2] == by_id["P4"][2] == summary.load_id
+    assert by_id["P3"][1] > stamps["payments"][0][1]
+    amounts = store.read_inputs().payments.set_index("payment_id")["amount"]
+    assert amounts["P3"] == 65000 and amounts["P4"] == 10000
+
+
+def test_a_splits_file_replaces_the_splits_of_the_invoices_it_names(csvs, store, tmp_path):
+    data = csvs.small(tmp_path / "data")
+    csvs.write(data, splits=[("I1", "R1", "0.5"), ("I1", "R2", "0.5"),
+                             ("I2", "R1", "0.3"), ("I2", "R2", "0.7")])
+    batches.load(store, data, RULES)
+    summary = batches.load(store, csvs.write(tmp_path / "fix", splits=[
+        ("I1", "R1", "0.6"), ("I1", "R2", "0.4")]))
+    assert summary.tables["splits"] == {"inserted": 0, "updated": 2, "deleted": 0,
+                                        "unchanged": 0}
+    summary = batches.load(store, csvs.write(tmp_path / "fix2", splits=[("I2", "R2", "1")]))
+    assert summary.tables["splits"]["deleted"] == 1
+    splits = store.read_inputs().splits
+    assert list(map(tuple, splits[["invoice_id", "rep_id", "share"]].to_numpy())) == [
+        ("I1", "R1", 600_000_000), ("I1", "R2", 400_000_000), ("I2", "R2", 1_000_000_000)]
+
+
+def test_a_load_with_any_problem_writes_nothing_and_reports_them_all(csvs, store, tmp_path):
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    before, stamps, inputs = counts(store), recorded(store), store.read_inputs()
+    bad = csvs.write(tmp_path / "bad", payments=[
+        ("P5", "I1", "2026-03-15", "100.00", None),  # fine on its own
+        ("P6", "I9", "2026-03-15", "100.00", None),  # unknown invoice
+        ("P7", "I2", "2026-03-15", "9000.00", None),  # over-settles I2 (5,000.00)
+    ], reps=[("R3", "Rep Three", "r3@example.com", None, "no-such-plan")])
+    with pytest.raises(InputError) as err:
+        batches.load(store, bad, RULES)
+    text_ = "\n".join(map(str, err.value.problems))
+    assert "unknown invoice I9" in text_ and "unknown plan no-such-plan" in text_
+    assert "over-settled" in text_
+    assert counts(store) == before and recorded(store) == stamps
+    for name in COLUMNS:
+        pd.testing.assert_frame_equal(getattr(store.read_inputs(), name), getattr(inputs, name))
+
+
+def test_a_load_that_fails_while_writing_leaves_the_store_unchanged(csvs, store, tmp_path,
+                                                                    monkeypatch):
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    before, stamps = counts(store), recorded(store)
+    real = loading_mod.write_frame
+    calls = []
+
+    def failing(conn, table, frame, key=None, constants=None):
+        calls.append(table.name)
+        if table.name == "payments":
+            raise RuntimeError("disk full")
+        real(conn, table, frame, key=key, constants=constants)
+
+    monkeypatch.setattr(loading_mod, "write_frame", failing)
+    more = csvs.write(tmp_path / "more",
+                      invoices=[("I3", "C1", "R1", "2026-03-01", "2026-03-31", "100.00")],
+                      payments=[("P8", "I3", "2026-03-05", "100.00", None)])
+    with pytest.raises(RuntimeError, match="disk full"):
+        batches.load(store, more)
+    assert "invoices" in calls  # invoices were written, then rolled back
+    assert counts(store) == before and recorded(store) == stamps
+
+
+# ----------------------------------------------------------------------------- history
+
+
+def _lock_january(csvs, store, tmp_path: Path) -> int:
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    b = batches.run_batch(store, "2026-01", by="ann")
+    batches.approve(store, b.batch_id, by="bob")
+    batches.lock(store, b.batch_id, by="cy")
+    return b.batch_id
+
+
+def test_an_event_paid_by_a_locked_batch_cannot_be_reloaded_changed(csvs, store, tmp_path):
+    batch_id = _lock_january(csvs, store, tmp_path)
+    before = recorded(store)
+    fix = csvs.write(tmp_path / "fix", payments=[("P1", "I1", "2026-01-20", "3900.00", None),
+                                                 *csvs.PAYMENTS[1:]])
+    with pytest.raises(InputError) as err:
+        batches.load(store, fix)
+    (problem,) = err.value.problems
+    assert problem.record_id == "P1" and problem.row == 2
+    assert f"paid by locked batch {batch_id} (2026-01)" in problem.message
+    assert recorded(store) == before
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE batch_lines SET amount = 0 WHERE batch_id = {id}",
+    "DELETE FROM batch_lines WHERE batch_id = {id}",
+    "UPDATE batch_payouts SET payout = payout + 1 WHERE batch_id = {id}",
+    "DELETE FROM batch_payouts WHERE batch_id = {id}",
+    "DELETE FROM batch_events WHERE batch_id = {id}",
+    "UPDATE batches SET run_by = 'mallory' WHERE batch_id = {id}",
+    "DELETE FROM batches WHERE batch_id = {id}",
+    "INSERT INTO batch_lines SELECT batch_id, line_no + 1000, period, rep_id, plan_id, "
+    "line_kind, event_id, invoice_id, event_date, base_amount, share, rate, rate_num, rate_den, "
+    "days_late, haircut_num, haircut_pct, gross, haircut, amount, prior_period, explanation "
+    "FROM batch_lines WHERE batch_id = {id}",
+    "DELETE FROM paid_events",
+    "UPDATE payments SET amount = 1 WHERE payment_id = 'P1'",
+    "DELETE FROM payments WHERE payment_id = 'P1'",
+    "UPDATE invoices SET due_date = invoice_date WHERE invoice_id = 'I2'",
+])
+def test_the_database_itself_refuses_to_change_a_locked_batch(csvs, store, tmp_path, sql):
+    batch_id = _lock_january(csvs, store, tmp_path)
+    lines = batches.batch_lines(store, batch_id)
+    with pytest.raises(DBAPIError, match=r"locked|permanent"), store.write() as conn:
+        conn.execute(text(sql.format(id=batch_id)))
+    pd.testing.assert_frame_equal(batches.batch_lines(store, batch_id), lines)
+
+
+def test_the_database_refuses_to_lock_a_batch_that_was_not_approved(csvs, store, tmp_path):
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    b = batches.run_batch(store, "2026-01", by="ann")
+    with pytest.raises(DBAPIError, match="approved before"), store.write() as conn:
+        conn.execute(text("UPDATE batches SET status = 'locked', locked_by = 'x' "
+                          f"WHERE batch_id = {b.batch_id}"))
+    assert batches.show(store, b.batch_id).status == "draft"
+
+
+def test_a_draft_batch_can_still_be_rewritten(csvs, store, tmp_path):
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    b = batches.run_batch(store, "2026-01", by="ann")
+    with store.write() as conn:
+        conn.execute(text("UPDATE batch_lines SET explanation = 'x' "
+                          f"WHERE batch_id = {b.batch_id}"))
+    assert set(batches.batch_lines(store, b.batch_id)["explanation"]) == {"x"}
+
+
+def test_a_bulk_load_still_checks_every_reference(csvs, store, tmp_path, monkeypatch):
+    monkeypatch.setattr(loading_mod, "BULK_ROWS", 1)  # PostgreSQL: keys dropped, re-added
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    with pytest.raises(DBAPIError), store.write() as conn:
+        conn.execute(text("INSERT INTO payments (payment_id, invoice_id, payment_date, amount, "
+                          "recorded_at, load_id) SELECT 'PX', 'NO-SUCH-INVOICE', payment_date, "
+                          "1, recorded_at, load_id FROM payments WHERE payment_id = 'P1'"))
+
+
+def test_a_load_that_another_load_overtakes_is_merged_again(csvs, store, store_url, tmp_path,
+                                                             monkeypatch):
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    other = csvs.write(tmp_path / "other", payments=[("P5", "I2", "2026-03-01", "100.00", None)])
+    mine = csvs.write(tmp_path / "mine", payments=[("P6", "I2", "2026-03-02", "200.00", None)])
+    real_merge, calls = loading_mod.merge, []
+
+    def overtaken(current, new):
+        if "P6" not in set(new["payments"]["payment_id"]):
+            return real_merge(current, new)  # the other load
+        calls.append(sorted(current.payments["payment_id"]))
+        if len(calls) == 1:  # another program's load commits while this one validates
+            with open_store(store_url) as s2:
+                batches.load(s2, other)
+        return real_merge(current, new)
+
+    monkeypatch.setattr(loading_mod, "merge", overtaken)
+    summary = batches.load(store, mine)
+    assert calls[1] == ["P1", "P2", "P3", "P5"]  # merged again over the other load
+    assert summary.tables["payments"]["inserted"] == 1
+    assert sorted(store.read_inputs().payments["payment_id"]) == ["P1", "P2", "P3", "P5", "P6"]
