@@ -110,6 +110,8 @@ def cmd_batch_list(args: argparse.Namespace) -> int:
     if frame.empty:
         print("no batches yet: commission batch run --period YYYY-MM")
         return 0
+    frame = frame.astype({"approved_by": object, "locked_by": object}).where(
+        frame.notna(), None)
     for r in frame.itertuples(index=False):
         print(f"{r.batch_id:>4}  {r.period}  {r.status:<8}  run {r.run_no} by {r.run_by}"
               f"{'  approved by ' + r.approved_by if r.approved_by else ''}"
@@ -208,7 +210,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = store_parser("load", "validate a data folder and upsert it into the store")
     p.add_argument("--data", required=True)
-    p.add_argument("--rules", default="rules")
+    p.add_argument("--rules", help="store these plans too (new versions where changed)")
     p.add_argument("--by", default=os.environ.get("USER", ""), help="who loads")
     p.set_defaults(func=cmd_load)
 
