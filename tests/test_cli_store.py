@@ -1,0 +1,113 @@
+"""The payroll month from the command line, on SQLite and on PostgreSQL.
+
+Load the sample data, run, approve and lock three months, load a late payment
+for the first month, run the fourth and see it paid there once; the payroll
+export and the statement reconcile with the batch to the cent.
+"""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+from commission.batches import batch_lines, batch_payouts
+from commission.cli import main
+from commission.store import open_store
+
+pytest_plugins = ["conftest_store"]
+
+ROOT = Path(__file__).parent.parent
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_a_payroll_quarter_with_late_data_from_the_command_line(store_url, tmp_path, capsys):
+    db = ["--db", store_url]
+    code, out, err = run(capsys, "load", *db, "--data", str(ROOT / "sample_data"),
+                         "--rules", str(ROOT / "rules"), "--by", "ana")
+    assert code == 0, err
+    assert "invoices: 3,000 new" in out
+
+    ids = []
+    for period in ("2024-11", "2024-12", "2025-01"):
+        code, out, err = run(capsys, "batch", *db, "run", "--period", period, "--by", "ana")
+        assert code == 0, err
+        batch_id = int(out.split()[1])
+        ids.append(batch_id)
+        # a batch must be approved before it is locked
+        code, _, err = run(capsys, "batch", *db, "lock", str(batch_id), "--by", "carol")
+        assert code == 2 and "Traceback" not in err
+        assert run(capsys, "batch", *db, "approve", str(batch_id), "--by", "bob")[0] == 0
+        assert run(capsys, "batch", *db, "lock", str(batch_id), "--by", "carol")[0] == 0
+
+    # the past is closed
+    code, _, err = run(capsys, "batch", *db, "run", "--period", "2024-12", "--by", "ana")
+    assert code == 2 and "locked" in err
+
+    late = tmp_path / "late"
+    late.mkdir()
+    (late / "payments.csv").write_text(
+        "payment_id,invoice_id,payment_date,amount,reverses_payment_id\n"
+        "LATE1,I000021,2024-11-28,1000.00,\n")
+    assert run(capsys, "load", *db, "--data", str(late))[0] == 0
+    code, out, _ = run(capsys, "load", *db, "--data", str(late))
+    assert code == 0 and "nothing changed" in out
+
+    code, out, err = run(capsys, "batch", *db, "run", "--period", "2025-02", "--by", "ana")
+    assert code == 0, err
+    fourth = int(out.split()[1])
+    assert run(capsys, "batch", *db, "approve", str(fourth), "--by", "bob")[0] == 0
+    assert run(capsys, "batch", *db, "lock", str(fourth), "--by", "carol")[0] == 0
+    code, out, _ = run(capsys, "batch", *db, "run", "--period", "2025-03", "--by", "ana")
+    fifth = int(out.split()[1])
+
+    with open_store(store_url) as store:
+        paid = {b: batch_lines(store, b) for b in [*ids, fourth, fifth]}
+        payouts = batch_payouts(store, fourth)
+    late_lines = {b: lines[lines["event_id"] == "LATE1"] for b, lines in paid.items()}
+    assert [len(x) for x in late_lines.values()] == [0, 0, 0, 1, 0]  # paid once, in February
+    line = late_lines[fourth].iloc[0]
+    assert (line["period"], line["prior_period"], line["amount"]) == ("2025-02", "2024-11", 5000)
+
+    # the payroll export reconciles with the batch, cent for cent
+    export = tmp_path / "export.csv"
+    assert run(capsys, "batch", *db, "export", str(fourth), "--out", str(export))[0] == 0
+    rows = list(csv.DictReader(export.open()))
+    total, reps = rows[-1], rows[:-1]
+    assert total["rep_id"] == "TOTAL" and len(reps) == len(payouts)
+
+    def cents(text: str) -> int:
+        return int(Decimal(text) * 100)
+
+    for col in ("gross", "haircuts", "clawbacks", "net", "carry_in", "payout", "carry_out"):
+        assert sum(cents(r[col]) for r in reps) == cents(total[col]) == int(payouts[col].sum())
+    assert cents(total["net"]) == int(paid[fourth]["amount"].sum())
+
+    # the statement of the rep who got the late payment
+    html = tmp_path / "r011.html"
+    pdf = tmp_path / "r011.pdf"
+    assert run(capsys, "statement", *db, "--batch", str(fourth), "--rep", "R011",
+               "--out", str(html))[0] == 0
+    assert run(capsys, "statement", *db, "--batch", str(fourth), "--rep", "R011",
+               "--out", str(pdf))[0] == 0
+    text = html.read_text()
+    assert "5% of 1,000.00 collected on 2024-11-28, on time" in text
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+    code, out, _ = run(capsys, "aging", *db, "--as-of", "2025-02-28", "--rep", "R011")
+    assert code == 0 and "R011" in out and "over 90" in out
+
+
+def test_commands_on_a_missing_batch_or_rep_fail_cleanly(tmp_path, capsys):
+    db = ["--db", f"sqlite:///{tmp_path}/c.db"]
+    for args in (["batch", *db, "show", "9"], ["batch", *db, "approve", "9", "--by", "x"],
+                 ["aging", *db, "--as-of", "yesterday"],
+                 ["statement", *db, "--batch", "1", "--rep", "R1", "--out", str(tmp_path / "s")]):
+        code, _, err = run(capsys, *args)
+        assert code == 2 and err.startswith("commission:") and "Traceback" not in err
+    assert not (tmp_path / "s").exists()
