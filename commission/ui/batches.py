@@ -1,0 +1,409 @@
+"""Batches (finance): load the data, run a period's draft, review, approve, lock, export.
+
+Every step is one call into :mod:`commission.batches` (the same functions as the
+command line), which validates, refuses what must not happen (a locked period,
+an approval by nobody, a lock of a stale draft) and writes to the store. The page
+shows what it returns: the load summary or the problems table, the batch's totals
+and per-rep payouts next to the previous period's, the payroll export and the
+statements; a locked batch is shown read-only, with its audit trail.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from commission import batches as lifecycle
+from commission.compare import data_periods
+from commission.plans import Plan, parse_plan
+from commission.reports.export import MONEY_COLUMNS, export_csv_text, payroll_export
+from commission.reports.statement import (
+    period_bounds,
+    render_statement_html,
+    render_statement_pdf,
+    statement_data,
+)
+from commission.ui import common
+
+STATUS_ICON = {"draft": ":material/edit_note:", "approved": ":material/thumb_up:",
+               "locked": ":material/lock:"}
+PAYOUT_LABELS = {"rep_id": "rep", "plan_id": "plan", "carry_in": "carried in",
+                 "carry_out": "carried out", "previous": "previous payout",
+                 "change": "change"}
+
+
+# --------------------------------------------------------------------------- reading the store
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _store_periods(url: str, version: int, _store) -> list[str]:
+    return data_periods(_store.read_inputs())
+
+
+def batch_runs(store, batch_id: int) -> pd.DataFrame:
+    """Every run of a batch: who ran it, when, and the fingerprint of its inputs."""
+    from sqlalchemy import select
+
+    from commission.store.batchdb import RUNS
+
+    with store.read() as conn:
+        rows = conn.execute(select(RUNS.c.run_no, RUNS.c.run_by, RUNS.c.run_at,
+                                   RUNS.c.fingerprint).where(RUNS.c.batch_id == batch_id)
+                            .order_by(RUNS.c.run_no)).fetchall()
+    return pd.DataFrame([tuple(r) for r in rows],
+                        columns=["run_no", "run_by", "run_at", "fingerprint"])
+
+
+def batch_plans(store, summary: lifecycle.BatchSummary) -> dict[str, Plan]:
+    """The exact plan versions a batch computed with (the texts it recorded by version)."""
+    from sqlalchemy import and_, or_, select
+
+    from commission.store.planstore import PLANS
+
+    if not summary.plans:
+        return {}
+    wanted = or_(*(and_(PLANS.c.plan_id == pid, PLANS.c.version == v)
+                   for pid, (v, _sha) in summary.plans.items()))
+    with store.read() as conn:
+        rows = conn.execute(select(PLANS.c.plan_id, PLANS.c.version, PLANS.c.yaml_text)
+                            .where(wanted)).fetchall()
+    plans = {}
+    for pid, version, text in rows:
+        plan, _problems = parse_plan(text, f"store plan {pid} (version {version})",
+                                     expected_id=pid)
+        if plan is not None:
+            plans[pid] = plan
+    return plans
+
+
+def previous_batch(listing: pd.DataFrame, period: str) -> dict[str, Any] | None:
+    """The batch of the latest period before ``period``, if any."""
+    before = listing[listing["period"] < period]
+    return None if before.empty else before.iloc[-1].to_dict()
+
+
+def payouts_against(store, batch_id: int, previous: dict[str, Any] | None,
+                    reps: pd.DataFrame) -> pd.DataFrame:
+    """The batch's payouts per rep, with the previous period's payout and the change."""
+    pay = lifecycle.batch_payouts(store, batch_id)
+    names = reps.set_index("rep_id")["name"]
+    out = pay.assign(name=names.reindex(pay["rep_id"]).fillna("").to_numpy(dtype=object))
+    if previous is not None:
+        before = lifecycle.batch_payouts(store, int(previous["batch_id"])).set_index("rep_id")
+        out["previous"] = before["payout"].reindex(out["rep_id"]).fillna(0).to_numpy(np.int64)
+    else:
+        out["previous"] = np.zeros(len(out), dtype=np.int64)
+    out["change"] = out["payout"].to_numpy(np.int64) - out["previous"].to_numpy(np.int64)
+    return out[["rep_id", "name", "plan_id", *MONEY_COLUMNS, "previous", "change"]]
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _when(value: Any) -> str:
+    """A stored UTC timestamp to the second; '' for none."""
+    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M:%S}"
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _who() -> str:
+    return (st.session_state.get("batches.by") or "").strip()
+
+
+def _need_name(what: str) -> bool:
+    if _who():
+        return True
+    st.error(f"Type your name in the sidebar before you {what}: every step is signed.")
+    return False
+
+
+def _done(message: str, batch_id: int | None = None, details: str = "") -> None:
+    """Remember what happened, show that batch next, and run the page again to show it."""
+    st.session_state["batches.flash"] = (message, details)
+    if batch_id is not None:
+        st.session_state["batches.select"] = int(batch_id)
+    st.rerun()
+
+
+def load_section(store, empty: bool) -> None:
+    with st.expander("1 · Load data into the store", expanded=empty):
+        st.caption("Validated as a whole against what the store holds, then written in one "
+                   "transaction, or not at all. The plans of the rules folder are stored as a "
+                   "new version when their text changed.")
+        how = st.radio("From", ["folder", "upload"], horizontal=True, key="batches.load_from",
+                       format_func={"folder": "A data folder",
+                                    "upload": "Uploaded CSV files"}.get)
+        folder = files = None
+        if how == "folder":
+            folder = st.text_input("Data folder", value=str(common.data_dir()),
+                                   key="batches.folder")
+        else:
+            files = st.file_uploader("CSV files (any of the tables: a partial load updates "
+                                     "rows by id)", type="csv", accept_multiple_files=True,
+                                     key="batches.upload")
+        if not st.button("Load", key="batches.load", type="primary"):
+            return
+        if not _need_name("load data"):
+            return
+        with common.user_errors("Load refused"), st.spinner("Loading and validating..."):
+            if how == "folder":
+                summary = lifecycle.load(store, folder, common.rules_dir(), by=_who())
+            elif not files:
+                st.error("Choose the CSV files to load first.")
+                return
+            else:
+                with tempfile.TemporaryDirectory(prefix="commission-load-") as tmp:
+                    for f in files:
+                        (Path(tmp) / f.name.lower()).write_bytes(f.getvalue())
+                    summary = lifecycle.load(store, tmp, common.rules_dir(), by=_who())
+            if summary.changed:
+                _done(f"Load {summary.load_id} written.", details=summary.text())
+            _done("Nothing changed: the store already holds this data.")
+
+
+def run_section(store, periods: list[str], listing: pd.DataFrame) -> None:
+    with st.expander("2 · Run a draft batch", expanded=True):
+        locked = listing[listing["status"] == "locked"]
+        after = [p for p in periods if locked.empty or p > locked["period"].max()]
+        if not after:
+            st.info("Every month of the data is locked. Load later data to run the next "
+                    "period.")
+            return
+        drafts = listing[listing["status"] != "locked"]
+        default = drafts["period"].min() if not drafts.empty else after[0]
+        c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+        period = c1.selectbox("Period", after, index=after.index(default) if default in after
+                              else 0, key="batches.period")
+        c2.caption("Pays every event dated by the end of the period that no locked batch has "
+                   "paid (late data for a locked month is paid here), with the last locked "
+                   "batch's carry-forward. Running a period again replaces its draft.")
+        if not st.button(f"Run {period}", key="batches.run", type="primary"):
+            return
+        if not _need_name("run a batch"):
+            return
+        with common.user_errors(f"Run of {period} refused"), \
+                st.spinner(f"Computing {period}..."):
+            summary = lifecycle.run_batch(store, period, common.rules_dir(), by=_who())
+            _done(f"Batch {summary.batch_id} ({summary.period}) computed: run "
+                  f"{summary.run_no}, {summary.lines:,} lines, payout "
+                  f"{common.money(summary.totals['payout'])}.", summary.batch_id)
+
+
+def review_section(store, listing: pd.DataFrame, inputs) -> None:
+    st.markdown("### 3 · Review, approve, lock")
+    view = listing.assign(**{c: [_when(v) for v in listing[c]]
+                             for c in ("run_at", "approved_at", "locked_at")},
+                          **{c: [_text(v) for v in listing[c]]
+                             for c in ("run_by", "approved_by", "locked_by")})
+    common.show_table(view, ["payout"], key="batches.list",
+                      height=common.table_height(len(view), 8),
+                      labels={"batch_id": "batch", "run_no": "run", "run_by": "run by",
+                              "approved_by": "approved by", "locked_by": "locked by",
+                              "run_at": "run at (UTC)",
+                              "approved_at": "approved at (UTC)",
+                              "locked_at": "locked at (UTC)"})
+    ids = [int(b) for b in listing["batch_id"]]
+    wanted = st.session_state.pop("batches.select", None)
+    if wanted in ids:  # a step just acted on this batch: show it
+        st.session_state["batches.batch"] = wanted
+    elif st.session_state.get("batches.batch") not in ids:
+        st.session_state["batches.batch"] = ids[-1]
+    status = dict(zip(listing["batch_id"].astype(int), listing["status"], strict=True))
+    period_of = dict(zip(listing["batch_id"].astype(int), listing["period"], strict=True))
+    batch_id = st.selectbox("Batch", ids, key="batches.batch",
+                            format_func=lambda b: f"{period_of[b]} · batch {b} · {status[b]}")
+    summary = lifecycle.show(store, batch_id)
+    previous = previous_batch(listing, summary.period)
+    prev_totals = lifecycle.show(store, int(previous["batch_id"])).totals if previous else None
+
+    st.markdown(f"#### {STATUS_ICON.get(summary.status, '')} Batch {summary.batch_id} · "
+                f"{summary.period} · {summary.status}")
+    cols = st.columns(6)
+    for col, key, label in zip(cols, ["payout", "gross", "haircuts", "clawbacks", "net",
+                                      "carry_out"],
+                               ["Payout", "Gross", "Haircuts", "Clawbacks", "Net",
+                                "Carried out"], strict=True):
+        delta = None
+        if prev_totals is not None:
+            change = summary.totals[key] - prev_totals[key]
+            delta = f"{common.money(change)} vs {previous['period']}"
+        col.metric(label, common.money(summary.totals[key]), delta=delta,
+                   delta_color="off", border=True)
+    carry = (f"batch {summary.base_batch_id} ({summary.base_period})"
+             if summary.base_batch_id else "none (first locked batch)")
+    against = (f" · compared with batch {int(previous['batch_id'])} ({previous['period']})"
+               if previous else "")
+    st.caption(f"{summary.events['invoices']:,} invoices, {summary.events['payments']:,} "
+               f"payments, {summary.events['adjustments']:,} adjustments → "
+               f"{summary.lines:,} lines ({summary.prior_lines:,} for earlier periods) · "
+               f"{summary.reps} reps · carry-in from {carry}{against}")
+
+    _actions(store, summary)
+
+    st.markdown("#### Per rep")
+    per_rep = payouts_against(store, batch_id, previous, inputs.reps)
+    common.show_table(per_rep, [*MONEY_COLUMNS, "previous", "change"], labels=PAYOUT_LABELS,
+                      key="batches.per_rep", height=common.table_height(len(per_rep), 25))
+    _downloads(store, summary, inputs)
+    _audit(store, summary)
+
+
+def _actions(store, summary: lifecycle.BatchSummary) -> None:
+    if summary.status == "locked":
+        st.info(f"Locked by {summary.locked_by} on {summary.locked_at:%Y-%m-%d %H:%M} UTC: "
+                "read-only. Late data for this month is paid by the next period's batch.",
+                icon=":material/lock:")
+        return
+    button, note = st.columns([1, 4], vertical_alignment="center")
+    if summary.status == "draft":
+        note.caption("Review the totals and the per-rep payouts, then approve. A draft can be "
+                     "run again at any time (the run replaces it).")
+        if (button.button("Approve", key="batches.approve", type="primary")
+                and _need_name("approve a batch")):
+            with common.user_errors("Approval refused"):
+                lifecycle.approve(store, summary.batch_id, _who())
+                _done(f"Batch {summary.batch_id} ({summary.period}) approved by {_who()}.",
+                      summary.batch_id)
+    elif summary.status == "approved":
+        note.caption(f"Approved by {summary.approved_by}. Locking makes it read-only and marks "
+                     "its events paid; run it again instead if anything changed.")
+        if (button.button("Lock", key="batches.lock", type="primary")
+                and _need_name("lock a batch")):
+            with common.user_errors("Lock refused"), st.spinner("Locking..."):
+                lifecycle.lock(store, summary.batch_id, _who())
+                _done(f"Batch {summary.batch_id} ({summary.period}) locked by {_who()}.",
+                      summary.batch_id)
+
+
+def statements_zip(store, summary: lifecycle.BatchSummary, inputs) -> bytes:
+    """Every rep's statement of the batch (HTML), dated the end of its period."""
+    lines = lifecycle.batch_lines(store, summary.batch_id)
+    payouts = lifecycle.batch_payouts(store, summary.batch_id)
+    plans = batch_plans(store, summary)
+    _start, end = period_bounds(summary.period)
+    files = {}
+    for rep_id in payouts["rep_id"]:
+        data = statement_data(rep_id, summary.period, lines, payouts, inputs, plans, end,
+                              batch_id=summary.batch_id)
+        files[f"statement_{rep_id}_{summary.period}.html"] = render_statement_html(data)
+    return common.zip_bytes(files)
+
+
+def pdf_statements(store, summary: lifecycle.BatchSummary, inputs) -> bytes:
+    """Every rep's statement as PDF in a ZIP, with a progress bar (a PDF takes a moment)."""
+    lines = lifecycle.batch_lines(store, summary.batch_id)
+    payouts = lifecycle.batch_payouts(store, summary.batch_id)
+    plans = batch_plans(store, summary)
+    _start, end = period_bounds(summary.period)
+    reps = list(payouts["rep_id"])
+    bar = st.progress(0.0, text="Printing statements...")
+    files = {}
+    for i, rep_id in enumerate(reps, start=1):
+        data = statement_data(rep_id, summary.period, lines, payouts, inputs, plans, end,
+                              batch_id=summary.batch_id)
+        files[f"statement_{rep_id}_{summary.period}.pdf"] = render_statement_pdf(data)
+        bar.progress(i / len(reps), text=f"Printed {i} of {len(reps)} statements")
+    bar.empty()
+    return common.zip_bytes(files)
+
+
+def _downloads(store, summary: lifecycle.BatchSummary, inputs) -> None:
+    payouts = lifecycle.batch_payouts(store, summary.batch_id)
+    export = payroll_export(payouts, inputs.reps, summary.period, summary.batch_id)
+    d1, d2, d3 = st.columns(3)
+    final = summary.status == "locked"
+    d1.download_button("Payroll export (CSV)" + ("" if final else " · not locked yet"),
+                       export_csv_text(export), mime="text/csv",
+                       file_name=f"payroll_{summary.period}_batch{summary.batch_id}.csv",
+                       key="batches.export", on_click="ignore")
+    d2.download_button("Statements (ZIP of HTML)",
+                       lambda: statements_zip(store, summary, inputs), mime="application/zip",
+                       file_name=f"statements_{summary.period}_batch{summary.batch_id}.zip",
+                       key="batches.statements", on_click="ignore")
+    made = st.session_state.get("batches.pdf")
+    version = (summary.batch_id, summary.run_no, summary.status)
+    if made is not None and made[0] == version:
+        d2.download_button("Statements (ZIP of PDF)", made[1], mime="application/zip",
+                           file_name=f"statements_{summary.period}_batch{summary.batch_id}_pdf"
+                           ".zip", key="batches.statements_pdf", on_click="ignore")
+    elif d2.button("Print PDF statements", key="batches.print_pdf"):
+        st.session_state["batches.pdf"] = (version, pdf_statements(store, summary, inputs))
+        st.rerun()
+    d3.download_button("Lines (CSV)",
+                       lambda: common.csv_text(lifecycle.batch_lines(store, summary.batch_id)
+                                               .drop(columns=["rate_num", "rate_den",
+                                                              "haircut_num"]),
+                                               ["base_amount", "gross", "haircut", "amount"]),
+                       mime="text/csv", key="batches.lines",
+                       file_name=f"lines_{summary.period}_batch{summary.batch_id}.csv",
+                       on_click="ignore")
+
+
+def _audit(store, summary: lifecycle.BatchSummary) -> None:
+    with st.expander("Audit trail", expanded=summary.status == "locked"):
+        steps = [("run", summary.run_by, summary.run_at),
+                 ("approved", summary.approved_by, summary.approved_at),
+                 ("locked", summary.locked_by, summary.locked_at)]
+        st.dataframe(pd.DataFrame([{"step": s, "by": by, "at (UTC)": _when(at)}
+                                   for s, by, at in steps if by]), hide_index=True)
+        st.markdown("**Runs**")
+        runs = batch_runs(store, summary.batch_id)
+        st.dataframe(runs.assign(run_at=[_when(v) for v in runs["run_at"]]), hide_index=True)
+        st.markdown("**Plan versions used**")
+        st.dataframe(pd.DataFrame([{"plan": p, "version": v, "sha256": sha}
+                                   for p, (v, sha) in summary.plans.items()]),
+                     hide_index=True)
+        st.caption(f"Events digest {summary.events_digest} · fingerprint "
+                   f"{summary.fingerprint}")
+        if summary.status != "locked":
+            changes = lifecycle.diff(store, summary.batch_id)
+            if changes:
+                st.warning("The inputs changed since this batch was computed; run it again:\n\n"
+                           + "\n".join(f"- {c}" for c in changes))
+            else:
+                st.caption("Nothing changed in the inputs since it was computed.")
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def render() -> None:
+    st.title("Batches")
+    with st.sidebar:
+        st.text_input("Your name (signs every step)", key="batches.by")
+    flash = st.session_state.pop("batches.flash", None)
+    if flash:
+        st.success(flash[0])
+        if flash[1]:
+            st.code(flash[1], language=None)
+    store = common.open_current_store()
+    if store is None:
+        return
+    st.caption(f"Store: {store.url} · plans from {common.rules_dir()}")
+    version = common.store_version(store)
+    load_section(store, empty=version == 0)
+    if version == 0:
+        st.info("The store is empty: load a data folder (step 1) to run a batch.")
+        return
+    periods = _store_periods(store.url, version, store)
+    listing = lifecycle.list_batches(store)
+    run_section(store, periods, listing)
+    if listing.empty:
+        st.info("No batches yet: run a draft for a period (step 2).")
+        return
+    inputs, _plans, _problems = common.store_contents(store.url, version, store)
+    review_section(store, listing, inputs)
+
+
+if __name__ == "__main__":
+    from commission.ui.batches import render as _render  # the imported module holds the caches
+
+    _render()

@@ -1,0 +1,386 @@
+"""What every page shares: where data and plans come from, caching, and money on screen.
+
+Configuration is read from the environment at every run, never at import, so a
+test (or a deployment) can point one process at other folders:
+
+- ``COMMISSION_DATA``: the data folder (default ``sample_data``);
+- ``COMMISSION_RULES``: the plan folder (default ``rules``);
+- ``COMMISSION_DB``: the store (default ``sqlite:///commission.db``).
+
+Loaded data and plans are cached by a fingerprint of their source (file names,
+sizes and modification times; the store's last load), so a page rerun after a
+widget change reads nothing again, and a changed file is read again at once.
+Cached objects are shared, never modified: pages only read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from commission.inputs import read_inputs
+from commission.money import format_cents, format_money
+from commission.plans import Plan, load_plans, parse_plan
+from commission.problems import InputError, Problem, problems_frame
+from commission.tables import COLUMNS, OPTIONAL_TABLES, Inputs
+
+DEFAULT_DATA = "sample_data"
+DEFAULT_RULES = "rules"
+DEFAULT_DB = "sqlite:///commission.db"
+
+SOURCE_FOLDER = "folder"
+SOURCE_STORE = "store"
+SOURCE_UPLOAD = "upload"
+
+REQUIRED_FILES = [f"{n}.csv" for n in COLUMNS if n not in OPTIONAL_TABLES]
+OPTIONAL_FILES = [f"{n}.csv" for n in COLUMNS if n in OPTIONAL_TABLES]
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("COMMISSION_DATA") or DEFAULT_DATA)
+
+
+def rules_dir() -> Path:
+    return Path(os.environ.get("COMMISSION_RULES") or DEFAULT_RULES)
+
+
+def db_url() -> str:
+    return os.environ.get("COMMISSION_DB") or DEFAULT_DB
+
+
+def folder_fingerprint(folder: Path, patterns: Sequence[str]) -> str:
+    """Names, sizes and modification times of the matching files: cheap, and changes on save."""
+    h = hashlib.sha256(str(folder.resolve()).encode())
+    if folder.is_dir():
+        for pattern in patterns:
+            for p in sorted(folder.glob(pattern)):
+                st_ = p.stat()
+                h.update(f"{p.name}\0{st_.st_size}\0{st_.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:20]
+
+
+# --------------------------------------------------------------------------- plans
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The plans of the rules folder: usable plans, their texts and any problems."""
+
+    folder: Path
+    plans: dict[str, Plan]
+    texts: dict[str, str]
+    problems: list[Problem]
+    key: str
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _load_rules(folder: str, fingerprint: str) -> tuple[dict, dict, list]:
+    return load_plans(folder)
+
+
+def rules() -> Rules:
+    """The plans of ``COMMISSION_RULES``, read again only when a file changed."""
+    folder = rules_dir()
+    key = folder_fingerprint(folder, ["*.yaml", "*.yml"])
+    plans, texts, problems = _load_rules(str(folder), key)
+    return Rules(folder, plans, texts, problems, key)
+
+
+def plans_key(plans: Mapping[str, Plan]) -> str:
+    """A fingerprint of plans' exact terms, for cache keys."""
+    h = hashlib.sha256()
+    for pid in sorted(plans):
+        h.update(plans[pid].to_yaml().encode())
+    return h.hexdigest()[:20]
+
+
+# --------------------------------------------------------------------------- data sources
+
+
+@dataclass(frozen=True)
+class Data:
+    """Validated inputs from one source, and the plans its reps are on."""
+
+    source: str  # SOURCE_FOLDER, SOURCE_STORE or SOURCE_UPLOAD
+    label: str  # for people: "data folder sample_data", "store sqlite:///commission.db"
+    key: str  # changes whenever the data does: the cache key of everything computed from it
+    inputs: Inputs
+    plans: dict[str, Plan]
+    plans_key: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _folder_inputs(folder: str, fingerprint: str, plan_ids: tuple[str, ...]
+                   ) -> tuple[Inputs | None, list[Problem]]:
+    return read_inputs(folder, plan_ids)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _upload_inputs(digest: str, plan_ids: tuple[str, ...], _files: tuple[tuple[str, bytes], ...]
+                   ) -> tuple[Inputs | None, list[Problem]]:
+    """Uploaded files, written to a temporary folder and read like any data folder."""
+    known = {f"{n}.csv" for n in COLUMNS}
+    problems = [Problem(name, None, None, None, "not one of the data set's files",
+                        f"one of {', '.join(sorted(known))}")
+                for name, _data in _files if name.lower() not in known]
+    with tempfile.TemporaryDirectory(prefix="commission-upload-") as tmp:
+        for name, data in _files:
+            if name.lower() in known:
+                (Path(tmp) / name.lower()).write_bytes(data)
+        inputs, found = read_inputs(tmp, plan_ids)
+    problems += found
+    return (None, problems) if problems else (inputs, [])
+
+
+def upload_digest(files: Iterable[tuple[str, bytes]]) -> str:
+    h = hashlib.sha256()
+    for name, data in sorted(files):
+        h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()[:20]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def store_for(url: str):
+    """The store at ``url``, opened (and migrated) once per process."""
+    from commission.store import open_store
+
+    return open_store(url)
+
+
+def store_version(store) -> int:
+    """The store's last load that changed anything: the cache key of its data."""
+    from commission.store.records import data_version
+
+    with store.read() as conn:
+        return data_version(conn)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def store_contents(url: str, version: int, _store) -> tuple[Inputs, dict[str, Plan],
+                                                            list[Problem]]:
+    from commission.store import planstore
+
+    inputs = _store.read_inputs()
+    with _store.read() as conn:
+        stored = planstore.latest(conn)
+    plans: dict[str, Plan] = {}
+    problems: list[Problem] = []
+    for pid, (v, text, _sha) in stored.items():
+        plan, errs = parse_plan(text, f"store plan {pid} (version {v})", expected_id=pid)
+        problems += errs
+        if plan is not None:
+            plans[pid] = plan
+    return inputs, plans, problems
+
+
+def open_current_store():
+    """The configured store, or None with an error on the page (a bad URL is a user's mistake)."""
+    url = db_url()
+    try:
+        return store_for(url)
+    except Exception as exc:  # any failure to open (bad URL, no server) is shown, not raised
+        st.error(f"Cannot open the store at {url}: {exc}")
+        return None
+
+
+def folder_data(folder: Path, plans: Rules) -> Data | None:
+    """The data folder, validated against the plans of ``rules/``; None after showing why."""
+    if not folder.is_dir():
+        st.info(f"There is no data folder {folder}. Create one with "
+                f"`commission sample --out {folder}`, set COMMISSION_DATA, or pick another "
+                "source.")
+        return None
+    fp = folder_fingerprint(folder, ["*.csv"])
+    with st.spinner(f"Reading {folder}..."):
+        inputs, problems = _folder_inputs(str(folder), fp, tuple(sorted(plans.plans)))
+    if inputs is None:
+        show_problems(problems, f"The data in {folder} has problems; nothing is computed "
+                                "until they are fixed.")
+        return None
+    return Data(SOURCE_FOLDER, f"data folder {folder}", f"folder:{folder.resolve()}:{fp}",
+                inputs, plans.plans, plans.key)
+
+
+def upload_data(files: Sequence[Any], plans: Rules) -> Data | None:
+    """Uploaded CSV files as a full data set; None (with the problems shown) when invalid."""
+    if not files:
+        st.info("Upload the files of a data set: " + ", ".join(REQUIRED_FILES)
+                + " (and optionally " + ", ".join(OPTIONAL_FILES) + ").")
+        return None
+    pairs = tuple((f.name, f.getvalue()) for f in files)
+    digest = upload_digest(pairs)
+    with st.spinner("Checking the uploaded files..."):
+        inputs, problems = _upload_inputs(digest, tuple(sorted(plans.plans)), pairs)
+    if inputs is None:
+        show_problems(problems, "The uploaded files have problems; nothing is computed until "
+                                "they are fixed.")
+        return None
+    names = ", ".join(sorted(name for name, _ in pairs))
+    return Data(SOURCE_UPLOAD, f"uploaded files ({names})", f"upload:{digest}", inputs,
+                plans.plans, plans.key)
+
+
+def store_data() -> Data | None:
+    """The store's data with the store's plans; None (with an empty state) when empty."""
+    store = open_current_store()
+    if store is None:
+        return None
+    version = store_version(store)
+    if version == 0:
+        st.info(f"The store ({store.url}) holds no data yet. Load a data folder on the "
+                "Batches page, or pick the data folder as the source.")
+        return None
+    with st.spinner("Reading the store..."):
+        inputs, plans, problems = store_contents(store.url, version, store)
+    if problems:
+        show_problems(problems, "Some plans in the store cannot be read; they are left out.",
+                      level="warning")
+    return Data(SOURCE_STORE, f"store {store.url}", f"store:{store.url}:{version}", inputs,
+                plans, plans_key(plans), {"store": store})
+
+
+def pick_data(page: str, allow_upload: bool = True) -> Data | None:
+    """The data source picker in the sidebar, and the chosen source's validated data."""
+    options = [SOURCE_FOLDER, SOURCE_STORE] + ([SOURCE_UPLOAD] if allow_upload else [])
+    words = {SOURCE_FOLDER: f"Data folder ({data_dir()})", SOURCE_STORE: "Store",
+             SOURCE_UPLOAD: "Upload CSV files"}
+    plans = rules()
+    with st.sidebar:
+        source = st.radio("Data", options, format_func=words.get, key=f"{page}.source")
+        files: list[Any] = []
+        if source == SOURCE_UPLOAD:
+            files = st.file_uploader("CSV files of one data set", type="csv",
+                                     accept_multiple_files=True, key=f"{page}.upload") or []
+    if source == SOURCE_STORE:
+        return store_data()
+    if source == SOURCE_UPLOAD:
+        return upload_data(files, plans)
+    return folder_data(data_dir(), plans)
+
+
+def last_event_day(inputs: Inputs) -> dt.date:
+    """The latest date the data knows of (invoice, payment or adjustment): its "today"."""
+    days = [inputs.invoices["invoice_date"].max(), inputs.payments["payment_date"].max(),
+            inputs.adjustments["adjustment_date"].max()]
+    days = [d for d in days if not pd.isna(d)]
+    return max(days).date() if days else dt.date.today()
+
+
+# --------------------------------------------------------------------------- showing things
+
+
+def money(cents: int | None) -> str:
+    """Cents as people read money ('12,345.67'); '' for nothing."""
+    return "" if cents is None or pd.isna(cents) else format_money(int(cents))
+
+
+def pct(value: Decimal | None, places: int = 2) -> str:
+    """A Decimal percentage as '4.53%'; '' when there is none."""
+    return "" if value is None or (not isinstance(value, Decimal) and pd.isna(value)) \
+        else f"{value:.{places}f}%"
+
+
+def money_view(frame: pd.DataFrame, money_cols: Iterable[str]) -> pd.DataFrame:
+    """A copy with the money columns as formatted text, for display only."""
+    out = frame.copy()
+    for c in money_cols:
+        if c in out.columns:
+            out[c] = [money(v) for v in out[c].to_numpy()]
+    return out
+
+
+def show_table(frame: pd.DataFrame, money_cols: Iterable[str] = (),
+               labels: Mapping[str, str] | None = None, key: str | None = None,
+               height: int | str = "auto", right: Iterable[str] = (),
+               wide: Iterable[str] = ()) -> None:
+    """A table with money formatted and right-aligned, and columns named for people.
+
+    ``wide`` columns (long text such as explanations) get a large width.
+    """
+    money_cols = [c for c in money_cols if c in frame.columns]
+    view = money_view(frame, money_cols)
+    labels = dict(labels or {})
+    config = {c: st.column_config.TextColumn(labels.get(c, c), alignment="right")
+              for c in [*money_cols, *right] if c in view.columns}
+    for c in wide:
+        if c in view.columns:
+            config[c] = st.column_config.TextColumn(labels.get(c, c), width="large")
+    for c in view.columns:
+        if c not in config and c in labels:
+            config[c] = st.column_config.Column(labels[c])
+    st.dataframe(view, hide_index=True, column_config=config, key=key, height=height,
+                 width="stretch")
+
+
+def table_height(rows: int, most: int = 20) -> int:
+    """Pixels that show ``rows`` rows (up to ``most``) without a scroll bar."""
+    return 35 * (min(rows, most) + 1) + 3
+
+
+def show_problems(problems: Sequence[Problem], message: str, level: str = "error") -> None:
+    """A message and the table of every problem (source, row, column, id, what, expected)."""
+    shown = getattr(st, level)
+    shown(f"{message} ({len(problems)} problem{'s' if len(problems) != 1 else ''})")
+    st.dataframe(problems_frame(problems), hide_index=True, width="stretch")
+
+
+def csv_text(frame: pd.DataFrame, money_cols: Iterable[str] = ()) -> str:
+    """CSV with money as plain two-decimal amounts ('1234.50'), as every export writes it."""
+    out = frame.copy()
+    for c in money_cols:
+        if c in out.columns:
+            out[c] = [format_cents(int(v)) if not pd.isna(v) else "" for v in out[c].to_numpy()]
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = [str(v) if isinstance(v, Decimal) else v for v in out[c].to_numpy()]
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def zip_bytes(files: Mapping[str, str | bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+@contextmanager
+def user_errors(what: str) -> Iterator[None]:
+    """Show a user's mistake on the page (problems table or one line), never a traceback."""
+    from commission.batches import BatchError
+
+    try:
+        yield
+    except InputError as exc:
+        show_problems(exc.problems, f"{what}: the input has problems; nothing was written")
+    except BatchError as exc:
+        st.error(f"{what}: {exc}")
+
+
+class Stopwatch:
+    """Seconds since it started: the compare page quotes its own speed."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start

@@ -1,0 +1,290 @@
+"""My pay (reps): what I will be paid this period and why, and what is still to come.
+
+The period's payout is the engine's, run month by month through the period on the
+rep's own plan (a projection until finance locks the batch; when the store has a
+batch for the period, its figure is shown next to it). The lines, the open
+invoices with the commission still to come and the "collect by" dates, and the
+aging all come from :func:`commission.reports.statement.statement_data`, the same
+data the printed statement is made of, so the page and the PDF always agree.
+
+A rep is chosen from a list for now; ``?rep=R001`` in the address preselects one,
+which is where a signed-in rep's id will plug in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from commission.compare import data_periods
+from commission.engine import Result, calculate
+from commission.reports.outlook import as_day, credited, known_disputes, open_balances
+from commission.reports.statement import (
+    period_bounds,
+    render_statement_html,
+    render_statement_pdf,
+    statement_data,
+)
+from commission.ui import common
+
+ACTIONS_SHOWN = 8  # "collect by" prompts listed above the tables; the rest are in the table
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _result(data_key: str, plans_key: str, through: str, _inputs, _plans) -> Result:
+    """The engine on every month through ``through``, each rep on their own plan."""
+    return calculate(_inputs, _plans, through=through)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _periods(data_key: str, _inputs) -> list[str]:
+    return data_periods(_inputs)
+
+
+def default_as_of(period: str, inputs) -> dt.date:
+    """The end of the period, or the data's last day if that comes first."""
+    _start, end = period_bounds(period)
+    return min(end, common.last_event_day(inputs))
+
+
+def year_to_date(payouts: pd.DataFrame, rep_id: str, period: str) -> int:
+    """The rep's payouts from January of the period's year through the period (cents)."""
+    mine = payouts[(payouts["rep_id"] == rep_id) & (payouts["period"] >= period[:4] + "-01")
+                   & (payouts["period"] <= period)]
+    return int(mine["payout"].sum())
+
+
+def open_disputes(inputs, rep_id: str, as_of: dt.date) -> pd.DataFrame:
+    """The rep's invoices under a dispute still open on ``as_of``, with what is open on them."""
+    day = as_day(as_of)
+    disputes = known_disputes(inputs.disputes, day)
+    disputes = disputes[disputes["resolved_date"].isna()]
+    mine = credited(inputs)
+    mine = mine[mine["rep_id"] == rep_id]
+    rows = disputes[disputes["invoice_id"].isin(mine["invoice_id"])]
+    cols = ["dispute_id", "invoice_id", "customer", "opened_date", "days_open", "open_amount"]
+    if rows.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+    bal = open_balances(inputs, day).set_index("invoice_id")
+    names = inputs.customers.set_index("customer_id")["name"]
+    customer = bal["customer_id"].reindex(rows["invoice_id"]).to_numpy(dtype=object)
+    opened = rows["opened_date"].to_numpy().astype("datetime64[D]")
+    return pd.DataFrame({
+        "dispute_id": rows["dispute_id"].to_numpy(dtype=object),
+        "invoice_id": rows["invoice_id"].to_numpy(dtype=object),
+        "customer": names.reindex(customer).fillna("").to_numpy(dtype=object),
+        "opened_date": opened.astype(str),
+        "days_open": (day - opened).astype(np.int64),
+        "open_amount": bal["open_amount"].reindex(rows["invoice_id"]).fillna(0)
+        .to_numpy(dtype=np.int64),
+    }).sort_values(["opened_date", "dispute_id"], ignore_index=True)
+
+
+def statement_lines(data: dict[str, Any]) -> pd.DataFrame:
+    """The statement's lines as one table: customer, invoice, date, what, why, money."""
+    rows = []
+    for cust in data["customers"]:
+        for inv in cust["invoices"]:
+            for line in inv["lines"]:
+                rows.append({"customer": cust["name"], "invoice_id": inv["invoice_id"],
+                             "date": line["date"], "kind": line["kind"],
+                             "explanation": line["explanation"], "gross": line["gross"],
+                             "haircut": line["haircut"], "amount": line["amount"],
+                             "prior_period": line["prior_period"]})
+    cols = ["customer", "invoice_id", "date", "kind", "explanation", "gross", "haircut",
+            "amount", "prior_period"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def open_invoice_table(data: dict[str, Any]) -> pd.DataFrame:
+    cols = ["customer", "invoice_id", "due_date", "status", "open_amount", "share",
+            "haircut_pct", "commission_to_come", "haircut_now", "at_stake", "action"]
+    return pd.DataFrame([{c: r[c] for c in cols} for r in data["outlook"]["rows"]], columns=cols)
+
+
+def aging_table(data: dict[str, Any]) -> pd.DataFrame:
+    buckets = data["aging"]["columns"]
+    rows = [{"customer": r["customer"], "invoices": r["invoices"],
+             **dict(zip(buckets, r["buckets"], strict=True)), "total": r["total"]}
+            for r in data["aging"]["rows"]]
+    total = data["aging"]["total"]
+    if total is not None:
+        rows.append({"customer": "Total", "invoices": total["invoices"],
+                     **dict(zip(buckets, total["buckets"], strict=True)),
+                     "total": total["total"]})
+    return pd.DataFrame(rows, columns=["customer", "invoices", *buckets, "total"])
+
+
+def _batch_note(data: common.Data, rep_id: str, period: str) -> None:
+    """When the store has a batch for the period, what it pays this rep."""
+    store = data.extra.get("store")
+    if store is None:
+        return
+    from commission.batches import batch_payouts, list_batches
+
+    batches = list_batches(store)
+    mine = batches[batches["period"] == period]
+    if mine.empty:
+        st.caption(f"No batch for {period} in the store yet: the payout is a projection.")
+        return
+    b = mine.iloc[0]
+    pay = batch_payouts(store, int(b["batch_id"]))
+    row = pay[pay["rep_id"] == rep_id]
+    amount = common.money(int(row["payout"].iloc[0])) if len(row) else "nothing"
+    st.caption(f"Batch {int(b['batch_id'])} for {period} ({b['status']}) pays you {amount}.")
+
+
+def signed_in_rep(reps: pd.DataFrame) -> str | None:
+    """The rep whose email is the signed-in user's (``st.login``), if anyone is signed in."""
+    if st.user.get("is_logged_in") is not True:
+        return None
+    email = str(st.user.get("email") or "").strip().lower()
+    match = reps[reps["email"].fillna("").str.lower() == email]
+    return str(match["rep_id"].iloc[0]) if email and len(match) else None
+
+
+def _rep_choice(inputs) -> str | None:
+    reps = inputs.reps.sort_values("rep_id")
+    ids = list(reps["rep_id"])
+    if not ids:
+        return None
+    signed = signed_in_rep(reps)
+    if signed is not None:  # a signed-in rep sees their own pay, nobody else's
+        st.sidebar.caption(f"Signed in as {st.user.get('email')} ({signed})")
+        return signed
+    names = dict(zip(reps["rep_id"], reps["name"], strict=True))
+    wanted = st.query_params.get("rep")
+    index = ids.index(wanted) if wanted in ids else 0
+    rep_id = st.sidebar.selectbox("Rep", ids, index=index, key="my_pay.rep",
+                                  format_func=lambda r: f"{r} · {names.get(r, '')}")
+    st.query_params["rep"] = rep_id
+    return rep_id
+
+
+def render() -> None:
+    st.title("My pay")
+    data = common.pick_data("my_pay", allow_upload=False)
+    if data is None:
+        return
+    rep_id = _rep_choice(data.inputs)
+    if rep_id is None:
+        st.info("The data has no reps.")
+        return
+    periods = _periods(data.key, data.inputs)
+    if not periods:
+        st.info("The data holds no invoices, payments or adjustments yet: nothing is paid.")
+        return
+    with st.sidebar:
+        period = st.selectbox("Period", periods[::-1], key="my_pay.period")
+        as_of = st.date_input("Open invoices as of", value=default_as_of(period, data.inputs),
+                              key=f"my_pay.as_of.{period}",
+                              help="What is still open, overdue and at stake on this day.")
+    rep = data.inputs.reps.set_index("rep_id").loc[rep_id]
+    with st.spinner("Computing your pay..."):
+        result = _result(data.key, data.plans_key, period, data.inputs, data.plans)
+        try:
+            sdata = statement_data(rep_id, period, result.lines, result.payouts, data.inputs,
+                                   data.plans, as_of)
+        except (KeyError, ValueError) as exc:
+            st.error(f"No statement for {rep_id} in {period}: {exc}")
+            return
+    plan = sdata["plan"]
+    st.subheader(f"{rep['name']} ({rep_id}) · {sdata['period_label']}")
+    st.caption(f"Plan {plan['id']}: {plan['title']}. " + " ".join(plan["summary"]))
+    t, out = sdata["totals"], sdata["outlook"]
+    c = st.columns(5)
+    c[0].metric(f"Projected payout, {period}", common.money(t["payout"]), border=True,
+                help="What the engine pays you for this period from the data so far.")
+    c[1].metric(f"Year to date, {period[:4]}",
+                common.money(year_to_date(result.payouts, rep_id, period)), border=True)
+    c[2].metric("Net commission this period", common.money(t["net"]), border=True,
+                help="Gross − haircuts − clawbacks, before carry-forward, minimum and cap.")
+    c[3].metric("Still to come", common.money(out["commission_to_come"]), border=True,
+                help="The commission on your open invoices if they are collected in full.")
+    c[4].metric("At stake if paid late", common.money(out["at_stake"]), border=True,
+                help="What the next haircut step would cut on your open invoices.")
+    _batch_note(data, rep_id, period)
+    if sdata["carry_note"]:
+        st.info(sdata["carry_note"])
+    st.caption(f"Data: {data.label} · open invoices as of {sdata['as_of']}")
+
+    actions = [r for r in out["rows"] if r["action"].startswith("collect by")]
+    if actions:
+        actions.sort(key=lambda r: (r["act_by"], -r["at_stake"], r["invoice_id"]))
+        items = [f"- **{r['invoice_id']}** · {r['customer']} ({r['status']}): {r['action']}"
+                 for r in actions[:ACTIONS_SHOWN]]
+        if len(actions) > ACTIONS_SHOWN:
+            items.append(f"- and {len(actions) - ACTIONS_SHOWN} more in the open invoices "
+                         "below")
+        st.warning("**Act now: the haircut grows on these invoices soon**\n\n"
+                   + "\n".join(items), icon=":material/schedule:")
+
+    st.markdown(f"#### Statement lines, {sdata['period_label']}")
+    lines = statement_lines(sdata)
+    if lines.empty:
+        st.info(f"No commission lines for {rep_id} in {period}.")
+    else:
+        st.caption(f"{len(lines)} lines · gross {common.money(t['gross'])} − haircuts "
+                   f"{common.money(t['haircuts'])} − clawbacks {common.money(t['clawbacks'])} "
+                   f"= net {common.money(t['net'])}; carried in {common.money(t['carry_in'])}, "
+                   f"carried out {common.money(t['carry_out'])}")
+        common.show_table(lines, ["gross", "haircut", "amount"], key="my_pay.lines",
+                          labels={"invoice_id": "invoice", "prior_period": "for period"},
+                          wide=["explanation"], height=common.table_height(len(lines), 15))
+
+    st.markdown("#### Open invoices: commission still to come")
+    opened = open_invoice_table(sdata)
+    if opened.empty:
+        st.info("No open invoices: everything is collected.")
+    else:
+        common.show_table(opened, ["open_amount", "commission_to_come", "haircut_now",
+                                   "at_stake"], key="my_pay.open",
+                          labels={"invoice_id": "invoice", "haircut_pct": "haircut now",
+                                  "commission_to_come": "to come", "haircut_now":
+                                  "lost if paid today", "at_stake": "at stake"},
+                          height=common.table_height(len(opened), 15))
+    for note in sdata["footnotes"]:
+        st.caption(note)
+
+    st.markdown("#### Aging of your customers")
+    aging = aging_table(sdata)
+    if aging.empty:
+        st.info("No open balances.")
+    else:
+        st.caption("What each customer still owes, by days past due (the whole balance, also "
+                   "where you have a share).")
+        common.show_table(aging, [*sdata["aging"]["columns"], "total"], key="my_pay.aging",
+                          height=common.table_height(len(aging), 25))
+
+    st.markdown("#### Open disputes")
+    disputes = open_disputes(data.inputs, rep_id, as_of)
+    if disputes.empty:
+        st.info("No open disputes.")
+    else:
+        st.caption("While a dispute is open the lateness clock is paused (if your plan says "
+                   "so): resolving it starts the clock again.")
+        common.show_table(disputes, ["open_amount"], key="my_pay.disputes",
+                          labels={"invoice_id": "invoice", "opened_date": "opened",
+                                  "days_open": "days open", "open_amount": "open amount"})
+
+    name = f"statement_{rep_id}_{period}"
+    d1, d2, d3 = st.columns(3)
+    d1.download_button("Statement (HTML)", render_statement_html(sdata),
+                       file_name=f"{name}.html", mime="text/html", key="my_pay.html",
+                       on_click="ignore")
+    d2.download_button("Statement (PDF)", lambda: render_statement_pdf(sdata),
+                       file_name=f"{name}.pdf", mime="application/pdf", key="my_pay.pdf",
+                       on_click="ignore")
+    d3.download_button("Lines (CSV)", common.csv_text(lines, ["gross", "haircut", "amount"]),
+                       file_name=f"lines_{rep_id}_{period}.csv", mime="text/csv",
+                       key="my_pay.csv", on_click="ignore")
+
+
+if __name__ == "__main__":
+    from commission.ui.my_pay import render as _render  # the imported module holds the caches
+
+    _render()

@@ -1,0 +1,1 @@
+"""Browser tests (a package, so their conftest never clashes with another one)."""
