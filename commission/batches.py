@@ -350,6 +350,20 @@ def batch_plans(store: Store, batch_id: int) -> dict[str, Plan]:
     return plans
 
 
+def batch_runs(store: Store, batch_id: int) -> pd.DataFrame:
+    """Every run of a batch: who ran it, when, and the fingerprint of its inputs."""
+    from sqlalchemy import select
+
+    with store.read() as conn:
+        _get(conn, batch_id)
+        rows = conn.execute(select(batchdb.RUNS.c.run_no, batchdb.RUNS.c.run_by,
+                                   batchdb.RUNS.c.run_at, batchdb.RUNS.c.fingerprint)
+                            .where(batchdb.RUNS.c.batch_id == batch_id)
+                            .order_by(batchdb.RUNS.c.run_no)).fetchall()
+    return pd.DataFrame([tuple(r) for r in rows],
+                        columns=["run_no", "run_by", "run_at", "fingerprint"])
+
+
 def list_batches(store: Store) -> pd.DataFrame:
     """Every batch by period: status, who and when, lines and total payout."""
     cols = ["batch_id", "period", "status", "run_no", "run_by", "run_at", "approved_by",

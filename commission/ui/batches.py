@@ -20,7 +20,6 @@ import streamlit as st
 
 from commission import batches as lifecycle
 from commission.compare import data_periods
-from commission.plans import Plan, parse_plan
 from commission.reports.export import MONEY_COLUMNS, export_csv_text, payroll_export
 from commission.reports.statement import (
     period_bounds,
@@ -43,42 +42,6 @@ PAYOUT_LABELS = {"rep_id": "rep", "plan_id": "plan", "carry_in": "carried in",
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _store_periods(url: str, version: int, _store) -> list[str]:
     return data_periods(_store.read_inputs())
-
-
-def batch_runs(store, batch_id: int) -> pd.DataFrame:
-    """Every run of a batch: who ran it, when, and the fingerprint of its inputs."""
-    from sqlalchemy import select
-
-    from commission.store.batchdb import RUNS
-
-    with store.read() as conn:
-        rows = conn.execute(select(RUNS.c.run_no, RUNS.c.run_by, RUNS.c.run_at,
-                                   RUNS.c.fingerprint).where(RUNS.c.batch_id == batch_id)
-                            .order_by(RUNS.c.run_no)).fetchall()
-    return pd.DataFrame([tuple(r) for r in rows],
-                        columns=["run_no", "run_by", "run_at", "fingerprint"])
-
-
-def batch_plans(store, summary: lifecycle.BatchSummary) -> dict[str, Plan]:
-    """The exact plan versions a batch computed with (the texts it recorded by version)."""
-    from sqlalchemy import and_, or_, select
-
-    from commission.store.planstore import PLANS
-
-    if not summary.plans:
-        return {}
-    wanted = or_(*(and_(PLANS.c.plan_id == pid, PLANS.c.version == v)
-                   for pid, (v, _sha) in summary.plans.items()))
-    with store.read() as conn:
-        rows = conn.execute(select(PLANS.c.plan_id, PLANS.c.version, PLANS.c.yaml_text)
-                            .where(wanted)).fetchall()
-    plans = {}
-    for pid, version, text in rows:
-        plan, _problems = parse_plan(text, f"store plan {pid} (version {version})",
-                                     expected_id=pid)
-        if plan is not None:
-            plans[pid] = plan
-    return plans
 
 
 def previous_batch(listing: pd.DataFrame, period: str) -> dict[str, Any] | None:
@@ -287,7 +250,7 @@ def statements_zip(store, summary: lifecycle.BatchSummary, inputs) -> bytes:
     """Every rep's statement of the batch (HTML), dated the end of its period."""
     lines = lifecycle.batch_lines(store, summary.batch_id)
     payouts = lifecycle.batch_payouts(store, summary.batch_id)
-    plans = batch_plans(store, summary)
+    plans = lifecycle.batch_plans(store, summary.batch_id)
     _start, end = period_bounds(summary.period)
     files = {}
     for rep_id in payouts["rep_id"]:
@@ -301,7 +264,7 @@ def pdf_statements(store, summary: lifecycle.BatchSummary, inputs) -> bytes:
     """Every rep's statement as PDF in a ZIP, with a progress bar (a PDF takes a moment)."""
     lines = lifecycle.batch_lines(store, summary.batch_id)
     payouts = lifecycle.batch_payouts(store, summary.batch_id)
-    plans = batch_plans(store, summary)
+    plans = lifecycle.batch_plans(store, summary.batch_id)
     _start, end = period_bounds(summary.period)
     reps = list(payouts["rep_id"])
     bar = st.progress(0.0, text="Printing statements...")
@@ -355,7 +318,7 @@ def _audit(store, summary: lifecycle.BatchSummary) -> None:
         st.dataframe(pd.DataFrame([{"step": s, "by": by, "at (UTC)": _when(at)}
                                    for s, by, at in steps if by]), hide_index=True)
         st.markdown("**Runs**")
-        runs = batch_runs(store, summary.batch_id)
+        runs = lifecycle.batch_runs(store, summary.batch_id)
         st.dataframe(runs.assign(run_at=[_when(v) for v in runs["run_at"]]), hide_index=True)
         st.markdown("**Plan versions used**")
         st.dataframe(pd.DataFrame([{"plan": p, "version": v, "sha256": sha}
