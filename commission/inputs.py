@@ -297,7 +297,10 @@ def check(inputs: Inputs, plan_ids: Iterable[str]) -> list[Problem]:
     # unique ids
     for name, id_col in ID_COLUMN.items():
         frame = t[name]
-        dup = frame[id_col].duplicated(keep=False).to_numpy() & frame[id_col].notna().to_numpy()
+        first = inputs.positions(name, id_col, name, id_col)  # each id's first row
+        later = (first >= 0) & (first != np.arange(len(first)))
+        dup = later.copy()
+        dup[first[later]] = True
         out.rows(f"{name}.csv", frame, dup, id_col, id_col,
                  lambda r, c=id_col: [f"duplicate id {v}" for v in r[c]], "each id once")
     dup = spl.duplicated(["invoice_id", "rep_id"], keep=False).to_numpy()

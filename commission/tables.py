@@ -40,6 +40,19 @@ ID_COLUMN = {
 }
 
 
+#: every column that refers to another table's id (itself first: duplicates show there)
+REFERENCES: dict[tuple[str, str], list[tuple[str, str]]] = {
+    ("invoices", "invoice_id"): [("invoices", "invoice_id"), ("payments", "invoice_id"),
+                                 ("adjustments", "invoice_id"), ("disputes", "invoice_id"),
+                                 ("splits", "invoice_id")],
+    ("reps", "rep_id"): [("reps", "rep_id"), ("invoices", "rep_id"), ("splits", "rep_id"),
+                         ("reps", "manager_id")],
+    ("payments", "payment_id"): [("payments", "payment_id"),
+                                 ("payments", "reverses_payment_id")],
+    ("customers", "customer_id"): [("customers", "customer_id"), ("invoices", "customer_id")],
+}
+
+
 def empty_table(name: str) -> pd.DataFrame:
     """A typed, empty table (used for absent optional tables)."""
     data: dict[str, pd.Series] = {}
@@ -69,14 +82,21 @@ class Inputs:
     def positions(self, table: str, column: str, target: str, target_column: str):
         """Row position in ``target`` of each id in ``table.column`` (-1: unknown), cached.
 
-        Validation and the engine resolve the same references; each is hashed once.
+        Validation and the engine resolve the same references, so each is resolved
+        once; every column that refers to the same target is resolved in the same
+        pass, hashing the target's ids once (the first occurrence wins).
         """
-        from .keys import lookup  # here to keep tables.py free of Arrow at import
+        from .keys import lookup_many  # here to keep tables.py free of Arrow at import
 
         key = (table, column, target, target_column)
         if key not in self._positions:
-            self._positions[key] = lookup(getattr(self, table)[column],
-                                          getattr(self, target)[target_column])
+            group = [r for r in REFERENCES.get((target, target_column), [])
+                     if r != (table, column)]
+            group = [(table, column), *group]
+            found = lookup_many([getattr(self, t)[c] for t, c in group],
+                                getattr(self, target)[target_column])
+            for (t, c), pos in zip(group, found, strict=True):
+                self._positions.setdefault((t, c, target, target_column), pos)
         return self._positions[key]
 
     @classmethod

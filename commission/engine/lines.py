@@ -366,11 +366,14 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
     # second core while this one gathers the columns into their final order
     with ThreadPoolExecutor(max_workers=2) as pool:
         words_of = [pool.submit(block_explanations, o, rn, rd, table, pay_ids) for o in out]
-        per_block_only = ("ref", "adj", "inv_gap")  # needed for the words only
-        cols = {k: np.concatenate([o[k] for o in out]) for k in out[0]
-                if k not in per_block_only}
+        # words-only and derived columns are not carried into the final order
+        derived = ("ref", "adj", "inv_gap", "plan", "event_month", "amount")
+        cols = {k: np.concatenate([o[k] for o in out]) for k in out[0] if k not in derived}
         order = np.lexsort((cols["ev_row"], cols["kind"], cols["event_day"], cols["rep"],
                             cols["period"]))
         cols = {k: v[order] for k, v in cols.items()}
+        cols["plan"] = rep_plan[cols["rep"]]
+        cols["event_month"] = month_index(cols["event_day"].astype("datetime64[D]"))
+        cols["amount"] = cols["gross"] - cols["haircut"]
         words = pa.concat_arrays([w.result() for w in words_of])
     return RawLines(cols, rn, rd, words.take(pa.array(order)))
