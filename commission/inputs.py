@@ -196,22 +196,28 @@ def _typed(name: str, raw: pd.DataFrame, source: str, out: _Collector) -> pd.Dat
             data[col] = pd.Series(parsed.astype("datetime64[s]"))
         elif col in MONEY_COLUMNS:
             ok = text.str.match(_AMOUNT_RE).to_numpy(dtype=bool)
-            precise = text.str.match(_TOO_PRECISE_RE).to_numpy(dtype=bool)
+            precise = np.zeros(len(text), dtype=bool)
+            if not ok.all():  # only bad cells need to say why
+                precise = text.str.match(_TOO_PRECISE_RE).to_numpy(dtype=bool)
             out.rows(source, raw, precise, col, id_col,
                      lambda r, c=col: [f"{v!r} has more than 2 decimals" for v in r[c]],
                      "an amount with at most 2 decimals")
             out.rows(source, raw, ~ok & ~precise & ~empty, col, id_col,
                      lambda r, c=col: [f"{v!r} is not a number" for v in r[c]],
                      "a plain number such as 1234.50 (no thousands separators)")
-            dot = text.str.find(".").to_numpy(dtype=np.int64)
-            length = text.str.len().to_numpy(dtype=np.int64)
-            sign = text.str.startswith("-").to_numpy(dtype=bool).astype(np.int64)
-            whole_digits = np.where(dot >= 0, dot, length) - sign
-            huge = ok & (whole_digits > MAX_WHOLE_DIGITS)
-            out.rows(source, raw, huge, col, id_col,
-                     lambda r, c=col: [f"{v} is too large" for v in r[c]],
-                     "an amount below 10,000,000,000.00")
-            data[col] = np.where(ok & ~huge, _fixed_point(text.where(ok & ~huge, "0"), 2), 0)
+            good = ok & (text.str.len().to_numpy(dtype=np.int64) <= MAX_WHOLE_DIGITS)
+            huge = np.zeros(len(text), dtype=bool)
+            if not good[ok].all():  # a long cell: count the digits before the point
+                dot = text.str.find(".").to_numpy(dtype=np.int64)
+                length = text.str.len().to_numpy(dtype=np.int64)
+                sign = text.str.startswith("-").to_numpy(dtype=bool).astype(np.int64)
+                huge = ok & (np.where(dot >= 0, dot, length) - sign > MAX_WHOLE_DIGITS)
+                out.rows(source, raw, huge, col, id_col,
+                         lambda r, c=col: [f"{v} is too large" for v in r[c]],
+                         "an amount below 10,000,000,000.00")
+            good = ok & ~huge
+            data[col] = (_fixed_point(text, 2) if good.all() else
+                         np.where(good, _fixed_point(text.where(good, "0"), 2), 0))
         elif col == "share":
             ok = text.str.match(_SHARE_RE).to_numpy(dtype=bool) & ~empty
             ok &= (text != ".").to_numpy()

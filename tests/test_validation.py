@@ -266,3 +266,15 @@ def test_validate_prints_a_one_line_summary(capsys, monkeypatch):
     assert main(["validate", "--data", "sample_data", "--rules", "rules"]) == 0
     out = capsys.readouterr().out.strip()
     assert out.startswith("OK: 4 plan(s)") and "3,000 invoices" in out
+
+
+def test_an_amount_of_ten_billion_or_more_is_refused(tmp_path):
+    problems = problems_for(tmp_path, invoices_csv="invoice_id,customer_id,rep_id,invoice_date,"
+                            "due_date,amount\nI1,C1,R1,2026-01-05,2026-02-04,10000000000.00\n"
+                            "I2,C2,R2,2026-01-10,2026-02-09,9999999999.99\n",
+                            payments_csv="payment_id,invoice_id,payment_date,amount,"
+                            "reverses_payment_id\n", adjustments_csv="adjustment_id,invoice_id,"
+                            "adjustment_date,kind,amount\n")
+    assert [str(p) for p in problems] == [
+        "invoices.csv:2 [amount] I1: 10000000000.00 is too large; expected an amount below "
+        "10,000,000,000.00"]
