@@ -13,7 +13,6 @@ import argparse
 import os
 import platform
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -25,16 +24,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MB of the child, stderr) of one command."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """(wall seconds, peak RSS in MB, stderr) of one command in a fresh process.
+
+    The peak is the process's own, read by a tiny wrapper with ``resource`` after
+    the command exits, so one measurement never includes another's.
+    """
+    wrapper = ("import resource, subprocess, sys; "
+               "r = subprocess.run(sys.argv[1:]); "
+               "print(f'PEAK_KB={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}', "
+               "file=sys.stderr); sys.exit(r.returncode)")
     t0 = time.perf_counter()
-    proc = subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    proc = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True,
+                          text=True, env=env, cwd=ROOT, check=False)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         sys.exit(f"{' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss is the largest child so far (KB on Linux): run the biggest job last or alone
-    return wall, max(peak, before) / 1024, proc.stderr
+    peak = int(re.search(r"PEAK_KB=(\d+)", proc.stderr).group(1)) / 1024
+    return wall, peak, proc.stderr
 
 
 def main() -> None:
@@ -50,13 +56,17 @@ def main() -> None:
         wall, peak, _ = _run([exe, "sample", "--out", str(data), "--invoices",
                               str(args.invoices), "--seed", str(args.seed)])
         print(f"generated {data.name} in {wall:.1f} s (peak {peak:,.0f} MB)")
-    sizes = {p.stem: sum(1 for _ in p.open()) - 1 for p in sorted(data.glob("*.csv"))}
+    sizes = {}
+    for p in sorted(data.glob("*.csv")):
+        with p.open("rb") as fh:
+            sizes[p.stem] = sum(1 for _ in fh) - 1
 
     with tempfile.TemporaryDirectory() as out:
         wall, peak, err = _run([exe, "calculate", "--data", str(data), "--rules", "rules",
                                 "--out", out, "--quiet", "--timings"])
         phases = dict(re.findall(r"(\w+) ([0-9.]+)s", err))
-        lines = sum(1 for _ in open(Path(out) / "lines.csv")) - 1
+        with open(Path(out) / "lines.csv", "rb") as fh:
+            lines = sum(1 for _ in fh) - 1
 
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}")
