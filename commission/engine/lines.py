@@ -249,10 +249,13 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
              adj_kind: np.ndarray | None = None, gap: np.ndarray | None = None) -> None:
         n = len(rep)
         none = np.full(n, -1, dtype=np.int64)
+        i32 = np.int32  # positions, days, shares and haircuts fit: less memory to move
         out.append({
-            "kind": np.full(n, kind, dtype=np.int8), "ev_row": ev_row, "inv_pos": inv_pos,
-            "event_day": day, "period": period, "rep": rep, "plan": rep_plan[rep],
-            "base_amount": base, "share": share, "ri": ri, "days_late": late, "h": h,
+            "kind": np.full(n, kind, dtype=np.int8), "ev_row": ev_row.astype(i32),
+            "inv_pos": inv_pos.astype(i32), "event_day": day.astype(i32),
+            "period": period.astype(i32), "rep": rep.astype(i32), "plan": rep_plan[rep],
+            "base_amount": base, "share": share.astype(i32), "ri": ri.astype(i32),
+            "days_late": late.astype(i32), "h": h.astype(i32),
             "gross": gross, "haircut": haircut, "amount": gross - haircut,
             "event_month": event_month, "ref": none if ref is None else ref,
             "adj": none if adj_kind is None else adj_kind,
@@ -369,8 +372,11 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
         # words-only and derived columns are not carried into the final order
         derived = ("ref", "adj", "inv_gap", "plan", "event_month", "amount")
         cols = {k: np.concatenate([o[k] for o in out]) for k in out[0] if k not in derived}
-        order = np.lexsort((cols["ev_row"], cols["kind"], cols["event_day"], cols["rep"],
-                            cols["period"]))
+        # by period, then rep; within a rep's month, by kind, then in event order
+        # (blocks are made kind by kind in event order, and the sort is stable)
+        p_min = int(cols["period"].min()) if len(cols["period"]) else 0
+        key = (cols["period"] - p_min) * max(n_reps, 1) + cols["rep"]
+        order = np.argsort(key, kind="stable")
         cols = {k: v[order] for k, v in cols.items()}
         cols["plan"] = rep_plan[cols["rep"]]
         cols["event_month"] = month_index(cols["event_day"].astype("datetime64[D]"))
