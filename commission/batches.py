@@ -222,9 +222,9 @@ def _write_run(store: Store, label: str, state: _State, fields: dict[str, Any],
     return int(batch_id)
 
 
-def _plans_for(inputs: Inputs, stored: dict[str, tuple[int, str, str]]
-               ) -> tuple[dict[str, Plan], dict[str, tuple[int, str]]]:
-    """The newest stored version of every plan, and (version, sha) of those the reps use."""
+def parse_stored_plans(stored: dict[str, tuple[int, str, str]]
+                       ) -> tuple[dict[str, Plan], list[Problem]]:
+    """Plans from stored (version, text, sha) by id, and the problems of any that don't parse."""
     plans: dict[str, Plan] = {}
     problems: list[Problem] = []
     for pid, (version, text, _sha) in stored.items():
@@ -232,6 +232,19 @@ def _plans_for(inputs: Inputs, stored: dict[str, tuple[int, str, str]]
         problems += errs
         if plan is not None:
             plans[pid] = plan
+    return plans, problems
+
+
+def stored_plans(store: Store) -> tuple[dict[str, Plan], list[Problem]]:
+    """The newest stored version of every plan (what the next batch would use)."""
+    with store.read() as conn:
+        return parse_stored_plans(planstore.latest(conn))
+
+
+def _plans_for(inputs: Inputs, stored: dict[str, tuple[int, str, str]]
+               ) -> tuple[dict[str, Plan], dict[str, tuple[int, str]]]:
+    """The newest stored version of every plan, and (version, sha) of those the reps use."""
+    plans, problems = parse_stored_plans(stored)
     used = sorted(set(inputs.reps["plan_id"].dropna()))
     for r in inputs.reps[~inputs.reps["plan_id"].isin(list(plans))].itertuples(index=False):
         problems.append(Problem("reps", None, "plan_id", r.rep_id, f"unknown plan {r.plan_id}",

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..money import format_money
 from ..tables import Inputs
-from .outlook import as_day, credited, open_balances
+from .outlook import as_day, open_by_rep
 
 #: the buckets of days past due, in order: (column, lowest day, highest day)
 AGING_BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
@@ -51,12 +51,7 @@ def aging(inputs: Inputs, as_of: dt.date | str, rep_id: str | None = None) -> pd
     row with customer_id ``'TOTAL'`` summing them. ``invoices`` counts open invoices.
     """
     day = as_day(as_of)
-    bal = open_balances(inputs, day)
-    bal = bal[bal["open_amount"] > 0]
-    who = credited(inputs)
-    if rep_id is not None:
-        who = who[who["rep_id"] == rep_id]
-    rows = who.merge(bal, on="invoice_id", how="inner", suffixes=("", "_invoice"))
+    rows = open_by_rep(inputs, day, rep_id)
     if rows.empty:
         return pd.DataFrame({c: pd.Series([], dtype=np.int64 if c in BUCKET_COLUMNS
                                           or c in ("invoices", "total") else object)

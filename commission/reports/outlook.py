@@ -72,6 +72,17 @@ def _sum_by_invoice(table: pd.DataFrame, dates: pd.Series, day: np.datetime64) -
     return known.groupby("invoice_id", sort=False)["amount"].sum().astype(np.int64)
 
 
+def open_by_rep(inputs: Inputs, day: np.datetime64, rep_id: str | None = None
+                ) -> pd.DataFrame:
+    """Each credited rep's open invoices (open balance > 0 as of ``day``), one row per pair."""
+    bal = open_balances(inputs, day)
+    bal = bal[bal["open_amount"] > 0]
+    who = credited(inputs)
+    if rep_id is not None:
+        who = who[who["rep_id"] == rep_id]
+    return who.merge(bal, on="invoice_id", how="inner", suffixes=("", "_invoice"))
+
+
 def credited(inputs: Inputs) -> pd.DataFrame:
     """Who is credited on each invoice: its splits if any, else ``invoices.rep_id`` (share 1).
 
@@ -188,12 +199,7 @@ def open_invoices(inputs: Inputs, plans: Mapping[str, Plan],
     """
     day = as_day(as_of)
     table = PlanTable.build(plans)
-    bal = open_balances(inputs, day)
-    bal = bal[bal["open_amount"] > 0]
-    who = credited(inputs)
-    if rep_id is not None:
-        who = who[who["rep_id"] == rep_id]
-    rows = who.merge(bal, on="invoice_id", how="inner", suffixes=("", "_invoice"))
+    rows = open_by_rep(inputs, day, rep_id)
     if rows.empty:
         return _empty_open_frame()
     plan_of = _plan_of_rep(inputs, rep_plan_ids)

@@ -34,7 +34,7 @@ import streamlit as st
 
 from commission.inputs import read_inputs
 from commission.money import format_cents, format_money
-from commission.plans import Plan, load_plans, parse_plan
+from commission.plans import Plan, load_plans
 from commission.problems import InputError, Problem, problems_frame
 from commission.tables import COLUMNS, OPTIONAL_TABLES, Inputs
 
@@ -176,18 +176,10 @@ def store_version(store) -> int:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def store_contents(url: str, version: int, _store) -> tuple[Inputs, dict[str, Plan],
                                                             list[Problem]]:
-    from commission.store import planstore
+    from commission.batches import stored_plans
 
     inputs = _store.read_inputs()
-    with _store.read() as conn:
-        stored = planstore.latest(conn)
-    plans: dict[str, Plan] = {}
-    problems: list[Problem] = []
-    for pid, (v, text, _sha) in stored.items():
-        plan, errs = parse_plan(text, f"store plan {pid} (version {v})", expected_id=pid)
-        problems += errs
-        if plan is not None:
-            plans[pid] = plan
+    plans, problems = stored_plans(_store)
     return inputs, plans, problems
 
 
