@@ -19,7 +19,7 @@ def problems(text: str, expected_id: str | None = "p") -> list[str]:
 
 
 def test_the_four_shipped_plans_load_without_problems():
-    plans, texts, found = load_plans(RULES)
+    plans, _texts, found = load_plans(RULES)
     assert found == []
     assert {"collected-40day", "collected-stepped", "invoiced-traditional",
             "advance-marginal"} <= set(plans)

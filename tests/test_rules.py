@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from strategies import make_inputs, plan_from_yaml
 
 from commission.engine import calculate
-from strategies import make_inputs, plan_from_yaml
 
 CUST = "C1"
 
