@@ -87,19 +87,6 @@ def cents_group_text(whole: np.ndarray) -> pa.Array:
     return pc.if_else(pa.array(whole >= 1000), grouped, out)
 
 
-def decimal_ratio(value: Decimal) -> tuple[int, int]:
-    """An exact decimal as ``(num, den)`` with ``den`` a power of ten."""
-    sign, digits, exp = value.as_tuple()
-    num = int("".join(map(str, digits)) or "0")
-    if sign:
-        num = -num
-    if isinstance(exp, str):  # NaN or infinity never reach here: plans refuse them
-        raise ValueError(f"not a finite decimal: {value}")
-    if exp >= 0:
-        return num * 10**exp, 1
-    return num, 10**-exp
-
-
 def ratio_to_decimal_str(num: int, den: int, places: int = 10) -> str:
     """A ratio as a decimal string: exact when it terminates within ``places``, else rounded."""
     num, den = int(num), int(den)
@@ -216,8 +203,3 @@ def mul_round(
     prod = _as_obj(cents[big]) * _as_obj(num[big])
     out[big] = _round_div(prod, _as_obj(den[big]), half_even[big]).astype(np.int64)
     return out
-
-
-def round_decimal(value: Decimal, mode: Rounding) -> int:
-    """Round an exact Decimal number of cents to an integer (the scalar twin of mul_round)."""
-    return int(value.quantize(Decimal(1), rounding=DECIMAL_ROUNDING[mode]))
