@@ -110,6 +110,29 @@ def make_inputs(
     )
 
 
+#: the contract's worked example plan (collected 5%, steps 30/60, 2% penalty within a year)
+WORKED_EXAMPLE_PLAN = """
+id: example
+basis: collected
+rate: 0.05
+late_payment:
+  steps:
+    - {after_days: 30, haircut: 0.10}
+    - {after_days: 60, haircut: 0.25}
+bad_debt:
+  window_days: 365
+  penalty_rate: 0.02
+"""
+
+#: an invoiced plan whose payouts are capped at 100.00
+CAPPED_PLAN = """
+id: capped
+basis: invoiced
+rate: 0.1
+payout: {cap: 100}
+"""
+
+
 def plan_from_yaml(text: str, source: str = "test") -> Plan:
     """A plan from YAML text through the real parser (fails the test on a problem)."""
     plan, problems = parse_plan(text, source)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import LINE_KEYS, PAYOUT_KEYS, reference_calculate, round_fraction
-from strategies import inputs_and_plans, make_inputs, plan_from_yaml
+from strategies import WORKED_EXAMPLE_PLAN, inputs_and_plans, make_inputs, plan_from_yaml
 
 from commission.tables import SHARE_SCALE, empty_table
 
@@ -38,18 +38,7 @@ def payout_rows(payouts: list[dict], rep_id: str | None = None) -> list[tuple]:
 
 # --------------------------------------------------------------------------- the worked example
 
-EXAMPLE_PLAN = """
-id: example
-basis: collected
-rate: 0.05
-late_payment:
-  steps:
-    - {after_days: 30, haircut: 0.10}
-    - {after_days: 60, haircut: 0.25}
-bad_debt:
-  window_days: 365
-  penalty_rate: 0.02
-"""
+EXAMPLE_PLAN = WORKED_EXAMPLE_PLAN
 
 
 def example_inputs():

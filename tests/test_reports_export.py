@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 import pytest
-from strategies import make_inputs, plan_from_yaml
+from strategies import CAPPED_PLAN, WORKED_EXAMPLE_PLAN, make_inputs, plan_from_yaml
 
 from commission.engine import calculate
 from commission.reports.export import (
@@ -19,24 +19,8 @@ from commission.reports.export import (
 )
 
 # the contract's worked example, plus a second rep on a capped plan and a third with nothing
-EXAMPLE = plan_from_yaml("""
-id: example
-basis: collected
-rate: 0.05
-late_payment:
-  steps:
-    - {after_days: 30, haircut: 0.10}
-    - {after_days: 60, haircut: 0.25}
-bad_debt:
-  window_days: 365
-  penalty_rate: 0.02
-""")
-CAPPED = plan_from_yaml("""
-id: capped
-basis: invoiced
-rate: 0.1
-payout: {cap: 100}
-""")
+EXAMPLE = plan_from_yaml(WORKED_EXAMPLE_PLAN)
+CAPPED = plan_from_yaml(CAPPED_PLAN)
 PLANS = {"example": EXAMPLE, "capped": CAPPED}
 
 

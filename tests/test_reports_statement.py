@@ -8,7 +8,7 @@ import zlib
 
 import pandas as pd
 import pytest
-from strategies import make_inputs, plan_from_yaml
+from strategies import CAPPED_PLAN, make_inputs, plan_from_yaml
 
 from commission.engine import calculate
 from commission.reports.statement import (
@@ -31,12 +31,7 @@ bad_debt:
   window_days: 365
   penalty_rate: 0.02
 """)
-CAPPED = plan_from_yaml("""
-id: capped
-basis: invoiced
-rate: 0.1
-payout: {cap: 100}
-""")
+CAPPED = plan_from_yaml(CAPPED_PLAN)
 TIERED = plan_from_yaml("""
 id: tiered
 basis: collected
