@@ -382,6 +382,12 @@ def test_events_after_through_wait_for_a_later_run():
     assert r.lines["event_id"].tolist() == ["P1"]
 
 
+def test_through_before_the_first_event_pays_no_month():
+    inputs = one_invoice(payments=[("P1", "I1", "2026-02-01", "100.00", None)])
+    r = calculate(inputs, plan("basis: collected\nrate: 0.05"), through="2025-12")
+    assert (r.periods, len(r.lines), len(r.payouts)) == ([], 0, 0)
+
+
 def test_collection_line_explains_itself_in_words():
     r = calculate(one_invoice(payments=[("P2", "I1", "2026-03-20", "3000.00", None)]),
                   plan(STEPS))

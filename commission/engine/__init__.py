@@ -97,7 +97,7 @@ def calculate(inputs: Inputs, plans: Mapping[str, Plan], through: str | None = N
         return compute(inputs, plans, _rep_plans(inputs, plan_override),
                        EventPeriods(*(np.zeros(0, np.int64),) * 3), np.zeros(0, np.int64))
     last = parse_period(through) if through else int(months.max())
-    first = min(int(months.min()), last)
+    first = int(months.min())  # through before the first event: no month to pay
 
     def paid_in(dates: pd.Series) -> np.ndarray:
         m = month_index(dates.to_numpy())
