@@ -59,7 +59,7 @@ def summary_table(result: Result, reps: pd.DataFrame) -> str:
     """Per-rep totals over the months computed, as a fixed-width table."""
     p = result.payouts
     if p.empty:
-        return "no reps, nothing to pay"
+        return "nothing to pay: no month with events up to --through"
     money = ["gross", "haircuts", "clawbacks", "net", "payout"]
     by = p.groupby("rep_id", sort=True)[money].sum()
     last = p.groupby("rep_id", sort=True)[["carry_out", "plan_id"]].last()
