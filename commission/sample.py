@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from commission.tables import COLUMNS
+from commission.inputs.tables import COLUMNS
 
 PLAN_IDS = ("collected-40day", "collected-stepped", "invoiced-traditional", "advance-marginal")
 

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from commission.inputs.tables import COLUMNS
 from commission.store import Store, open_store
 from commission.store.db import normalize_url
-from commission.tables import COLUMNS
 
 PG_ENV = "COMMISSION_TEST_PG_URL"
 RULES = Path(__file__).resolve().parents[1] / "rules"

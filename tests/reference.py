@@ -32,8 +32,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from commission.plans import Plan
-from commission.tables import SHARE_SCALE, Inputs
+from commission.inputs.tables import SHARE_SCALE, Inputs
+from commission.plans.language import Plan
 
 LINE_KINDS = ("invoice", "collection", "reversal", "credit", "clawback", "penalty")
 LINE_KEYS = ("period", "rep_id", "plan_id", "line_kind", "event_id", "invoice_id", "gross",

@@ -19,9 +19,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-from commission.money import to_cents
-from commission.plans import Plan, parse_plan
-from commission.tables import (
+from commission.inputs.tables import (
     COLUMNS,
     DATE_COLUMNS,
     MONEY_COLUMNS,
@@ -29,6 +27,8 @@ from commission.tables import (
     Inputs,
     empty_table,
 )
+from commission.money import to_cents
+from commission.plans.language import Plan, parse_plan
 
 # --------------------------------------------------------------------------- building Inputs
 

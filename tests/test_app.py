@@ -20,12 +20,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from commission import batches
-from commission.compare import compare, data_periods, derive_plan
 from commission.engine import calculate
-from commission.inputs import read_inputs
+from commission.inputs.reading import read_inputs
 from commission.money import format_money
-from commission.plans import load_plans
+from commission.payroll import lifecycle as batches
+from commission.plans.language import load_plans
+from commission.reports.compare import compare, data_periods, derive_plan
 from commission.reports.outlook import open_invoices
 from commission.sample import write_sample
 from commission.store import open_store

@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import commission.batches as batches_mod
-from commission.batches import (
+import commission.payroll.lifecycle as batches_mod
+from commission.engine import calculate
+from commission.payroll.lifecycle import (
     BatchError,
     approve,
     batch_lines,
@@ -26,8 +27,7 @@ from commission.batches import (
     run_batch,
     show,
 )
-from commission.engine import calculate
-from commission.plans import load_plans
+from commission.plans.language import load_plans
 from commission.sample import write_sample
 from commission.store import open_store
 

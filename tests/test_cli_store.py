@@ -11,8 +11,8 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-from commission.batches import batch_lines, batch_payouts
-from commission.cli import main
+from commission.cli.commands import main
+from commission.payroll.lifecycle import batch_lines, batch_payouts
 from commission.store import open_store
 
 pytest_plugins = ["conftest_store"]

@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 from strategies import make_inputs, plan_from_yaml
 
-from commission.compare import (
+from commission.engine import calculate
+from commission.plans.language import load_plans
+from commission.reports.compare import (
     WATERFALL_STEPS,
     _distribution,
     cash_collected,
@@ -26,8 +28,6 @@ from commission.compare import (
     share_of_percent,
     shift_payments,
 )
-from commission.engine import calculate
-from commission.plans import load_plans
 
 STEPPED = plan_from_yaml("""
 id: stepped

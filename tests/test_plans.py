@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from commission.plans import load_plans, parse_plan
+from commission.plans.language import load_plans, parse_plan
 
 RULES = Path(__file__).parent.parent / "rules"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from commission.inputs.tables import ADJUSTMENT_KINDS, COLUMNS, ID_COLUMN
 from commission.sample import PLAN_IDS, generate, write_sample
-from commission.tables import ADJUSTMENT_KINDS, COLUMNS, ID_COLUMN
 
 RULES = Path(__file__).resolve().parents[1] / "rules"
 MONEY = r"-?\d+\.\d{2}"

@@ -14,13 +14,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-import commission.store.loading as loading_mod
-from commission import batches
-from commission.inputs import read_tables, to_inputs
+import commission.payroll.loading as loading_mod
+from commission.inputs.reading import read_tables, to_inputs
+from commission.inputs.tables import COLUMNS
+from commission.payroll import lifecycle as batches
 from commission.problems import InputError
 from commission.store import metadata, open_store
 from commission.store.migrate import current_revision, head_revision
-from commission.tables import COLUMNS
 
 TABLES = (*COLUMNS, "plans", "loads")
 

@@ -14,12 +14,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..keys import as_arrow
-from ..money import ratio_to_decimal_str
-from ..plans import Plan
-from ..tables import Inputs
-from .common import K_COLLECTION, K_INVOICE, K_REVERSAL, KINDS
-from .lines import (
+from commission.engine.common import K_COLLECTION, K_INVOICE, K_REVERSAL, KINDS
+from commission.engine.lines import (
     NOT_PAID,
     EventPeriods,
     PriorLines,
@@ -28,8 +24,12 @@ from .lines import (
     month_index,
     period_label,
 )
-from .params import SCALE, PlanTable
-from .payouts import payouts as _payouts
+from commission.engine.payouts import payouts as _payouts
+from commission.inputs.tables import Inputs
+from commission.keys import as_arrow
+from commission.money import ratio_to_decimal_str
+from commission.plans.language import Plan
+from commission.plans.table import SCALE, PlanTable
 
 __all__ = [
     "LINE_COLUMNS",

@@ -16,9 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..money import cents_text, ratio_to_decimal_str
-from ..tables import ADJUSTMENT_KINDS, SHARE_SCALE
-from .common import (
+from commission.engine.common import (
     K_CLAWBACK,
     K_COLLECTION,
     K_CREDIT,
@@ -26,7 +24,9 @@ from .common import (
     K_REVERSAL,
     factorize_rows,
 )
-from .params import SCALE, PlanTable
+from commission.inputs.tables import ADJUSTMENT_KINDS, SHARE_SCALE
+from commission.money import cents_text, ratio_to_decimal_str
+from commission.plans.table import SCALE, PlanTable
 
 _KIND_WORD = {"credit_note": "credit note", "discount": "early-payment discount",
               "write_off": "write-off"}

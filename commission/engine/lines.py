@@ -15,10 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..keys import as_arrow, lookup
-from ..money import mul_round
-from ..tables import ADJUSTMENT_KINDS, SHARE_SCALE, Inputs
-from .common import (
+from commission.engine.common import (
     K_CLAWBACK,
     K_COLLECTION,
     K_CREDIT,
@@ -27,10 +24,13 @@ from .common import (
     K_REVERSAL,
     factorize_rows,
 )
-from .explain import block_explanations
-from .lateness import day_numbers, days_late, haircut_num, merged_disputes
-from .params import SCALE, PlanTable
-from .rates import batch_rates, group_volume
+from commission.engine.explain import block_explanations
+from commission.inputs.tables import ADJUSTMENT_KINDS, SHARE_SCALE, Inputs
+from commission.keys import as_arrow, lookup
+from commission.money import mul_round
+from commission.plans.lateness import day_numbers, days_late, haircut_num, merged_disputes
+from commission.plans.rates import batch_rates, group_volume
+from commission.plans.table import SCALE, PlanTable
 
 NOT_PAID = -1  # event period meaning "not paid by this computation"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lines import K_COLLECTION, K_INVOICE, RawLines
-from .params import PlanTable
+from commission.engine.lines import K_COLLECTION, K_INVOICE, RawLines
+from commission.plans.table import PlanTable
 
 
 def payouts(lines: RawLines, n_reps: int, rep_plan: np.ndarray, table: PlanTable,

@@ -8,10 +8,10 @@
 
 from __future__ import annotations
 
-from .aging import AGING_BUCKETS, aging, aging_text
-from .export import export_csv_text, line_totals, payroll_export, reconcile
-from .outlook import open_balances, open_invoices
-from .statement import render_statement_html, render_statement_pdf, statement_data
+from commission.reports.aging import AGING_BUCKETS, aging, aging_text
+from commission.reports.export import export_csv_text, line_totals, payroll_export, reconcile
+from commission.reports.outlook import open_balances, open_invoices
+from commission.reports.statement import render_statement_html, render_statement_pdf, statement_data
 
 __all__ = [
     "AGING_BUCKETS",

@@ -7,9 +7,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from ..money import format_money
-from ..tables import Inputs
-from .outlook import as_day, open_by_rep
+from commission.inputs.tables import Inputs
+from commission.money import format_money
+from commission.reports.outlook import as_day, open_by_rep
 
 #: the buckets of days past due, in order: (column, lowest day, highest day)
 AGING_BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..money import format_cents
+from commission.money import format_cents
 
 #: money columns of a payout, in the contract's order
 MONEY_COLUMNS = ["gross", "haircuts", "clawbacks", "net", "carry_in", "payout", "carry_out"]

@@ -17,11 +17,17 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..engine.lateness import day_numbers, days_late, haircut_num, merged_disputes, next_step
-from ..engine.params import SCALE, PlanTable, scaled
-from ..money import mul_round, ratio_mul, ratio_to_decimal_str
-from ..plans import Plan
-from ..tables import SHARE_SCALE, Inputs
+from commission.inputs.tables import SHARE_SCALE, Inputs
+from commission.money import mul_round, ratio_mul, ratio_to_decimal_str
+from commission.plans.language import Plan
+from commission.plans.lateness import (
+    day_numbers,
+    days_late,
+    haircut_num,
+    merged_disputes,
+    next_step,
+)
+from commission.plans.table import SCALE, PlanTable, scaled
 
 #: where a row's rate comes from
 RATE_PLAN = "plan"  # the plan's flat rate

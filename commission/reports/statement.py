@@ -20,12 +20,12 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from ..money import format_money, ratio_to_decimal_str
-from ..plans import Plan
-from ..tables import SHARE_SCALE, Inputs
-from .aging import BUCKET_COLUMNS, TOTAL, aging
-from .export import line_totals
-from .outlook import RATE_FIRST_BRACKET, RATE_LATEST_LINE, as_day, open_invoices
+from commission.inputs.tables import SHARE_SCALE, Inputs
+from commission.money import format_money, ratio_to_decimal_str
+from commission.plans.language import Plan
+from commission.reports.aging import BUCKET_COLUMNS, TOTAL, aging
+from commission.reports.export import line_totals
+from commission.reports.outlook import RATE_FIRST_BRACKET, RATE_LATEST_LINE, as_day, open_invoices
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: an open invoice due within this many days (or overdue) gets a "collect by" note

@@ -8,8 +8,8 @@ lifecycle built on it is in :mod:`commission.batches`.
 
 from __future__ import annotations
 
-from .db import DEFAULT_URL, Store, default_url, open_store
-from .models import metadata
-from .records import read_inputs
+from commission.store.db import DEFAULT_URL, Store, default_url, open_store
+from commission.store.models import metadata
+from commission.store.records import read_inputs
 
 __all__ = ["DEFAULT_URL", "Store", "default_url", "metadata", "open_store", "read_inputs"]

@@ -16,8 +16,8 @@ import pandas as pd
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection
 
-from .bulk import read_frame, write_frame
-from .models import (
+from commission.store.bulk import read_frame, write_frame
+from commission.store.models import (
     Batch,
     BatchEvent,
     BatchLine,

@@ -24,8 +24,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import StaticPool
 
-from ..tables import Inputs
-from . import migrate, records
+from commission.inputs.tables import Inputs
+from commission.store import migrate, records
 
 DEFAULT_URL = "sqlite:///commission.db"
 SQLITE_BUSY_MS = 120_000  # a writer waits this long for another (a 1M-row load holds it ~1 min)

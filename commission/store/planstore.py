@@ -9,10 +9,10 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from ..plans import plan_hash
-from .bulk import read_frame
-from .db import utcnow
-from .models import PlanVersion
+from commission.plans.language import plan_hash
+from commission.store.bulk import read_frame
+from commission.store.db import utcnow
+from commission.store.models import PlanVersion
 
 PLANS = PlanVersion.__table__  # type: ignore[attr-defined]
 

@@ -11,9 +11,9 @@ import pandas as pd
 from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
 
-from ..tables import COLUMNS, Inputs
-from .bulk import read_frame
-from .models import INPUT_MODELS, Load
+from commission.inputs.tables import COLUMNS, Inputs
+from commission.store.bulk import read_frame
+from commission.store.models import INPUT_MODELS, Load
 
 #: key columns of each input table (a split is keyed by invoice and rep)
 KEYS: dict[str, list[str]] = {

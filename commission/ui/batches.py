@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from commission import batches as lifecycle
-from commission.compare import data_periods
+from commission.payroll import lifecycle as lifecycle
+from commission.reports.compare import data_periods
 from commission.reports.export import MONEY_COLUMNS, export_csv_text, payroll_export
 from commission.reports.statement import (
     period_bounds,

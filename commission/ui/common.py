@@ -32,11 +32,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from commission.inputs import read_inputs
+from commission.inputs.reading import read_inputs
+from commission.inputs.tables import COLUMNS, OPTIONAL_TABLES, Inputs
 from commission.money import format_cents, format_money
-from commission.plans import Plan, load_plans
+from commission.plans.language import Plan, load_plans
 from commission.problems import InputError, Problem, problems_frame
-from commission.tables import COLUMNS, OPTIONAL_TABLES, Inputs
 
 DEFAULT_DATA = "sample_data"
 DEFAULT_RULES = "rules"
@@ -176,7 +176,7 @@ def store_version(store) -> int:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def store_contents(url: str, version: int, _store) -> tuple[Inputs, dict[str, Plan],
                                                             list[Problem]]:
-    from commission.batches import stored_plans
+    from commission.payroll.lifecycle import stored_plans
 
     inputs = _store.read_inputs()
     plans, problems = stored_plans(_store)
@@ -357,7 +357,7 @@ def zip_bytes(files: Mapping[str, str | bytes]) -> bytes:
 @contextmanager
 def user_errors(what: str) -> Iterator[None]:
     """Show a user's mistake on the page (problems table or one line), never a traceback."""
-    from commission.batches import BatchError
+    from commission.payroll.lifecycle import BatchError
 
     try:
         yield

@@ -22,7 +22,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from commission.compare import (
+from commission.plans.language import Plan
+from commission.problems import Problem
+from commission.reports.compare import (
     SUMMARY_MONEY,
     TOTAL_MONEY,
     ComparisonResult,
@@ -40,8 +42,6 @@ from commission.compare import (
     share_of_percent,
     shift_payments,
 )
-from commission.plans import Plan
-from commission.problems import Problem
 from commission.ui import common
 
 MAX_PLANS = 4  # from rules/; a variant may come on top

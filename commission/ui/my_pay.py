@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from commission.compare import data_periods
 from commission.engine import Result, calculate
+from commission.reports.compare import data_periods
 from commission.reports.outlook import as_day, credited, known_disputes, open_balances
 from commission.reports.statement import (
     period_bounds,
@@ -124,7 +124,7 @@ def _batch_note(data: common.Data, rep_id: str, period: str) -> None:
     store = data.extra.get("store")
     if store is None:
         return
-    from commission.batches import batch_payouts, list_batches
+    from commission.payroll.lifecycle import batch_payouts, list_batches
 
     batches = list_batches(store)
     mine = batches[batches["period"] == period]

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from commission.compare import compare, data_periods, derive_plan
 from commission.engine import calculate
-from commission.inputs import read_inputs
+from commission.inputs.reading import read_inputs
 from commission.money import format_money
-from commission.plans import load_plans
+from commission.plans.language import load_plans
+from commission.reports.compare import compare, data_periods, derive_plan
 
 pytestmark = pytest.mark.browser
 

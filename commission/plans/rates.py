@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..money import to_cents
-from ..tables import SHARE_SCALE
-from .params import SCALE, PlanTable, scaled
+from commission.inputs.tables import SHARE_SCALE
+from commission.money import to_cents
+from commission.plans.table import SCALE, PlanTable, scaled
 
 #: volume unit: one cent times one billionth of a share
 VOLUME_PER_CENT = SHARE_SCALE

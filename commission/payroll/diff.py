@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine import month_index, parse_period
-from ..money import format_money
-from ..plans import plan_hash
-from .fingerprint import event_frame
+from commission.engine import month_index, parse_period
+from commission.money import format_money
+from commission.payroll.fingerprint import event_frame
+from commission.plans.language import plan_hash
 
 
 def _date(v: Any) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..money import format_money
+from commission.money import format_money
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,14 @@ import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
-from ..keys import lookup
-from ..problems import Problem
-from ..tables import COLUMNS, ID_COLUMN, Inputs, empty_table
-from . import planstore
-from .bulk import delete_keys, foreign_keys_checked_once, write_frame
-from .db import utcnow
-from .models import Load, PaidEvent
-from .records import EVENTS, KEYS, data_version, read_inputs, table
+from commission.inputs.tables import COLUMNS, ID_COLUMN, Inputs, empty_table
+from commission.keys import lookup
+from commission.problems import Problem
+from commission.store import planstore
+from commission.store.bulk import delete_keys, foreign_keys_checked_once, write_frame
+from commission.store.db import utcnow
+from commission.store.models import Load, PaidEvent
+from commission.store.records import EVENTS, KEYS, data_version, read_inputs, table
 
 BULK_ROWS = 200_000  # from this many rows, PostgreSQL checks references once, not per row
 

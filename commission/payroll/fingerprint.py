@@ -15,8 +15,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from ..tables import COLUMNS, DATE_COLUMNS, Inputs
-from .records import EVENTS
+from commission.inputs.tables import COLUMNS, DATE_COLUMNS, Inputs
+from commission.store.records import EVENTS
 
 HASH_KEY = "commission-event"  # 16 bytes, fixed: hashes must not change between runs
 

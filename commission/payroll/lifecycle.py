@@ -24,16 +24,25 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.exc import IntegrityError
 
-from .engine import NOT_PAID, EventPeriods, PriorLines, Result, compute, month_index, parse_period
-from .keys import lookup
-from .plans import Plan, load_plans, parse_plan
-from .problems import InputError, Problem
-from .store import Store, batchdb, loading, planstore
-from .store.db import utcnow
-from .store.fingerprint import event_frame, events_digest, fingerprint
-from .store.records import EVENTS, data_version, read_inputs, read_table
-from .store.summary import BatchSummary, LoadSummary
-from .tables import Inputs
+from commission.engine import (
+    NOT_PAID,
+    EventPeriods,
+    PriorLines,
+    Result,
+    compute,
+    month_index,
+    parse_period,
+)
+from commission.inputs.tables import Inputs
+from commission.keys import lookup
+from commission.payroll import loading
+from commission.payroll.fingerprint import event_frame, events_digest, fingerprint
+from commission.payroll.summary import BatchSummary, LoadSummary
+from commission.plans.language import Plan, load_plans, parse_plan
+from commission.problems import InputError, Problem
+from commission.store import Store, batchdb, planstore
+from commission.store.db import utcnow
+from commission.store.records import EVENTS, data_version, read_inputs, read_table
 
 __all__ = [
     "BatchError", "BatchSummary", "LoadSummary", "approve", "batch_lines", "batch_payouts",
@@ -62,7 +71,7 @@ def load(store: Store, data_dir: str | Path, rules_dir: str | Path | None = None
     any problem, :class:`InputError` is raised and nothing is written. Plans in
     ``rules_dir`` are stored as a new version when their text changed.
     """
-    from .inputs import check, read_tables  # the validation every door shares
+    from commission.inputs.reading import check, read_tables  # the validation every door shares
 
     clock = _Clock()
     tables, problems = read_tables(data_dir, require_all=False)
@@ -410,7 +419,7 @@ def diff(store: Store, batch_id: int, rules_dir: str | Path | None = None) -> li
             "last": batchdb.last_locked(conn),
             "recorded": {n: read_table(conn, n, ["load_id"]) for n in ("splits", "disputes")},
         }
-    from .store.batchdiff import describe  # the wording lives with the comparison
+    from commission.payroll.diff import describe  # the wording lives with the comparison
 
     texts = None
     if rules_dir is not None:

@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from .engine import Result, calculate, parse_period
-from .inputs import read_tables, validate_tables
-from .money import format_money
-from .plans import load_plans
-from .problems import InputError, Problem, sort_problems
+from commission.engine import Result, calculate, parse_period
+from commission.inputs.reading import read_tables, validate_tables
+from commission.money import format_money
+from commission.plans.language import load_plans
+from commission.problems import InputError, Problem, sort_problems
 
 EXIT_PROBLEMS = 2
 
@@ -87,7 +87,7 @@ def summary_table(result: Result, reps: pd.DataFrame) -> str:
 
 
 def cmd_calculate(args: argparse.Namespace) -> int:
-    from .output import write_result
+    from commission.reports.result_files import write_result
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -123,7 +123,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .sample import write_sample
+    from commission.sample import write_sample
 
     if args.invoices < 1:
         raise UserError("--invoices must be at least 1")
@@ -196,9 +196,9 @@ def _register_extras() -> None:
     if EXTRA_COMMANDS:
         return
     try:
-        from . import cli_store  # noqa: F401
+        from commission.cli import store_commands  # noqa: F401
     except ImportError as exc:  # pragma: no cover - only while a module is missing
-        if "cli_store" not in str(exc):
+        if "store_commands" not in str(exc):
             raise
 
 

@@ -86,7 +86,7 @@ class Inputs:
         once; every column that refers to the same target is resolved in the same
         pass, hashing the target's ids once (the first occurrence wins).
         """
-        from .keys import lookup_many  # here to keep tables.py free of Arrow at import
+        from commission.keys import lookup_many  # here to keep tables.py free of Arrow at import
 
         key = (table, column, target, target_column)
         if key not in self._positions:

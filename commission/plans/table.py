@@ -14,8 +14,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from ..money import to_cents
-from ..plans import MAX_PLACES, Plan
+from commission.money import to_cents
+from commission.plans.language import MAX_PLACES, Plan
 
 SCALE = 10**MAX_PLACES
 

@@ -24,10 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .keys import as_arrow, lookup
-from .money import format_money
-from .problems import Problem, sort_problems
-from .tables import (
+from commission.inputs.tables import (
     ADJUSTMENT_KINDS,
     COLUMNS,
     DATE_COLUMNS,
@@ -38,6 +35,9 @@ from .tables import (
     Inputs,
     empty_table,
 )
+from commission.keys import as_arrow, lookup
+from commission.money import format_money
+from commission.problems import Problem, sort_problems
 
 #: at most this many problems of one kind are listed; the rest are counted
 MAX_PER_KIND = 200

@@ -13,11 +13,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from .cli import EXTRA_COMMANDS, UserError
+from commission.cli.commands import EXTRA_COMMANDS, UserError
 
 
 def _store(args: argparse.Namespace):
-    from .store import open_store
+    from commission.store import open_store
 
     return open_store(args.db)
 
@@ -42,7 +42,7 @@ def _write_atomic(path: str | Path, data: bytes) -> None:
 
 def _with_batch_errors(func):
     def run(args: argparse.Namespace) -> int:
-        from .batches import BatchError
+        from commission.payroll.lifecycle import BatchError
 
         try:
             return func(args)
@@ -57,7 +57,7 @@ def _with_batch_errors(func):
 
 @_with_batch_errors
 def cmd_load(args: argparse.Namespace) -> int:
-    from .batches import load
+    from commission.payroll.lifecycle import load
 
     with _store(args) as store:
         print(load(store, args.data, args.rules, by=args.by).text())
@@ -66,7 +66,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 @_with_batch_errors
 def cmd_batch_run(args: argparse.Namespace) -> int:
-    from .batches import run_batch
+    from commission.payroll.lifecycle import run_batch
 
     with _store(args) as store:
         print(run_batch(store, args.period, args.rules, by=args.by).text())
@@ -75,7 +75,7 @@ def cmd_batch_run(args: argparse.Namespace) -> int:
 
 @_with_batch_errors
 def cmd_batch_approve(args: argparse.Namespace) -> int:
-    from .batches import approve
+    from commission.payroll.lifecycle import approve
 
     with _store(args) as store:
         print(approve(store, args.id, args.by).text())
@@ -84,7 +84,7 @@ def cmd_batch_approve(args: argparse.Namespace) -> int:
 
 @_with_batch_errors
 def cmd_batch_lock(args: argparse.Namespace) -> int:
-    from .batches import lock
+    from commission.payroll.lifecycle import lock
 
     with _store(args) as store:
         print(lock(store, args.id, args.by).text())
@@ -93,7 +93,7 @@ def cmd_batch_lock(args: argparse.Namespace) -> int:
 
 @_with_batch_errors
 def cmd_batch_show(args: argparse.Namespace) -> int:
-    from .batches import show
+    from commission.payroll.lifecycle import show
 
     with _store(args) as store:
         print(show(store, args.id).text())
@@ -102,8 +102,8 @@ def cmd_batch_show(args: argparse.Namespace) -> int:
 
 @_with_batch_errors
 def cmd_batch_list(args: argparse.Namespace) -> int:
-    from .batches import list_batches
-    from .money import format_money
+    from commission.money import format_money
+    from commission.payroll.lifecycle import list_batches
 
     with _store(args) as store:
         frame = list_batches(store)
@@ -122,7 +122,7 @@ def cmd_batch_list(args: argparse.Namespace) -> int:
 
 @_with_batch_errors
 def cmd_batch_diff(args: argparse.Namespace) -> int:
-    from .batches import diff
+    from commission.payroll.lifecycle import diff
 
     with _store(args) as store:
         changes = diff(store, args.id, args.rules)
@@ -133,8 +133,8 @@ def cmd_batch_diff(args: argparse.Namespace) -> int:
 
 @_with_batch_errors
 def cmd_batch_export(args: argparse.Namespace) -> int:
-    from .batches import batch_lines, batch_payouts, show
-    from .reports.export import export_csv_text, payroll_export, reconcile
+    from commission.payroll.lifecycle import batch_lines, batch_payouts, show
+    from commission.reports.export import export_csv_text, payroll_export, reconcile
 
     with _store(args) as store:
         summary = show(store, args.id)
@@ -147,7 +147,7 @@ def cmd_batch_export(args: argparse.Namespace) -> int:
     frame = payroll_export(payouts, reps, summary.period, args.id)
     _write_atomic(args.out, export_csv_text(frame).encode("utf-8"))
     total = frame[frame["rep_id"] == "TOTAL"].iloc[0]
-    from .money import format_money
+    from commission.money import format_money
 
     note = "" if summary.status == "locked" else f" (batch is {summary.status}, not locked)"
     print(f"wrote {args.out}: {len(frame) - 1} reps, payout {format_money(int(total['payout']))}"
@@ -157,8 +157,8 @@ def cmd_batch_export(args: argparse.Namespace) -> int:
 
 @_with_batch_errors
 def cmd_statement(args: argparse.Namespace) -> int:
-    from .batches import batch_lines, batch_payouts, batch_plans, show
-    from .reports.statement import (
+    from commission.payroll.lifecycle import batch_lines, batch_payouts, batch_plans, show
+    from commission.reports.statement import (
         period_bounds,
         render_statement_html,
         render_statement_pdf,
@@ -184,7 +184,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
 
 
 def cmd_aging(args: argparse.Namespace) -> int:
-    from .reports.aging import aging, aging_text
+    from commission.reports.aging import aging, aging_text
 
     try:
         as_of = dt.date.fromisoformat(args.as_of)

@@ -16,8 +16,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .money import Rounding
-from .problems import Problem
+from commission.money import Rounding
+from commission.problems import Problem
 
 MAX_PLACES = 9  # decimals allowed in a rate, share or haircut (exact, never rounded)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .params import SCALE, PlanTable, scaled
+from commission.plans.table import SCALE, PlanTable, scaled
 
 _OPEN = np.iinfo(np.int64).max // 4  # an unresolved dispute's end, before clipping
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from .engine import LINE_COLUMNS, PAYOUT_COLUMNS, Result
-from .keys import as_arrow
-from .money import cents_text
+from commission.engine import LINE_COLUMNS, PAYOUT_COLUMNS, Result
+from commission.keys import as_arrow
+from commission.money import cents_text
 
 LINE_MONEY = ("base_amount", "gross", "haircut", "amount")
 PAYOUT_MONEY = tuple(PAYOUT_COLUMNS[3:])

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from .engine import calculate, event_months, parse_period, period_label
-from .plans import Plan, parse_plan
-from .problems import Problem
+from commission.engine import calculate, event_months, parse_period, period_label
+from commission.plans.language import Plan, parse_plan
+from commission.problems import Problem
 
 #: the rows of the waterfall, from gross commission to payout, in order
 WATERFALL_STEPS = ("Gross commission", "Haircuts", "Clawbacks", "Penalties", "Carried in",

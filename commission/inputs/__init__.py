@@ -1,0 +1,1 @@
+"""Input tables: their schemas, reading them and checking them."""

@@ -1,0 +1,1 @@
+"""The payroll batch lifecycle: load, run, approve, lock, diff, late data."""

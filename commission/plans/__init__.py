@@ -1,0 +1,1 @@
+"""The plan language and what each of its terms means."""

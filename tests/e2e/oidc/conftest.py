@@ -1,0 +1,125 @@
+"""Fixtures for the OpenID Connect spike: a mock provider and ``streamlit run demo_app.py``.
+
+Both listen on 127.0.0.1 only, on free ports. The Streamlit server runs as a subprocess
+in a temporary folder holding ``.streamlit/secrets.toml`` (Streamlit reads secrets from
+``$HOME/.streamlit``, the working directory's ``.streamlit`` and the script folder's
+``.streamlit``, later ones winning); ``HOME`` points into the temporary folder too, so a
+developer's own ``~/.streamlit/secrets.toml`` cannot leak in. The browser is the
+``browser`` fixture of ``tests/e2e/conftest.py`` (Debian's Chromium, never downloaded).
+
+The packages the spike needs are not yet project dependencies, so these tests skip (also
+under CI) when ``oidc-provider-mock`` or ``Authlib>=1.3.2`` is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from .provider import LOOPBACK, MockProvider, free_port, write_secrets
+
+HERE = Path(__file__).resolve().parent
+DEMO_APP = HERE / "demo_app.py"
+SERVER_START_S = 60
+SERVER_STOP_S = 10
+NAMED_PROVIDER = "mockidp"
+# Only loopback may be reached: the mock's pages link a stylesheet on a CDN, which is
+# aborted at once rather than left to time out.
+NOT_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/])")
+
+# Users known to the provider from the start: each gets a one-click button on its
+# authorization page. The email deliberately differs from the subject.
+PREDEFINED_USERS = {
+    "alice": {"email": "alice@example.com", "email_verified": True, "name": "Alice A."},
+}
+
+
+def _require_packages() -> None:
+    pytest.importorskip("oidc_provider_mock",
+                        reason="pip install oidc-provider-mock (0.3.x on Python 3.11)")
+    pytest.importorskip("authlib", minversion="1.3.2",
+                        reason='st.login needs Authlib>=1.3.2: pip install "streamlit[auth]"')
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[MockProvider]:
+    """A fresh ``oidc-provider-mock`` on 127.0.0.1:<free port>, stopped at the end."""
+    _require_packages()
+    with MockProvider(PREDEFINED_USERS) as provider:
+        assert provider.metadata()["issuer"] == provider.issuer
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def oidc_app(chromium: str, oidc_provider: MockProvider,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``streamlit run demo_app.py`` signed in through ``oidc_provider``; its URL."""
+    root = tmp_path_factory.mktemp("oidc-app")
+    home = root / "home"
+    home.mkdir()
+    port = free_port()
+    write_secrets(root, provider=oidc_provider, app_port=port,
+                  named_providers=[NAMED_PROVIDER])
+    env = {**os.environ, "HOME": str(home)}
+    log_path = root / "server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(DEMO_APP),
+             "--server.address", LOOPBACK, "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://{LOOPBACK}:{port}"
+        try:
+            deadline = time.monotonic() + SERVER_START_S
+            while not _healthy(url):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail(f"streamlit did not start (exit {proc.poll()}):\n"
+                                f"{log_path.read_text()[-3000:]}")
+                time.sleep(0.25)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=SERVER_STOP_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=SERVER_STOP_S)
+
+
+@pytest.fixture
+def new_page(browser) -> Iterator[Callable[[], object]]:
+    """Open a tab in a new browser context (its own cookie jar): one per user."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        context.set_default_timeout(20_000)
+        context.set_default_navigation_timeout(20_000)
+        context.route(NOT_LOOPBACK, lambda route: route.abort())
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
