@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from commission.engine import Result, calculate, parse_period
+from commission.engine import Result, calculate
 from commission.inputs.reading import read_tables, validate_tables
 from commission.money import format_money
+from commission.periods import parse_period
 from commission.plans.language import load_plans
 from commission.problems import InputError, Problem, sort_problems
 

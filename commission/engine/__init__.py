@@ -15,21 +15,15 @@ import pandas as pd
 import pyarrow as pa
 
 from commission.engine.common import K_COLLECTION, K_INVOICE, K_REVERSAL, KINDS
-from commission.engine.lines import (
-    NOT_PAID,
-    EventPeriods,
-    PriorLines,
-    RawLines,
-    build_lines,
-    month_index,
-    period_label,
-)
+from commission.engine.lines import EventPeriods, PriorLines, RawLines, build_lines
 from commission.engine.payouts import payouts as _payouts
 from commission.inputs.tables import Inputs
 from commission.keys import as_arrow
 from commission.money import ratio_to_decimal_str
+from commission.periods import NOT_PAID, month_index, parse_period, period_label
 from commission.plans.language import Plan
 from commission.plans.table import SCALE, PlanTable
+from commission.vocabulary import LINE_COLUMNS, PAYOUT_COLUMNS
 
 __all__ = [
     "LINE_COLUMNS",
@@ -46,15 +40,6 @@ __all__ = [
     "period_label",
 ]
 
-LINE_COLUMNS = [
-    "period", "rep_id", "plan_id", "line_kind", "event_id", "invoice_id", "event_date",
-    "base_amount", "rate", "days_late", "haircut_pct", "gross", "haircut", "amount",
-    "prior_period", "explanation",
-]
-PAYOUT_COLUMNS = [
-    "period", "rep_id", "plan_id", "gross", "haircuts", "clawbacks", "net", "carry_in",
-    "payout", "carry_out",
-]
 
 
 @dataclass
@@ -64,17 +49,6 @@ class Result:
     lines: pd.DataFrame
     payouts: pd.DataFrame
     periods: list[str] = field(default_factory=list)
-
-
-def parse_period(text: str) -> int:
-    """'2026-03' -> month number; ValueError for anything else."""
-    try:
-        y, m = text.split("-")
-        if len(y) != 4 or len(m) != 2:
-            raise ValueError
-        return int(np.datetime64(f"{int(y):04d}-{int(m):02d}", "M").astype(np.int64))
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{text!r} is not a month; expected YYYY-MM") from exc
 
 
 def event_months(inputs: Inputs) -> np.ndarray:

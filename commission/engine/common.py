@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-KINDS = ("invoice", "collection", "reversal", "credit", "clawback", "penalty")
+from commission.vocabulary import LINE_KINDS
+
+KINDS = LINE_KINDS
 K_INVOICE, K_COLLECTION, K_REVERSAL, K_CREDIT, K_CLAWBACK, K_PENALTY = range(6)
 
 

@@ -28,21 +28,10 @@ from commission.engine.explain import block_explanations
 from commission.inputs.tables import ADJUSTMENT_KINDS, SHARE_SCALE, Inputs
 from commission.keys import as_arrow, lookup
 from commission.money import mul_round
+from commission.periods import NOT_PAID, month_index
 from commission.plans.lateness import day_numbers, days_late, haircut_num, merged_disputes
 from commission.plans.rates import batch_rates, group_volume
 from commission.plans.table import SCALE, PlanTable
-
-NOT_PAID = -1  # event period meaning "not paid by this computation"
-
-
-def month_index(dates: pd.Series | np.ndarray) -> np.ndarray:
-    """Months since 1970-01 (the engine's period number)."""
-    return np.asarray(dates).astype("datetime64[M]").astype(np.int64)
-
-
-def period_label(months: np.ndarray) -> np.ndarray:
-    """Month numbers as 'YYYY-MM' strings."""
-    return np.asarray(months, dtype=np.int64).astype("datetime64[M]").astype(str).astype(object)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commission.engine import month_index, parse_period
 from commission.money import format_money
 from commission.payroll.fingerprint import event_frame
+from commission.periods import month_index, parse_period
 from commission.plans.language import plan_hash
 
 

@@ -24,20 +24,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.exc import IntegrityError
 
-from commission.engine import (
-    NOT_PAID,
-    EventPeriods,
-    PriorLines,
-    Result,
-    compute,
-    month_index,
-    parse_period,
-)
+from commission.engine import EventPeriods, PriorLines, Result, compute
 from commission.inputs.tables import Inputs
 from commission.keys import lookup
 from commission.payroll import loading
 from commission.payroll.fingerprint import event_frame, events_digest, fingerprint
 from commission.payroll.summary import BatchSummary, LoadSummary
+from commission.periods import NOT_PAID, month_index, parse_period
 from commission.plans.language import Plan, load_plans, parse_plan
 from commission.problems import InputError, Problem
 from commission.store import Store, batchdb, planstore

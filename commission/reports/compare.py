@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from commission.engine import calculate, event_months, parse_period, period_label
+from commission.engine import calculate, event_months
+from commission.periods import parse_period, period_label
 from commission.plans.language import Plan, parse_plan
 from commission.problems import Problem
 

@@ -11,9 +11,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from commission.engine import LINE_COLUMNS, PAYOUT_COLUMNS, Result
+from commission.engine import Result
 from commission.keys import as_arrow
 from commission.money import cents_text
+from commission.vocabulary import LINE_COLUMNS, PAYOUT_COLUMNS
 
 LINE_MONEY = ("base_amount", "gross", "haircut", "amount")
 PAYOUT_MONEY = tuple(PAYOUT_COLUMNS[3:])

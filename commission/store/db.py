@@ -26,8 +26,9 @@ from sqlalchemy.pool import StaticPool
 
 from commission.inputs.tables import Inputs
 from commission.store import migrate, records
+from commission.vocabulary import DEFAULT_DB_URL
 
-DEFAULT_URL = "sqlite:///commission.db"
+DEFAULT_URL = DEFAULT_DB_URL
 SQLITE_BUSY_MS = 120_000  # a writer waits this long for another (a 1M-row load holds it ~1 min)
 SQLITE_CACHE_KB = 131_072  # page cache per connection (128 MiB), only used as needed
 

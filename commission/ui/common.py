@@ -37,10 +37,11 @@ from commission.inputs.tables import COLUMNS, OPTIONAL_TABLES, Inputs
 from commission.money import format_cents, format_money
 from commission.plans.language import Plan, load_plans
 from commission.problems import InputError, Problem, problems_frame
+from commission.vocabulary import DEFAULT_DB_URL
 
 DEFAULT_DATA = "sample_data"
 DEFAULT_RULES = "rules"
-DEFAULT_DB = "sqlite:///commission.db"
+DEFAULT_DB = DEFAULT_DB_URL
 
 SOURCE_FOLDER = "folder"
 SOURCE_STORE = "store"

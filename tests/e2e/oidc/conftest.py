@@ -35,6 +35,7 @@ NAMED_PROVIDER = "mockidp"
 # Only loopback may be reached: the mock's pages link a stylesheet on a CDN, which is
 # aborted at once rather than left to time out.
 NOT_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/])")
+NOT_LOOPBACK_OR_LOCALHOST = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])")
 
 # Users known to the provider from the start: each gets a one-click button on its
 # authorization page. The email deliberately differs from the subject.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import NAMED_PROVIDER, PREDEFINED_USERS
+from .conftest import NAMED_PROVIDER, NOT_LOOPBACK, NOT_LOOPBACK_OR_LOCALHOST, PREDEFINED_USERS
 from .provider import MockProvider
 
 pytestmark = pytest.mark.browser
@@ -36,7 +36,8 @@ def _open_signed_out(page, app_url: str) -> None:
 
 
 def _sign_in(page, app_url: str, provider: MockProvider, sub: str, *,
-             button: str = "Sign in", predefined: bool = False) -> None:
+             button: str = "Sign in", predefined: bool = False,
+             back_to: str | None = None) -> None:
     """From the signed-out page, through the provider's authorization page, back again."""
     _open_signed_out(page, app_url)
     page.get_by_role("button", name=button, exact=True).click()
@@ -47,7 +48,7 @@ def _sign_in(page, app_url: str, provider: MockProvider, sub: str, *,
         page.locator("input[name=sub]").fill(sub)
         page.get_by_role("button", name="Authorize", exact=True).click()
     # the provider redirects to /oauth2callback, which sets the cookies and redirects to /
-    page.wait_for_url(f"{app_url}/", timeout=STEP_MS)
+    page.wait_for_url(f"{back_to or app_url}/", timeout=STEP_MS)
 
 
 def _expect_signed_in(page, email: str, sub: str, provider_name: str = "default") -> None:
@@ -115,5 +116,24 @@ def test_denied_consent_leaves_the_app_signed_out(oidc_app, oidc_provider, new_p
     page.wait_for_url(f"{oidc_provider.issuer}/oauth2/authorize?**", timeout=STEP_MS)
     page.get_by_role("button", name="Deny", exact=True).click()
     page.wait_for_url(f"{oidc_app}/", timeout=STEP_MS)
+    _expect()(_status(page)).to_have_text("Status: signed out", timeout=STEP_MS)
+    assert _auth_cookie_names(page) == set()
+
+
+def test_browsing_via_localhost_when_redirect_uri_says_127_fails_silently(
+        oidc_app, oidc_provider, new_page):
+    """Gotcha guard: the origin the browser uses must be the one in ``redirect_uri``.
+
+    Authlib keeps the OAuth state in Streamlit's ``_streamlit_session`` cookie, which the
+    browser scopes to the host it used (``localhost``). The callback lands on 127.0.0.1
+    without that cookie, Streamlit logs "Missing provider for OAuth callback" and shows
+    the page signed out: no error reaches the user.
+    """
+    page = new_page()
+    page.context.unroute(NOT_LOOPBACK)  # localhost is loopback too, for this test only
+    page.context.route(NOT_LOOPBACK_OR_LOCALHOST, lambda route: route.abort())
+    via_localhost = oidc_app.replace("127.0.0.1", "localhost")
+    # the callback (at 127.0.0.1, from redirect_uri) sends the browser to 127.0.0.1's /
+    _sign_in(page, via_localhost, oidc_provider, "erin@example.com", back_to=oidc_app)
     _expect()(_status(page)).to_have_text("Status: signed out", timeout=STEP_MS)
     assert _auth_cookie_names(page) == set()

@@ -9,7 +9,7 @@ import pytest
 
 from commission.plans.language import load_plans, parse_plan
 
-RULES = Path(__file__).parent.parent / "rules"
+RULES = Path(__file__).parents[2] / "rules"
 
 
 def problems(text: str, expected_id: str | None = "p") -> list[str]:

@@ -1,7 +1,7 @@
 """The batch lifecycle: run a draft, approve, lock; late data paid once; runs never collide.
 
-Each test runs on SQLite and on PostgreSQL (see conftest_store.py). The small data
-set's figures are worked by hand in conftest_store.py.
+Each test runs on SQLite and on PostgreSQL (see tests/conftest.py). The small data
+set's figures are worked by hand in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ from commission.sample import write_sample
 from commission.store import open_store
 
 #: fixtures store, store_url (SQLite and PostgreSQL) and csvs (CSV folders)
-pytest_plugins = ["conftest_store"]
-RULES = Path(__file__).resolve().parents[1] / "rules"
+RULES = Path(__file__).resolve().parents[2] / "rules"
 
 
 def close(store, period: str, by: str = "ann") -> int:

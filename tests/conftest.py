@@ -5,7 +5,8 @@ on PostgreSQL in a schema of its own (created for the test, dropped after), when
 ``COMMISSION_TEST_PG_URL`` names a server. Without it the PostgreSQL runs are
 skipped locally, and fail under CI (``CI`` set): CI must test the real thing.
 
-Test modules import these fixtures explicitly (``from conftest_store import ...``).
+Every test below this folder can take these fixtures; `strategies` and `reference`
+sit beside this file.
 """
 
 from __future__ import annotations

@@ -253,7 +253,7 @@ def test_calculate_writes_both_files_and_leaves_no_temporary_files(tmp_path, cap
     ["validate", "--data", "sample_data", "--rules", "nowhere"],
 ])
 def test_user_mistakes_exit_2_without_a_traceback(args, tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(Path(__file__).parent.parent)
+    monkeypatch.chdir(Path(__file__).parents[2])
     args = [a if a != "x" else str(tmp_path / "out") for a in args]
     assert main(args) == 2
     err = capsys.readouterr().err
@@ -262,7 +262,7 @@ def test_user_mistakes_exit_2_without_a_traceback(args, tmp_path, capsys, monkey
 
 
 def test_validate_prints_a_one_line_summary(capsys, monkeypatch):
-    monkeypatch.chdir(Path(__file__).parent.parent)
+    monkeypatch.chdir(Path(__file__).parents[2])
     assert main(["validate", "--data", "sample_data", "--rules", "rules"]) == 0
     out = capsys.readouterr().out.strip()
     assert out.startswith("OK: 4 plan(s)") and "3,000 invoices" in out

@@ -15,9 +15,7 @@ from commission.cli.commands import main
 from commission.payroll.lifecycle import batch_lines, batch_payouts
 from commission.store import open_store
 
-pytest_plugins = ["conftest_store"]
-
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

@@ -1,6 +1,6 @@
 """The store: migrations, loading (all or nothing, idempotent), and history kept read-only.
 
-Each test runs on SQLite and on PostgreSQL (see conftest_store.py).
+Each test runs on SQLite and on PostgreSQL (see tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from commission.store.migrate import current_revision, head_revision
 TABLES = (*COLUMNS, "plans", "loads")
 
 #: fixtures store, store_url (SQLite and PostgreSQL) and csvs (CSV folders)
-pytest_plugins = ["conftest_store"]
-RULES = Path(__file__).resolve().parents[1] / "rules"
+RULES = Path(__file__).resolve().parents[2] / "rules"
 
 
 def counts(store) -> dict[str, int]:

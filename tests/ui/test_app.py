@@ -31,7 +31,7 @@ from commission.sample import write_sample
 from commission.store import open_store
 from commission.ui.common import last_event_day
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
 SHIPPED = ["advance-marginal", "collected-40day", "collected-stepped", "invoiced-traditional"]
 VARIANT = "collected-stepped-variant-1"

@@ -1,0 +1,29 @@
+"""The words every room shares: line kinds, the columns of lines and payouts, the store.
+
+One definition each, imported wherever they are needed, so a new line kind or
+column is added in one place.
+"""
+
+from __future__ import annotations
+
+#: every kind of commission line, in the order a rep's month lists them
+LINE_KINDS = ("invoice", "collection", "reversal", "credit", "clawback", "penalty")
+
+#: the columns of ``lines.csv`` (the contract's Outputs), in order
+LINE_COLUMNS = [
+    "period", "rep_id", "plan_id", "line_kind", "event_id", "invoice_id", "event_date",
+    "base_amount", "rate", "days_late", "haircut_pct", "gross", "haircut", "amount",
+    "prior_period", "explanation",
+]
+
+#: the columns of ``payouts.csv``, in order
+PAYOUT_COLUMNS = [
+    "period", "rep_id", "plan_id", "gross", "haircuts", "clawbacks", "net", "carry_in",
+    "payout", "carry_out",
+]
+
+#: the money columns of a payout row (integer cents in frames, decimals in files)
+PAYOUT_MONEY_COLUMNS = PAYOUT_COLUMNS[3:]
+
+#: the store when neither ``--db`` nor ``COMMISSION_DB`` names one
+DEFAULT_DB_URL = "sqlite:///commission.db"
