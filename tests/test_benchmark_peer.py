@@ -20,7 +20,7 @@ import pytest
 
 pytest.importorskip("duckdb")
 
-from commission.cli.main import main  # noqa: E402
+from commission.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"
