@@ -10,7 +10,8 @@ only, shares no code with the ``commission`` package, and exists so that the
 benchmark can time our engine against a straightforward columnar implementation
 and check that both agree to the cent (see ``benchmarks/agree.py``).
 
-Scope: the plans of the simplest shape, i.e. what ``rules/collected-40day.yaml``
+Scope: part 1 of the contract (part 2's manual lines and write-off reversals are
+refused), and the plans of the simplest shape, i.e. what ``rules/collected-40day.yaml``
 uses and a little around it: basis ``collected`` with a flat ``rate``;
 ``late_payment`` with ``steps`` or ``linear`` (clock, grace, dispute pauses);
 ``bad_debt`` (a collected plan has p = 0, so only the ``penalty`` line);
@@ -194,17 +195,33 @@ def _read(con: duckdb.DuckDBPyConnection, data_dir: Path) -> None:
             f"CREATE TABLE {table} AS SELECT {cols} FROM read_csv(?, header = true, "
             f"delim = ',', quote = '\"', escape = '\"', types = {type_map})",
             [str(path)])
+    # part 2 of the contract is not implemented here: refuse rather than differ quietly
+    # (plan_assignments are ignored by a what-if run; quotas mean nothing to a flat rate)
+    manual = data_dir / "commission_adjustments.csv"
+    if manual.exists() and con.execute(
+            "SELECT count(*) FROM read_csv(?, header = true, all_varchar = true)",
+            [str(manual)]).fetchone()[0]:
+        raise ValueError("the peer does not implement commission_adjustments (manual lines)")
+    kinds = {k for (k,) in con.execute("SELECT DISTINCT kind FROM adjustments").fetchall()}
+    if kinds - {"credit_note", "discount", "write_off"}:
+        raise ValueError(f"the peer does not implement adjustment kinds "
+                         f"{sorted(kinds - {'credit_note', 'discount', 'write_off'})}")
 
 
 def _compute(con: duckdb.DuckDBPyConnection, plan: PeerPlan) -> None:
-    mode = plan.rounding
-    rate = Fraction(plan.rate)
-    clock = plan.clock
+    """Tables ``lines`` and ``payouts`` from the input tables."""
+    _credited(con, plan)
+    _late(con, plan)
+    _lines(con, plan)
+    _payouts(con, plan)
 
-    # every rep credited on every invoice, with the share in billionths
+
+def _credited(con: duckdb.DuckDBPyConnection, plan: PeerPlan) -> None:
+    """Every rep credited on every invoice (splits replace invoices.rep_id), share in
+    billionths; payments in cents."""
     con.execute(f"""
         CREATE TABLE credited AS
-        SELECT i.invoice_id, i.invoice_date, i.{clock} AS clock_date,
+        SELECT i.invoice_id, i.invoice_date,
                coalesce(s.rep_id, i.rep_id) AS rep_id,
                coalesce(CAST(s.share * {SHARE_SCALE} AS BIGINT), {SHARE_SCALE}) AS share_n
         FROM invoices i LEFT JOIN splits s USING (invoice_id)
@@ -216,7 +233,10 @@ def _compute(con: duckdb.DuckDBPyConnection, plan: PeerPlan) -> None:
         FROM payments
     """)
 
-    # -- days late and haircut of each positive payment (one row per payment) -----------
+
+def _late(con: duckdb.DuckDBPyConnection, plan: PeerPlan) -> None:
+    """Days late and haircut (over H_SCALE) of each positive payment, one row per payment."""
+    clock = plan.clock
     if plan.has_late:
         paused = "0"
         pause_cte = ""
@@ -267,7 +287,11 @@ def _compute(con: duckdb.DuckDBPyConnection, plan: PeerPlan) -> None:
         con.execute("""CREATE TABLE late AS SELECT payment_id, CAST(NULL AS BIGINT) AS days_late,
                        CAST(NULL AS BIGINT) AS h_n FROM pay WHERE false""")
 
-    # -- lines ---------------------------------------------------------------------------
+
+def _lines(con: duckdb.DuckDBPyConnection, plan: PeerPlan) -> None:
+    """collection, reversal and penalty lines: money in cents, rounded once per figure."""
+    mode = plan.rounding
+    rate = Fraction(plan.rate)
     cut_ratio = rate / H_SCALE
     gross_c = _money("p.cents", "c.share_n", rate, mode)
     cut_c = _money("p.cents", "c.share_n", cut_ratio, mode, "coalesce(l.h_n, 0)")
@@ -324,7 +348,9 @@ def _compute(con: duckdb.DuckDBPyConnection, plan: PeerPlan) -> None:
                gross, 0 FROM pen
     """)
 
-    # -- payouts: every rep in every month from the first event's to the last's ----------
+
+def _payouts(con: duckdb.DuckDBPyConnection, plan: PeerPlan) -> None:
+    """Every rep in every month from the first event's to the last's, carry month to month."""
     cap = "NULL" if plan.cap is None else str(plan.cap)
 
     def carry(balance: str) -> str:
@@ -373,6 +399,10 @@ def _compute(con: duckdb.DuckDBPyConnection, plan: PeerPlan) -> None:
     """)
 
 
+def _sql_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def _write(con: duckdb.DuckDBPyConnection, plan: PeerPlan, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     rate = _text(plan.rate)
@@ -391,14 +421,14 @@ def _write(con: duckdb.DuckDBPyConnection, plan: PeerPlan, out_dir: Path) -> Non
                    {_cents_text("gross")} AS gross, {_cents_text("haircut")} AS haircut,
                    {_cents_text("gross - haircut")} AS amount
             FROM lines ORDER BY period, rep_id, k, event_id
-        ) TO '{out_dir / "lines.csv"}' (HEADER, DELIMITER ',')
+        ) TO {_sql_path(out_dir / "lines.csv")} (HEADER, DELIMITER ',')
     """)
     money = ", ".join(f"{_cents_text(c)} AS {c}" for c in PAYOUT_COLUMNS[3:])
     con.execute(f"""
         COPY (
             SELECT strftime(month, '%Y-%m') AS period, rep_id, '{plan.id}' AS plan_id, {money}
             FROM payouts ORDER BY period, rep_id
-        ) TO '{out_dir / "payouts.csv"}' (HEADER, DELIMITER ',')
+        ) TO {_sql_path(out_dir / "payouts.csv")} (HEADER, DELIMITER ',')
     """)
 
 

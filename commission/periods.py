@@ -9,14 +9,38 @@ column of periods is a column of small integers; days are days since 1970-01-01.
 ['2026-03', '2026-04']
 >>> int(month_index(np.array(["2026-03-31"], dtype="datetime64[D]"))[0])
 674
+
+Quarters and years (quota periods) are spans of months:
+
+>>> period_span("2026-Q2")
+(675, 677)
+>>> int(quarter_of(np.array([674]))[0]), quarter_label(quarter_of(np.array([674])))[0]
+(224, '2026-Q1')
 """
 
 from __future__ import annotations
 
+import calendar
+import re
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["NOT_PAID", "day_numbers", "month_index", "parse_period", "period_label"]
+__all__ = [
+    "NOT_PAID",
+    "add_months",
+    "day_numbers",
+    "month_index",
+    "parse_period",
+    "period_label",
+    "period_span",
+    "quarter_label",
+    "quarter_of",
+    "year_of",
+]
+
+_SPAN = re.compile(r"(?P<year>[0-9]{4})(?:-(?:(?P<month>[0-9]{2})|Q(?P<quarter>[1-4])))?")
 
 NOT_PAID = -1  # an event's period meaning "not paid by this computation"
 
@@ -52,3 +76,69 @@ def day_numbers(dates: pd.Series | np.ndarray, missing: int = 0) -> np.ndarray:
     """Days since 1970-01-01 of each date, as int64; ``missing`` where there is none."""
     d = np.asarray(dates).astype("datetime64[D]")
     return np.where(np.isnat(d), missing, d.astype(np.int64))
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, clipped to the month's last day.
+
+    >>> add_months(date(2026, 1, 31), 1)
+    datetime.date(2026, 2, 28)
+    >>> add_months(date(2024, 11, 1), 24)
+    datetime.date(2026, 11, 1)
+    """
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def year_of(months: np.ndarray | list[int]) -> np.ndarray:
+    """Calendar year of each month number.
+
+    >>> year_of([674, 683]).tolist()
+    [2026, 2026]
+    """
+    return np.asarray(months, dtype=np.int64) // 12 + 1970
+
+
+def quarter_of(months: np.ndarray | list[int]) -> np.ndarray:
+    """Quarter number (quarters since 1970-Q1) of each month number.
+
+    >>> quarter_of([674, 675, 677, 678]).tolist()
+    [224, 225, 225, 226]
+    """
+    return np.asarray(months, dtype=np.int64) // 3
+
+
+def quarter_label(quarters: np.ndarray | list[int]) -> np.ndarray:
+    """Quarter numbers as 'YYYY-Qn' strings.
+
+    >>> quarter_label([224, 227]).tolist()
+    ['2026-Q1', '2026-Q4']
+    """
+    q = np.asarray(quarters, dtype=np.int64)
+    years = (q // 4 + 1970).astype(str)
+    return np.char.add(np.char.add(years, "-Q"), (q % 4 + 1).astype(str)).astype(object)
+
+
+def period_span(text: str) -> tuple[int, int]:
+    """The first and last month number of a 'YYYY-MM', 'YYYY-Qn' or 'YYYY' period.
+
+    >>> period_span("2026-03")
+    (674, 674)
+    >>> period_span("2026")
+    (672, 683)
+    >>> period_span("2026-Q5")
+    Traceback (most recent call last):
+    ...
+    ValueError: '2026-Q5' is not a period; expected YYYY-MM, YYYY-Qn or YYYY
+    """
+    match = _SPAN.fullmatch(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"{text!r} is not a period; expected YYYY-MM, YYYY-Qn or YYYY")
+    first = (int(match["year"]) - 1970) * 12
+    if match["month"] is not None:
+        return (parse_period(text.strip()),) * 2
+    if match["quarter"] is not None:
+        first += (int(match["quarter"]) - 1) * 3
+        return first, first + 2
+    return first, first + 11

@@ -29,17 +29,18 @@ payment is reversed after it was received and paid again after the reversal.
 
 from __future__ import annotations
 
-import calendar
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from commission.inputs.tables import COLUMNS
+from commission.inputs import COLUMNS
+from commission.periods import add_months
 
 PLAN_IDS = ("collected-40day", "collected-stepped", "invoiced-traditional", "advance-marginal")
 
@@ -111,6 +112,54 @@ CITIES = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Invoices:
+    """Per invoice: day, customer, rep, payment habit, amount (cents), terms and due day."""
+
+    day: np.ndarray
+    cust: np.ndarray
+    rep: np.ndarray
+    habit: np.ndarray
+    amount: np.ndarray
+    terms: np.ndarray
+    due: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+
+@dataclass(frozen=True)
+class _Disputes:
+    """Per invoice: whether (and when) it is disputed once or twice, and how it ends."""
+
+    disputed: np.ndarray
+    opened: np.ndarray
+    resolved: np.ndarray
+    stays_open: np.ndarray
+    second: np.ndarray
+    opened2: np.ndarray
+    resolved2: np.ndarray
+    settled: np.ndarray  # disputed and resolved
+    last_resolved: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Settlement:
+    """Per invoice: how its amount is settled (cents) and when the last payment lands."""
+
+    has_credit: np.ndarray
+    credit: np.ndarray
+    credit_day: np.ndarray
+    takes_disc: np.ndarray
+    discount: np.ndarray
+    written_off: np.ndarray
+    write_off: np.ndarray
+    wo_day: np.ndarray
+    cash: np.ndarray
+    target: np.ndarray
+    n_pay: np.ndarray
+
+
 def generate(
     n_invoices: int = 3000,
     seed: int = 7,
@@ -128,50 +177,82 @@ def generate(
         raise ValueError(f"n_invoices must be at least 1, got {n_invoices}")
     if months < 1:
         raise ValueError(f"months must be at least 1, got {months}")
-    rng = np.random.default_rng(seed)
-    span = (_add_months(start, months) - start).days  # invoice days are 0 .. span - 1
+    rng = np.random.default_rng(seed)  # every draw below comes from it, in a fixed order
+    span = (add_months(start, months) - start).days  # invoice days are 0 .. span - 1
     as_of = span + AS_OF_TAIL_DAYS  # last day (offset from start) with events
 
     reps, n_reps = _reps(rng, n_invoices)
     customers, owner, habit_of, segment_of, volume_of = _customers(rng, n_invoices, n_reps)
-    n = n_invoices
+    inv = _invoices(rng, n_invoices, start, span, (owner, habit_of, segment_of, volume_of))
+    disp = _dispute_plan(rng, inv)
+    settle = _settlement(rng, inv, disp)
+    payments = _payments(rng, settle.n_pay, settle.cash, settle.target, inv.day, as_of)
+    adjustments = _adjustments(
+        [
+            (settle.takes_disc, settle.target, "discount", settle.discount),
+            (settle.has_credit, settle.credit_day, "credit_note", settle.credit),
+            (settle.written_off, settle.wo_day, "write_off", settle.write_off),
+        ],
+        as_of,
+    )
+    n = len(inv)
+    disputes = _disputes(
+        [(disp.disputed, disp.opened, disp.resolved, disp.stays_open),
+         (disp.second, disp.opened2, disp.resolved2, np.zeros(n, bool))],
+        as_of,
+    )
+    splits = _splits(rng, inv.rep, n_reps)
+    events = {"payments": payments, "adjustments": adjustments, "disputes": disputes,
+              "splits": splits}
+    return _tables(start, as_of, reps, customers, inv, events)
 
-    # --- invoices -------------------------------------------------------------------
+
+def _invoices(rng: np.random.Generator, n: int, start: date, span: int,
+              book: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> _Invoices:
+    """Invoices on business days, to customers by volume, amounts by segment, with terms."""
+    owner, habit_of, segment_of, volume_of = book
     inv = np.sort(rng.integers(0, span, n))
     weekday = (start.weekday() + inv) % 7  # invoices go out on business days
     inv = np.clip(inv - (weekday == 5) + (weekday == 6), 0, span - 1)
     cust = rng.choice(len(owner), size=n, p=volume_of)
-    rep = owner[cust]
     segment = segment_of[cust]
-    habit = habit_of[cust]
     median = np.asarray(SEGMENT_MEDIAN_CENTS, dtype=np.float64)[segment]
     amount = np.rint(median * np.exp(AMOUNT_SIGMA * rng.standard_normal(n))).astype(np.int64)
     amount = np.clip(amount, MIN_AMOUNT_CENTS, MAX_AMOUNT_CENTS)
     terms = np.asarray(TERMS, dtype=np.int64)[rng.choice(len(TERMS), size=n, p=TERMS_WEIGHTS)]
-    due = inv + terms
+    return _Invoices(day=inv, cust=cust, rep=owner[cust], habit=habit_of[cust], amount=amount,
+                     terms=terms, due=inv + terms)
 
-    # --- disputes -------------------------------------------------------------------
+
+def _dispute_plan(rng: np.random.Generator, inv: _Invoices) -> _Disputes:
+    """Which invoices are disputed (once or twice), when, and whether it is resolved."""
+    n, habit, terms = len(inv), inv.habit, inv.terms
     disputed = rng.random(n) < np.where(habit == DISPUTING, DISPUTE_RATE[True], DISPUTE_RATE[False])
-    d_open = inv + rng.integers(0, terms + 16)
+    d_open = inv.day + rng.integers(0, terms + 16)
     d_res = d_open + rng.integers(10, 61, n)
     stays_open = disputed & (rng.random(n) < STAYS_OPEN)
     second = disputed & (rng.random(n) < SECOND_DISPUTE)
     d2_open = d_open + rng.integers(3, 31, n)  # may overlap the first one
     d2_res = d2_open + rng.integers(10, 61, n)
-    settled = disputed & ~stays_open
-    last_res = np.where(second, np.maximum(d_res, d2_res), d_res)
+    return _Disputes(disputed=disputed, opened=d_open, resolved=d_res, stays_open=stays_open,
+                     second=second, opened2=d2_open, resolved2=d2_res,
+                     settled=disputed & ~stays_open,
+                     last_resolved=np.where(second, np.maximum(d_res, d2_res), d_res))
 
-    # --- what each invoice will bring in ----------------------------------------------
-    has_credit = (settled & (rng.random(n) < 0.45)) | (rng.random(n) < CREDIT_NOTE_RATE)
+
+def _settlement(rng: np.random.Generator, inv: _Invoices, disp: _Disputes) -> _Settlement:
+    """The amount split into credit note, discount, cash, write-off and what stays unpaid."""
+    n, habit, amount = len(inv), inv.habit, inv.amount
+    has_credit = (disp.settled & (rng.random(n) < 0.45)) | (rng.random(n) < CREDIT_NOTE_RATE)
     credit = np.where(has_credit, amount * rng.integers(5, 31, n) // 100, 0)
-    credit_day = np.where(settled, last_res, inv + rng.integers(2, 46, n))
+    credit_day = np.where(disp.settled, disp.last_resolved, inv.day + rng.integers(2, 46, n))
     net = amount - credit
 
-    takes_disc = (habit == PROMPT) & ~disputed & (rng.random(n) < DISCOUNT_TAKERS)
+    takes_disc = (habit == PROMPT) & ~disp.disputed & (rng.random(n) < DISCOUNT_TAKERS)
     discount = np.where(takes_disc, (net * DISCOUNT_PCT + 50) // 100, 0)  # 2%, half up
 
     outcome = rng.choice(4, size=n, p=DEFAULT_OUTCOME_WEIGHTS)
-    defaulting = (habit == DEFAULTING) & ~stays_open
+    defaulting = (habit == DEFAULTING) & ~disp.stays_open
     partial_wo = defaulting & (outcome == DEF_PARTIAL_WO)
     pays_nothing = defaulting & ((outcome == DEF_NONE_WO) | (outcome == DEF_NONE_OPEN))
     written_off = partial_wo | (defaulting & (outcome == DEF_NONE_WO))
@@ -180,17 +261,32 @@ def generate(
     cash = np.where(partial_wo, net * rng.integers(20, 71, n) // 100, cash)
     cash = np.where(pays_nothing, 0, cash)
     open_part = net * rng.integers(30, 81, n) // 100  # undisputed part paid during a dispute
-    cash = np.where(stays_open, np.where(rng.random(n) < 0.5, open_part, 0), cash)
-    write_off = np.where(written_off, net - cash, 0)
+    cash = np.where(disp.stays_open, np.where(rng.random(n) < 0.5, open_part, 0), cash)
 
-    # When the (last) payment arrives, by habit.
+    target = _payment_day(rng, inv, disp, takes_disc, outcome)
+    wo_day = inv.day + rng.integers(120, 401, n)
+    wo_day = np.where(cash > 0, np.maximum(wo_day, target + 14), wo_day)
+
+    n_pay = rng.choice(3, size=n, p=INSTALMENT_WEIGHTS) + 1
+    n_pay = np.where(takes_disc | disp.stays_open | (cash < 100), 1, n_pay)
+    n_pay = np.where(partial_wo, np.minimum(n_pay, 2), n_pay)
+    return _Settlement(has_credit=has_credit, credit=credit, credit_day=credit_day,
+                       takes_disc=takes_disc, discount=discount, written_off=written_off,
+                       write_off=np.where(written_off, net - cash, 0), wo_day=wo_day,
+                       cash=cash, target=target, n_pay=np.where(cash > 0, n_pay, 0))
+
+
+def _payment_day(rng: np.random.Generator, inv: _Invoices, disp: _Disputes,
+                 takes_disc: np.ndarray, outcome: np.ndarray) -> np.ndarray:
+    """When the (last) payment arrives, by habit, after a dispute is resolved."""
+    n, habit, terms, due, day = len(inv), inv.habit, inv.terms, inv.due, inv.day
     target = np.select(
         [habit == PROMPT, habit == SLOW, habit == LATE, habit == DISPUTING],
         [
             np.where(
                 takes_disc,
-                inv + rng.integers(1, 11, n),  # "2/10 net 30": paid within 10 days
-                inv + rng.integers(np.maximum(1, terms * 3 // 10), terms + 1),
+                day + rng.integers(1, 11, n),  # "2/10 net 30": paid within 10 days
+                day + rng.integers(np.maximum(1, terms * 3 // 10), terms + 1),
             ),
             due + rng.integers(5, 31, n),
             due + rng.integers(30, 121, n),
@@ -200,77 +296,40 @@ def generate(
             outcome == DEF_PAID_LATE, due + rng.integers(45, 151, n), due + rng.integers(0, 91, n)
         ),
     )
-    target = np.where(settled, np.maximum(target, last_res + rng.integers(0, 16, n)), target)
-    target = np.where(stays_open, inv + rng.integers(terms // 2, terms + 31), target)
-    target = np.maximum(target, inv)
-    wo_day = inv + rng.integers(120, 401, n)
-    wo_day = np.where(cash > 0, np.maximum(wo_day, target + 14), wo_day)
+    target = np.where(disp.settled,
+                      np.maximum(target, disp.last_resolved + rng.integers(0, 16, n)), target)
+    target = np.where(disp.stays_open, day + rng.integers(terms // 2, terms + 31), target)
+    return np.maximum(target, day)
 
-    n_pay = rng.choice(3, size=n, p=INSTALMENT_WEIGHTS) + 1
-    n_pay = np.where(takes_disc | stays_open | (cash < 100), 1, n_pay)
-    n_pay = np.where(partial_wo, np.minimum(n_pay, 2), n_pay)
-    n_pay = np.where(cash > 0, n_pay, 0)
 
-    payments = _payments(rng, n_pay, cash, target, inv, as_of)
-    adjustments = _adjustments(
-        [
-            (takes_disc, target, "discount", discount),
-            (has_credit, credit_day, "credit_note", credit),
-            (written_off, wo_day, "write_off", write_off),
-        ],
-        as_of,
-    )
-    disputes = _disputes(
-        [(disputed, d_open, d_res, stays_open), (second, d2_open, d2_res, np.zeros(n, bool))],
-        as_of,
-    )
-    splits = _splits(rng, rep, n_reps)
-
-    # --- strings --------------------------------------------------------------------
-    last_day = int(max(due.max(), as_of)) + 1
+def _tables(start: date, as_of: int, reps: pd.DataFrame, customers: pd.DataFrame,
+            inv: _Invoices, events: dict[str, dict[str, np.ndarray]]) -> dict[str, pd.DataFrame]:
+    """Every table as strings: ids numbered, days as dates, cents as amounts."""
+    payments, adjustments = events["payments"], events["adjustments"]
+    disputes, splits = events["disputes"], events["splits"]
+    last_day = int(max(inv.due.max(), as_of)) + 1
     day_str = (np.datetime64(start, "D") + np.arange(last_day)).astype(str).astype(object)
-    inv_ids = _ids("I", n, 6)
+    inv_ids = _ids("I", len(inv), 6)
     rep_ids = reps["rep_id"].to_numpy(dtype=object)
     cust_ids = customers["customer_id"].to_numpy(dtype=object)
-
     pay_ids = _ids("P", len(payments["inv"]), 7)
     rev = payments["reverses"]
     tables = {
         "reps": reps,
         "customers": customers,
-        "invoices": _frame(
-            "invoices",
-            inv_ids,
-            cust_ids[cust],
-            rep_ids[rep],
-            day_str[inv],
-            day_str[due],
-            _money(amount),
-        ),
+        "invoices": _frame("invoices", inv_ids, cust_ids[inv.cust], rep_ids[inv.rep],
+                           day_str[inv.day], day_str[inv.due], _money(inv.amount)),
         "splits": _frame("splits", inv_ids[splits["inv"]], rep_ids[splits["rep"]], splits["share"]),
-        "payments": _frame(
-            "payments",
-            pay_ids,
-            inv_ids[payments["inv"]],
-            day_str[payments["day"]],
-            _money(payments["cents"]),
-            np.where(rev >= 0, pay_ids[np.maximum(rev, 0)], ""),
-        ),
-        "adjustments": _frame(
-            "adjustments",
-            _ids("A", len(adjustments["inv"]), 7),
-            inv_ids[adjustments["inv"]],
-            day_str[adjustments["day"]],
-            adjustments["kind"],
-            _money(adjustments["cents"]),
-        ),
+        "payments": _frame("payments", pay_ids, inv_ids[payments["inv"]],
+                           day_str[payments["day"]], _money(payments["cents"]),
+                           np.where(rev >= 0, pay_ids[np.maximum(rev, 0)], "")),
+        "adjustments": _frame("adjustments", _ids("A", len(adjustments["inv"]), 7),
+                              inv_ids[adjustments["inv"]], day_str[adjustments["day"]],
+                              adjustments["kind"], _money(adjustments["cents"])),
         "disputes": _frame(
-            "disputes",
-            _ids("D", len(disputes["inv"]), 6),
-            inv_ids[disputes["inv"]],
+            "disputes", _ids("D", len(disputes["inv"]), 6), inv_ids[disputes["inv"]],
             day_str[disputes["open"]],
-            np.where(disputes["res"] >= 0, day_str[np.maximum(disputes["res"], 0)], ""),
-        ),
+            np.where(disputes["res"] >= 0, day_str[np.maximum(disputes["res"], 0)], "")),
     }
     return {name: tables[name] for name in COLUMNS}
 
@@ -476,12 +535,6 @@ def _splits(rng: np.random.Generator, rep: np.ndarray, n_reps: int) -> dict[str,
 
 
 # --- helpers --------------------------------------------------------------------------
-
-
-def _add_months(d: date, months: int) -> date:
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def _ids(prefix: str, n: int, width: int) -> np.ndarray:

@@ -27,3 +27,14 @@ PAYOUT_MONEY_COLUMNS = PAYOUT_COLUMNS[3:]
 
 #: the store when neither ``--db`` nor ``COMMISSION_DB`` names one
 DEFAULT_DB_URL = "sqlite:///commission.db"
+
+#: the columns of the engine's ``Result.lines`` (what a batch stores): the contract's
+#: columns plus the exact rate and haircut behind them
+RESULT_LINE_COLUMNS = [
+    "period", "rep_id", "plan_id", "line_kind", "event_id", "invoice_id", "event_date",
+    "base_amount", "share", "rate", "rate_num", "rate_den", "days_late", "haircut_num",
+    "haircut_pct", "gross", "haircut", "amount", "prior_period", "explanation",
+]
+
+#: the environment variable that names the store (a SQLAlchemy URL)
+DB_URL_ENV = "COMMISSION_DB"

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-from commission.inputs.tables import (
+from commission.inputs import (
     COLUMNS,
     DATE_COLUMNS,
     MONEY_COLUMNS,
@@ -28,7 +28,7 @@ from commission.inputs.tables import (
     empty_table,
 )
 from commission.money import to_cents
-from commission.plans.language import Plan, parse_plan
+from commission.plans import Plan, parse_plan
 
 # --------------------------------------------------------------------------- building Inputs
 

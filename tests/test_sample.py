@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from commission.inputs.tables import ADJUSTMENT_KINDS, COLUMNS, ID_COLUMN
+from commission.inputs import ADJUSTMENT_KINDS, COLUMNS, ID_COLUMN
 from commission.sample import PLAN_IDS, generate, write_sample
 
 RULES = Path(__file__).resolve().parents[1] / "rules"
@@ -28,7 +28,7 @@ def as_dates(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, format="%Y-%m-%d")
 
 
-def check_invariants(t: dict[str, pd.DataFrame]) -> None:
+def check_invariants(t: dict[str, pd.DataFrame]) -> None:  # noqa: PLR0915 - one assertion per invariant
     """Every rule the project's validator enforces on the input tables."""
     assert list(t) == list(COLUMNS)
     for name, frame in t.items():

@@ -1,5 +1,13 @@
-"""The command line: ``commission calculate | validate | sample | load | batch ...``."""
+"""The command line: ``commission calculate | validate | sample | load | batch ...``.
 
-from commission.cli.commands import main
+- :mod:`.parser`: the one parser and ``main``;
+- :mod:`.commands`: commands on a data folder (calculate, validate, sample);
+- :mod:`.store_commands`: commands on the store (load, batch, statement, aging);
+- :mod:`.common`: errors and options both groups share.
 
-__all__ = ["main"]
+Files are written with :func:`commission.files.write_atomic` (whole or not at all).
+"""
+
+from commission.cli.parser import build_parser, main
+
+__all__ = ["build_parser", "main"]

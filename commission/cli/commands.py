@@ -1,7 +1,7 @@
-"""The ``commission`` command line: a thin door onto inputs, engine, store and reports.
+"""Commands on a folder of data: ``calculate``, ``validate``, ``sample``.
 
-A user's mistake (bad input, a refused operation) prints a clear message and
-exits 2, never a traceback; nothing is written when anything is wrong.
+They read files and plans, call the engine and write files; nothing here opens
+the store (that is :mod:`commission.cli.store_commands`).
 """
 
 from __future__ import annotations
@@ -9,29 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from commission.engine import Result, calculate
+from commission import InputError, Problem, Result, calculate, load_plans
+from commission.cli.common import UserError
 from commission.inputs.reading import read_tables, validate_tables
 from commission.money import format_money
 from commission.periods import parse_period
-from commission.plans.language import load_plans
-from commission.problems import InputError, Problem, sort_problems
-
-EXIT_PROBLEMS = 2
-
-
-class UserError(Exception):
-    """A mistake in how the command was used: shown as one line, exit 2."""
-
-
-def print_problems(problems: Sequence[Problem], what: str = "nothing was written") -> None:
-    problems = sort_problems(problems)
-    print(f"{len(problems)} problem(s) found; {what}:", file=sys.stderr)
-    for p in problems:
-        print(f"  {p}", file=sys.stderr)
 
 
 def _load_all(data: str, rules: str, plan: str | None = None,
@@ -136,12 +121,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="commission",
-        description="Commission on cash collected: calculate, validate, load, run batches.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``calculate``, ``validate`` and ``sample`` to the command line."""
     p = sub.add_parser("calculate", help="every month's lines and payouts from a data folder")
     p.add_argument("--data", required=True, help="folder of input CSV files")
     p.add_argument("--rules", default="rules", help="folder of plan files (default: rules)")
@@ -162,46 +143,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--invoices", type=int, default=3000)
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_sample)
-
-    for register in EXTRA_COMMANDS:
-        register(sub)
-    return parser
-
-
-#: other modules add subcommands here (store, batches, reports)
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    _register_extras()
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except InputError as exc:
-        print_problems(exc.problems)
-        return EXIT_PROBLEMS
-    except UserError as exc:
-        print(f"commission: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # output piped into `head` and closed: not an error
-        sys.stderr.close()
-        return 0
-
-
-def _register_extras() -> None:
-    """Import the optional command modules (they append to EXTRA_COMMANDS)."""
-    if EXTRA_COMMANDS:
-        return
-    try:
-        from commission.cli import store_commands  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - only while a module is missing
-        if "store_commands" not in str(exc):
-            raise
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -7,22 +7,24 @@ periods with a carry-in and earlier batches' lines (the store's batch).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from commission.engine.assemble import RawLines
 from commission.engine.common import K_COLLECTION, K_INVOICE, K_REVERSAL, KINDS
-from commission.engine.lines import EventPeriods, PriorLines, RawLines, build_lines
+from commission.engine.credited import EventPeriods
+from commission.engine.lines import build_lines
 from commission.engine.payouts import payouts as _payouts
+from commission.engine.settling import PriorLines
 from commission.inputs.tables import Inputs
 from commission.keys import as_arrow
 from commission.money import ratio_to_decimal_str
 from commission.periods import NOT_PAID, month_index, parse_period, period_label
-from commission.plans.language import Plan
-from commission.plans.table import SCALE, PlanTable
+from commission.plans import SCALE, Plan, PlanTable
 from commission.vocabulary import LINE_COLUMNS, PAYOUT_COLUMNS
 
 __all__ = [
@@ -114,14 +116,14 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
     )
 
 
-def _text(words: list[str] | np.ndarray, codes: np.ndarray) -> pd.Series:
+def _text(words: Sequence[str] | np.ndarray, codes: np.ndarray) -> pd.Series:
     """``words[codes]`` as a column of strings (Arrow-backed, no per-row Python objects)."""
     return pa.array(list(words), pa.string()).take(pa.array(codes)).to_pandas()
 
 
 def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFrame:
-    c = raw.cols
-    kind = c["kind"]
+    c = raw
+    kind = c.kind
     inv_ids = as_arrow(inputs.invoices["invoice_id"])
     pay_ids = as_arrow(inputs.payments["payment_id"])
     adj_ids = as_arrow(inputs.adjustments["adjustment_id"])
@@ -129,35 +131,35 @@ def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFram
     all_ids = pa.concat_arrays([a.cast(pa.large_string()) for a in (inv_ids, pay_ids, adj_ids)])
     offset = np.select([kind == K_INVOICE, (kind == K_COLLECTION) | (kind == K_REVERSAL)],
                        [0, len(inv_ids)], len(inv_ids) + len(pay_ids))
-    ri, used = pd.factorize(c["ri"])
+    ri, used = pd.factorize(c.ri)
     rate_text = [ratio_to_decimal_str(n, d) for n, d in
                  zip(raw.rate_num[used], raw.rate_den[used], strict=True)]
-    h_code, h_used = pd.factorize(c["h"])
+    h_code, h_used = pd.factorize(c.h)
     h_text = ["" if v < 0 else ratio_to_decimal_str(int(v), SCALE) for v in h_used]
-    months, month_code = np.unique(c["period"], return_inverse=True)
-    prior = c["event_month"] < c["period"]
-    ev_months, ev_code = np.unique(c["event_month"], return_inverse=True)
-    late = pd.array(c["days_late"], dtype="Int64")
-    late[c["days_late"] < 0] = pd.NA
+    months, month_code = np.unique(c.period, return_inverse=True)
+    prior = c.event_month < c.period
+    ev_months, ev_code = np.unique(c.event_month, return_inverse=True)
+    late = pd.array(c.days_late, dtype="Int64")
+    late[c.days_late < 0] = pd.NA
     return pd.DataFrame({
         "period": _text(period_label(months), month_code),
-        "rep_id": as_arrow(inputs.reps["rep_id"]).take(pa.array(c["rep"])).to_pandas(),
-        "plan_id": _text(table.ids, c["plan"]),
+        "rep_id": as_arrow(inputs.reps["rep_id"]).take(pa.array(c.rep)).to_pandas(),
+        "plan_id": _text(table.ids, c.plan),
         "line_kind": _text(KINDS, kind),
-        "event_id": all_ids.take(pa.array(offset + c["ev_row"])).to_pandas(),
-        "invoice_id": inv_ids.take(pa.array(c["inv_pos"])).to_pandas(),
-        "event_date": c["event_day"].astype("datetime64[D]").astype("datetime64[s]"),
-        "base_amount": c["base_amount"],
-        "share": c["share"].astype(np.int64),
+        "event_id": all_ids.take(pa.array(offset + c.ev_row)).to_pandas(),
+        "invoice_id": inv_ids.take(pa.array(c.inv_pos)).to_pandas(),
+        "event_date": c.event_day.astype("datetime64[D]").astype("datetime64[s]"),
+        "base_amount": c.base_amount,
+        "share": c.share.astype(np.int64),
         "rate": _text(rate_text, ri),
-        "rate_num": raw.rate_num[c["ri"]],
-        "rate_den": raw.rate_den[c["ri"]],
+        "rate_num": raw.rate_num[c.ri],
+        "rate_den": raw.rate_den[c.ri],
         "days_late": late,
-        "haircut_num": c["h"].astype(np.int64),
+        "haircut_num": c.h.astype(np.int64),
         "haircut_pct": _text(h_text, h_code),
-        "gross": c["gross"],
-        "haircut": c["haircut"],
-        "amount": c["amount"],
+        "gross": c.gross,
+        "haircut": c.haircut,
+        "amount": c.amount,
         "prior_period": _text([*period_label(ev_months), ""],
                               np.where(prior, ev_code, len(ev_months))),
         "explanation": raw.explanation.to_pandas(),

@@ -1,4 +1,4 @@
-"""Line kinds and a small helper shared by the engine's modules."""
+"""Line kinds and small helpers shared by the engine's stages."""
 
 from __future__ import annotations
 
@@ -21,3 +21,23 @@ def factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     first = np.full(n_codes, -1, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]
     return codes, first
+
+
+class PairIndex:
+    """Find (a, b) integer pairs among known pairs (first occurrence wins)."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, width: int):
+        self.width = max(int(width), 1)
+        key = np.asarray(a, dtype=np.int64) * self.width + np.asarray(b, dtype=np.int64)
+        order = np.argsort(key, kind="stable")
+        self.key, self.pos = key[order], order
+
+    def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Position of each pair among the known ones, -1 where unknown."""
+        key = np.asarray(a, dtype=np.int64) * self.width + np.asarray(b, dtype=np.int64)
+        if len(self.key) == 0:
+            return np.full(len(key), -1, dtype=np.int64)
+        i = np.searchsorted(self.key, key, side="left")
+        i_ok = np.minimum(i, len(self.key) - 1)
+        hit = (i < len(self.key)) & (self.key[i_ok] == key)
+        return np.where(hit, self.pos[i_ok], -1)

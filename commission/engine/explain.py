@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from commission.engine.block import LineBlock
 from commission.engine.common import (
     K_CLAWBACK,
     K_COLLECTION,
@@ -26,7 +27,8 @@ from commission.engine.common import (
 )
 from commission.inputs.tables import ADJUSTMENT_KINDS, SHARE_SCALE
 from commission.money import cents_text, ratio_to_decimal_str
-from commission.plans.table import SCALE, PlanTable
+from commission.plans import SCALE, PlanTable
+from commission.plans.table import BASES
 
 _KIND_WORD = {"credit_note": "credit note", "discount": "early-payment discount",
               "write_off": "write-off"}
@@ -65,69 +67,85 @@ def _lateness(late: int, h: int) -> str:
     return f", {days} late, no haircut"
 
 
-def block_explanations(block: dict[str, np.ndarray], rate_num: np.ndarray,
-                       rate_den: np.ndarray, table: PlanTable, payment_ids: pa.Array
-                       ) -> pa.Array:
+def _earning(block: LineBlock, rate: Callable[[int], str], table: PlanTable,
+             money: pa.Array) -> list[pa.Array]:
+    """Invoice and collection lines: rate, share, amount, when, and lateness."""
+    def basis(plan: int) -> str:
+        return BASES[table.basis[plan]]
+
+    plan, day = block.plan, block.event_day
+    head = _phrase(lambda r, s: f"{rate(r)} of {_share(s)}", block.ri, block.rows.share)
+    if block.kind == K_INVOICE:
+        tail = _phrase(lambda p, d: f" invoiced on {_date(d)}" + (
+            f", {pct(int(table.p_num[p]), SCALE)} advanced at invoicing"
+            if basis(p) == "advance" else ""), plan, day)
+        return [head, money, tail]
+    tail = _phrase(lambda p, d: f" collected on {_date(d)}" + (
+        f", {pct(SCALE - table.p_num[p], SCALE)} paid on collection"
+        if basis(p) == "advance" else
+        " (commission was paid at invoicing)" if basis(p) == "invoiced" else ""),
+        plan, day)
+    return [head, money, tail, _phrase(_lateness, block.days_late, block.h)]
+
+
+def _reversal(block: LineBlock, rate: Callable[[int], str], money: pa.Array,
+              payment_ids: pa.Array) -> list[pa.Array]:
+    """Reversal lines: the payment reversed, at its original rate and haircut."""
+    assert block.ref is not None
+    return [
+        _phrase(lambda s: f"reversal of {_share(s)}", block.rows.share), money,
+        pa.array([" of payment "] * len(block), pa.string()),
+        payment_ids.take(pa.array(block.ref)),
+        _phrase(lambda d: f" on {_date(d)}", block.event_day),
+        _phrase(lambda r, h, late: f", at its original {rate(r)}" + (
+            f" less its {pct(h, SCALE)} haircut ({late} days late)" if h > 0 else ""),
+            block.ri, block.h, block.days_late),
+    ]
+
+
+def _adjustment(block: LineBlock, rate: Callable[[int], str], table: PlanTable,
+                money: pa.Array) -> list[pa.Array]:
+    """Credit, clawback and penalty lines: the adjustment, when, and what it takes back."""
+    assert block.adj is not None and block.inv_gap is not None
+    advance = BASES.index("advance")
+    head = _phrase(lambda a, s: f"{_KIND_WORD[ADJUSTMENT_KINDS[a]]} of {_share(s)}",
+                   block.adj, block.rows.share)
+    when = _phrase(lambda d: f" on {_date(d)}", block.event_day)
+    at = _phrase(lambda r: f"at {rate(r)}", block.ri)
+    if block.kind == K_CREDIT:
+        what = _phrase(lambda p: " takes back the commission " + (
+            "advanced " if table.basis[p] == advance else ""), block.plan)
+        return [head, money, when, what, at]
+    if block.kind == K_CLAWBACK:
+        what = _phrase(lambda p, g: f", {g} days after invoicing, claws back the commission "
+                       + ("advanced " if table.basis[p] == advance else "paid "),
+                       block.plan, block.inv_gap)
+        return [head, money, when, what, at]
+    what = _phrase(lambda g, r: f", {g} days after invoicing: {rate(r)} bad-debt penalty",
+                   block.inv_gap, block.ri)
+    return [head, money, when, what]
+
+
+def block_explanations(block: LineBlock, rate_num: np.ndarray, rate_den: np.ndarray,
+                       table: PlanTable, payment_ids: pa.Array) -> pa.Array:
     """The explanation of every line of one block (lines of one kind).
 
-    ``rate_num``/``rate_den`` are the exact rates ``block['ri']`` points to;
+    ``rate_num``/``rate_den`` are the exact rates ``block.ri`` points to;
     ``payment_ids`` the payments table's ids (a reversal names the payment it reverses).
     """
-    n = len(block["kind"])
-    if n == 0:
+    if len(block) == 0:
         return pa.array([], pa.large_string())
-    k = int(block["kind"][0])
-    c = block
 
     def rate(ri: int) -> str:
         return pct(rate_num[ri], rate_den[ri])
 
-    def basis(plan: int) -> str:
-        return table.plans[plan].basis
-
-    money = cents_text(np.abs(c["base_amount"]))
-    plan, day, ri, share = c["plan"], c["event_day"], c["ri"], c["share"]
-    if k in (K_INVOICE, K_COLLECTION):
-        head = _phrase(lambda r, s: f"{rate(r)} of {_share(s)}", ri, share)
-        if k == K_INVOICE:
-            tail = _phrase(lambda p, d: f" invoiced on {_date(d)}" + (
-                f", {pct(table.p_num[p], SCALE)} advanced at invoicing"
-                if basis(p) == "advance" else ""), plan, day)
-            pieces = [head, money, tail]
-        else:
-            tail = _phrase(lambda p, d: f" collected on {_date(d)}" + (
-                f", {pct(SCALE - table.p_num[p], SCALE)} paid on collection"
-                if basis(p) == "advance" else
-                " (commission was paid at invoicing)" if basis(p) == "invoiced" else ""),
-                plan, day)
-            pieces = [head, money, tail, _phrase(_lateness, c["days_late"], c["h"])]
-    elif k == K_REVERSAL:
-        pieces = [
-            _phrase(lambda s: f"reversal of {_share(s)}", share), money,
-            pa.array([" of payment "] * n, pa.string()), payment_ids.take(pa.array(c["ref"])),
-            _phrase(lambda d: f" on {_date(d)}", day),
-            _phrase(lambda r, h, late: f", at its original {rate(r)}" + (
-                f" less its {pct(h, SCALE)} haircut ({late} days late)" if h > 0 else ""),
-                ri, c["h"], c["days_late"]),
-        ]
+    money = cents_text(np.abs(block.base_amount))
+    if block.kind in (K_INVOICE, K_COLLECTION):
+        pieces = _earning(block, rate, table, money)
+    elif block.kind == K_REVERSAL:
+        pieces = _reversal(block, rate, money, payment_ids)
     else:
-        head = _phrase(lambda a, s: f"{_KIND_WORD[ADJUSTMENT_KINDS[a]]} of {_share(s)}",
-                       c["adj"], share)
-        when = _phrase(lambda d: f" on {_date(d)}", day)
-        at = _phrase(lambda r: f"at {rate(r)}", ri)
-        if k == K_CREDIT:
-            what = _phrase(lambda p: " takes back the commission " + (
-                "advanced " if basis(p) == "advance" else ""), plan)
-            pieces = [head, money, when, what, at]
-        elif k == K_CLAWBACK:
-            what = _phrase(lambda p, g: f", {g} days after invoicing, claws back the commission "
-                           + ("advanced " if basis(p) == "advance" else "paid "),
-                           plan, c["inv_gap"])
-            pieces = [head, money, when, what, at]
-        else:
-            what = _phrase(lambda g, r: f", {g} days after invoicing: {rate(r)} bad-debt penalty",
-                           c["inv_gap"], ri)
-            pieces = [head, money, when, what]
+        pieces = _adjustment(block, rate, table, money)
     return pc.binary_join_element_wise(*pieces, "").cast(pa.large_string())
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from commission.engine.lines import K_COLLECTION, K_INVOICE, RawLines
-from commission.plans.table import PlanTable
+from commission.engine.assemble import RawLines
+from commission.engine.common import K_COLLECTION, K_INVOICE
+from commission.plans import PlanTable
 
 
 def payouts(lines: RawLines, n_reps: int, rep_plan: np.ndarray, table: PlanTable,
@@ -16,18 +17,18 @@ def payouts(lines: RawLines, n_reps: int, rep_plan: np.ndarray, table: PlanTable
     The loop runs over periods, each step over all reps at once.
     """
     n_per = len(periods)
-    pos = np.searchsorted(periods, lines.cols["period"])
-    key = pos * n_reps + lines.cols["rep"]
+    pos = np.searchsorted(periods, lines.period)
+    key = pos * n_reps + lines.rep
     size = n_per * n_reps
-    kind = lines.cols["kind"]
+    kind = lines.kind
     earning = (kind == K_INVOICE) | (kind == K_COLLECTION)
 
     def total(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return _sum(key[mask], values[mask], size)
 
-    gross = total(lines.cols["gross"], earning).reshape(n_per, n_reps)
-    haircuts = total(lines.cols["haircut"], kind == K_COLLECTION).reshape(n_per, n_reps)
-    clawbacks = -total(lines.cols["amount"], ~earning).reshape(n_per, n_reps)
+    gross = total(lines.gross, earning).reshape(n_per, n_reps)
+    haircuts = total(lines.haircut, kind == K_COLLECTION).reshape(n_per, n_reps)
+    clawbacks = -total(lines.amount, ~earning).reshape(n_per, n_reps)
     net = gross - haircuts - clawbacks
 
     min_payout = table.min_payout[rep_plan]

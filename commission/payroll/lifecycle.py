@@ -28,19 +28,21 @@ from commission.engine import EventPeriods, PriorLines, Result, compute
 from commission.inputs.tables import Inputs
 from commission.keys import lookup
 from commission.payroll import loading
+from commission.payroll.changes import describe  # the wording lives with the comparison
 from commission.payroll.fingerprint import event_frame, events_digest, fingerprint
 from commission.payroll.summary import BatchSummary, LoadSummary
 from commission.periods import NOT_PAID, month_index, parse_period
 from commission.plans.language import Plan, load_plans, parse_plan
 from commission.problems import InputError, Problem
-from commission.store import Store, batchdb, planstore
+from commission.store import Store, batchdb, loads, planstore
 from commission.store.db import utcnow
-from commission.store.records import EVENTS, data_version, read_inputs, read_table
+from commission.store.records import EVENTS, data_version, read_stored_inputs, read_table
+from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
 __all__ = [
     "BatchError", "BatchSummary", "LoadSummary", "approve", "batch_lines", "batch_payouts",
-    "batch_plans",
-    "diff", "list_batches", "load", "lock", "run_batch", "show", "store_plans",
+    "batch_plans", "batch_runs", "diff", "list_batches", "load", "lock", "parse_stored_plans",
+    "run_batch", "show", "store_plans", "store_version", "stored_plans",
 ]
 
 LOAD_ATTEMPTS = 3  # a load recomputed when another load or a lock commits meanwhile
@@ -95,10 +97,10 @@ def load(store: Store, data_dir: str | Path, rules_dir: str | Path | None = None
         if not new_plans and not any(c.changed for c in changes.values()):
             return LoadSummary(None, str(data_dir), counts, plans, clock.total, clock.phases)
         with store.write() as conn:
-            if loading.stamp(conn) != snap.stamp:
+            if loads.stamp(conn) != snap.stamp:
                 continue  # another load or a lock committed meanwhile: merge again
-            load_id = loading.write_load(conn, str(data_dir), by, changes, new_plans,
-                                         {"tables": counts, "plans": plans})
+            load_id = loads.write_load(conn, str(data_dir), by, loading.table_rows(changes),
+                                       new_plans, {"tables": counts, "plans": plans})
         clock.lap("write")
         return LoadSummary(load_id, str(data_dir), counts, plans, clock.total, clock.phases)
     raise BatchError("the store kept changing while loading (other loads or locks); "
@@ -164,7 +166,7 @@ def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
     with store.read() as conn:
         existing, base = batchdb.by_period(conn, label), batchdb.last_locked(conn)
         _refuse_period(label, existing, base)
-        state = _State(existing, base, read_inputs(conn), batchdb.paid_keys(conn),
+        state = _State(existing, base, read_stored_inputs(conn), batchdb.paid_keys(conn),
                        planstore.latest(conn), batchdb.prior_lines(conn),
                        batchdb.carry_out(conn, base["batch_id"]) if base else {},
                        data_version(conn))
@@ -235,6 +237,12 @@ def parse_stored_plans(stored: dict[str, tuple[int, str, str]]
         if plan is not None:
             plans[pid] = plan
     return plans, problems
+
+
+def store_version(store: Store) -> int:
+    """The store's last load that changed anything (0 when empty): the key of its data."""
+    with store.read() as conn:
+        return data_version(conn)
 
 
 def stored_plans(store: Store) -> tuple[dict[str, Plan], list[Problem]]:
@@ -331,8 +339,7 @@ def show(store: Store, batch_id: int) -> BatchSummary:
         plans=plans, events_digest=b["events_digest"], fingerprint=b["fingerprint"],
         events={k: t[k] for k in ("invoices", "payments", "adjustments")},
         lines=t["lines"], prior_lines=t["prior_lines"], reps=t["reps"],
-        totals={k: t[k] for k in ("gross", "haircuts", "clawbacks", "net", "carry_in",
-                                  "payout", "carry_out")})
+        totals={k: t[k] for k in PAYOUT_MONEY_COLUMNS})
 
 
 def batch_lines(store: Store, batch_id: int) -> pd.DataFrame:
@@ -367,16 +374,9 @@ def batch_plans(store: Store, batch_id: int) -> dict[str, Plan]:
 
 def batch_runs(store: Store, batch_id: int) -> pd.DataFrame:
     """Every run of a batch: who ran it, when, and the fingerprint of its inputs."""
-    from sqlalchemy import select
-
     with store.read() as conn:
         _get(conn, batch_id)
-        rows = conn.execute(select(batchdb.RUNS.c.run_no, batchdb.RUNS.c.run_by,
-                                   batchdb.RUNS.c.run_at, batchdb.RUNS.c.fingerprint)
-                            .where(batchdb.RUNS.c.batch_id == batch_id)
-                            .order_by(batchdb.RUNS.c.run_no)).fetchall()
-    return pd.DataFrame([tuple(r) for r in rows],
-                        columns=["run_no", "run_by", "run_at", "fingerprint"])
+        return batchdb.runs(conn, batch_id)
 
 
 def list_batches(store: Store) -> pd.DataFrame:
@@ -385,13 +385,10 @@ def list_batches(store: Store) -> pd.DataFrame:
             "approved_at", "locked_by", "locked_at"]
     with store.read() as conn:
         rows = batchdb.all_batches(conn)
-        counts = dict(conn.exec_driver_sql(
-            "SELECT batch_id, COUNT(*) FROM batch_lines GROUP BY batch_id").fetchall())
-        paid = dict(conn.exec_driver_sql(
-            "SELECT batch_id, SUM(payout) FROM batch_payouts GROUP BY batch_id").fetchall())
+        counts, paid = batchdb.line_counts(conn), batchdb.payout_sums(conn)
     frame = pd.DataFrame([{c: r[c] for c in cols} for r in rows], columns=cols)
-    frame["lines"] = [int(counts.get(b, 0)) for b in frame["batch_id"]]
-    frame["payout"] = [int(paid.get(b, 0) or 0) for b in frame["batch_id"]]
+    frame["lines"] = [counts.get(int(b), 0) for b in frame["batch_id"]]
+    frame["payout"] = [paid.get(int(b), 0) for b in frame["batch_id"]]
     return frame
 
 
@@ -406,27 +403,18 @@ def diff(store: Store, batch_id: int, rules_dir: str | Path | None = None) -> li
     with store.read() as conn:
         b = _get(conn, batch_id)
         state = {
-            "inputs": read_inputs(conn), "then": batchdb.read_events(conn, batch_id),
-            "paid": _paid_by(conn), "plans_then": batchdb.read_plans(conn, batch_id),
+            "inputs": read_stored_inputs(conn), "then": batchdb.read_events(conn, batch_id),
+            "paid": batchdb.paid_events(conn), "plans_then": batchdb.read_plans(conn, batch_id),
             "plans_now": planstore.latest(conn), "payouts": batchdb.read_payouts(conn, batch_id),
             "last": batchdb.last_locked(conn),
             "recorded": {n: read_table(conn, n, ["load_id"]) for n in ("splits", "disputes")},
         }
-    from commission.payroll.diff import describe  # the wording lives with the comparison
-
     texts = None
     if rules_dir is not None:
         _p, texts, problems = load_plans(rules_dir)
         if problems:
             raise InputError(problems)
     return describe(b, state, texts, DIFF_LIMIT)
-
-
-def _paid_by(conn) -> pd.DataFrame:
-    return pd.DataFrame(conn.exec_driver_sql(
-        "SELECT p.event_kind, p.event_id, p.batch_id, b.period FROM paid_events p "
-        "JOIN batches b ON b.batch_id = p.batch_id").fetchall(),
-        columns=["event_kind", "event_id", "batch_id", "period"])
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -1,10 +1,11 @@
-"""Upserting a folder of new rows over the store's current rows.
+"""What a load changes: a folder of new rows merged over the store's current rows.
 
 A load is computed in memory first: the new rows are merged over a snapshot of
 the store by id (a splits file replaces the splits of the invoices it names), the
 caller validates the merged data as a whole, and only then are the rows that are
-new or different written, in one transaction with the load's ``recorded_at`` and
-``load_id``. Loading the same folder twice therefore writes nothing at all.
+new or different written (:func:`commission.store.loads.write_load`), in one
+transaction with the load's ``recorded_at`` and ``load_id``. Loading the same
+folder twice therefore writes nothing at all.
 
 History is never edited: an invoice, payment or adjustment already paid by a
 locked batch cannot change (a correction is a new reversal or adjustment); such a
@@ -13,24 +14,18 @@ change is reported as an input problem, and triggers refuse it in the database t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from commission.inputs.tables import COLUMNS, ID_COLUMN, Inputs, empty_table
 from commission.keys import lookup
 from commission.problems import Problem
-from commission.store import planstore
-from commission.store.bulk import delete_keys, foreign_keys_checked_once, write_frame
-from commission.store.db import utcnow
-from commission.store.models import Load, PaidEvent
-from commission.store.records import EVENTS, KEYS, data_version, read_inputs, table
-
-BULK_ROWS = 200_000  # from this many rows, PostgreSQL checks references once, not per row
+from commission.store import batchdb, planstore
+from commission.store.loads import TableRows
+from commission.store.records import EVENTS, KEYS, data_version, read_stored_inputs
 
 
 @dataclass
@@ -64,16 +59,9 @@ class Snapshot:
 
 
 def snapshot(conn: Connection) -> Snapshot:
-    paid = pd.DataFrame(conn.exec_driver_sql(
-        "SELECT p.event_kind, p.event_id, p.batch_id, b.period FROM paid_events p "
-        "JOIN batches b ON b.batch_id = p.batch_id").fetchall(),
-        columns=["event_kind", "event_id", "batch_id", "period"])
-    return Snapshot(read_inputs(conn), data_version(conn), paid, planstore.latest(conn))
-
-
-def stamp(conn: Connection) -> tuple[int, int]:
-    paid = conn.execute(select(func.count()).select_from(PaidEvent.__table__)).scalar_one()
-    return data_version(conn), int(paid)
+    """The store as a load sees it, read in one transaction."""
+    return Snapshot(read_stored_inputs(conn), data_version(conn), batchdb.paid_events(conn),
+                    planstore.latest(conn))
 
 
 # ----------------------------------------------------------------------------- merging
@@ -187,30 +175,11 @@ def history_problems(new: dict[str, pd.DataFrame], changes: dict[str, TableChang
 # ----------------------------------------------------------------------------- writing
 
 
-def write_load(conn: Connection, source: str, by: str | None,
-               changes: dict[str, TableChange], plan_texts: dict[str, tuple[int, str, str]],
-               summary: dict) -> int:
-    """Write one load (already validated); returns its load_id."""
-    now = utcnow()
-    load_id = conn.execute(
-        insert(Load.__table__).values(  # type: ignore[attr-defined]
-            loaded_at=now, loaded_by=by, source=source, summary=json.dumps(summary,
-                                                                            sort_keys=True))
-        .returning(Load.__table__.c.load_id)).scalar_one()  # type: ignore[attr-defined]
-    planstore.write_versions(conn, plan_texts)
-    stamp_cols = {"recorded_at": now, "load_id": load_id}
-    written = [name for name in COLUMNS if name in changes]
-    rows = sum(len(changes[n].upserts) for n in written)
-    bulk = [table(n) for n in written] if rows >= BULK_ROWS else []
-    with foreign_keys_checked_once(conn, bulk):
-        for name in written:
-            change = changes[name]
-            if len(change.deleted):
-                delete_keys(conn, table(name), change.deleted)
-            # new keys: a plain INSERT (the fast path; a key that appeared meanwhile fails
-            # the load rather than being overwritten); changed rows: ON CONFLICT DO UPDATE
-            fresh = change.upserts["_fresh"].to_numpy()
-            body = change.upserts.drop(columns="_fresh")
-            write_frame(conn, table(name), body[fresh], constants=stamp_cols)
-            write_frame(conn, table(name), body[~fresh], key=KEYS[name], constants=stamp_cols)
-    return int(load_id)
+def table_rows(changes: dict[str, TableChange]) -> dict[str, TableRows]:
+    """What the store writes for each changed table: new rows, changed rows, removed keys."""
+    out: dict[str, TableRows] = {}
+    for name, change in changes.items():
+        fresh = change.upserts["_fresh"].to_numpy()
+        body = change.upserts.drop(columns="_fresh")
+        out[name] = TableRows(body[fresh], body[~fresh], change.deleted)
+    return out

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from commission.money import format_money
+from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,8 @@ class BatchSummary:
         carry = (f"batch {self.base_batch_id} ({self.base_period})" if self.base_batch_id
                  else "none (first locked batch)")
         t = self.totals
-        money = ", ".join(f"{k.replace('_', '-')} {format_money(t[k])}" for k in (
-            "gross", "haircuts", "clawbacks", "net", "carry_in", "payout", "carry_out"))
+        money = ", ".join(f"{k.replace('_', '-')} {format_money(t[k])}"
+                          for k in PAYOUT_MONEY_COLUMNS)
         plans = ", ".join(f"{pid} v{v} ({sha[:12]})" for pid, (v, sha) in self.plans.items())
         return "\n".join([
             f"batch {self.batch_id} · {self.period} · {self.status}",

@@ -1,27 +1,27 @@
-"""Days late and the haircut schedule: the one place each is computed."""
+"""The lateness clock and the haircut schedule: the one place each is computed.
+
+Days late run from the plan's clock date (due or invoice date) to the payment,
+less grace days and the days an open dispute paused the clock; the haircut is
+the plan's step passed last, or its linear slope. Every function works on plan
+codes and the columns of :class:`~commission.plans.table.PlanTable`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from commission.plans.table import SCALE, PlanTable, scaled
+from commission.periods import day_numbers
+from commission.plans.table import LINEAR, NO_SCHEDULE, STEPS, PlanTable, Schedule
 
-_OPEN = np.iinfo(np.int64).max // 4  # an unresolved dispute's end, before clipping
-
-
-def day_numbers(dates: pd.Series | np.ndarray) -> np.ndarray:
-    """Dates as int64 days since 1970-01-01 (NaT as _OPEN)."""
-    d = np.asarray(dates).astype("datetime64[D]")
-    out = d.astype(np.int64)
-    return np.where(np.isnat(d), _OPEN, out)
+OPEN = np.iinfo(np.int64).max // 4  # an unresolved dispute's end, before clipping
 
 
 def merged_disputes(disputes: pd.DataFrame) -> pd.DataFrame:
     """Each invoice's disputes merged into disjoint [start, end) day ranges.
 
     Overlapping disputes pause a day once, so they are merged before counting.
-    An unresolved dispute ends at _OPEN (clipped to the payment date later).
+    An unresolved dispute ends at OPEN (clipped to the payment date later).
     """
     if disputes.empty:
         return pd.DataFrame({"invoice_id": pd.Series([], dtype=object),
@@ -30,8 +30,8 @@ def merged_disputes(disputes: pd.DataFrame) -> pd.DataFrame:
     ids = disputes["invoice_id"].to_numpy()
     d = pd.DataFrame({
         "invoice_id": ids if np.issubdtype(ids.dtype, np.integer) else ids.astype(object),
-        "start": day_numbers(disputes["opened_date"]),
-        "end": day_numbers(disputes["resolved_date"]),
+        "start": day_numbers(disputes["opened_date"], missing=OPEN),
+        "end": day_numbers(disputes["resolved_date"], missing=OPEN),
     }).sort_values(["invoice_id", "start"], kind="stable", ignore_index=True)
     reach = d.groupby("invoice_id", sort=False)["end"].cummax()
     prev_reach = reach.groupby(d["invoice_id"], sort=False).shift(1)
@@ -86,52 +86,84 @@ def days_late(codes: np.ndarray, table: PlanTable, invoice_days: np.ndarray,
     return np.maximum(pay_days - clock - paused - table.grace[codes], 0)
 
 
-def haircut_num(codes: np.ndarray, table: PlanTable, late: np.ndarray) -> np.ndarray:
-    """Haircut h over SCALE: the step whose after_days late exceeds, or the linear slope."""
-    h = np.zeros(len(codes), dtype=np.int64)
-    for code, plan in enumerate(table.plans):
-        lp = plan.late_payment
-        if lp is None:
-            continue
-        rows = codes == code
-        if not rows.any():
-            continue
-        d = late[rows]
-        if lp.steps is not None:
-            after = np.array([s.after_days for s in lp.steps], dtype=np.int64)
-            cuts = np.array([0] + [scaled(s.haircut) for s in lp.steps], dtype=np.int64)
-            # number of steps whose after_days is strictly less than days late
-            h[rows] = cuts[np.searchsorted(after, d, side="left")]
-        else:
-            lin = lp.linear
-            assert lin is not None
-            h[rows] = np.minimum(scaled(lin.max),
-                                 scaled(lin.per_day) * np.maximum(d - lin.start_after_days, 0))
-    return h
+def _linear(codes: np.ndarray, s: Schedule, days: np.ndarray) -> np.ndarray:
+    """The linear schedule's haircut after ``days`` late: the slope, up to its ceiling."""
+    return np.minimum(s.most[codes], s.per_day[codes] * np.maximum(days - s.start_after[codes], 0))
 
 
-def next_step(plan_late, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For reps: days until the haircut next grows, and the haircut then (over SCALE).
+def _steps_passed(codes: np.ndarray, s: Schedule, days: np.ndarray) -> np.ndarray:
+    """How many of the plan's steps ``days`` late has passed (after_days strictly less)."""
+    passed = np.zeros(len(codes), dtype=np.int64)
+    for j in range(s.step_after.shape[1]):  # over step positions, never rows
+        passed += s.step_after[codes, j] < days
+    return passed
 
-    Returns (-1, current) where the haircut can grow no more.
+
+def haircut(codes: np.ndarray, table: PlanTable, late: np.ndarray) -> np.ndarray:
+    """Haircut h over SCALE after ``late`` days: the step passed last, or the linear slope.
+
+    0 under a plan without a ``late_payment`` section.
     """
-    n = len(days)
-    if plan_late is None:
-        return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.int64)
-    if plan_late.steps is not None:
-        after = np.array([s.after_days for s in plan_late.steps], dtype=np.int64)
-        cuts = np.array([scaled(s.haircut) for s in plan_late.steps] + [0], dtype=np.int64)
-        i = np.searchsorted(after, days, side="left")  # next step index
-        has = i < len(after)
-        wait = np.where(has, after[np.minimum(i, len(after) - 1)] + 1 - days, -1)
-        return wait, np.where(has, cuts[i], cuts[len(after) - 1])
-    lin = plan_late.linear
-    start = lin.start_after_days
-    current = np.minimum(scaled(lin.max), scaled(lin.per_day) * np.maximum(days - start, 0))
-    grows = current < scaled(lin.max)
-    wait = np.where(grows, np.maximum(start - days, 0) + 1, -1)
-    nxt = np.minimum(scaled(lin.max), scaled(lin.per_day) * np.maximum(days + wait - start, 0))
-    return wait, np.where(grows, nxt, current)
+    s = table.schedule
+    kind = s.kind[codes]
+    passed = _steps_passed(codes, s, late)
+    step = np.where(passed > 0, s.step_cut[codes, np.maximum(passed - 1, 0)], 0)
+    return np.select([kind == STEPS, kind == LINEAR], [step, _linear(codes, s, late)], 0)
 
 
-__all__ = ["SCALE", "day_numbers", "days_late", "haircut_num", "merged_disputes", "next_step"]
+def next_step(codes: np.ndarray, table: PlanTable, days: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Days until the haircut next changes step, and the haircut then (over SCALE).
+
+    Returns (-1, current) where the haircut can grow no more, (-1, 0) without a schedule.
+    """
+    s = table.schedule
+    kind = s.kind[codes]
+    # steps: the next step is the first whose after_days is not below days
+    i = _steps_passed(codes, s, days)
+    count = s.step_count[codes]
+    has = i < count
+    at = np.minimum(i, np.maximum(count - 1, 0))
+    after = np.where(has, s.step_after[codes, at], days)  # no arithmetic on the padding
+    s_wait = np.where(has, after + 1 - days, -1)
+    s_cut = s.step_cut[codes, at]
+    # linear: grows every day from start_after + 1 until the ceiling
+    current = _linear(codes, s, days)
+    grows = current < s.most[codes]
+    l_wait = np.where(grows, np.maximum(s.start_after[codes] - days, 0) + 1, -1)
+    l_next = _linear(codes, s, days + l_wait)
+    wait = np.select([kind == STEPS, kind == LINEAR], [s_wait, l_wait], -1)
+    then = np.select([kind == STEPS, kind == LINEAR], [s_cut, np.where(grows, l_next, current)], 0)
+    return wait, then
+
+
+def next_growth(codes: np.ndarray, table: PlanTable, late: np.ndarray, h_now: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(days of lateness until the haircut first exceeds ``h_now``, that haircut), -1 if never.
+
+    ``next_step`` names the next step; a step that keeps the same haircut is skipped by
+    asking again from it (a loop over the few steps of a plan, never over rows).
+    """
+    s = table.schedule
+    wait = np.full(len(codes), -1, dtype=np.int64)
+    h_next = np.asarray(h_now).copy()
+    days = np.asarray(late, dtype=np.int64).copy()
+    total = np.zeros(len(codes), dtype=np.int64)
+    searching = s.kind[codes] != NO_SCHEDULE
+    limit = s.step_count[codes] + 2  # asks per plan: one per step, and two more
+    for ask in range(int(limit.max()) if len(codes) else 0):
+        searching &= ask < limit
+        w, h = next_step(codes, table, days)
+        found = searching & (w >= 0) & (h > h_now)
+        wait[found] = total[found] + w[found]
+        h_next[found] = h[found]
+        searching &= ~found & (w >= 0)
+        if not searching.any():
+            break
+        days = np.where(searching, days + np.maximum(w, 0), days)
+        total = np.where(searching, total + np.maximum(w, 0), total)
+    return wait, h_next
+
+
+__all__ = ["OPEN", "days_late", "haircut", "merged_disputes", "next_growth", "next_step",
+           "paused_days"]

@@ -1,4 +1,9 @@
-"""A batch's rate per rep: flat, or tiered on the batch's volume (exact ratios)."""
+"""The rate of a plan over a volume, and the prepaid share: from plan columns only.
+
+A rate is exact, as (numerator, denominator) Python integers: a flat rate, the
+bracket a retroactive plan's volume reaches, or a marginal plan's blended rate
+(each bracket's rate on its slice of the volume, over the whole volume).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,7 @@ import numpy as np
 import pandas as pd
 
 from commission.inputs.tables import SHARE_SCALE
-from commission.money import to_cents
-from commission.plans.table import SCALE, PlanTable, scaled
+from commission.plans.table import SCALE, PlanTable
 
 #: volume unit: one cent times one billionth of a share
 VOLUME_PER_CENT = SHARE_SCALE
@@ -32,46 +36,57 @@ def group_volume(keys: pd.DataFrame, cents: np.ndarray, share: np.ndarray) -> pd
     return total.astype(object)
 
 
-def batch_rates(volume: pd.DataFrame, codes: np.ndarray, table: PlanTable
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Rate (num, den) per (rep, period) row of ``volume`` (column ``volume`` in VOLUME units).
+def rate_over_volume(codes: np.ndarray, volume: np.ndarray, table: PlanTable
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The exact rate (num, den, reduced) of each row's plan over its volume (VOLUME units).
 
-    Python integers (object arrays): there is one row per rep and period, not per line,
-    and a blended marginal rate's numerator and denominator can be large.
+    Python integers (object arrays): there is one row per rep and period, not per
+    line, and a blended marginal rate's numerator and denominator can be large.
+    The loop runs over bracket positions (a plan's few brackets), never over rows.
     """
-    n = len(volume)
-    num = np.zeros(n, dtype=object)
-    den = np.ones(n, dtype=object)
-    vol = volume["volume"].to_numpy(dtype=object)
-    for code, plan in enumerate(table.plans):
-        rows = codes == code
-        if not rows.any():
-            continue
-        if plan.rate is not None:
-            num[rows] = scaled(plan.rate)
-            den[rows] = SCALE
-            continue
-        assert plan.tiers is not None
-        starts = [to_cents(b.from_) * VOLUME_PER_CENT for b in plan.tiers.brackets]
-        rates = [scaled(b.rate) for b in plan.tiers.brackets]
-        v = vol[rows]
-        positive = np.array(v > 0, dtype=bool)
-        if plan.tiers.mode == "retroactive":
-            # highest bracket whose from <= volume
-            idx = np.searchsorted(np.array(starts, dtype=object), v, side="right") - 1
-            idx = np.where(positive, np.maximum(idx, 0), 0)
-            num[rows] = np.array(rates, dtype=object)[idx]
-            den[rows] = SCALE
-        else:  # marginal: blended rate over the volume
-            total = np.zeros(int(rows.sum()), dtype=object)
-            for i, (start, rate) in enumerate(zip(starts, rates, strict=True)):
-                part = np.maximum(v - start, 0)
-                if i + 1 < len(starts):
-                    part = np.minimum(part, starts[i + 1] - start)
-                total = total + part * rate
-            safe_v = np.where(positive, v, 1)
-            num[rows] = np.where(positive, total, rates[0])
-            den[rows] = np.where(positive, safe_v * SCALE, SCALE)
+    t = table.tiers
+    n = len(codes)
+    v = np.asarray(volume, dtype=object)
+    positive = np.array(v > 0, dtype=bool)
+    count = t.count[codes]
+    reached = np.zeros(n, dtype=np.int64)  # brackets whose from <= volume
+    blended = np.zeros(n, dtype=object)  # Σ slice × rate (marginal)
+    for j in range(t.start.shape[1]):
+        present = j < count
+        start = np.where(present, t.start[codes, j], 0).astype(object) * VOLUME_PER_CENT
+        reached += present & np.array(start <= v, dtype=bool)
+        part = np.maximum(v - start, 0)
+        last = ~present | (j + 1 >= count)
+        if j + 1 < t.start.shape[1]:
+            width = np.where(last, 0, t.start[codes, j + 1]).astype(object) * VOLUME_PER_CENT
+            part = np.where(last, part, np.minimum(part, width - start))
+        blended = blended + np.where(present, part, 0) * t.rate[codes, j].astype(object)
+    first = t.rate[codes, 0].astype(object)
+    idx = np.where(positive, np.maximum(reached - 1, 0), 0)
+    retro = t.rate[codes, idx].astype(object)
+    marginal = t.marginal[codes] & positive
+    num = np.where(marginal, blended, np.where(t.marginal[codes], first, retro))
+    den = np.where(marginal, np.where(positive, v, 1) * SCALE, SCALE).astype(object)
+    num = np.asarray(num, dtype=object)
     g = np.gcd(num, den)
     g = np.where(g == 0, 1, g)
     return num // g, den // g
+
+
+def opening_rate(codes: np.ndarray, table: PlanTable) -> np.ndarray:
+    """Each plan's rate on the first cent (over SCALE): the flat rate, or the first bracket's."""
+    return table.tiers.rate[codes, 0]
+
+
+def prepaid_share(codes: np.ndarray, table: PlanTable) -> np.ndarray:
+    """p of the contract, over SCALE: 1 invoiced, ``advance_share`` advance, 0 collected."""
+    return table.p_num[codes]
+
+
+def collected_share(codes: np.ndarray, table: PlanTable) -> np.ndarray:
+    """1 − p over SCALE: the part of the commission paid when the cash is collected."""
+    return SCALE - table.p_num[codes]
+
+
+__all__ = ["VOLUME_PER_CENT", "collected_share", "group_volume", "opening_rate",
+           "prepaid_share", "rate_over_volume"]

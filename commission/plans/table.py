@@ -3,6 +3,12 @@
 Every decimal of a plan (rates, shares, haircuts) has at most ``MAX_PLACES``
 decimals, so ``value * SCALE`` is an exact integer: ``0.05`` becomes
 ``50_000_000`` over ``SCALE``.
+
+Lists inside a plan (tier brackets, haircut steps) become 2-D columns, one row
+per plan and one column per position, padded after the plan's last entry; a
+flat rate is a single bracket from 0. So every term is computed from columns
+alone: :mod:`commission.plans.rates` and :mod:`commission.plans.lateness` never
+go back to the pydantic plans.
 """
 
 from __future__ import annotations
@@ -15,9 +21,18 @@ import numpy as np
 import pandas as pd
 
 from commission.money import to_cents
-from commission.plans.language import MAX_PLACES, Plan
+from commission.plans.language import MAX_PLACES, LatePayment, Plan
 
 SCALE = 10**MAX_PLACES
+
+#: padding of an unused bracket or step position (never reached by a volume or a day)
+NO_ENTRY = np.iinfo(np.int64).max
+
+#: haircut schedule kinds (``PlanTable.schedule``)
+NO_SCHEDULE, STEPS, LINEAR = 0, 1, 2
+
+#: a plan's basis as a code (``PlanTable.basis``)
+BASES = ("collected", "invoiced", "advance")
 
 
 def scaled(d: Decimal) -> int:
@@ -28,13 +43,93 @@ def scaled(d: Decimal) -> int:
     return int(v)
 
 
+def _padded(rows: list[list[int]], pad: int) -> np.ndarray:
+    """Lists of ints as a 2-D int64 array, each row padded with ``pad`` (at least 1 wide)."""
+    width = max([1, *(len(r) for r in rows)])
+    out = np.full((len(rows), width), pad, dtype=np.int64)
+    for i, r in enumerate(rows):  # one row per plan
+        out[i, :len(r)] = r
+    return out
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """The rate of each plan over a volume: brackets as columns.
+
+    ``start[code, j]`` is bracket j's ``from`` in cents (NO_ENTRY past the last),
+    ``rate[code, j]`` its rate over SCALE; a flat rate is one bracket from 0.
+    """
+
+    start: np.ndarray  # int64 cents, (plans, brackets)
+    rate: np.ndarray  # int64 over SCALE, (plans, brackets)
+    count: np.ndarray  # brackets per plan
+    tiered: np.ndarray  # bool: the plan has tiers (else a flat rate)
+    marginal: np.ndarray  # bool: each bracket's rate on its slice (else retroactive)
+
+    @classmethod
+    def build(cls, plans: tuple[Plan, ...]) -> Tiers:
+        starts: list[list[int]] = []
+        rates: list[list[int]] = []
+        for p in plans:
+            if p.tiers is None:
+                assert p.rate is not None
+                starts.append([0])
+                rates.append([scaled(p.rate)])
+            else:
+                starts.append([to_cents(b.from_) for b in p.tiers.brackets])
+                rates.append([scaled(b.rate) for b in p.tiers.brackets])
+        return cls(
+            start=_padded(starts, NO_ENTRY),
+            rate=_padded(rates, 0),
+            count=np.array([len(s) for s in starts], dtype=np.int64),
+            tiered=np.array([p.tiers is not None for p in plans], dtype=bool),
+            marginal=np.array([p.tiers is not None and p.tiers.mode == "marginal"
+                               for p in plans], dtype=bool),
+        )
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Each plan's haircut schedule (``late_payment.steps`` or ``.linear``) as columns."""
+
+    kind: np.ndarray  # NO_SCHEDULE, STEPS or LINEAR
+    step_after: np.ndarray  # int64 days, (plans, steps), NO_ENTRY past the last
+    step_cut: np.ndarray  # int64 haircut over SCALE, (plans, steps)
+    step_count: np.ndarray  # steps per plan
+    start_after: np.ndarray  # linear: days before the slope starts
+    per_day: np.ndarray  # linear: haircut per day over SCALE
+    most: np.ndarray  # linear: the haircut's ceiling over SCALE
+
+    @classmethod
+    def build(cls, plans: tuple[Plan, ...]) -> Schedule:
+        lates: list[LatePayment | None] = [p.late_payment for p in plans]
+        steps = [list(lp.steps) if lp is not None and lp.steps is not None else []
+                 for lp in lates]
+        lin = [lp.linear if lp is not None else None for lp in lates]
+        return cls(
+            kind=np.array([NO_SCHEDULE if lp is None else STEPS if lp.steps is not None
+                           else LINEAR for lp in lates], dtype=np.int64),
+            step_after=_padded([[s.after_days for s in st] for st in steps], NO_ENTRY),
+            step_cut=_padded([[scaled(s.haircut) for s in st] for st in steps], 0),
+            step_count=np.array([len(st) for st in steps], dtype=np.int64),
+            start_after=np.array([0 if x is None else x.start_after_days for x in lin],
+                                 dtype=np.int64),
+            per_day=np.array([0 if x is None else scaled(x.per_day) for x in lin],
+                             dtype=np.int64),
+            most=np.array([0 if x is None else scaled(x.max) for x in lin], dtype=np.int64),
+        )
+
+
 @dataclass(frozen=True)
 class PlanTable:
     """One row per plan; codes are positions in ``ids``."""
 
     plans: tuple[Plan, ...]
     ids: np.ndarray  # plan_id per code (object)
+    basis: np.ndarray  # index into BASES
     p_num: np.ndarray  # prepaid share p, over SCALE
+    tiers: Tiers  # the rate over a volume
+    schedule: Schedule  # the haircut over days late
     has_late: np.ndarray  # bool: a late_payment section exists
     clock_due: np.ndarray  # bool: clock is due_date (else invoice_date)
     grace: np.ndarray  # int64 grace days
@@ -49,21 +144,19 @@ class PlanTable:
     @classmethod
     def build(cls, plans: Mapping[str, Plan]) -> PlanTable:
         ps = tuple(plans[k] for k in sorted(plans))
+        lates = [p.late_payment for p in ps]
         return cls(
             plans=ps,
             ids=np.array([p.id for p in ps], dtype=object),
+            basis=np.array([BASES.index(p.basis) for p in ps], dtype=np.int64),
             p_num=np.array([scaled(p.prepaid_share) for p in ps], dtype=np.int64),
-            has_late=np.array([p.late_payment is not None for p in ps], dtype=bool),
-            clock_due=np.array(
-                [p.late_payment is None or p.late_payment.clock == "due_date" for p in ps],
-                dtype=bool,
-            ),
-            grace=np.array([p.late_payment.grace_days if p.late_payment else 0 for p in ps],
-                           dtype=np.int64),
-            pause=np.array(
-                [bool(p.late_payment and p.late_payment.pause_during_disputes) for p in ps],
-                dtype=bool,
-            ),
+            tiers=Tiers.build(ps),
+            schedule=Schedule.build(ps),
+            has_late=np.array([lp is not None for lp in lates], dtype=bool),
+            clock_due=np.array([lp is None or lp.clock == "due_date" for lp in lates],
+                               dtype=bool),
+            grace=np.array([lp.grace_days if lp else 0 for lp in lates], dtype=np.int64),
+            pause=np.array([bool(lp and lp.pause_during_disputes) for lp in lates], dtype=bool),
             window=np.array(
                 [-1 if p.bad_debt.window_days is None else p.bad_debt.window_days for p in ps],
                 dtype=np.int64,
@@ -84,3 +177,7 @@ class PlanTable:
             missing = sorted(set(np.asarray(plan_ids, dtype=object)[codes < 0]))
             raise KeyError(f"unknown plan(s): {', '.join(map(str, missing))}")
         return codes
+
+    def basis_is(self, codes: np.ndarray, basis: str) -> np.ndarray:
+        """Whether each code's plan has ``basis`` ('collected', 'invoiced' or 'advance')."""
+        return self.basis[codes] == BASES.index(basis)

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from commission.inputs.tables import Inputs
+from commission.inputs import Inputs
 from commission.money import format_money
 from commission.reports.outlook import as_day, open_by_rep
 

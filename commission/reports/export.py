@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 
 from commission.money import format_cents
+from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
 #: money columns of a payout, in the contract's order
-MONEY_COLUMNS = ["gross", "haircuts", "clawbacks", "net", "carry_in", "payout", "carry_out"]
+MONEY_COLUMNS = PAYOUT_MONEY_COLUMNS
 EXPORT_COLUMNS = ["period", "batch_id", "rep_id", "name", "email", "plan_id", *MONEY_COLUMNS]
 TOTAL = "TOTAL"
 #: line kinds whose money counts as earnings (the rest are clawbacks)

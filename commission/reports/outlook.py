@@ -4,8 +4,8 @@ Everything here is *as of* a date: only the events dated on or before it are
 known. A payment, an adjustment or a dispute dated later has not happened yet,
 and a dispute resolved after the date was still open on it.
 
-Days late and the haircut schedule come from :mod:`commission.engine.lateness`
-(the one place each is computed); money is rounded once, by
+Days late, the haircut schedule, the rate and the prepaid share come from
+:mod:`commission.plans` (the one place each is computed); money is rounded once, by
 :func:`commission.money.mul_round`, with the plan's rounding mode.
 """
 
@@ -13,21 +13,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from commission.inputs.tables import SHARE_SCALE, Inputs
+from commission.inputs import SHARE_SCALE, Inputs
 from commission.money import mul_round, ratio_mul, ratio_to_decimal_str
-from commission.plans.language import Plan
-from commission.plans.lateness import (
-    day_numbers,
+from commission.periods import day_numbers
+from commission.plans import (
+    SCALE,
+    Plan,
+    PlanTable,
+    collected_share,
     days_late,
-    haircut_num,
+    haircut,
     merged_disputes,
-    next_step,
+    next_growth,
+    opening_rate,
 )
-from commission.plans.table import SCALE, PlanTable, scaled
 
 #: where a row's rate comes from
 RATE_PLAN = "plan"  # the plan's flat rate
@@ -214,9 +218,74 @@ def open_invoices(inputs: Inputs, plans: Mapping[str, Plan],
         missing = sorted(set(rows["rep_id"].to_numpy(dtype=object)[pd.isna(plan_ids)]))
         raise KeyError(f"no plan for rep(s): {', '.join(map(str, missing))}")
     codes = table.codes(plan_ids)
-    n = len(rows)
+    late = _lateness_as_of(inputs, rows, codes, table, day)
+    r_num, r_den, source = _row_rates(table, codes, rows["rep_id"].to_numpy(dtype=object),
+                                      plan_ids, lines, day)
+    open_cents = rows["open_amount"].to_numpy(dtype=np.int64)
+    money = _Money(open_cents, rows["share"].to_numpy(dtype=np.int64), r_num, r_den,
+                   table.half_even[codes])
+    rate = (r_num, r_den, source)
+    return _open_frame(rows, plan_ids, late, rate, money, collected_share(codes, table))
 
-    # -- lateness, as of the day ------------------------------------------------------
+
+def _open_frame(rows: pd.DataFrame, plan_ids: np.ndarray, late: _Lateness,
+                rate: tuple[np.ndarray, np.ndarray, np.ndarray], money: _Money,
+                to_come_factor: np.ndarray) -> pd.DataFrame:
+    """The rows of :func:`open_invoices`, sorted, in ``OPEN_INVOICE_COLUMNS`` order."""
+    r_num, r_den, source = rate
+    open_cents = money.open_cents
+    to_come = money.at(to_come_factor)
+    cut_now, cut_next = money.at(late.h_now), money.at(late.h_next)
+    out = pd.DataFrame({
+        "rep_id": rows["rep_id"].to_numpy(dtype=object),
+        "plan_id": plan_ids,
+        "customer_id": rows["customer_id"].to_numpy(dtype=object),
+        "invoice_id": rows["invoice_id"].to_numpy(dtype=object),
+        "invoice_date": rows["invoice_date"].to_numpy(),
+        "due_date": rows["due_date"].to_numpy(),
+        "amount": rows["amount"].to_numpy(dtype=np.int64),
+        "open_amount": open_cents,
+        "share": money.share,
+        "days_past_due": late.today - late.due_day,
+        "days_late_if_paid_today": pd.array(np.where(late.has_late, late.days_now, 0),
+                                            dtype="Int64"),
+        "haircut_num_now": late.h_now,
+        "haircut_pct_now": _fraction_text(late.h_now, late.has_late),
+        "rate": _rate_text(r_num, r_den),
+        "rate_num": r_num,
+        "rate_den": r_den,
+        "rate_source": source,
+        "commission_to_come": to_come,
+        "haircut_now": cut_now,
+        "at_stake": cut_next - cut_now,
+        "act_by": late.act_by,
+        "next_haircut_num": late.h_next,
+        "next_haircut_pct": _fraction_text(late.h_next, late.has_late),
+        "clock_paused": late.paused,
+    })
+    out.loc[~late.has_late, "days_late_if_paid_today"] = pd.NA
+    return out.sort_values(["rep_id", "customer_id", "due_date", "invoice_id"], kind="stable",
+                           ignore_index=True)[OPEN_INVOICE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class _Lateness:
+    """Each row's lateness as of the day: days late, haircut now and next, when to act."""
+
+    today: np.ndarray
+    due_day: np.ndarray
+    has_late: np.ndarray
+    days_now: np.ndarray
+    h_now: np.ndarray
+    h_next: np.ndarray
+    act_by: np.ndarray
+    paused: np.ndarray
+
+
+def _lateness_as_of(inputs: Inputs, rows: pd.DataFrame, codes: np.ndarray, table: PlanTable,
+                    day: np.datetime64) -> _Lateness:
+    """Days late and haircuts of a payment on ``day``, and the last day to keep today's."""
+    n = len(rows)
     inv_day = day_numbers(rows["invoice_date"])
     due_day = day_numbers(rows["due_date"])
     today = np.full(n, int(day.astype(np.int64)), dtype=np.int64)
@@ -224,7 +293,7 @@ def open_invoices(inputs: Inputs, plans: Mapping[str, Plan],
     merged = merged_disputes(known_disputes(inputs.disputes, day))
     has_late = table.has_late[codes]
     late_now = days_late(codes, table, inv_day, due_day, today, invoice_ids, merged)
-    h_now = haircut_num(codes, table, late_now)
+    h_now = haircut(codes, table, late_now)
     # a dispute still open today stops the clock for as long as it stays open
     open_disp = merged[merged["end"].to_numpy() > today[0]]["invoice_id"]
     paused = has_late & table.pause[codes] & pd.Index(invoice_ids).isin(open_disp)
@@ -233,91 +302,31 @@ def open_invoices(inputs: Inputs, plans: Mapping[str, Plan],
     ahead = np.maximum(due_day - today, 0) + table.grace[codes] + 1
     late_ahead = days_late(codes, table, inv_day, due_day, today + ahead, invoice_ids, merged)
     lead = np.maximum(ahead - late_ahead, 0)
-    wait, h_next = _next_growth(codes, table, late_now, h_now)
+    wait, h_next = next_growth(codes, table, late_now, h_now)
     grows = has_late & (wait >= 0) & (h_next > h_now) & ~paused
     act_day = today + lead + np.maximum(wait, 0) - 1
     act_by = np.where(grows, act_day, 0).astype("datetime64[D]").astype("datetime64[s]")
     act_by[~grows] = np.datetime64("NaT")
-    h_next = np.where(h_next > h_now, h_next, h_now)
-
-    # -- rate of each row -----------------------------------------------------------
-    r_num, r_den, source = _row_rates(table, codes, rows["rep_id"].to_numpy(dtype=object),
-                                      plan_ids, lines, day)
-
-    # -- money ----------------------------------------------------------------------
-    open_cents = rows["open_amount"].to_numpy(dtype=np.int64)
-    share = rows["share"].to_numpy(dtype=np.int64)
-    rounding = table.half_even[codes]
-    base_num, base_den = ratio_mul(share, np.full(n, SHARE_SCALE, dtype=np.int64), r_num, r_den)
-
-    def money(factor: np.ndarray) -> np.ndarray:
-        num, den = ratio_mul(base_num, base_den, factor, np.full(n, SCALE, dtype=np.int64))
-        return mul_round(open_cents, num, den, rounding)
-
-    to_come = money(SCALE - table.p_num[codes])
-    cut_now = money(h_now)
-    cut_next = money(h_next)
-
-    out = pd.DataFrame({
-        "rep_id": rows["rep_id"].to_numpy(dtype=object),
-        "plan_id": plan_ids,
-        "customer_id": rows["customer_id"].to_numpy(dtype=object),
-        "invoice_id": invoice_ids,
-        "invoice_date": rows["invoice_date"].to_numpy(),
-        "due_date": rows["due_date"].to_numpy(),
-        "amount": rows["amount"].to_numpy(dtype=np.int64),
-        "open_amount": open_cents,
-        "share": share,
-        "days_past_due": today - due_day,
-        "days_late_if_paid_today": pd.array(np.where(has_late, late_now, 0), dtype="Int64"),
-        "haircut_num_now": h_now,
-        "haircut_pct_now": _fraction_text(h_now, has_late),
-        "rate": _rate_text(r_num, r_den),
-        "rate_num": r_num,
-        "rate_den": r_den,
-        "rate_source": source,
-        "commission_to_come": to_come,
-        "haircut_now": cut_now,
-        "at_stake": cut_next - cut_now,
-        "act_by": act_by,
-        "next_haircut_num": h_next,
-        "next_haircut_pct": _fraction_text(h_next, has_late),
-        "clock_paused": paused,
-    })
-    out.loc[~has_late, "days_late_if_paid_today"] = pd.NA
-    return out.sort_values(["rep_id", "customer_id", "due_date", "invoice_id"], kind="stable",
-                           ignore_index=True)[OPEN_INVOICE_COLUMNS]
+    return _Lateness(today=today, due_day=due_day, has_late=has_late, days_now=late_now,
+                     h_now=h_now, h_next=np.where(h_next > h_now, h_next, h_now),
+                     act_by=act_by, paused=paused)
 
 
-def _next_growth(codes: np.ndarray, table: PlanTable, late: np.ndarray, h_now: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(days of lateness until the haircut first exceeds today's, that haircut), -1 if never.
+class _Money:
+    """round(open × share × r × factor) per row, the plan's rounding, rounded once."""
 
-    ``next_step`` names the next step; a step that keeps the same haircut is skipped by
-    asking again from it (a loop over the few steps of a plan, never over invoices).
-    """
-    n = len(codes)
-    wait = np.full(n, -1, dtype=np.int64)
-    h_next = h_now.copy()
-    for code, plan in enumerate(table.plans):
-        lp = plan.late_payment
-        rows = np.flatnonzero(codes == code)
-        if lp is None or len(rows) == 0:
-            continue
-        days = late[rows].copy()
-        total = np.zeros(len(rows), dtype=np.int64)
-        searching = np.ones(len(rows), dtype=bool)
-        for _ in range(len(lp.steps or ()) + 2):
-            w, h = next_step(lp, days)
-            found = searching & (w >= 0) & (h > h_now[rows])
-            wait[rows[found]] = total[found] + w[found]
-            h_next[rows[found]] = h[found]
-            searching &= ~found & (w >= 0)
-            if not searching.any():
-                break
-            days = np.where(searching, days + np.maximum(w, 0), days)
-            total = np.where(searching, total + np.maximum(w, 0), total)
-    return wait, h_next
+    def __init__(self, open_cents: np.ndarray, share: np.ndarray, r_num: np.ndarray,
+                 r_den: np.ndarray, half_even: np.ndarray):
+        n = len(open_cents)
+        self.open_cents, self.share, self.half_even = open_cents, share, half_even
+        self.num, self.den = ratio_mul(share, np.full(n, SHARE_SCALE, dtype=np.int64),
+                                       r_num, r_den)
+
+    def at(self, factor: np.ndarray) -> np.ndarray:
+        """The money at ``factor`` (over SCALE)."""
+        num, den = ratio_mul(self.num, self.den, factor,
+                             np.full(len(factor), SCALE, dtype=np.int64))
+        return mul_round(self.open_cents, num, den, self.half_even)
 
 
 def _row_rates(table: PlanTable, codes: np.ndarray, reps: np.ndarray, plan_ids: np.ndarray,
@@ -325,27 +334,19 @@ def _row_rates(table: PlanTable, codes: np.ndarray, reps: np.ndarray, plan_ids: 
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rate (num, den as Python ints) and its source for each row."""
     n = len(codes)
-    num = np.zeros(n, dtype=object)
-    den = np.ones(n, dtype=object)
+    num = opening_rate(codes, table).astype(object)  # Python ints
+    den = np.full(n, SCALE, dtype=object)
     source = np.full(n, RATE_PLAN, dtype=object)
     latest = _latest_rates(lines, day)
     found = pd.MultiIndex.from_frame(latest[["rep_id", "plan_id"]]).get_indexer(
         pd.MultiIndex.from_arrays([reps, plan_ids])) if len(latest) else np.full(n, -1)
-    for code, plan in enumerate(table.plans):
-        rows = codes == code
-        if not rows.any():
-            continue
-        if plan.rate is not None:
-            num[rows], den[rows] = scaled(plan.rate), SCALE
-            continue
-        assert plan.tiers is not None
-        num[rows], den[rows] = scaled(plan.tiers.brackets[0].rate), SCALE
-        source[rows] = RATE_FIRST_BRACKET
-        hit = rows & (found >= 0)
-        if hit.any():
-            num[hit] = latest["rate_num"].to_numpy(dtype=object)[found[hit]]
-            den[hit] = latest["rate_den"].to_numpy(dtype=object)[found[hit]]
-            source[hit] = RATE_LATEST_LINE
+    tiered = table.tiers.tiered[codes]
+    source[tiered] = RATE_FIRST_BRACKET
+    hit = tiered & (found >= 0)
+    if hit.any():
+        num[hit] = latest["rate_num"].to_numpy(dtype=object)[found[hit]]
+        den[hit] = latest["rate_den"].to_numpy(dtype=object)[found[hit]]
+        source[hit] = RATE_LATEST_LINE
     return num, den, source
 
 

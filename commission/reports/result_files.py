@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +10,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from commission.engine import Result
+from commission.files import staged
 from commission.keys import as_arrow
 from commission.money import cents_text
-from commission.vocabulary import LINE_COLUMNS, PAYOUT_COLUMNS
+from commission.vocabulary import LINE_COLUMNS, PAYOUT_COLUMNS, PAYOUT_MONEY_COLUMNS
 
 LINE_MONEY = ("base_amount", "gross", "haircut", "amount")
-PAYOUT_MONEY = tuple(PAYOUT_COLUMNS[3:])
+PAYOUT_MONEY = tuple(PAYOUT_MONEY_COLUMNS)
 
 
 def _text(values: pd.Series | np.ndarray) -> pa.Array:
@@ -60,25 +59,13 @@ def write_tables(out_dir: str | Path, tables: dict[str, pa.Table]) -> list[Path]
     """Write every table as ``<name>.csv`` in ``out_dir``, or none of them.
 
     Each file is written beside its destination under a temporary name and only
-    renamed into place once all of them are complete.
+    renamed into place once all of them are complete (:func:`commission.files.staged`).
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:
+    options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
+    with staged(out_dir) as stage:
         for name, table in tables.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".csv.tmp", dir=out)
-            os.close(fd)
-            os.chmod(tmp, 0o644)
-            pacsv.write_csv(table, tmp, write_options=pacsv.WriteOptions(
-                include_header=True, quoting_style="needed"))
-            staged.append((Path(tmp), out / f"{name}.csv"))
-        for tmp, final in staged:
-            os.replace(tmp, final)
-    finally:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-    return [final for _, final in staged]
+            pacsv.write_csv(table, str(stage(f"{name}.csv")), write_options=options)
+    return [Path(out_dir) / f"{name}.csv" for name in tables]
 
 
 def write_result(result: Result, out_dir: str | Path) -> list[Path]:

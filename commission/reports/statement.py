@@ -26,6 +26,7 @@ from commission.plans.language import Plan
 from commission.reports.aging import BUCKET_COLUMNS, TOTAL, aging
 from commission.reports.export import line_totals
 from commission.reports.outlook import RATE_FIRST_BRACKET, RATE_LATEST_LINE, as_day, open_invoices
+from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: an open invoice due within this many days (or overdue) gets a "collect by" note
@@ -71,49 +72,67 @@ def period_label(period: str) -> str:
 
 def plan_summary(plan: Plan) -> list[str]:
     """The plan's terms in a few short sentences, for the statement's header."""
-    out: list[str] = []
+    sentences = [_basis_sentence(plan), _late_sentence(plan), _write_off_sentence(plan),
+                 _payout_sentence(plan)]
+    return [s for s in sentences if s]
+
+
+def _rate_text(plan: Plan) -> str:
     if plan.rate is not None:
-        rate = percent(plan.rate)
-    else:
-        assert plan.tiers is not None
-        parts = [f"{percent(b.rate)} from {format_money(int(b.from_ * 100))}"
-                 for b in plan.tiers.brackets]
-        brackets = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
-        rate = f"tiered ({plan.tiers.mode}) on the month's volume, {brackets}"
+        return percent(plan.rate)
+    assert plan.tiers is not None
+    parts = [f"{percent(b.rate)} from {format_money(int(b.from_ * 100))}"
+             for b in plan.tiers.brackets]
+    brackets = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    return f"tiered ({plan.tiers.mode}) on the month's volume, {brackets}"
+
+
+def _basis_sentence(plan: Plan) -> str:
+    rate = _rate_text(plan)
     if plan.basis == "collected":
-        out.append(f"Commission on cash collected: {rate}.")
-    elif plan.basis == "invoiced":
-        out.append(f"Commission at invoicing: {rate}.")
-    else:
-        assert plan.advance_share is not None
-        out.append(f"Commission {percent(plan.advance_share)} advanced at invoicing, the rest "
-                   f"on collection: {rate}.")
+        return f"Commission on cash collected: {rate}."
+    if plan.basis == "invoiced":
+        return f"Commission at invoicing: {rate}."
+    assert plan.advance_share is not None
+    return (f"Commission {percent(plan.advance_share)} advanced at invoicing, the rest "
+            f"on collection: {rate}.")
+
+
+def _late_sentence(plan: Plan) -> str:
     lp = plan.late_payment
-    if lp is not None:
-        clock = "the due date" if lp.clock == "due_date" else "the invoice date"
-        terms = [f"counted from {clock}"]
-        if lp.grace_days:
-            terms.append(f"after {lp.grace_days} grace days")
-        if lp.pause_during_disputes:
-            terms.append("paused during disputes")
-        if lp.steps is not None:
-            sched = ", ".join(f"{percent(s.haircut)} after {s.after_days} days late"
-                              for s in lp.steps)
-        else:
-            assert lp.linear is not None
-            sched = (f"{percent(lp.linear.per_day)} a day after {lp.linear.start_after_days} "
-                     f"days late, at most {percent(lp.linear.max)}")
-        out.append(f"Late-payment haircut: {sched} ({', '.join(terms)}).")
+    if lp is None:
+        return ""
+    clock = "the due date" if lp.clock == "due_date" else "the invoice date"
+    terms = [f"counted from {clock}"]
+    if lp.grace_days:
+        terms.append(f"after {lp.grace_days} grace days")
+    if lp.pause_during_disputes:
+        terms.append("paused during disputes")
+    if lp.steps is not None:
+        sched = ", ".join(f"{percent(s.haircut)} after {s.after_days} days late"
+                          for s in lp.steps)
+    else:
+        assert lp.linear is not None
+        sched = (f"{percent(lp.linear.per_day)} a day after {lp.linear.start_after_days} "
+                 f"days late, at most {percent(lp.linear.max)}")
+    return f"Late-payment haircut: {sched} ({', '.join(terms)})."
+
+
+def _write_off_sentence(plan: Plan) -> str:
     bd = plan.bad_debt
-    if bd.penalty_rate or plan.basis != "collected":
-        window = ("at any time" if bd.window_days is None
-                  else f"within {bd.window_days} days of invoicing")
-        what = []
-        if plan.basis != "collected":
-            what.append("the commission paid at invoicing is clawed back")
-        if bd.penalty_rate:
-            what.append(f"a {percent(bd.penalty_rate)} penalty is charged")
-        out.append(f"Write-offs {window}: {' and '.join(what)}.")
+    if not (bd.penalty_rate or plan.basis != "collected"):
+        return ""
+    window = ("at any time" if bd.window_days is None
+              else f"within {bd.window_days} days of invoicing")
+    what = []
+    if plan.basis != "collected":
+        what.append("the commission paid at invoicing is clawed back")
+    if bd.penalty_rate:
+        what.append(f"a {percent(bd.penalty_rate)} penalty is charged")
+    return f"Write-offs {window}: {' and '.join(what)}."
+
+
+def _payout_sentence(plan: Plan) -> str:
     pay = plan.payout
     terms = []
     if pay.min_payout:
@@ -122,9 +141,7 @@ def plan_summary(plan: Plan) -> list[str]:
         terms.append(f"at most {format_money(int(pay.cap * 100))} paid per month")
     if not pay.carry_forward_negative:
         terms.append("a negative balance is not carried forward")
-    if terms:
-        out.append(f"Payout: {'; '.join(terms)}.")
-    return out
+    return f"Payout: {'; '.join(terms)}." if terms else ""
 
 
 def _share_text(share: int) -> str:
@@ -168,24 +185,7 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
     plan_id = str(pay_row["plan_id"])
     plan = plans[plan_id]
     mine = lines[(lines["period"] == period) & (lines["rep_id"] == rep_id)]
-
-    totals = {c: int(pay_row[c]) for c in ("gross", "haircuts", "clawbacks", "net", "carry_in",
-                                           "payout", "carry_out")}
-    sums = line_totals(mine, period)
-    expect = ({c: int(sums[c].iloc[0]) for c in ("gross", "haircuts", "clawbacks", "net")}
-              if len(sums) else dict.fromkeys(("gross", "haircuts", "clawbacks", "net"), 0))
-    off = {c: (totals[c], v) for c, v in expect.items() if totals[c] != v}
-    if off:
-        raise ValueError(f"payout of {rep_id} in {period} does not equal its lines: {off}")
-    totals["balance"] = totals["net"] + totals["carry_in"]
-    totals["forfeited"] = totals["balance"] - totals["payout"] - totals["carry_out"]
-
-    rep = reps.loc[rep_id]
-    manager_id = _text(rep["manager_id"])
-    manager = ""
-    if manager_id:
-        manager = (f"{reps.at[manager_id, 'name']} ({manager_id})"
-                   if manager_id in reps.index else manager_id)
+    totals = _reconciled_totals(rep_id, period, pay_row, mine)
     start, end = period_bounds(period)
     outlook = _outlook(rep_id, plan_id, plan, lines, inputs, plans, day)
     footnotes = outlook.pop("footnotes")
@@ -197,8 +197,7 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
         "period_end": end.isoformat(),
         "batch_id": "" if batch_id is None else str(batch_id),
         "as_of": str(day),
-        "rep": {"rep_id": rep_id, "name": _text(rep["name"]), "email": _text(rep["email"]),
-                "manager": manager},
+        "rep": _rep_block(reps, rep_id),
         "plan": {"id": plan.id, "title": plan.title, "basis": plan.basis,
                  "summary": plan_summary(plan)},
         "customers": _grouped_lines(mine, inputs),
@@ -209,6 +208,34 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
         "aging": _aging(inputs, day, rep_id),
         "footnotes": footnotes,
     }
+
+
+def _reconciled_totals(rep_id: str, period: str, pay_row: pd.Series, mine: pd.DataFrame
+                       ) -> dict[str, int]:
+    """The payout row's money, checked against the rep's lines; plus balance and forfeited."""
+    totals = {c: int(pay_row[c]) for c in PAYOUT_MONEY_COLUMNS}
+    sums = line_totals(mine, period)
+    earned = ("gross", "haircuts", "clawbacks", "net")
+    expect = ({c: int(sums[c].iloc[0]) for c in earned} if len(sums)
+              else dict.fromkeys(earned, 0))
+    off = {c: (totals[c], v) for c, v in expect.items() if totals[c] != v}
+    if off:
+        raise ValueError(f"payout of {rep_id} in {period} does not equal its lines: {off}")
+    totals["balance"] = totals["net"] + totals["carry_in"]
+    totals["forfeited"] = totals["balance"] - totals["payout"] - totals["carry_out"]
+    return totals
+
+
+def _rep_block(reps: pd.DataFrame, rep_id: str) -> dict[str, str]:
+    """Who the statement is for, and their manager ('name (id)', or the id alone)."""
+    rep = reps.loc[rep_id]
+    manager_id = _text(rep["manager_id"])
+    manager = ""
+    if manager_id:
+        manager = (f"{reps.at[manager_id, 'name']} ({manager_id})"
+                   if manager_id in reps.index else manager_id)
+    return {"rep_id": rep_id, "name": _text(rep["name"]), "email": _text(rep["email"]),
+            "manager": manager}
 
 
 def _grouped_lines(mine: pd.DataFrame, inputs: Inputs) -> list[dict[str, Any]]:

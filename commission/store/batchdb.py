@@ -1,6 +1,6 @@
 """Batches in the store: their rows, runs, plans, events, lines and payouts.
 
-Persistence only; the lifecycle rules live in :mod:`commission.batches`. The
+Persistence only; the lifecycle rules live in :mod:`commission.payroll`. The
 database has the last word on what may not happen twice: a second batch for a
 period, a second run with the same number, an event paid twice, or any change to
 a locked batch all fail with an ``IntegrityError`` raised by a constraint or a
@@ -26,6 +26,7 @@ from commission.store.models import (
     BatchRun,
     PaidEvent,
 )
+from commission.vocabulary import PAYOUT_COLUMNS, PAYOUT_MONEY_COLUMNS, RESULT_LINE_COLUMNS
 
 BATCHES: Table = Batch.__table__  # type: ignore[attr-defined]
 RUNS: Table = BatchRun.__table__  # type: ignore[attr-defined]
@@ -35,16 +36,7 @@ PAID: Table = PaidEvent.__table__  # type: ignore[attr-defined]
 LINES: Table = BatchLine.__table__  # type: ignore[attr-defined]
 PAYOUTS: Table = BatchPayout.__table__  # type: ignore[attr-defined]
 
-#: the engine's Result.lines columns, in its order
-LINE_COLUMNS = [
-    "period", "rep_id", "plan_id", "line_kind", "event_id", "invoice_id", "event_date",
-    "base_amount", "share", "rate", "rate_num", "rate_den", "days_late", "haircut_num",
-    "haircut_pct", "gross", "haircut", "amount", "prior_period", "explanation",
-]
-PAYOUT_COLUMNS = [
-    "period", "rep_id", "plan_id", "gross", "haircuts", "clawbacks", "net", "carry_in",
-    "payout", "carry_out",
-]
+LINE_COLUMNS = RESULT_LINE_COLUMNS  # a batch stores the engine's lines as they are
 
 
 # ----------------------------------------------------------------------------- batch rows
@@ -180,6 +172,34 @@ def read_plans(conn: Connection, batch_id: int) -> dict[str, tuple[int, str]]:
     return {r.plan_id: (int(r.version), r.sha256) for r in rows}
 
 
+def runs(conn: Connection, batch_id: int) -> pd.DataFrame:
+    """Every run of a batch: run_no, run_by, run_at, fingerprint, in run order."""
+    rows = conn.execute(select(RUNS.c.run_no, RUNS.c.run_by, RUNS.c.run_at, RUNS.c.fingerprint)
+                        .where(RUNS.c.batch_id == batch_id).order_by(RUNS.c.run_no)).fetchall()
+    return pd.DataFrame([tuple(r) for r in rows],
+                        columns=["run_no", "run_by", "run_at", "fingerprint"])
+
+
+def line_counts(conn: Connection) -> dict[int, int]:
+    """batch_id -> number of lines, for every batch that has any."""
+    return {int(b): int(n) for b, n in conn.exec_driver_sql(
+        "SELECT batch_id, COUNT(*) FROM batch_lines GROUP BY batch_id").fetchall()}
+
+
+def payout_sums(conn: Connection) -> dict[int, int]:
+    """batch_id -> total payout (cents), for every batch that has payouts."""
+    return {int(b): int(n or 0) for b, n in conn.exec_driver_sql(
+        "SELECT batch_id, SUM(payout) FROM batch_payouts GROUP BY batch_id").fetchall()}
+
+
+def paid_events(conn: Connection) -> pd.DataFrame:
+    """event_kind, event_id, batch_id and period of every event a locked batch paid."""
+    return pd.DataFrame(conn.exec_driver_sql(
+        "SELECT p.event_kind, p.event_id, p.batch_id, b.period FROM paid_events p "
+        "JOIN batches b ON b.batch_id = p.batch_id").fetchall(),
+        columns=["event_kind", "event_id", "batch_id", "period"])
+
+
 def paid_keys(conn: Connection) -> pd.DataFrame:
     """(event_kind, event_id) of every event a locked batch paid."""
     return read_frame(conn, PAID, ["event_kind", "event_id"])
@@ -215,7 +235,7 @@ def carry_out(conn: Connection, batch_id: int) -> dict[str, int]:
 
 def totals(conn: Connection, batch_id: int) -> dict[str, int]:
     """Sums of a batch's payouts, its number of lines and of late (prior-period) lines."""
-    money = ("gross", "haircuts", "clawbacks", "net", "carry_in", "payout", "carry_out")
+    money = PAYOUT_MONEY_COLUMNS
     row = conn.exec_driver_sql(
         "SELECT COUNT(*), " + ", ".join(f"COALESCE(SUM({c}), 0)" for c in money)
         + f" FROM batch_payouts {_where(batch_id)}").one()

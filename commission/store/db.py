@@ -26,16 +26,15 @@ from sqlalchemy.pool import StaticPool
 
 from commission.inputs.tables import Inputs
 from commission.store import migrate, records
-from commission.vocabulary import DEFAULT_DB_URL
+from commission.vocabulary import DB_URL_ENV, DEFAULT_DB_URL
 
-DEFAULT_URL = DEFAULT_DB_URL
 SQLITE_BUSY_MS = 120_000  # a writer waits this long for another (a 1M-row load holds it ~1 min)
 SQLITE_CACHE_KB = 131_072  # page cache per connection (128 MiB), only used as needed
 
 
 def default_url() -> str:
     """``COMMISSION_DB`` if set, else ``commission.db`` in the working folder."""
-    return os.environ.get("COMMISSION_DB") or DEFAULT_URL
+    return os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL
 
 
 def utcnow() -> dt.datetime:
@@ -87,10 +86,10 @@ class Store:
                     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))"))
                 yield conn
 
-    def read_inputs(self) -> Inputs:
-        """The whole data set as the engine's typed :class:`~commission.tables.Inputs`."""
+    def stored_inputs(self) -> Inputs:
+        """The whole data set as the engine's typed :class:`~commission.inputs.tables.Inputs`."""
         with self.read() as conn:
-            return records.read_inputs(conn)
+            return records.read_stored_inputs(conn)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,7 +1,7 @@
 """The store's tables (sqlmodel): the system of record finance runs payroll from.
 
 Money is BigInteger cents and split shares BigInteger billionths, exactly as in
-:mod:`commission.tables`; dates are Date. A line's rate is exact, and a blended
+:mod:`commission.inputs.tables`; dates are Date. A line's rate is exact, and a blended
 marginal rate can need more than 64 bits, so ``rate_num``/``rate_den`` are TEXT
 integers. Every loaded record keeps ``recorded_at`` and the ``load_id`` that last
 changed it, so the store knows what arrived after a batch was computed or locked.

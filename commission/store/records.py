@@ -39,8 +39,8 @@ def read_table(conn: Connection, name: str, extra: list[str] | None = None) -> p
     return frame.sort_values(KEYS[name], kind="stable", ignore_index=True)
 
 
-def read_inputs(conn: Connection) -> Inputs:
-    """Every input table as the engine's typed Inputs."""
+def read_stored_inputs(conn: Connection) -> Inputs:
+    """Every input table in the store as the engine's typed Inputs (already validated)."""
     return Inputs(**{name: read_table(conn, name) for name in COLUMNS})
 
 

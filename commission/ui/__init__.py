@@ -2,6 +2,6 @@
 
 ``app.py`` routes to the page scripts here with ``st.navigation``. Every number a
 page shows comes from the engine (:mod:`commission.engine`), the comparison tables
-(:mod:`commission.compare`), the reports or the store; a page only picks inputs,
+(:mod:`commission.reports.compare`), the reports or the store; a page only picks inputs,
 calls them, caches their results and formats money.
 """

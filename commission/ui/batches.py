@@ -1,6 +1,6 @@
 """Batches (finance): load the data, run a period's draft, review, approve, lock, export.
 
-Every step is one call into :mod:`commission.batches` (the same functions as the
+Every step is one call into :mod:`commission.payroll` (the same functions as the
 command line), which validates, refuses what must not happen (a locked period,
 an approval by nobody, a lock of a stale draft) and writes to the store. The page
 shows what it returns: the load summary or the problems table, the batch's totals
@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from commission.payroll import lifecycle as lifecycle
+from commission import payroll
 from commission.reports.compare import data_periods
-from commission.reports.export import MONEY_COLUMNS, export_csv_text, payroll_export
+from commission.reports.export import export_csv_text, payroll_export
 from commission.reports.statement import (
     period_bounds,
     render_statement_html,
@@ -28,6 +28,7 @@ from commission.reports.statement import (
     statement_data,
 )
 from commission.ui import common
+from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
 STATUS_ICON = {"draft": ":material/edit_note:", "approved": ":material/thumb_up:",
                "locked": ":material/lock:"}
@@ -41,7 +42,7 @@ PAYOUT_LABELS = {"rep_id": "rep", "plan_id": "plan", "carry_in": "carried in",
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _store_periods(url: str, version: int, _store) -> list[str]:
-    return data_periods(_store.read_inputs())
+    return data_periods(_store.stored_inputs())
 
 
 def previous_batch(listing: pd.DataFrame, period: str) -> dict[str, Any] | None:
@@ -53,16 +54,16 @@ def previous_batch(listing: pd.DataFrame, period: str) -> dict[str, Any] | None:
 def payouts_against(store, batch_id: int, previous: dict[str, Any] | None,
                     reps: pd.DataFrame) -> pd.DataFrame:
     """The batch's payouts per rep, with the previous period's payout and the change."""
-    pay = lifecycle.batch_payouts(store, batch_id)
+    pay = payroll.batch_payouts(store, batch_id)
     names = reps.set_index("rep_id")["name"]
     out = pay.assign(name=names.reindex(pay["rep_id"]).fillna("").to_numpy(dtype=object))
     if previous is not None:
-        before = lifecycle.batch_payouts(store, int(previous["batch_id"])).set_index("rep_id")
+        before = payroll.batch_payouts(store, int(previous["batch_id"])).set_index("rep_id")
         out["previous"] = before["payout"].reindex(out["rep_id"]).fillna(0).to_numpy(np.int64)
     else:
         out["previous"] = np.zeros(len(out), dtype=np.int64)
     out["change"] = out["payout"].to_numpy(np.int64) - out["previous"].to_numpy(np.int64)
-    return out[["rep_id", "name", "plan_id", *MONEY_COLUMNS, "previous", "change"]]
+    return out[["rep_id", "name", "plan_id", *PAYOUT_MONEY_COLUMNS, "previous", "change"]]
 
 
 # --------------------------------------------------------------------------- steps
@@ -118,7 +119,7 @@ def load_section(store, empty: bool) -> None:
             return
         with common.user_errors("Load refused"), st.spinner("Loading and validating..."):
             if how == "folder":
-                summary = lifecycle.load(store, folder, common.rules_dir(), by=_who())
+                summary = payroll.load(store, folder, common.rules_dir(), by=_who())
             elif not files:
                 st.error("Choose the CSV files to load first.")
                 return
@@ -126,7 +127,7 @@ def load_section(store, empty: bool) -> None:
                 with tempfile.TemporaryDirectory(prefix="commission-load-") as tmp:
                     for f in files:
                         (Path(tmp) / f.name.lower()).write_bytes(f.getvalue())
-                    summary = lifecycle.load(store, tmp, common.rules_dir(), by=_who())
+                    summary = payroll.load(store, tmp, common.rules_dir(), by=_who())
             if summary.changed:
                 _done(f"Load {summary.load_id} written.", details=summary.text())
             _done("Nothing changed: the store already holds this data.")
@@ -154,7 +155,7 @@ def run_section(store, periods: list[str], listing: pd.DataFrame) -> None:
             return
         with common.user_errors(f"Run of {period} refused"), \
                 st.spinner(f"Computing {period}..."):
-            summary = lifecycle.run_batch(store, period, common.rules_dir(), by=_who())
+            summary = payroll.run_batch(store, period, common.rules_dir(), by=_who())
             _done(f"Batch {summary.batch_id} ({summary.period}) computed: run "
                   f"{summary.run_no}, {summary.lines:,} lines, payout "
                   f"{common.money(summary.totals['payout'])}.", summary.batch_id)
@@ -183,9 +184,9 @@ def review_section(store, listing: pd.DataFrame, inputs) -> None:
     period_of = dict(zip(listing["batch_id"].astype(int), listing["period"], strict=True))
     batch_id = st.selectbox("Batch", ids, key="batches.batch",
                             format_func=lambda b: f"{period_of[b]} · batch {b} · {status[b]}")
-    summary = lifecycle.show(store, batch_id)
+    summary = payroll.show(store, batch_id)
     previous = previous_batch(listing, summary.period)
-    prev_totals = lifecycle.show(store, int(previous["batch_id"])).totals if previous else None
+    prev_totals = payroll.show(store, int(previous["batch_id"])).totals if previous else None
 
     st.markdown(f"#### {STATUS_ICON.get(summary.status, '')} Batch {summary.batch_id} · "
                 f"{summary.period} · {summary.status}")
@@ -213,13 +214,13 @@ def review_section(store, listing: pd.DataFrame, inputs) -> None:
 
     st.markdown("#### Per rep")
     per_rep = payouts_against(store, batch_id, previous, inputs.reps)
-    common.show_table(per_rep, [*MONEY_COLUMNS, "previous", "change"], labels=PAYOUT_LABELS,
+    common.show_table(per_rep, [*PAYOUT_MONEY_COLUMNS, "previous", "change"], labels=PAYOUT_LABELS,
                       key="batches.per_rep", height=common.table_height(len(per_rep), 25))
     _downloads(store, summary, inputs)
     _audit(store, summary)
 
 
-def _actions(store, summary: lifecycle.BatchSummary) -> None:
+def _actions(store, summary: payroll.BatchSummary) -> None:
     if summary.status == "locked":
         st.info(f"Locked by {summary.locked_by} on {summary.locked_at:%Y-%m-%d %H:%M} UTC: "
                 "read-only. Late data for this month is paid by the next period's batch.",
@@ -232,7 +233,7 @@ def _actions(store, summary: lifecycle.BatchSummary) -> None:
         if (button.button("Approve", key="batches.approve", type="primary")
                 and _need_name("approve a batch")):
             with common.user_errors("Approval refused"):
-                lifecycle.approve(store, summary.batch_id, _who())
+                payroll.approve(store, summary.batch_id, _who())
                 _done(f"Batch {summary.batch_id} ({summary.period}) approved by {_who()}.",
                       summary.batch_id)
     elif summary.status == "approved":
@@ -241,16 +242,16 @@ def _actions(store, summary: lifecycle.BatchSummary) -> None:
         if (button.button("Lock", key="batches.lock", type="primary")
                 and _need_name("lock a batch")):
             with common.user_errors("Lock refused"), st.spinner("Locking..."):
-                lifecycle.lock(store, summary.batch_id, _who())
+                payroll.lock(store, summary.batch_id, _who())
                 _done(f"Batch {summary.batch_id} ({summary.period}) locked by {_who()}.",
                       summary.batch_id)
 
 
-def statements_zip(store, summary: lifecycle.BatchSummary, inputs) -> bytes:
+def statements_zip(store, summary: payroll.BatchSummary, inputs) -> bytes:
     """Every rep's statement of the batch (HTML), dated the end of its period."""
-    lines = lifecycle.batch_lines(store, summary.batch_id)
-    payouts = lifecycle.batch_payouts(store, summary.batch_id)
-    plans = lifecycle.batch_plans(store, summary.batch_id)
+    lines = payroll.batch_lines(store, summary.batch_id)
+    payouts = payroll.batch_payouts(store, summary.batch_id)
+    plans = payroll.batch_plans(store, summary.batch_id)
     _start, end = period_bounds(summary.period)
     files = {}
     for rep_id in payouts["rep_id"]:
@@ -260,11 +261,11 @@ def statements_zip(store, summary: lifecycle.BatchSummary, inputs) -> bytes:
     return common.zip_bytes(files)
 
 
-def pdf_statements(store, summary: lifecycle.BatchSummary, inputs) -> bytes:
+def pdf_statements(store, summary: payroll.BatchSummary, inputs) -> bytes:
     """Every rep's statement as PDF in a ZIP, with a progress bar (a PDF takes a moment)."""
-    lines = lifecycle.batch_lines(store, summary.batch_id)
-    payouts = lifecycle.batch_payouts(store, summary.batch_id)
-    plans = lifecycle.batch_plans(store, summary.batch_id)
+    lines = payroll.batch_lines(store, summary.batch_id)
+    payouts = payroll.batch_payouts(store, summary.batch_id)
+    plans = payroll.batch_plans(store, summary.batch_id)
     _start, end = period_bounds(summary.period)
     reps = list(payouts["rep_id"])
     bar = st.progress(0.0, text="Printing statements...")
@@ -278,8 +279,8 @@ def pdf_statements(store, summary: lifecycle.BatchSummary, inputs) -> bytes:
     return common.zip_bytes(files)
 
 
-def _downloads(store, summary: lifecycle.BatchSummary, inputs) -> None:
-    payouts = lifecycle.batch_payouts(store, summary.batch_id)
+def _downloads(store, summary: payroll.BatchSummary, inputs) -> None:
+    payouts = payroll.batch_payouts(store, summary.batch_id)
     export = payroll_export(payouts, inputs.reps, summary.period, summary.batch_id)
     d1, d2, d3 = st.columns(3)
     final = summary.status == "locked"
@@ -301,7 +302,7 @@ def _downloads(store, summary: lifecycle.BatchSummary, inputs) -> None:
         st.session_state["batches.pdf"] = (version, pdf_statements(store, summary, inputs))
         st.rerun()
     d3.download_button("Lines (CSV)",
-                       lambda: common.csv_text(lifecycle.batch_lines(store, summary.batch_id)
+                       lambda: common.csv_text(payroll.batch_lines(store, summary.batch_id)
                                                .drop(columns=["rate_num", "rate_den",
                                                               "haircut_num"]),
                                                ["base_amount", "gross", "haircut", "amount"]),
@@ -310,7 +311,7 @@ def _downloads(store, summary: lifecycle.BatchSummary, inputs) -> None:
                        on_click="ignore")
 
 
-def _audit(store, summary: lifecycle.BatchSummary) -> None:
+def _audit(store, summary: payroll.BatchSummary) -> None:
     with st.expander("Audit trail", expanded=summary.status == "locked"):
         steps = [("run", summary.run_by, summary.run_at),
                  ("approved", summary.approved_by, summary.approved_at),
@@ -318,7 +319,7 @@ def _audit(store, summary: lifecycle.BatchSummary) -> None:
         st.dataframe(pd.DataFrame([{"step": s, "by": by, "at (UTC)": _when(at)}
                                    for s, by, at in steps if by]), hide_index=True)
         st.markdown("**Runs**")
-        runs = lifecycle.batch_runs(store, summary.batch_id)
+        runs = payroll.batch_runs(store, summary.batch_id)
         st.dataframe(runs.assign(run_at=[_when(v) for v in runs["run_at"]]), hide_index=True)
         st.markdown("**Plan versions used**")
         st.dataframe(pd.DataFrame([{"plan": p, "version": v, "sha256": sha}
@@ -327,7 +328,7 @@ def _audit(store, summary: lifecycle.BatchSummary) -> None:
         st.caption(f"Events digest {summary.events_digest} · fingerprint "
                    f"{summary.fingerprint}")
         if summary.status != "locked":
-            changes = lifecycle.diff(store, summary.batch_id)
+            changes = payroll.diff(store, summary.batch_id)
             if changes:
                 st.warning("The inputs changed since this batch was computed; run it again:\n\n"
                            + "\n".join(f"- {c}" for c in changes))
@@ -357,7 +358,7 @@ def render() -> None:
         st.info("The store is empty: load a data folder (step 1) to run a batch.")
         return
     periods = _store_periods(store.url, version, store)
-    listing = lifecycle.list_batches(store)
+    listing = payroll.list_batches(store)
     run_section(store, periods, listing)
     if listing.empty:
         st.info("No batches yet: run a draft for a period (step 2).")

@@ -32,16 +32,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from commission.inputs.reading import read_inputs
-from commission.inputs.tables import COLUMNS, OPTIONAL_TABLES, Inputs
+from commission import InputError, Inputs, Plan, Problem, load_plans, read_inputs
+from commission.inputs.tables import COLUMNS, OPTIONAL_TABLES
 from commission.money import format_cents, format_money
-from commission.plans.language import Plan, load_plans
-from commission.problems import InputError, Problem, problems_frame
-from commission.vocabulary import DEFAULT_DB_URL
+from commission.problems import problems_frame
+from commission.vocabulary import DB_URL_ENV, DEFAULT_DB_URL
 
 DEFAULT_DATA = "sample_data"
 DEFAULT_RULES = "rules"
-DEFAULT_DB = DEFAULT_DB_URL
 
 SOURCE_FOLDER = "folder"
 SOURCE_STORE = "store"
@@ -63,7 +61,7 @@ def rules_dir() -> Path:
 
 
 def db_url() -> str:
-    return os.environ.get("COMMISSION_DB") or DEFAULT_DB
+    return os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL
 
 
 def folder_fingerprint(folder: Path, patterns: Sequence[str]) -> str:
@@ -161,25 +159,24 @@ def upload_digest(files: Iterable[tuple[str, bytes]]) -> str:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def store_for(url: str):
     """The store at ``url``, opened (and migrated) once per process."""
-    from commission.store import open_store
+    from commission import open_store
 
     return open_store(url)
 
 
 def store_version(store) -> int:
     """The store's last load that changed anything: the cache key of its data."""
-    from commission.store.records import data_version
+    from commission.payroll import store_version as version
 
-    with store.read() as conn:
-        return data_version(conn)
+    return version(store)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def store_contents(url: str, version: int, _store) -> tuple[Inputs, dict[str, Plan],
                                                             list[Problem]]:
-    from commission.payroll.lifecycle import stored_plans
+    from commission.payroll import stored_plans
 
-    inputs = _store.read_inputs()
+    inputs = _store.stored_inputs()
     plans, problems = stored_plans(_store)
     return inputs, plans, problems
 
@@ -358,7 +355,7 @@ def zip_bytes(files: Mapping[str, str | bytes]) -> bytes:
 @contextmanager
 def user_errors(what: str) -> Iterator[None]:
     """Show a user's mistake on the page (problems table or one line), never a traceback."""
-    from commission.payroll.lifecycle import BatchError
+    from commission import BatchError
 
     try:
         yield

@@ -146,6 +146,138 @@ def _rows(frame: pd.DataFrame, cols: tuple[str, str], source: str, key: str
     return rows, problems
 
 
+def _rate_controls(base: Plan, k: str, source: str, problems: list[Problem]
+                   ) -> dict[str, Any]:
+    """Basis, advance share and the rate (flat or tiers) of a variant; problems appended."""
+    changes: dict[str, Any] = {}
+    st.markdown("**Commission**")
+    basis = st.selectbox("Basis", list(BASIS_WORDS), format_func=BASIS_WORDS.get,
+                         index=list(BASIS_WORDS).index(base.basis), key=k + "basis")
+    changes["basis"] = basis
+    changes["advance_share"] = None
+    if basis == "advance":
+        adv = st.number_input("Advanced at invoicing, %", 0.0, 100.0, step=5.0,
+                              value=percent_of_share(base.advance_share or Decimal("0.5")),
+                              key=k + "advance")
+        changes["advance_share"] = share_of_percent(adv)
+    kind = st.radio("Rate", ["flat", "tiers"], horizontal=True, key=k + "rate_kind",
+                    index=0 if base.rate is not None else 1,
+                    format_func={"flat": "Flat rate", "tiers": "Tiers"}.get)
+    if kind == "flat":
+        default = base.rate if base.rate is not None else base.tiers.brackets[0].rate
+        rate = st.number_input("Rate, %", 0.0, 100.0, value=percent_of_share(default),
+                               step=0.25, format="%.4g", key=k + "rate")
+        changes.update(rate=share_of_percent(rate), tiers=None)
+    else:
+        mode = st.selectbox("Tiers mode", ["marginal", "retroactive"], key=k + "tier_mode",
+                            index=1 if base.tiers and base.tiers.mode == "retroactive"
+                            else 0)
+        edited = st.data_editor(
+            _brackets_frame(base), key=k + "brackets", num_rows="dynamic", hide_index=True,
+            width="stretch",
+            column_config={
+                "from": st.column_config.NumberColumn("month's volume from", min_value=0.0,
+                                                      step=1000.0, format="%.2f"),
+                "rate_pct": st.column_config.NumberColumn("rate %", min_value=0.0,
+                                                          max_value=100.0, step=0.25)})
+        rows, errs = _rows(edited, ("from", "rate_pct"), source, "tiers.brackets")
+        problems += errs
+        rows.sort(key=lambda r: float(r[0]))
+        changes.update(rate=None, tiers={"mode": mode, "brackets": [
+            {"from": decimal_of(f, 2), "rate": share_of_percent(r)} for f, r in rows]})
+    return changes
+
+
+def _late_controls(base: Plan, k: str, source: str, problems: list[Problem]
+                   ) -> dict[str, Any] | None:
+    """The late-payment haircut of a variant (None: no haircut); problems appended."""
+    st.markdown("**Late-payment haircut**")
+    lp = base.late_payment
+    current = "none" if lp is None else ("steps" if lp.steps is not None else "linear")
+    schedule = st.radio("Schedule", list(SCHEDULES), format_func=SCHEDULES.get,
+                        index=list(SCHEDULES).index(current), horizontal=True,
+                        key=k + "schedule")
+    if schedule == "none":
+        return None
+    late: dict[str, Any] = {}
+    if schedule == "steps":
+        st.caption("A payment more than *N* days late loses the haircut % of its "
+                   "commission.")
+        edited = st.data_editor(
+            _steps_frame(base), key=k + "steps", num_rows="dynamic", hide_index=True,
+            width="stretch",
+            column_config={
+                "after_days": st.column_config.NumberColumn(
+                    "more than N days late", min_value=0, step=1, format="%d"),
+                "haircut_pct": st.column_config.NumberColumn(
+                    "haircut %", min_value=0.0, max_value=100.0, step=0.5)})
+        rows, errs = _rows(edited, ("after_days", "haircut_pct"), source,
+                           "late_payment.steps")
+        problems += errs
+        rows.sort(key=lambda r: int(r[0]))
+        late["steps"] = [{"after_days": int(d), "haircut": share_of_percent(h)}
+                         for d, h in rows]
+    else:
+        lin = lp.linear if lp is not None and lp.linear is not None else None
+        start = st.number_input("Starts after days late", 0, 3650, step=1,
+                                value=lin.start_after_days if lin else 40,
+                                key=k + "lin_start")
+        per_day = st.number_input("Haircut per day, %", 0.0, 100.0, step=0.1,
+                                  value=percent_of_share(lin.per_day) if lin else 1.0,
+                                  format="%.4g", key=k + "lin_per_day")
+        top = st.number_input("At most, %", 0.0, 100.0, step=5.0,
+                              value=percent_of_share(lin.max) if lin else 100.0,
+                              key=k + "lin_max")
+        late["linear"] = {"start_after_days": int(start),
+                          "per_day": share_of_percent(per_day),
+                          "max": share_of_percent(top)}
+    clocks = ["due_date", "invoice_date"]
+    late["clock"] = st.selectbox(
+        "Days late counted from", clocks, key=k + "clock",
+        index=clocks.index(lp.clock) if lp is not None else 0,
+        format_func={"due_date": "the due date", "invoice_date": "the invoice date"}.get)
+    late["grace_days"] = int(st.number_input(
+        "Grace days", 0, 365, step=1, value=lp.grace_days if lp is not None else 0,
+        key=k + "grace"))
+    late["pause_during_disputes"] = st.checkbox(
+        "Pause the clock during disputes", key=k + "pause",
+        value=lp.pause_during_disputes if lp is not None else True)
+    return late
+
+
+def _payout_controls(base: Plan, k: str) -> dict[str, Any]:
+    """Bad debt, payout terms and rounding of a variant."""
+    changes: dict[str, Any] = {}
+    st.markdown("**Bad debt and payout**")
+    bd, pay = base.bad_debt, base.payout
+    penalty = st.number_input("Penalty on write-offs, %", 0.0, 100.0, step=0.5,
+                              value=percent_of_share(bd.penalty_rate), format="%.4g",
+                              key=k + "penalty")
+    any_time = st.checkbox("Write-offs count at any time (no window)",
+                           value=bd.window_days is None, key=k + "no_window")
+    window = None
+    if not any_time:
+        window = int(st.number_input("Window, days after invoicing", 0, 3650, step=30,
+                                     value=bd.window_days or 365, key=k + "window"))
+    changes["bad_debt"] = {"window_days": window, "penalty_rate": share_of_percent(penalty)}
+    min_payout = st.number_input("Minimum payout", 0.0, 1e9, step=10.0, format="%.2f",
+                                 value=float(pay.min_payout), key=k + "min_payout")
+    no_cap = st.checkbox("No cap", value=pay.cap is None, key=k + "no_cap")
+    cap = None
+    if not no_cap:
+        cap = decimal_of(st.number_input(
+            "Cap: most paid in one month", 0.01, 1e9, step=1000.0, format="%.2f",
+            value=float(pay.cap) if pay.cap is not None else 25000.0, key=k + "cap"), 2)
+    carry = st.checkbox("Carry a negative balance forward", key=k + "carry",
+                        value=pay.carry_forward_negative)
+    changes["payout"] = {"min_payout": decimal_of(min_payout, 2), "cap": cap,
+                         "carry_forward_negative": carry}
+    changes["rounding"] = st.selectbox(
+        "Rounding", ["half_up", "half_even"], key=k + "rounding",
+        index=0 if base.rounding == "half_up" else 1)
+    return changes
+
+
 def variant_controls(base: Plan, taken: set[str]) -> tuple[dict[str, Any], list[Problem],
                                                            str, str, bool]:
     """The controls of a variant of ``base``: (changes, problems, id, name, include).
@@ -165,125 +297,11 @@ def variant_controls(base: Plan, taken: set[str]) -> tuple[dict[str, Any], list[
 
     rate_col, late_col, other_col = st.columns(3, gap="large")
     with rate_col:
-        st.markdown("**Commission**")
-        basis = st.selectbox("Basis", list(BASIS_WORDS), format_func=BASIS_WORDS.get,
-                             index=list(BASIS_WORDS).index(base.basis), key=k + "basis")
-        changes["basis"] = basis
-        changes["advance_share"] = None
-        if basis == "advance":
-            adv = st.number_input("Advanced at invoicing, %", 0.0, 100.0, step=5.0,
-                                  value=percent_of_share(base.advance_share or Decimal("0.5")),
-                                  key=k + "advance")
-            changes["advance_share"] = share_of_percent(adv)
-        kind = st.radio("Rate", ["flat", "tiers"], horizontal=True, key=k + "rate_kind",
-                        index=0 if base.rate is not None else 1,
-                        format_func={"flat": "Flat rate", "tiers": "Tiers"}.get)
-        if kind == "flat":
-            default = base.rate if base.rate is not None else base.tiers.brackets[0].rate
-            rate = st.number_input("Rate, %", 0.0, 100.0, value=percent_of_share(default),
-                                   step=0.25, format="%.4g", key=k + "rate")
-            changes.update(rate=share_of_percent(rate), tiers=None)
-        else:
-            mode = st.selectbox("Tiers mode", ["marginal", "retroactive"], key=k + "tier_mode",
-                                index=1 if base.tiers and base.tiers.mode == "retroactive"
-                                else 0)
-            edited = st.data_editor(
-                _brackets_frame(base), key=k + "brackets", num_rows="dynamic", hide_index=True,
-                width="stretch",
-                column_config={
-                    "from": st.column_config.NumberColumn("month's volume from", min_value=0.0,
-                                                          step=1000.0, format="%.2f"),
-                    "rate_pct": st.column_config.NumberColumn("rate %", min_value=0.0,
-                                                              max_value=100.0, step=0.25)})
-            rows, errs = _rows(edited, ("from", "rate_pct"), source, "tiers.brackets")
-            problems += errs
-            rows.sort(key=lambda r: float(r[0]))
-            changes.update(rate=None, tiers={"mode": mode, "brackets": [
-                {"from": decimal_of(f, 2), "rate": share_of_percent(r)} for f, r in rows]})
-
+        changes.update(_rate_controls(base, k, source, problems))
     with late_col:
-        st.markdown("**Late-payment haircut**")
-        lp = base.late_payment
-        current = "none" if lp is None else ("steps" if lp.steps is not None else "linear")
-        schedule = st.radio("Schedule", list(SCHEDULES), format_func=SCHEDULES.get,
-                            index=list(SCHEDULES).index(current), horizontal=True,
-                            key=k + "schedule")
-        if schedule == "none":
-            changes["late_payment"] = None
-        else:
-            late: dict[str, Any] = {}
-            if schedule == "steps":
-                st.caption("A payment more than *N* days late loses the haircut % of its "
-                           "commission.")
-                edited = st.data_editor(
-                    _steps_frame(base), key=k + "steps", num_rows="dynamic", hide_index=True,
-                    width="stretch",
-                    column_config={
-                        "after_days": st.column_config.NumberColumn(
-                            "more than N days late", min_value=0, step=1, format="%d"),
-                        "haircut_pct": st.column_config.NumberColumn(
-                            "haircut %", min_value=0.0, max_value=100.0, step=0.5)})
-                rows, errs = _rows(edited, ("after_days", "haircut_pct"), source,
-                                   "late_payment.steps")
-                problems += errs
-                rows.sort(key=lambda r: int(r[0]))
-                late["steps"] = [{"after_days": int(d), "haircut": share_of_percent(h)}
-                                 for d, h in rows]
-            else:
-                lin = lp.linear if lp is not None and lp.linear is not None else None
-                start = st.number_input("Starts after days late", 0, 3650, step=1,
-                                        value=lin.start_after_days if lin else 40,
-                                        key=k + "lin_start")
-                per_day = st.number_input("Haircut per day, %", 0.0, 100.0, step=0.1,
-                                          value=percent_of_share(lin.per_day) if lin else 1.0,
-                                          format="%.4g", key=k + "lin_per_day")
-                top = st.number_input("At most, %", 0.0, 100.0, step=5.0,
-                                      value=percent_of_share(lin.max) if lin else 100.0,
-                                      key=k + "lin_max")
-                late["linear"] = {"start_after_days": int(start),
-                                  "per_day": share_of_percent(per_day),
-                                  "max": share_of_percent(top)}
-            clocks = ["due_date", "invoice_date"]
-            late["clock"] = st.selectbox(
-                "Days late counted from", clocks, key=k + "clock",
-                index=clocks.index(lp.clock) if lp is not None else 0,
-                format_func={"due_date": "the due date", "invoice_date": "the invoice date"}.get)
-            late["grace_days"] = int(st.number_input(
-                "Grace days", 0, 365, step=1, value=lp.grace_days if lp is not None else 0,
-                key=k + "grace"))
-            late["pause_during_disputes"] = st.checkbox(
-                "Pause the clock during disputes", key=k + "pause",
-                value=lp.pause_during_disputes if lp is not None else True)
-            changes["late_payment"] = late
-
+        changes["late_payment"] = _late_controls(base, k, source, problems)
     with other_col:
-        st.markdown("**Bad debt and payout**")
-        bd, pay = base.bad_debt, base.payout
-        penalty = st.number_input("Penalty on write-offs, %", 0.0, 100.0, step=0.5,
-                                  value=percent_of_share(bd.penalty_rate), format="%.4g",
-                                  key=k + "penalty")
-        any_time = st.checkbox("Write-offs count at any time (no window)",
-                               value=bd.window_days is None, key=k + "no_window")
-        window = None
-        if not any_time:
-            window = int(st.number_input("Window, days after invoicing", 0, 3650, step=30,
-                                         value=bd.window_days or 365, key=k + "window"))
-        changes["bad_debt"] = {"window_days": window, "penalty_rate": share_of_percent(penalty)}
-        min_payout = st.number_input("Minimum payout", 0.0, 1e9, step=10.0, format="%.2f",
-                                     value=float(pay.min_payout), key=k + "min_payout")
-        no_cap = st.checkbox("No cap", value=pay.cap is None, key=k + "no_cap")
-        cap = None
-        if not no_cap:
-            cap = decimal_of(st.number_input(
-                "Cap: most paid in one month", 0.01, 1e9, step=1000.0, format="%.2f",
-                value=float(pay.cap) if pay.cap is not None else 25000.0, key=k + "cap"), 2)
-        carry = st.checkbox("Carry a negative balance forward", key=k + "carry",
-                            value=pay.carry_forward_negative)
-        changes["payout"] = {"min_payout": decimal_of(min_payout, 2), "cap": cap,
-                             "carry_forward_negative": carry}
-        changes["rounding"] = st.selectbox(
-            "Rounding", ["half_up", "half_even"], key=k + "rounding",
-            index=0 if base.rounding == "half_up" else 1)
+        changes.update(_payout_controls(base, k))
     return changes, problems, vid.strip(), name.strip(), include
 
 

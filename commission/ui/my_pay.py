@@ -124,7 +124,7 @@ def _batch_note(data: common.Data, rep_id: str, period: str) -> None:
     store = data.extra.get("store")
     if store is None:
         return
-    from commission.payroll.lifecycle import batch_payouts, list_batches
+    from commission.payroll import batch_payouts, list_batches
 
     batches = list_batches(store)
     mine = batches[batches["period"] == period]
@@ -165,6 +165,117 @@ def _rep_choice(inputs) -> str | None:
     return rep_id
 
 
+def _headline(data: common.Data, sdata: dict[str, Any], rep: pd.Series, rep_id: str,
+              period: str, result: Result) -> None:
+    """Who, which plan, and the five figures a rep looks at first."""
+    plan = sdata["plan"]
+    st.subheader(f"{rep['name']} ({rep_id}) · {sdata['period_label']}")
+    st.caption(f"Plan {plan['id']}: {plan['title']}. " + " ".join(plan["summary"]))
+    t, out = sdata["totals"], sdata["outlook"]
+    c = st.columns(5)
+    c[0].metric(f"Projected payout, {period}", common.money(t["payout"]), border=True,
+                help="What the engine pays you for this period from the data so far.")
+    c[1].metric(f"Year to date, {period[:4]}",
+                common.money(year_to_date(result.payouts, rep_id, period)), border=True)
+    c[2].metric("Net commission this period", common.money(t["net"]), border=True,
+                help="Gross − haircuts − clawbacks, before carry-forward, minimum and cap.")
+    c[3].metric("Still to come", common.money(out["commission_to_come"]), border=True,
+                help="The commission on your open invoices if they are collected in full.")
+    c[4].metric("At stake if paid late", common.money(out["at_stake"]), border=True,
+                help="What the next haircut step would cut on your open invoices.")
+    _batch_note(data, rep_id, period)
+    if sdata["carry_note"]:
+        st.info(sdata["carry_note"])
+    st.caption(f"Data: {data.label} · open invoices as of {sdata['as_of']}")
+
+
+def _act_now(rows: list[dict[str, Any]]) -> None:
+    """The open invoices whose haircut grows soon, most urgent first."""
+    actions = [r for r in rows if r["action"].startswith("collect by")]
+    if actions:
+        actions.sort(key=lambda r: (r["act_by"], -r["at_stake"], r["invoice_id"]))
+        items = [f"- **{r['invoice_id']}** · {r['customer']} ({r['status']}): {r['action']}"
+                 for r in actions[:ACTIONS_SHOWN]]
+        if len(actions) > ACTIONS_SHOWN:
+            items.append(f"- and {len(actions) - ACTIONS_SHOWN} more in the open invoices "
+                         "below")
+        st.warning("**Act now: the haircut grows on these invoices soon**\n\n"
+                   + "\n".join(items), icon=":material/schedule:")
+
+
+def _lines_section(sdata: dict[str, Any], rep_id: str, period: str) -> pd.DataFrame:
+    """The period's statement lines (returned for the CSV download)."""
+    t = sdata["totals"]
+    st.markdown(f"#### Statement lines, {sdata['period_label']}")
+    lines = statement_lines(sdata)
+    if lines.empty:
+        st.info(f"No commission lines for {rep_id} in {period}.")
+    else:
+        st.caption(f"{len(lines)} lines · gross {common.money(t['gross'])} − haircuts "
+                   f"{common.money(t['haircuts'])} − clawbacks {common.money(t['clawbacks'])} "
+                   f"= net {common.money(t['net'])}; carried in {common.money(t['carry_in'])}, "
+                   f"carried out {common.money(t['carry_out'])}")
+        common.show_table(lines, ["gross", "haircut", "amount"], key="my_pay.lines",
+                          labels={"invoice_id": "invoice", "prior_period": "for period"},
+                          wide=["explanation"], height=common.table_height(len(lines), 15))
+    return lines
+
+
+def _open_section(sdata: dict[str, Any]) -> None:
+    st.markdown("#### Open invoices: commission still to come")
+    opened = open_invoice_table(sdata)
+    if opened.empty:
+        st.info("No open invoices: everything is collected.")
+    else:
+        common.show_table(opened, ["open_amount", "commission_to_come", "haircut_now",
+                                   "at_stake"], key="my_pay.open",
+                          labels={"invoice_id": "invoice", "haircut_pct": "haircut now",
+                                  "commission_to_come": "to come", "haircut_now":
+                                  "lost if paid today", "at_stake": "at stake"},
+                          height=common.table_height(len(opened), 15))
+    for note in sdata["footnotes"]:
+        st.caption(note)
+
+
+def _aging_section(sdata: dict[str, Any]) -> None:
+    st.markdown("#### Aging of your customers")
+    aging = aging_table(sdata)
+    if aging.empty:
+        st.info("No open balances.")
+    else:
+        st.caption("What each customer still owes, by days past due (the whole balance, also "
+                   "where you have a share).")
+        common.show_table(aging, [*sdata["aging"]["columns"], "total"], key="my_pay.aging",
+                          height=common.table_height(len(aging), 25))
+
+
+def _disputes_section(data: common.Data, rep_id: str, as_of: dt.date) -> None:
+    st.markdown("#### Open disputes")
+    disputes = open_disputes(data.inputs, rep_id, as_of)
+    if disputes.empty:
+        st.info("No open disputes.")
+    else:
+        st.caption("While a dispute is open the lateness clock is paused (if your plan says "
+                   "so): resolving it starts the clock again.")
+        common.show_table(disputes, ["open_amount"], key="my_pay.disputes",
+                          labels={"invoice_id": "invoice", "opened_date": "opened",
+                                  "days_open": "days open", "open_amount": "open amount"})
+
+
+def _downloads(sdata: dict[str, Any], lines: pd.DataFrame, rep_id: str, period: str) -> None:
+    name = f"statement_{rep_id}_{period}"
+    d1, d2, d3 = st.columns(3)
+    d1.download_button("Statement (HTML)", render_statement_html(sdata),
+                       file_name=f"{name}.html", mime="text/html", key="my_pay.html",
+                       on_click="ignore")
+    d2.download_button("Statement (PDF)", lambda: render_statement_pdf(sdata),
+                       file_name=f"{name}.pdf", mime="application/pdf", key="my_pay.pdf",
+                       on_click="ignore")
+    d3.download_button("Lines (CSV)", common.csv_text(lines, ["gross", "haircut", "amount"]),
+                       file_name=f"lines_{rep_id}_{period}.csv", mime="text/csv",
+                       key="my_pay.csv", on_click="ignore")
+
+
 def render() -> None:
     st.title("My pay")
     data = common.pick_data("my_pay", allow_upload=False)
@@ -192,97 +303,13 @@ def render() -> None:
         except (KeyError, ValueError) as exc:
             st.error(f"No statement for {rep_id} in {period}: {exc}")
             return
-    plan = sdata["plan"]
-    st.subheader(f"{rep['name']} ({rep_id}) · {sdata['period_label']}")
-    st.caption(f"Plan {plan['id']}: {plan['title']}. " + " ".join(plan["summary"]))
-    t, out = sdata["totals"], sdata["outlook"]
-    c = st.columns(5)
-    c[0].metric(f"Projected payout, {period}", common.money(t["payout"]), border=True,
-                help="What the engine pays you for this period from the data so far.")
-    c[1].metric(f"Year to date, {period[:4]}",
-                common.money(year_to_date(result.payouts, rep_id, period)), border=True)
-    c[2].metric("Net commission this period", common.money(t["net"]), border=True,
-                help="Gross − haircuts − clawbacks, before carry-forward, minimum and cap.")
-    c[3].metric("Still to come", common.money(out["commission_to_come"]), border=True,
-                help="The commission on your open invoices if they are collected in full.")
-    c[4].metric("At stake if paid late", common.money(out["at_stake"]), border=True,
-                help="What the next haircut step would cut on your open invoices.")
-    _batch_note(data, rep_id, period)
-    if sdata["carry_note"]:
-        st.info(sdata["carry_note"])
-    st.caption(f"Data: {data.label} · open invoices as of {sdata['as_of']}")
-
-    actions = [r for r in out["rows"] if r["action"].startswith("collect by")]
-    if actions:
-        actions.sort(key=lambda r: (r["act_by"], -r["at_stake"], r["invoice_id"]))
-        items = [f"- **{r['invoice_id']}** · {r['customer']} ({r['status']}): {r['action']}"
-                 for r in actions[:ACTIONS_SHOWN]]
-        if len(actions) > ACTIONS_SHOWN:
-            items.append(f"- and {len(actions) - ACTIONS_SHOWN} more in the open invoices "
-                         "below")
-        st.warning("**Act now: the haircut grows on these invoices soon**\n\n"
-                   + "\n".join(items), icon=":material/schedule:")
-
-    st.markdown(f"#### Statement lines, {sdata['period_label']}")
-    lines = statement_lines(sdata)
-    if lines.empty:
-        st.info(f"No commission lines for {rep_id} in {period}.")
-    else:
-        st.caption(f"{len(lines)} lines · gross {common.money(t['gross'])} − haircuts "
-                   f"{common.money(t['haircuts'])} − clawbacks {common.money(t['clawbacks'])} "
-                   f"= net {common.money(t['net'])}; carried in {common.money(t['carry_in'])}, "
-                   f"carried out {common.money(t['carry_out'])}")
-        common.show_table(lines, ["gross", "haircut", "amount"], key="my_pay.lines",
-                          labels={"invoice_id": "invoice", "prior_period": "for period"},
-                          wide=["explanation"], height=common.table_height(len(lines), 15))
-
-    st.markdown("#### Open invoices: commission still to come")
-    opened = open_invoice_table(sdata)
-    if opened.empty:
-        st.info("No open invoices: everything is collected.")
-    else:
-        common.show_table(opened, ["open_amount", "commission_to_come", "haircut_now",
-                                   "at_stake"], key="my_pay.open",
-                          labels={"invoice_id": "invoice", "haircut_pct": "haircut now",
-                                  "commission_to_come": "to come", "haircut_now":
-                                  "lost if paid today", "at_stake": "at stake"},
-                          height=common.table_height(len(opened), 15))
-    for note in sdata["footnotes"]:
-        st.caption(note)
-
-    st.markdown("#### Aging of your customers")
-    aging = aging_table(sdata)
-    if aging.empty:
-        st.info("No open balances.")
-    else:
-        st.caption("What each customer still owes, by days past due (the whole balance, also "
-                   "where you have a share).")
-        common.show_table(aging, [*sdata["aging"]["columns"], "total"], key="my_pay.aging",
-                          height=common.table_height(len(aging), 25))
-
-    st.markdown("#### Open disputes")
-    disputes = open_disputes(data.inputs, rep_id, as_of)
-    if disputes.empty:
-        st.info("No open disputes.")
-    else:
-        st.caption("While a dispute is open the lateness clock is paused (if your plan says "
-                   "so): resolving it starts the clock again.")
-        common.show_table(disputes, ["open_amount"], key="my_pay.disputes",
-                          labels={"invoice_id": "invoice", "opened_date": "opened",
-                                  "days_open": "days open", "open_amount": "open amount"})
-
-    name = f"statement_{rep_id}_{period}"
-    d1, d2, d3 = st.columns(3)
-    d1.download_button("Statement (HTML)", render_statement_html(sdata),
-                       file_name=f"{name}.html", mime="text/html", key="my_pay.html",
-                       on_click="ignore")
-    d2.download_button("Statement (PDF)", lambda: render_statement_pdf(sdata),
-                       file_name=f"{name}.pdf", mime="application/pdf", key="my_pay.pdf",
-                       on_click="ignore")
-    d3.download_button("Lines (CSV)", common.csv_text(lines, ["gross", "haircut", "amount"]),
-                       file_name=f"lines_{rep_id}_{period}.csv", mime="text/csv",
-                       key="my_pay.csv", on_click="ignore")
-
+    _headline(data, sdata, rep, rep_id, period, result)
+    _act_now(sdata["outlook"]["rows"])
+    lines = _lines_section(sdata, rep_id, period)
+    _open_section(sdata)
+    _aging_section(sdata)
+    _disputes_section(data, rep_id, as_of)
+    _downloads(sdata, lines, rep_id, period)
 
 if __name__ == "__main__":
     from commission.ui.my_pay import render as _render  # the imported module holds the caches

@@ -11,9 +11,10 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-from commission.cli.commands import main
+from commission.cli import main
 from commission.payroll.lifecycle import batch_lines, batch_payouts
 from commission.store import open_store
+from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
 ROOT = Path(__file__).parents[2]
 
@@ -72,9 +73,14 @@ def test_a_payroll_quarter_with_late_data_from_the_command_line(store_url, tmp_p
     line = late_lines[fourth].iloc[0]
     assert (line["period"], line["prior_period"], line["amount"]) == ("2025-02", "2024-11", 5000)
 
-    # the payroll export reconciles with the batch, cent for cent
+    _export_reconciles(capsys, db, tmp_path, fourth, payouts, paid[fourth])
+    _statement_and_aging_of_the_late_payments_rep(capsys, db, tmp_path, fourth)
+
+
+def _export_reconciles(capsys, db, tmp_path, batch_id, payouts, lines) -> None:
+    """The payroll export reconciles with the batch, cent for cent."""
     export = tmp_path / "export.csv"
-    assert run(capsys, "batch", *db, "export", str(fourth), "--out", str(export))[0] == 0
+    assert run(capsys, "batch", *db, "export", str(batch_id), "--out", str(export))[0] == 0
     rows = list(csv.DictReader(export.open()))
     total, reps = rows[-1], rows[:-1]
     assert total["rep_id"] == "TOTAL" and len(reps) == len(payouts)
@@ -82,11 +88,12 @@ def test_a_payroll_quarter_with_late_data_from_the_command_line(store_url, tmp_p
     def cents(text: str) -> int:
         return int(Decimal(text) * 100)
 
-    for col in ("gross", "haircuts", "clawbacks", "net", "carry_in", "payout", "carry_out"):
+    for col in PAYOUT_MONEY_COLUMNS:
         assert sum(cents(r[col]) for r in reps) == cents(total[col]) == int(payouts[col].sum())
-    assert cents(total["net"]) == int(paid[fourth]["amount"].sum())
+    assert cents(total["net"]) == int(lines["amount"].sum())
 
-    # the statement of the rep who got the late payment
+
+def _statement_and_aging_of_the_late_payments_rep(capsys, db, tmp_path, fourth) -> None:
     html = tmp_path / "r011.html"
     pdf = tmp_path / "r011.pdf"
     assert run(capsys, "statement", *db, "--batch", str(fourth), "--rep", "R011",

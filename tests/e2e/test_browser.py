@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from commission import read_inputs
 from commission.engine import calculate
-from commission.inputs.reading import read_inputs
 from commission.money import format_money
 from commission.plans.language import load_plans
 from commission.reports.compare import compare, data_periods, derive_plan

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from reference import LINE_KEYS, PAYOUT_KEYS, reference_calculate, round_fraction
 from strategies import WORKED_EXAMPLE_PLAN, inputs_and_plans, make_inputs, plan_from_yaml
 
-from commission.inputs.tables import SHARE_SCALE, empty_table
+from commission.inputs import SHARE_SCALE, empty_table
 
 F = Fraction
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from commission.cli.commands import main
-from commission.inputs.reading import read_inputs
+from commission.cli import main
+from commission.inputs import read_inputs
 from commission.problems import Problem
 
 PLANS = {"collected-40day", "invoiced-traditional"}

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import commission.payroll.lifecycle as batches_mod
-from commission.engine import calculate
-from commission.payroll.lifecycle import (
+from commission import calculate, load_plans, open_store
+from commission.payroll import (
     BatchError,
     approve,
     batch_lines,
@@ -27,9 +27,7 @@ from commission.payroll.lifecycle import (
     run_batch,
     show,
 )
-from commission.plans.language import load_plans
 from commission.sample import write_sample
-from commission.store import open_store
 
 #: fixtures store, store_url (SQLite and PostgreSQL) and csvs (CSV folders)
 RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -93,7 +91,7 @@ def test_batches_locked_month_by_month_agree_with_calculate(store, tmp_path):
     load(store, tmp_path / "data", RULES)
     ids = [close(store, p) for p in ("2024-11", "2024-12", "2025-01")]
     plans, _texts, _problems = load_plans(RULES)
-    expected = calculate(store.read_inputs(), plans, through="2025-01")
+    expected = calculate(store.stored_inputs(), plans, through="2025-01")
     lines = pd.concat([batch_lines(store, b) for b in ids], ignore_index=True)
     payouts = pd.concat([batch_payouts(store, b) for b in ids], ignore_index=True)
     pd.testing.assert_frame_equal(lines, expected.lines)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from commission.plans.language import load_plans, parse_plan
+from commission.plans import load_plans, parse_plan
 
 RULES = Path(__file__).parents[2] / "rules"
 

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 import commission.payroll.loading as loading_mod
+import commission.store.loads as loads_mod
 from commission.inputs.reading import read_tables, to_inputs
 from commission.inputs.tables import COLUMNS
 from commission.payroll import lifecycle as batches
@@ -106,7 +107,7 @@ def test_store_gives_back_exactly_the_typed_tables_it_was_loaded_with(store, tmp
     tables, problems = read_tables(tmp_path / "data")
     assert problems == []
     expected = to_inputs(tables)
-    got = store.read_inputs()
+    got = store.stored_inputs()
     for name in COLUMNS:
         want = getattr(expected, name).drop(columns="_line")
         want = want.sort_values(want.columns[:2].tolist() if name == "splits"
@@ -144,7 +145,7 @@ def test_a_partial_load_upserts_by_id_and_records_when(csvs, store, tmp_path):
     assert by_id["P1"] == next(r for r in stamps["payments"] if r[0] == "P1")
     assert by_id["P3"][2] == by_id["P4"][2] == summary.load_id
     assert by_id["P3"][1] > stamps["payments"][0][1]
-    amounts = store.read_inputs().payments.set_index("payment_id")["amount"]
+    amounts = store.stored_inputs().payments.set_index("payment_id")["amount"]
     assert amounts["P3"] == 65000 and amounts["P4"] == 10000
 
 
@@ -159,14 +160,14 @@ def test_a_splits_file_replaces_the_splits_of_the_invoices_it_names(csvs, store,
                                         "unchanged": 0}
     summary = batches.load(store, csvs.write(tmp_path / "fix2", splits=[("I2", "R2", "1")]))
     assert summary.tables["splits"]["deleted"] == 1
-    splits = store.read_inputs().splits
+    splits = store.stored_inputs().splits
     assert list(map(tuple, splits[["invoice_id", "rep_id", "share"]].to_numpy())) == [
         ("I1", "R1", 600_000_000), ("I1", "R2", 400_000_000), ("I2", "R2", 1_000_000_000)]
 
 
 def test_a_load_with_any_problem_writes_nothing_and_reports_them_all(csvs, store, tmp_path):
     batches.load(store, csvs.small(tmp_path / "data"), RULES)
-    before, stamps, inputs = counts(store), recorded(store), store.read_inputs()
+    before, stamps, inputs = counts(store), recorded(store), store.stored_inputs()
     bad = csvs.write(tmp_path / "bad", payments=[
         ("P5", "I1", "2026-03-15", "100.00", None),  # fine on its own
         ("P6", "I9", "2026-03-15", "100.00", None),  # unknown invoice
@@ -179,14 +180,14 @@ def test_a_load_with_any_problem_writes_nothing_and_reports_them_all(csvs, store
     assert "over-settled" in text_
     assert counts(store) == before and recorded(store) == stamps
     for name in COLUMNS:
-        pd.testing.assert_frame_equal(getattr(store.read_inputs(), name), getattr(inputs, name))
+        pd.testing.assert_frame_equal(getattr(store.stored_inputs(), name), getattr(inputs, name))
 
 
 def test_a_load_that_fails_while_writing_leaves_the_store_unchanged(csvs, store, tmp_path,
                                                                     monkeypatch):
     batches.load(store, csvs.small(tmp_path / "data"), RULES)
     before, stamps = counts(store), recorded(store)
-    real = loading_mod.write_frame
+    real = loads_mod.write_frame
     calls = []
 
     def failing(conn, table, frame, key=None, constants=None):
@@ -195,7 +196,7 @@ def test_a_load_that_fails_while_writing_leaves_the_store_unchanged(csvs, store,
             raise RuntimeError("disk full")
         real(conn, table, frame, key=key, constants=constants)
 
-    monkeypatch.setattr(loading_mod, "write_frame", failing)
+    monkeypatch.setattr(loads_mod, "write_frame", failing)
     more = csvs.write(tmp_path / "more",
                       invoices=[("I3", "C1", "R1", "2026-03-01", "2026-03-31", "100.00")],
                       payments=[("P8", "I3", "2026-03-05", "100.00", None)])
@@ -273,7 +274,7 @@ def test_a_draft_batch_can_still_be_rewritten(csvs, store, tmp_path):
 
 
 def test_a_bulk_load_still_checks_every_reference(csvs, store, tmp_path, monkeypatch):
-    monkeypatch.setattr(loading_mod, "BULK_ROWS", 1)  # PostgreSQL: keys dropped, re-added
+    monkeypatch.setattr(loads_mod, "BULK_ROWS", 1)  # PostgreSQL: keys dropped, re-added
     batches.load(store, csvs.small(tmp_path / "data"), RULES)
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
@@ -303,4 +304,4 @@ def test_a_load_that_another_load_overtakes_is_merged_again(csvs, store, store_u
     summary = batches.load(store, mine)
     assert calls[1] == ["P1", "P2", "P3", "P5"]  # merged again over the other load
     assert summary.tables["payments"]["inserted"] == 1
-    assert sorted(store.read_inputs().payments["payment_id"]) == ["P1", "P2", "P3", "P5", "P6"]
+    assert sorted(store.stored_inputs().payments["payment_id"]) == ["P1", "P2", "P3", "P5", "P6"]

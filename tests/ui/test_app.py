@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from commission import read_inputs
 from commission.engine import calculate
-from commission.inputs.reading import read_inputs
 from commission.money import format_money
 from commission.payroll import lifecycle as batches
 from commission.plans.language import load_plans

@@ -1,0 +1,142 @@
+"""Stage 1: expand the paid events to one row per credited rep.
+
+:class:`Ledger` holds what every stage reads from the inputs (positions, day
+numbers, amounts), resolved once; :func:`expand_paid` turns the events that
+``EventPeriods`` marks as paid into :class:`Credited` rows: one per (event,
+credited rep), with the rep's split share and plan code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from commission.inputs.tables import SHARE_SCALE, Inputs
+from commission.keys import lookup
+from commission.periods import NOT_PAID, day_numbers
+from commission.plans import PlanTable, merged_disputes
+
+
+@dataclass(frozen=True)
+class EventPeriods:
+    """The period (month number) in which each event is paid, or NOT_PAID."""
+
+    invoices: np.ndarray
+    payments: np.ndarray
+    adjustments: np.ndarray
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The inputs as the stages read them; events, invoices and reps by row position."""
+
+    inputs: Inputs
+    table: PlanTable
+    rep_plan: np.ndarray  # plan code of each rep
+    pay_inv: np.ndarray  # invoice position of each payment
+    adj_inv: np.ndarray  # invoice position of each adjustment
+    split_inv: np.ndarray  # invoice position of each split
+    inv_day: np.ndarray  # day numbers
+    due_day: np.ndarray
+    pay_day: np.ndarray
+    adj_day: np.ndarray
+    inv_amount: np.ndarray  # int64 cents
+    pay_amount: np.ndarray
+    adj_amount: np.ndarray
+    disputes: pd.DataFrame  # merged dispute ranges, by invoice position
+
+    @classmethod
+    def of(cls, inputs: Inputs, table: PlanTable, rep_plan: np.ndarray) -> Ledger:
+        pay_inv, adj_inv, dispute_inv, split_inv = (
+            inputs.positions(name, "invoice_id", "invoices", "invoice_id")
+            for name in ("payments", "adjustments", "disputes", "splits"))
+        inv, pay, adj = inputs.invoices, inputs.payments, inputs.adjustments
+        return cls(
+            inputs=inputs, table=table, rep_plan=rep_plan,
+            pay_inv=pay_inv, adj_inv=adj_inv, split_inv=split_inv,
+            inv_day=day_numbers(inv["invoice_date"]), due_day=day_numbers(inv["due_date"]),
+            pay_day=day_numbers(pay["payment_date"]),
+            adj_day=day_numbers(adj["adjustment_date"]),
+            inv_amount=inv["amount"].to_numpy(dtype=np.int64),
+            pay_amount=pay["amount"].to_numpy(dtype=np.int64),
+            adj_amount=adj["amount"].to_numpy(dtype=np.int64),
+            disputes=merged_disputes(inputs.disputes.assign(invoice_id=dispute_inv)),
+        )
+
+    @property
+    def n_reps(self) -> int:
+        return len(self.inputs.reps)
+
+
+@dataclass(frozen=True)
+class Credited:
+    """One row per (event, credited rep): the event's row, the rep, its share and plan."""
+
+    ev: np.ndarray  # row of the event in its table
+    rep: np.ndarray  # rep position
+    share: np.ndarray  # int64 over SHARE_SCALE
+    code: np.ndarray  # the rep's plan code
+
+    def __len__(self) -> int:
+        return len(self.ev)
+
+    def take(self, mask: np.ndarray) -> Credited:
+        """The rows where ``mask`` is set (or at the given positions)."""
+        return Credited(self.ev[mask], self.rep[mask], self.share[mask], self.code[mask])
+
+
+@dataclass(frozen=True)
+class PaidEvents:
+    """The paid events of each table, expanded to their credited reps."""
+
+    invoices: Credited
+    payments: Credited
+    adjustments: Credited
+
+
+class _Splits:
+    """Which reps are credited on each invoice, with their shares (CSR by invoice position)."""
+
+    def __init__(self, ledger: Ledger):
+        inputs = ledger.inputs
+        inv, sp, reps = inputs.invoices, inputs.splits, inputs.reps
+        has_split = np.zeros(len(inv), dtype=bool)
+        has_split[ledger.split_inv] = True
+        own = np.flatnonzero(~has_split)
+        inv_pos = np.concatenate([own, ledger.split_inv])
+        rep = np.concatenate([
+            lookup(inv["rep_id"], reps["rep_id"])[own],
+            lookup(sp["rep_id"], reps["rep_id"]),
+        ])
+        share = np.concatenate([np.full(len(own), SHARE_SCALE, dtype=np.int64),
+                                sp["share"].to_numpy(dtype=np.int64)])
+        order = np.argsort(inv_pos, kind="stable")
+        self.rep, self.share = rep[order], share[order]
+        self.counts = np.bincount(inv_pos[order], minlength=len(inv))
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
+
+    def expand(self, rows: np.ndarray, event_inv_pos: np.ndarray, rep_plan: np.ndarray
+               ) -> Credited:
+        """Every credited rep of every event (``rows``, on invoices ``event_inv_pos``)."""
+        n = self.counts[event_inv_pos]
+        ev = np.repeat(np.arange(len(event_inv_pos)), n)
+        first = np.repeat(self.starts[event_inv_pos], n)
+        offset = np.arange(len(ev)) - np.repeat(np.cumsum(n) - n, n)
+        cr = first + offset
+        rep = self.rep[cr]
+        return Credited(rows[ev], rep, self.share[cr], rep_plan[rep])
+
+
+def expand_paid(ledger: Ledger, periods: EventPeriods) -> PaidEvents:
+    """The events ``periods`` marks as paid, one row per credited rep, in event order."""
+    splits = _Splits(ledger)
+    inv_rows = np.flatnonzero(periods.invoices != NOT_PAID)
+    pay_rows = np.flatnonzero(periods.payments != NOT_PAID)
+    adj_rows = np.flatnonzero(periods.adjustments != NOT_PAID)
+    return PaidEvents(
+        invoices=splits.expand(inv_rows, inv_rows, ledger.rep_plan),
+        payments=splits.expand(pay_rows, ledger.pay_inv[pay_rows], ledger.rep_plan),
+        adjustments=splits.expand(adj_rows, ledger.adj_inv[adj_rows], ledger.rep_plan),
+    )

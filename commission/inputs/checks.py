@@ -1,0 +1,318 @@
+"""Cross-table checks of a full data set: a list of named checks, each returning problems.
+
+Each check is a function of :class:`CheckData` returning the problems it finds
+(in the style of Beancount's validations); :func:`check` runs them all, in
+order. Ids are resolved to row positions once (Arrow hash lookups, cached by
+``Inputs.positions``); every check works on integer positions and numpy columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from commission.inputs.collector import Collector
+from commission.inputs.tables import ADJUSTMENT_KINDS, ID_COLUMN, SHARE_SCALE, Inputs
+from commission.keys import as_arrow, lookup
+from commission.money import format_money
+from commission.problems import Problem
+
+
+@dataclass(frozen=True)
+class CheckData:
+    """What the checks read: the inputs, their tables (with ``_line``) and the plan ids."""
+
+    inputs: Inputs
+    t: dict[str, pd.DataFrame]
+    plan_ids: list[str]
+
+    @classmethod
+    def of(cls, inputs: Inputs, plan_ids: Iterable[str]) -> CheckData:
+        t = inputs.tables()
+        for name, frame in t.items():
+            if "_line" not in frame:
+                t[name] = frame.assign(_line=pd.array([None] * len(frame), dtype="Int64"))
+        return cls(inputs, t, sorted(set(plan_ids)))
+
+    def positions(self, name: str, col: str, target: str) -> np.ndarray:
+        """Row in ``target`` of each ``name.col`` (by the target's id), -1 where unknown."""
+        return self.inputs.positions(name, col, target, ID_COLUMN[target])
+
+
+Check = Callable[[CheckData], list[Problem]]
+
+
+def _each(template: str, col: str) -> Callable[[pd.DataFrame], list[str]]:
+    """One message per shown row: ``template`` with ``{v}`` the row's ``col``."""
+    return lambda r: [template.format(v=v) for v in r[col]]
+
+
+def _money(cents: int) -> str:
+    return format_money(int(cents))
+
+
+def _day(value: object) -> str:
+    return str(np.datetime64(value, "D"))  # type: ignore[call-overload]
+
+
+def _share_text(nano: int) -> str:
+    whole, frac = divmod(int(nano), SHARE_SCALE)
+    return f"{whole}.{frac:09d}".rstrip("0").rstrip(".")
+
+
+def unique_ids(d: CheckData) -> list[Problem]:
+    """Each table's id appears once; each rep once per split invoice."""
+    out = Collector()
+    for name, id_col in ID_COLUMN.items():
+        first = d.positions(name, id_col, name)  # each id's first row
+        later = (first >= 0) & (first != np.arange(len(first)))
+        dup = later.copy()
+        dup[first[later]] = True
+        out.rows(f"{name}.csv", d.t[name], dup, id_col, id_col,
+                 _each("duplicate id {v}", id_col), "each id once")
+    spl = d.t["splits"]
+    dup = spl.duplicated(["invoice_id", "rep_id"], keep=False).to_numpy()
+    out.rows("splits.csv", spl, dup, "rep_id", "invoice_id",
+             lambda r: [f"rep {v} is listed twice for this invoice" for v in r["rep_id"]],
+             "each rep once per invoice")
+    return out.problems
+
+
+def _references(d: CheckData, refs: tuple[tuple[str, str, str, str, str | None], ...]
+                ) -> list[Problem]:
+    """Every (table, column, target, what, id column) reference resolves."""
+    out = Collector()
+    for name, col, target, what, id_col in refs:
+        frame = d.t[name]
+        bad = frame[col].notna().to_numpy() & (d.positions(name, col, target) < 0)
+        out.rows(f"{name}.csv", frame, bad, col, id_col,
+                 _each(f"unknown {what} {{v}}", col),
+                 f"a {what} that exists")
+    return out.problems
+
+
+def people_references(d: CheckData) -> list[Problem]:
+    """Invoices name known customers and reps; managers are known reps."""
+    return _references(d, (
+        ("invoices", "customer_id", "customers", "customer", "invoice_id"),
+        ("invoices", "rep_id", "reps", "rep", "invoice_id"),
+        ("reps", "manager_id", "reps", "rep (manager)", "rep_id"),
+    ))
+
+
+def known_plans(d: CheckData) -> list[Problem]:
+    """Every rep's plan is one of the plans in rules/."""
+    out = Collector()
+    reps = d.t["reps"]
+    bad = reps["plan_id"].notna().to_numpy() & (lookup(reps["plan_id"], pd.Series(
+        d.plan_ids, dtype=object)) < 0)
+    out.rows("reps.csv", reps, bad, "plan_id", "rep_id",
+             lambda r: [f"unknown plan {v}" for v in r["plan_id"]],
+             f"one of the plans in rules/ ({', '.join(d.plan_ids) or 'none found'})")
+    return out.problems
+
+
+def event_references(d: CheckData) -> list[Problem]:
+    """Splits, payments, adjustments and disputes name known invoices (and splits reps)."""
+    return _references(d, (
+        ("splits", "invoice_id", "invoices", "invoice", None),
+        ("splits", "rep_id", "reps", "rep", "invoice_id"),
+        ("payments", "invoice_id", "invoices", "invoice", "payment_id"),
+        ("adjustments", "invoice_id", "invoices", "invoice", "adjustment_id"),
+        ("disputes", "invoice_id", "invoices", "invoice", "dispute_id"),
+    ))
+
+
+def amounts(d: CheckData) -> list[Problem]:
+    """Invoices and adjustments are positive, adjustment kinds known, payments not 0."""
+    out = Collector()
+    inv, adj, pay = d.t["invoices"], d.t["adjustments"], d.t["payments"]
+    out.rows("invoices.csv", inv, (inv["amount"] <= 0).to_numpy(), "amount", "invoice_id",
+             lambda r: [f"amount {_money(v)} is not positive" for v in r["amount"]],
+             "an amount more than 0")
+    out.rows("adjustments.csv", adj, (adj["amount"] <= 0).to_numpy(), "amount",
+             "adjustment_id",
+             lambda r: [f"amount {_money(v)} is not positive" for v in r["amount"]],
+             "an amount more than 0 (the kind says which way it goes)")
+    kind_bad = adj["kind"].notna().to_numpy() & ~adj["kind"].isin(ADJUSTMENT_KINDS).to_numpy()
+    out.rows("adjustments.csv", adj, kind_bad, "kind", "adjustment_id",
+             lambda r: [f"unknown kind {v!r}" for v in r["kind"]],
+             f"one of {', '.join(ADJUSTMENT_KINDS)}")
+    out.rows("payments.csv", pay, (pay["amount"] == 0).to_numpy(), "amount", "payment_id",
+             "amount is 0", "cash received (> 0) or a reversal (< 0)")
+    return out.problems
+
+
+def split_shares(d: CheckData) -> list[Problem]:
+    """The split shares of an invoice sum to exactly 1."""
+    out = Collector()
+    spl = d.t["splits"]
+    if len(spl):
+        sums = spl.groupby("invoice_id")["share"].sum()
+        off = sums[sums != SHARE_SCALE]
+        bad = spl["invoice_id"].isin(off.index).to_numpy() & ~spl.duplicated(
+            "invoice_id").to_numpy()
+        out.rows("splits.csv", spl, bad, "share", "invoice_id",
+                 lambda r: [f"shares of invoice {v} sum to {_share_text(off[v])}"
+                            for v in r["invoice_id"]],
+                 "the shares of one invoice to sum to exactly 1")
+    return out.problems
+
+
+def dates(d: CheckData) -> list[Problem]:
+    """Due on or after invoicing; events on or after their invoice; disputes resolved later."""
+    out = Collector()
+    inv, dis = d.t["invoices"], d.t["disputes"]
+    inv_date = inv["invoice_date"].to_numpy()
+    out.rows("invoices.csv", inv, (inv["due_date"] < inv["invoice_date"]).to_numpy(),
+             "due_date", "invoice_id",
+             lambda r: [f"due {_day(due)} before the invoice date {_day(day)}"
+                        for due, day in zip(r["due_date"], r["invoice_date"], strict=True)],
+             "a due date on or after the invoice date")
+    for name, col, id_col, what in (
+        ("payments", "payment_date", "payment_id", "payment"),
+        ("adjustments", "adjustment_date", "adjustment_id", "adjustment"),
+        ("disputes", "opened_date", "dispute_id", "dispute"),
+    ):
+        frame, pos = d.t[name], d.positions(name, "invoice_id", "invoices")
+        own = inv_date[np.maximum(pos, 0)] if len(inv_date) else frame[col].to_numpy()
+        early = (pos >= 0) & (frame[col].to_numpy() < own)
+        out.rows(f"{name}.csv", frame.assign(_inv_date=own), early, col, id_col,
+                 _before_invoice(what, col), f"a {what} dated on or after its invoice")
+    resolved_early = (dis["resolved_date"] < dis["opened_date"]).to_numpy(dtype=bool)
+    out.rows("disputes.csv", dis, resolved_early, "resolved_date", "dispute_id",
+             "resolved before it was opened", "a resolved_date on or after opened_date")
+    return out.problems
+
+
+def _before_invoice(what: str, col: str) -> Callable[[pd.DataFrame], list[str]]:
+    def message(r: pd.DataFrame) -> list[str]:
+        return [f"{what} dated {_day(day)} before its invoice dated {_day(inv_day)}"
+                for day, inv_day in zip(r[col], r["_inv_date"], strict=True)]
+    return message
+
+
+def reversals(d: CheckData) -> list[Problem]:
+    """A negative payment reverses a positive payment of the same invoice, not beyond it."""
+    out = Collector()
+    pay = d.t["payments"]
+    neg = (pay["amount"] < 0).to_numpy()
+    named = pay["reverses_payment_id"].notna().to_numpy()
+    out.rows("payments.csv", pay, neg & ~named, "reverses_payment_id", "payment_id",
+             "a negative payment without a payment to reverse",
+             "the id of the payment it reverses in reverses_payment_id")
+    out.rows("payments.csv", pay, ~neg & named, "reverses_payment_id", "payment_id",
+             "a positive payment names a payment to reverse",
+             "reverses_payment_id empty for cash received (amount > 0)")
+    rev = pay[neg & named]
+    if rev.empty:
+        return out.problems
+    target = d.positions("payments", "reverses_payment_id", "payments")[neg & named]
+    exists = target >= 0
+    out.rows("payments.csv", rev, ~exists, "reverses_payment_id", "payment_id",
+             lambda r: [f"reverses unknown payment {v}" for v in r["reverses_payment_id"]],
+             "the id of an existing payment")
+    _reversed_payments(pay, rev[exists], target[exists], out)
+    return out.problems
+
+
+def _reversed_payments(pay: pd.DataFrame, ok: pd.DataFrame, target: np.ndarray,
+                       out: Collector) -> None:
+    """Reversals ``ok`` of the payments at ``target``: cash, same invoice, later, not beyond."""
+    o_amount = pay["amount"].to_numpy()[target]
+    o_invoice = as_arrow(pay["invoice_id"]).take(pa.array(target))
+    o_date = pay["payment_date"].to_numpy()[target]
+    out.rows("payments.csv", ok, o_amount <= 0, "reverses_payment_id", "payment_id",
+             lambda r: [f"reverses {v}, which is itself a reversal"
+                        for v in r["reverses_payment_id"]],
+             "the id of a payment received (amount > 0)")
+    same = pc.equal(o_invoice, as_arrow(ok["invoice_id"])).fill_null(False)
+    out.rows("payments.csv", ok, ~same.to_numpy(zero_copy_only=False), "invoice_id",
+             "payment_id",
+             lambda r: [f"reverses {v}, a payment of another invoice"
+                        for v in r["reverses_payment_id"]],
+             "the invoice of the payment it reverses")
+    out.rows("payments.csv", ok, ok["payment_date"].to_numpy() < o_date, "payment_date",
+             "payment_id",
+             lambda r: [f"reversal dated before the payment {v} it reverses"
+                        for v in r["reverses_payment_id"]],
+             "a reversal dated on or after the payment it reverses")
+    reversed_total = np.zeros(len(pay), dtype=np.int64)
+    np.add.at(reversed_total, target, -ok["amount"].to_numpy(dtype=np.int64))
+    over = reversed_total > np.maximum(pay["amount"].to_numpy(dtype=np.int64), 0)
+    last = ~pd.Series(target).duplicated(keep="last").to_numpy()
+    worst = ok[last & over[target]].assign(
+        _total=reversed_total[target[last & over[target]]],
+        _paid=pay["amount"].to_numpy()[target[last & over[target]]])
+    out.rows("payments.csv", worst, np.ones(len(worst), bool), "amount", "payment_id",
+             lambda r: [f"reversals of {v} total {_money(t)}, more than the {_money(p)} "
+                        "received" for v, t, p in zip(r["reverses_payment_id"], r["_total"],
+                                                      r["_paid"], strict=True)],
+             "reversals of a payment never exceeding it")
+
+
+def settlement(d: CheckData) -> list[Problem]:
+    """At every date: payments − reversals + credits + discounts + write-offs ≤ amount."""
+    out = Collector()
+    inv, pay, adj = d.t["invoices"], d.t["payments"], d.t["adjustments"]
+    pos = np.concatenate([d.positions("payments", "invoice_id", "invoices"),
+                          d.positions("adjustments", "invoice_id", "invoices")])
+    day = np.concatenate([pay["payment_date"].to_numpy().astype("datetime64[D]"),
+                          adj["adjustment_date"].to_numpy().astype("datetime64[D]")])
+    amount = np.concatenate([pay["amount"].to_numpy(dtype=np.int64),
+                             adj["amount"].to_numpy(dtype=np.int64)])
+    keep = (pos >= 0) & ~np.isnat(day)
+    pos, days, amount = pos[keep], day[keep].astype(np.int64), amount[keep]
+    if len(pos) == 0:
+        return out.problems
+    order = np.lexsort((days, pos))
+    pos, days, amount = pos[order], days[order], amount[order]
+    # the settled total after each event; compare only at the last event of a date
+    settled = np.cumsum(amount)
+    first_of_invoice = np.r_[True, pos[1:] != pos[:-1]]
+    start = np.maximum.accumulate(np.where(first_of_invoice, np.arange(len(pos)), 0))
+    before = np.r_[0, settled[:-1]]
+    settled = settled - before[start]
+    end_of_day = np.r_[(pos[1:] != pos[:-1]) | (days[1:] != days[:-1]), True]
+    limit = inv["amount"].to_numpy(dtype=np.int64)[pos]
+    over = end_of_day & (settled > limit)
+    if not over.any():
+        return out.problems
+    first = ~pd.Series(pos[over]).duplicated().to_numpy()
+    rows = inv.iloc[pos[over][first]].assign(
+        _date=days[over][first].astype("datetime64[D]"), _settled=settled[over][first])
+    out.rows("invoices.csv", rows, np.ones(len(rows), bool), "amount", "invoice_id",
+             lambda r: [f"over-settled on {_day(d)}: payments − reversals + credits + "
+                        f"discounts + write-offs reach {_money(s)}, more than the amount "
+                        f"{_money(a)}" for d, s, a in zip(r["_date"], r["_settled"],
+                                                          r["amount"], strict=True)],
+             "at most the invoice amount settled at every date")
+    return out.problems
+
+
+#: every cross-table check, in the order their problems are listed
+CHECKS: tuple[Check, ...] = (
+    unique_ids,
+    people_references,
+    known_plans,
+    event_references,
+    amounts,
+    split_shares,
+    dates,
+    reversals,
+    settlement,
+)
+
+
+def check(inputs: Inputs, plan_ids: Iterable[str]) -> list[Problem]:
+    """Every cross-table problem of a full data set (ids, references, dates, amounts)."""
+    data = CheckData.of(inputs, plan_ids)
+    return [problem for run in CHECKS for problem in run(data)]
+
+
+__all__ = ["CHECKS", "Check", "CheckData", "check"]
