@@ -1,23 +1,24 @@
-"""Commands on the system of record: load, batches, payroll export, statements, aging.
+"""Commands on the system of record: load, batches, payroll export, statements, aging, users.
 
 Each command opens the store (``--db`` or ``COMMISSION_DB``, default
-``sqlite:///commission.db``), calls :mod:`commission.payroll` or
-:mod:`commission.reports`, and prints or writes the result. The payroll
-lifecycle and the reports are imported when a command runs, so ``commission
-calculate`` never loads SQLAlchemy.
+``sqlite:///commission.db``), acts as a known user (``--as EMAIL`` or
+``COMMISSION_USER``), calls :mod:`commission.access` (which checks the user's roles,
+calls the payroll lifecycle and the reports, and keeps the audit log), and prints
+or writes the result. The one exception: ``user add ... --role admin`` on a store
+with no administrator yet (bootstrapping, see docs/identity.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import os
 from pathlib import Path
 
 from commission.cli.common import UserError, add_db_option
 from commission.files import write_atomic
-from commission.money import format_money
+
+USER_ENV = "COMMISSION_USER"
 
 
 def _store(args: argparse.Namespace):
@@ -26,17 +27,29 @@ def _store(args: argparse.Namespace):
     return open_store(args.db)
 
 
-def _with_batch_errors(func):
-    """A refused batch operation is a user's mistake: one line, exit 2."""
+def _as(args: argparse.Namespace, store):
+    """The identity this command acts as: ``--as`` or ``COMMISSION_USER``, a known user."""
+    from commission.access import resolve
 
-    @functools.wraps(func)
+    email = getattr(args, "as_user", None) or os.environ.get(USER_ENV, "")
+    what = " ".join(str(p) for p in (args.command, getattr(args, "batch_command", None),
+                                      getattr(args, "user_command", None)) if p)
+    return resolve(store, email, action=f"cli {what}")
+
+
+def _batch_error(exc: Exception) -> UserError:
+    return UserError(str(exc))
+
+
+def _with_batch_errors(func):
     def run(args: argparse.Namespace) -> int:
-        from commission import BatchError
+        from commission.access import AccessDenied
+        from commission.payroll.lifecycle import BatchError
 
         try:
             return func(args)
-        except BatchError as exc:
-            raise UserError(str(exc)) from None
+        except (BatchError, AccessDenied) as exc:
+            raise _batch_error(exc) from None
 
     return run
 
@@ -46,57 +59,62 @@ def _with_batch_errors(func):
 
 @_with_batch_errors
 def cmd_load(args: argparse.Namespace) -> int:
-    from commission.payroll import load
+    from commission.access import load_data
 
     with _store(args) as store:
-        print(load(store, args.data, args.rules, by=args.by).text())
+        print(load_data(_as(args, store), store, args.data, args.rules).text())
     return 0
 
 
 @_with_batch_errors
 def cmd_batch_run(args: argparse.Namespace) -> int:
-    from commission.payroll import run_batch
+    from commission.access import run_draft
 
     with _store(args) as store:
-        print(run_batch(store, args.period, args.rules, by=args.by).text())
+        print(run_draft(_as(args, store), store, args.period, args.rules).text())
     return 0
 
 
 @_with_batch_errors
 def cmd_batch_approve(args: argparse.Namespace) -> int:
-    from commission.payroll import approve
+    from commission.access import approve_batch
 
     with _store(args) as store:
-        print(approve(store, args.id, args.by).text())
+        print(approve_batch(_as(args, store), store, args.id).text())
     return 0
 
 
 @_with_batch_errors
 def cmd_batch_lock(args: argparse.Namespace) -> int:
-    from commission.payroll import lock
+    from commission.access import lock_batch
 
     with _store(args) as store:
-        print(lock(store, args.id, args.by).text())
+        print(lock_batch(_as(args, store), store, args.id).text())
     return 0
 
 
 @_with_batch_errors
 def cmd_batch_show(args: argparse.Namespace) -> int:
-    from commission.payroll import show
+    from commission.access import batch_summary
 
     with _store(args) as store:
-        print(show(store, args.id).text())
+        print(batch_summary(_as(args, store), store, args.id).text())
     return 0
 
 
 @_with_batch_errors
 def cmd_batch_list(args: argparse.Namespace) -> int:
-    from commission.payroll import list_batches
+    from commission.access import batches
+    from commission.money import format_money
 
     with _store(args) as store:
-        frame = list_batches(store)
+        frame = batches(_as(args, store), store)
     if frame.empty:
         print("no batches yet: commission batch run --period YYYY-MM")
+        return 0
+    if "run_by" not in frame:  # who may not read batches sees id, period and status
+        for r in frame.itertuples(index=False):
+            print(f"{r.batch_id:>4}  {r.period}  {r.status}")
         return 0
     frame = frame.astype({"approved_by": object, "locked_by": object}).where(
         frame.notna(), None)
@@ -110,10 +128,10 @@ def cmd_batch_list(args: argparse.Namespace) -> int:
 
 @_with_batch_errors
 def cmd_batch_diff(args: argparse.Namespace) -> int:
-    from commission.payroll import diff
+    from commission.access import batch_diff
 
     with _store(args) as store:
-        changes = diff(store, args.id, args.rules)
+        changes = batch_diff(_as(args, store), store, args.id, args.rules)
     print("\n".join(changes) if changes else
           "nothing changed in the inputs since this batch was computed")
     return 0
@@ -121,18 +139,12 @@ def cmd_batch_diff(args: argparse.Namespace) -> int:
 
 @_with_batch_errors
 def cmd_batch_export(args: argparse.Namespace) -> int:
-    from commission.payroll import batch_lines, batch_payouts, show
-    from commission.reports.export import export_csv_text, payroll_export, reconcile
+    from commission.access import export_batch
+    from commission.money import format_money
+    from commission.reports.export import export_csv_text
 
     with _store(args) as store:
-        summary = show(store, args.id)
-        payouts = batch_payouts(store, args.id)
-        lines = batch_lines(store, args.id)
-        reps = store.stored_inputs().reps
-    problems = reconcile(lines, payouts, summary.period)
-    if problems:  # never hand payroll a file that does not add up
-        raise UserError("the batch does not reconcile: " + "; ".join(problems))
-    frame = payroll_export(payouts, reps, summary.period, args.id)
+        frame, summary = export_batch(_as(args, store), store, args.id)
     write_atomic(args.out, export_csv_text(frame).encode("utf-8"))
     total = frame[frame["rep_id"] == "TOTAL"].iloc[0]
     note = "" if summary.status == "locked" else f" (batch is {summary.status}, not locked)"
@@ -143,63 +155,221 @@ def cmd_batch_export(args: argparse.Namespace) -> int:
 
 @_with_batch_errors
 def cmd_statement(args: argparse.Namespace) -> int:
-    from commission.payroll import batch_lines, batch_payouts, batch_plans, show
-    from commission.reports.statement import (
-        period_bounds,
-        render_statement_html,
-        render_statement_pdf,
-        statement_data,
-    )
+    from commission.access import statement
+    from commission.reports.statement import render_statement_html, render_statement_pdf
 
     with _store(args) as store:
-        summary = show(store, args.batch)
-        lines, payouts = batch_lines(store, args.batch), batch_payouts(store, args.batch)
-        inputs, plans = store.stored_inputs(), batch_plans(store, args.batch)
-    if args.rep not in set(payouts["rep_id"]):
-        raise UserError(f"rep {args.rep!r} has no payout in batch {args.batch}")
-    as_of = args.as_of or period_bounds(summary.period)[1]
-    data = statement_data(args.rep, summary.period, lines, payouts, inputs, plans, as_of,
-                          batch_id=args.batch)
+        data = statement(_as(args, store), store, args.batch, args.rep, args.as_of)
     out = Path(args.out)
     kind = args.format or ("pdf" if out.suffix.lower() == ".pdf" else "html")
     body = (render_statement_pdf(data) if kind == "pdf"
             else render_statement_html(data).encode("utf-8"))
     write_atomic(out, body)
-    print(f"wrote {out} ({kind}) for {args.rep}, {summary.period}")
+    print(f"wrote {out} ({kind}) for {args.rep}, {data['period']}")
     return 0
 
 
+@_with_batch_errors
 def cmd_aging(args: argparse.Namespace) -> int:
-    from commission.reports.aging import aging, aging_text
+    from commission.access import aging
+    from commission.reports.aging import aging_text
 
     try:
         as_of = dt.date.fromisoformat(args.as_of)
     except ValueError:
         raise UserError(f"--as-of {args.as_of!r} is not a date; expected YYYY-MM-DD") from None
     with _store(args) as store:
-        inputs = store.stored_inputs()
-    if args.rep and args.rep not in set(inputs.reps["rep_id"]):
-        raise UserError(f"unknown rep {args.rep!r}")
-    print(aging_text(aging(inputs, as_of, rep_id=args.rep)))
+        frame = aging(_as(args, store), store, as_of, args.rep)
+    print(aging_text(frame))
+    return 0
+
+
+# ---------------------------------------------------------------------------- users, audit
+
+
+def _user_line(u: dict) -> str:
+    roles = ", ".join(u["roles"]) or "no role"
+    rep = f"  rep {u['rep_id']}" if u["rep_id"] else ""
+    state = "" if u["active"] else "  (deactivated)"
+    return f"{u['email']}  {u['display_name']}  [{roles}]{rep}{state}"
+
+
+@_with_batch_errors
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from commission.access import add_user, bootstrap_admin, needs_bootstrap
+
+    roles = args.role or []
+    with _store(args) as store:
+        if needs_bootstrap(store):  # a new store: the first administrator adds themself
+            bootstrap_admin(store, args.email, args.name, args.rep, roles)
+            print(f"added {args.email.lower()} as the first administrator "
+                  f"[{', '.join(roles)}] (bootstrap, recorded in the audit log)")
+            return 0
+        u = add_user(_as(args, store), store, args.email, args.name, args.rep, roles)
+    print(f"added {_user_line(u)}")
+    return 0
+
+
+@_with_batch_errors
+def cmd_user_change(args: argparse.Namespace) -> int:
+    from commission.access import grant_role, revoke_role, set_user_active
+
+    with _store(args) as store:
+        me = _as(args, store)
+        if args.user_command == "grant":
+            u = grant_role(me, store, args.email, args.role)
+        elif args.user_command == "revoke":
+            u = revoke_role(me, store, args.email, args.role)
+        else:
+            u = set_user_active(me, store, args.email, args.user_command == "activate")
+    print(_user_line(u))
+    return 0
+
+
+@_with_batch_errors
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from commission.access import list_users
+
+    with _store(args) as store:
+        users = list_users(_as(args, store), store)
+    print("\n".join(_user_line(u) for u in users) if users else "no users yet")
+    return 0
+
+
+@_with_batch_errors
+def cmd_audit(args: argparse.Namespace) -> int:
+    import json
+
+    from commission.access import audit_log
+
+    since = None
+    if args.since:
+        try:
+            since = dt.date.fromisoformat(args.since)
+        except ValueError:
+            raise UserError(f"--since {args.since!r} is not a date; expected YYYY-MM-DD"
+                            ) from None
+    with _store(args) as store:
+        entries = audit_log(_as(args, store), store, since, args.user, args.object)
+    for e in entries:
+        details = json.dumps(e["details"], sort_keys=True) if e["details"] else ""
+        print(f"{e['at']:%Y-%m-%d %H:%M:%S}  {e['actor']}  {e['outcome']:<7}  {e['action']}  "
+              f"{e['object']}  {details}".rstrip())
+    if not entries:
+        print("no audit entries")
+    return 0
+
+
+@_with_batch_errors
+def cmd_setting(args: argparse.Namespace) -> int:
+    from commission.access import set_setting, setting
+
+    with _store(args) as store:
+        me = _as(args, store)
+        if args.value is not None:
+            set_setting(me, store, args.key, args.value)
+        print(f"{args.key} = {setting(store, args.key)}")
     return 0
 
 
 # ---------------------------------------------------------------------------- parser
 
 
+def _common(p: argparse.ArgumentParser, nested: bool = False) -> None:
+    """--db and --as, on a command and (inherited, when absent) on its actions too."""
+    add_db_option(p, inherited=nested)
+    if nested:
+        p.add_argument("--as", dest="as_user", metavar="EMAIL", default=argparse.SUPPRESS)
+        return
+    p.add_argument("--as", dest="as_user", metavar="EMAIL",
+                   help=f"act as this user (default: ${USER_ENV})")
+
+
+def _register_batch(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("batch", help="payroll batches: run, approve, lock, show, diff, export, "
+                                     "list")
+    _common(p)
+    bsub = p.add_subparsers(dest="batch_command", required=True, metavar="ACTION")
+    for name, func, help_text in (
+        ("approve", cmd_batch_approve, "approve a reviewed draft (approver, not its runner)"),
+        ("lock", cmd_batch_lock, "lock an approved batch: read-only from then on"),
+        ("show", cmd_batch_show, "a batch's summary and audit trail"),
+        ("diff", cmd_batch_diff, "what changed in the inputs since the draft was computed"),
+    ):
+        q = bsub.add_parser(name, help=help_text)
+        q.add_argument("id", type=int)
+        _common(q, nested=True)
+        if name == "diff":
+            q.add_argument("--rules", help="also compare with the plans in this folder")
+        q.set_defaults(func=func)
+    q = bsub.add_parser("run", help="compute (or recompute) the draft batch of a period")
+    q.add_argument("--period", required=True, help="YYYY-MM")
+    q.add_argument("--rules", help="store these plans first (default: the plans in the store)")
+    _common(q, nested=True)
+    q.set_defaults(func=cmd_batch_run)
+    q = bsub.add_parser("list", help="every batch")
+    _common(q, nested=True)
+    q.set_defaults(func=cmd_batch_list)
+    q = bsub.add_parser("export", help="the payroll file: one row per rep and a control total")
+    q.add_argument("id", type=int)
+    q.add_argument("--out", required=True)
+    _common(q, nested=True)
+    q.set_defaults(func=cmd_batch_export)
+
+
+def _register_users(sub: argparse._SubParsersAction) -> None:
+    from commission.store.identity import ROLES, SETTINGS
+
+    p = sub.add_parser("user", help="users and their roles (administrators)")
+    _common(p)
+    usub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    q = usub.add_parser("add", help="add a user (the first one: --role admin, no --as)")
+    q.add_argument("email")
+    q.add_argument("--name", required=True, help="display name")
+    q.add_argument("--rep", help="the rep_id this person is")
+    q.add_argument("--role", action="append", choices=ROLES, help="a role (repeatable)")
+    _common(q, nested=True)
+    q.set_defaults(func=cmd_user_add)
+    for name in ("grant", "revoke"):
+        q = usub.add_parser(name, help=f"{name} a role")
+        q.add_argument("email")
+        q.add_argument("role", choices=ROLES)
+        _common(q, nested=True)
+        q.set_defaults(func=cmd_user_change)
+    for name in ("deactivate", "activate"):
+        q = usub.add_parser(name, help=f"{name} a user")
+        q.add_argument("email")
+        _common(q, nested=True)
+        q.set_defaults(func=cmd_user_change)
+    q = usub.add_parser("list", help="every user and their roles")
+    _common(q, nested=True)
+    q.set_defaults(func=cmd_user_list)
+
+    p = sub.add_parser("audit", help="the audit log: who did or tried what, when")
+    _common(p)
+    p.add_argument("--since", help="from this date, YYYY-MM-DD")
+    p.add_argument("--user", help="only this user's entries (anyone may read their own)")
+    p.add_argument("--object", help="only entries about this object, e.g. batch:3")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("setting", help="show or change a setting (changing: administrators)")
+    _common(p)
+    p.add_argument("key", choices=sorted(SETTINGS))
+    p.add_argument("value", nargs="?")
+    p.set_defaults(func=cmd_setting)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``load``, ``batch ...``, ``statement`` and ``aging`` to the command line."""
-    p = _store_parser(sub, "load", "validate a data folder and upsert it into the store")
+    p = sub.add_parser("load", help="validate a data folder and upsert it into the store")
+    _common(p)
     p.add_argument("--data", required=True)
     p.add_argument("--rules", help="store these plans too (new versions where changed)")
-    p.add_argument("--by", default=os.environ.get("USER", ""), help="who loads")
     p.set_defaults(func=cmd_load)
 
-    p = _store_parser(sub, "batch", "payroll batches: run, approve, lock, show, diff, export, "
-                                    "list")
-    _register_batch(p.add_subparsers(dest="batch_command", required=True, metavar="ACTION"))
+    _register_batch(sub)
 
-    p = _store_parser(sub, "statement", "a rep's statement for a batch, as HTML or PDF")
+    p = sub.add_parser("statement", help="a rep's statement for a batch, as HTML or PDF")
+    _common(p)
     p.add_argument("--batch", type=int, required=True)
     p.add_argument("--rep", required=True)
     p.add_argument("--out", required=True, help="FILE.html or FILE.pdf")
@@ -207,46 +377,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as-of", dest="as_of", help="date for open invoices (default: period end)")
     p.set_defaults(func=cmd_statement)
 
-    p = _store_parser(sub, "aging", "each rep's open invoices by age bucket")
+    p = sub.add_parser("aging", help="each rep's open invoices by age bucket")
+    _common(p)
     p.add_argument("--as-of", dest="as_of", required=True, help="YYYY-MM-DD")
     p.add_argument("--rep")
     p.set_defaults(func=cmd_aging)
 
+    _register_users(sub)
 
-def _store_parser(sub: argparse._SubParsersAction, name: str, help_text: str
-                  ) -> argparse.ArgumentParser:
-    p = sub.add_parser(name, help=help_text)
-    add_db_option(p)
-    return p
-
-
-def _action(bsub: argparse._SubParsersAction, name: str, func, help_text: str,
-            by_id: bool = True) -> argparse.ArgumentParser:
-    """One ``batch ACTION`` (``--db`` may come before or after the action)."""
-    q = bsub.add_parser(name, help=help_text)
-    if by_id:
-        q.add_argument("id", type=int)
-    add_db_option(q, inherited=True)
-    q.set_defaults(func=func)
-    return q
-
-
-def _register_batch(bsub: argparse._SubParsersAction) -> None:
-    for name, func, help_text in (
-        ("approve", cmd_batch_approve, "approve a reviewed draft"),
-        ("lock", cmd_batch_lock, "lock an approved batch: read-only from then on"),
-    ):
-        _action(bsub, name, func, help_text).add_argument("--by", required=True)
-    q = _action(bsub, "run", cmd_batch_run, "compute (or recompute) the draft batch of a period",
-                by_id=False)
-    q.add_argument("--period", required=True, help="YYYY-MM")
-    q.add_argument("--rules", help="store these plans first (default: the plans in the store)")
-    q.add_argument("--by", default=os.environ.get("USER", "") or "finance")
-    _action(bsub, "show", cmd_batch_show, "a batch's summary and audit trail")
-    q = _action(bsub, "diff", cmd_batch_diff,
-                "what changed in the inputs since the draft was computed")
-    q.add_argument("--rules", help="also compare with the plans in this folder")
-    _action(bsub, "list", cmd_batch_list, "every batch", by_id=False)
-    q = _action(bsub, "export", cmd_batch_export,
-                "the payroll file: one row per rep and a control total")
-    q.add_argument("--out", required=True)

@@ -292,7 +292,7 @@ def lock(store: Store, batch_id: int, by: str) -> BatchSummary:
                 raise BatchError(f"batch {batch_id} ({b['period']}) is already locked")
             if b["status"] != "approved":
                 raise BatchError(f"batch {batch_id} ({b['period']}) must be approved before it "
-                                 f"is locked (commission batch approve {batch_id} --by NAME)")
+                                 f"is locked (commission batch approve {batch_id} --as EMAIL)")
             _refuse_stale(conn, b)
             changed = _changed_events(conn, batch_id)
             if changed:
@@ -423,7 +423,7 @@ def diff(store: Store, batch_id: int, rules_dir: str | Path | None = None) -> li
 def _who(by: str, what: str) -> str:
     by = (by or "").strip()
     if not by:
-        raise BatchError(f"say who is doing this: --by NAME is required to {what} a batch")
+        raise BatchError(f"say who is doing this: a user is required to {what} a batch")
     return by
 
 

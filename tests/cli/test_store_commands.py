@@ -11,6 +11,8 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from commission.cli import main
 from commission.payroll.lifecycle import batch_lines, batch_payouts
 from commission.store import open_store
@@ -25,27 +27,50 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def test_a_payroll_quarter_with_late_data_from_the_command_line(store_url, tmp_path, capsys):
+ANA, BOB, CAROL = (("--as", f"{n}@example.com") for n in ("ana", "bob", "carol"))
+
+
+def add_users(capsys, db: list[str]) -> None:
+    """root (admin and finance: the bootstrap), ana and carol (finance), bob (approver)."""
+    assert run(capsys, "user", *db, "add", "root@example.com", "--name", "Root",
+               "--role", "admin", "--role", "finance")[0] == 0
+    for email, role in (("ana", "finance"), ("carol", "finance"), ("bob", "approver")):
+        code, _, err = run(capsys, "user", *db, "add", f"{email}@example.com", "--name", email,
+                           "--role", role, "--as", "root@example.com")
+        assert code == 0, err
+
+
+@pytest.fixture
+def operators(store_url, capsys, monkeypatch) -> list[str]:
+    """The store's --db, with its users; commands without --as act as ana (finance)."""
     db = ["--db", store_url]
+    add_users(capsys, db)
+    monkeypatch.setenv("COMMISSION_USER", "ana@example.com")
+    return db
+
+
+def test_a_payroll_quarter_with_late_data_from_the_command_line(operators, store_url, tmp_path,
+                                                                 capsys):
+    db = operators
     code, out, err = run(capsys, "load", *db, "--data", str(ROOT / "sample_data"),
-                         "--rules", str(ROOT / "rules"), "--by", "ana")
+                         "--rules", str(ROOT / "rules"), "--as", "root@example.com")
     assert code == 0, err
     assert "invoices: 3,000 new" in out
 
     ids = []
     for period in ("2024-11", "2024-12", "2025-01"):
-        code, out, err = run(capsys, "batch", *db, "run", "--period", period, "--by", "ana")
+        code, out, err = run(capsys, "batch", *db, "run", "--period", period, *ANA)
         assert code == 0, err
         batch_id = int(out.split()[1])
         ids.append(batch_id)
         # a batch must be approved before it is locked
-        code, _, err = run(capsys, "batch", *db, "lock", str(batch_id), "--by", "carol")
+        code, _, err = run(capsys, "batch", *db, "lock", str(batch_id), *CAROL)
         assert code == 2 and "Traceback" not in err
-        assert run(capsys, "batch", *db, "approve", str(batch_id), "--by", "bob")[0] == 0
-        assert run(capsys, "batch", *db, "lock", str(batch_id), "--by", "carol")[0] == 0
+        assert run(capsys, "batch", *db, "approve", str(batch_id), *BOB)[0] == 0
+        assert run(capsys, "batch", *db, "lock", str(batch_id), *CAROL)[0] == 0
 
     # the past is closed
-    code, _, err = run(capsys, "batch", *db, "run", "--period", "2024-12", "--by", "ana")
+    code, _, err = run(capsys, "batch", *db, "run", "--period", "2024-12", *ANA)
     assert code == 2 and "locked" in err
 
     late = tmp_path / "late"
@@ -57,12 +82,12 @@ def test_a_payroll_quarter_with_late_data_from_the_command_line(store_url, tmp_p
     code, out, _ = run(capsys, "load", *db, "--data", str(late))
     assert code == 0 and "nothing changed" in out
 
-    code, out, err = run(capsys, "batch", *db, "run", "--period", "2025-02", "--by", "ana")
+    code, out, err = run(capsys, "batch", *db, "run", "--period", "2025-02", *ANA)
     assert code == 0, err
     fourth = int(out.split()[1])
-    assert run(capsys, "batch", *db, "approve", str(fourth), "--by", "bob")[0] == 0
-    assert run(capsys, "batch", *db, "lock", str(fourth), "--by", "carol")[0] == 0
-    code, out, _ = run(capsys, "batch", *db, "run", "--period", "2025-03", "--by", "ana")
+    assert run(capsys, "batch", *db, "approve", str(fourth), *BOB)[0] == 0
+    assert run(capsys, "batch", *db, "lock", str(fourth), *CAROL)[0] == 0
+    code, out, _ = run(capsys, "batch", *db, "run", "--period", "2025-03", *ANA)
     fifth = int(out.split()[1])
 
     with open_store(store_url) as store:
@@ -108,9 +133,11 @@ def _statement_and_aging_of_the_late_payments_rep(capsys, db, tmp_path, fourth) 
     assert code == 0 and "R011" in out and "over 90" in out
 
 
-def test_commands_on_a_missing_batch_or_rep_fail_cleanly(tmp_path, capsys):
+def test_commands_on_a_missing_batch_or_rep_fail_cleanly(tmp_path, capsys, monkeypatch):
     db = ["--db", f"sqlite:///{tmp_path}/c.db"]
-    for args in (["batch", *db, "show", "9"], ["batch", *db, "approve", "9", "--by", "x"],
+    add_users(capsys, db)
+    monkeypatch.setenv("COMMISSION_USER", "root@example.com")
+    for args in (["batch", *db, "show", "9"], ["batch", *db, "approve", "9"],
                  ["aging", *db, "--as-of", "yesterday"],
                  ["statement", *db, "--batch", "1", "--rep", "R1", "--out", str(tmp_path / "s")]):
         code, _, err = run(capsys, *args)

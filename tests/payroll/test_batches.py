@@ -223,7 +223,7 @@ def test_a_draft_computed_before_another_batch_was_locked_cannot_be_locked(loade
 def test_refusals_say_what_is_wrong(loaded):
     with pytest.raises(BatchError, match="no batch 99"):
         show(loaded, 99)
-    with pytest.raises(BatchError, match="--by NAME"):
+    with pytest.raises(BatchError, match="a user is required"):
         run_batch(loaded, "2026-01", by=" ")
     with pytest.raises(BatchError, match="expected YYYY-MM"):
         run_batch(loaded, "2026-13", by="ann")

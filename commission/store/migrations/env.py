@@ -13,6 +13,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
+from commission.store import identity  # noqa: F401  (its tables join the metadata)
 from commission.store.models import metadata
 
 config = context.config

@@ -1,0 +1,62 @@
+"""Who may see and do what: every door (the CLI, the Streamlit pages) asks here.
+
+Every function takes the :class:`Identity` of the person asking first, then the
+store. Reads return only what that person may see; actions refuse what they may
+not do. A refusal raises :class:`AccessDenied` (a one-line message) and is
+recorded in the audit log, as is every lifecycle action and every view of
+another person's pay. See docs/identity.md.
+"""
+
+from __future__ import annotations
+
+from commission.access.actions import (
+    approve_batch,
+    export_batch,
+    load_data,
+    lock_batch,
+    make_plans_effective,
+    run_draft,
+    save_plan_variant,
+    self_approval_allowed,
+)
+from commission.access.identity import (
+    LOCAL_ADMIN,
+    PERMISSIONS,
+    ROLES,
+    AccessDenied,
+    Identity,
+    record,
+    resolve,
+    sign_in,
+)
+from commission.access.pay import (
+    aging,
+    batch_diff,
+    batch_summary,
+    batches,
+    pay_lines,
+    pay_payouts,
+    statement,
+    visible_reps,
+)
+from commission.access.users import (
+    add_user,
+    audit_log,
+    bootstrap_admin,
+    grant_role,
+    list_users,
+    needs_bootstrap,
+    revoke_role,
+    set_setting,
+    set_user_active,
+    setting,
+)
+
+__all__ = [
+    "LOCAL_ADMIN", "PERMISSIONS", "ROLES", "AccessDenied", "Identity", "add_user", "aging",
+    "approve_batch", "audit_log", "batch_diff", "batch_summary", "batches", "bootstrap_admin",
+    "export_batch", "grant_role", "list_users", "load_data", "lock_batch",
+    "make_plans_effective", "needs_bootstrap", "pay_lines", "pay_payouts", "record", "resolve",
+    "revoke_role", "run_draft", "save_plan_variant", "self_approval_allowed", "set_setting",
+    "set_user_active", "setting", "sign_in", "statement", "visible_reps",
+]

@@ -1,0 +1,181 @@
+"""Reading pay: only the reps an identity may see, and a record of views of other people's pay.
+
+A rep sees their own pay; a manager also everyone below them through
+``reps.manager_id``, however deep; finance, approvers and administrators see
+everyone. Asking for a rep one may not see is refused (AccessDenied, audited);
+asking for "everything" returns only what one may see. A view counts as a view
+of someone else's pay when the rows handed back belong to a rep other than the
+identity's own: it is recorded (repeats within ten minutes are folded).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from commission.access.identity import (
+    SEE_ALL,
+    AccessDenied,
+    Identity,
+    record_view,
+    refuse,
+    require,
+)
+from commission.payroll import lifecycle
+from commission.payroll.summary import BatchSummary
+from commission.store import Store
+
+#: what a person who may not read batches sees of the batch list
+BATCH_LIST_PUBLIC = ["batch_id", "period", "status"]
+
+
+def _reps(store: Store) -> dict[str, str | None]:
+    with store.read() as conn:
+        return dict(conn.exec_driver_sql("SELECT rep_id, manager_id FROM reps").fetchall())
+
+
+def team_of(managers: dict[str, str | None], rep_id: str) -> set[str]:
+    """Every rep below ``rep_id`` through ``manager_id``, however deep (cycles are safe)."""
+    below: dict[str, list[str]] = {}
+    for rep, manager in managers.items():
+        if manager is not None:
+            below.setdefault(manager, []).append(rep)
+    found: set[str] = set()
+    todo = [rep_id]
+    while todo:
+        for rep in below.get(todo.pop(), []):
+            if rep not in found and rep != rep_id:
+                found.add(rep)
+                todo.append(rep)
+    return found
+
+
+def sees_all(identity: Identity) -> bool:
+    return bool(identity.roles & SEE_ALL)
+
+
+def visible_reps(identity: Identity, store: Store) -> frozenset[str]:
+    """The reps whose pay ``identity`` may see."""
+    managers = _reps(store)
+    if sees_all(identity):
+        return frozenset(managers)
+    if identity.rep_id is None:
+        return frozenset()
+    mine = {identity.rep_id}
+    if identity.has("manager"):
+        mine |= team_of(managers, identity.rep_id)
+    return frozenset(mine)
+
+
+def _scope(identity: Identity, store: Store, obj: str, rep_id: str | None) -> set[str] | None:
+    """The reps a read may return (None: everyone), refusing a rep one may not see."""
+    if sees_all(identity):
+        return None if rep_id is None else {rep_id}
+    visible = visible_reps(identity, store)
+    if rep_id is None:
+        return set(visible)
+    if rep_id not in visible:
+        raise refuse(store, identity, "pay.view", obj,
+                     f"{identity.label} may not see the pay of rep {rep_id}", rep=rep_id)
+    return {rep_id}
+
+
+def _keep(frame: pd.DataFrame, reps: set[str] | None) -> pd.DataFrame:
+    if reps is None:
+        return frame
+    return frame[frame["rep_id"].isin(sorted(reps))].reset_index(drop=True)
+
+
+def _viewed(identity: Identity, store: Store, obj: str, shown: Iterable[str],
+            everyone: bool) -> None:
+    others = sorted({str(r) for r in shown} - {identity.rep_id})
+    if everyone:
+        record_view(store, identity, obj, "all")
+    elif others:
+        record_view(store, identity, obj, others)
+
+
+# ----------------------------------------------------------------------------- pay
+
+
+def pay_lines(identity: Identity, store: Store, batch_id: int,
+              rep_id: str | None = None) -> pd.DataFrame:
+    """A batch's lines of ``rep_id`` (or of every rep one may see)."""
+    obj = f"batch:{batch_id}"
+    reps = _scope(identity, store, obj, rep_id)
+    lines = _keep(lifecycle.batch_lines(store, batch_id), reps)
+    _viewed(identity, store, obj, lines["rep_id"], reps is None)
+    return lines
+
+
+def pay_payouts(identity: Identity, store: Store, batch_id: int,
+                rep_id: str | None = None) -> pd.DataFrame:
+    """A batch's payouts of ``rep_id`` (or of every rep one may see)."""
+    obj = f"batch:{batch_id}"
+    reps = _scope(identity, store, obj, rep_id)
+    payouts = _keep(lifecycle.batch_payouts(store, batch_id), reps)
+    _viewed(identity, store, obj, payouts["rep_id"], reps is None)
+    return payouts
+
+
+def statement(identity: Identity, store: Store, batch_id: int, rep_id: str,
+              as_of: dt.date | str | None = None) -> dict[str, Any]:
+    """The data of a rep's statement for a batch (render it with reports.statement)."""
+    from commission.reports.statement import period_bounds, statement_data
+
+    obj = f"batch:{batch_id}"
+    _scope(identity, store, obj, rep_id)
+    summary = lifecycle.show(store, batch_id)
+    lines, payouts = lifecycle.batch_lines(store, batch_id), lifecycle.batch_payouts(store,
+                                                                                     batch_id)
+    if rep_id not in set(payouts["rep_id"]):
+        raise lifecycle.BatchError(f"rep {rep_id!r} has no payout in batch {batch_id}")
+    inputs, plans = store.stored_inputs(), lifecycle.batch_plans(store, batch_id)
+    data = statement_data(rep_id, summary.period, lines, payouts, inputs, plans,
+                          as_of or period_bounds(summary.period)[1], batch_id=batch_id)
+    _viewed(identity, store, obj, [rep_id], False)
+    return data
+
+
+def aging(identity: Identity, store: Store, as_of: dt.date | str,
+          rep_id: str | None = None) -> pd.DataFrame:
+    """Open invoices by age bucket for ``rep_id`` (or every rep one may see)."""
+    from commission.reports.aging import aging as aging_frame
+
+    reps = _scope(identity, store, "aging", rep_id)
+    inputs = store.stored_inputs()
+    if rep_id is not None and rep_id not in set(inputs.reps["rep_id"]):
+        raise lifecycle.BatchError(f"unknown rep {rep_id!r}")
+    frame = _keep(aging_frame(inputs, as_of, rep_id=rep_id), reps)
+    _viewed(identity, store, "aging", frame["rep_id"], reps is None)
+    return frame
+
+
+# ----------------------------------------------------------------------------- batches
+
+
+def batches(identity: Identity, store: Store) -> pd.DataFrame:
+    """Every batch; without the batch.read permission only id, period and status."""
+    frame = lifecycle.list_batches(store)
+    return frame if identity.may("batch.read") else frame[BATCH_LIST_PUBLIC]
+
+
+def batch_summary(identity: Identity, store: Store, batch_id: int) -> BatchSummary:
+    """A batch's summary: totals over every rep, who did what when (finance, approver, admin)."""
+    require(store, identity, "batch.read", f"batch:{batch_id}", f"read batch {batch_id}")
+    return lifecycle.show(store, batch_id)
+
+
+def batch_diff(identity: Identity, store: Store, batch_id: int,
+               rules_dir: str | Path | None = None) -> list[str]:
+    """What changed since a batch was computed (finance, approver, admin)."""
+    require(store, identity, "batch.read", f"batch:{batch_id}", f"read batch {batch_id}")
+    return lifecycle.diff(store, batch_id, rules_dir)
+
+
+__all__ = ["AccessDenied", "aging", "batch_diff", "batch_summary", "batches", "pay_lines",
+           "pay_payouts", "statement", "team_of", "visible_reps"]
