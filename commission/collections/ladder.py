@@ -10,6 +10,7 @@ naming the file and the key path, never a traceback.
 
 from __future__ import annotations
 
+import itertools
 import string
 from decimal import Decimal
 from pathlib import Path
@@ -111,7 +112,7 @@ class Ladder(_Strict):
     @model_validator(mode="after")
     def _increasing(self) -> Ladder:
         days = [s.days for s in self.steps]
-        if any(b <= a for a, b in zip(days, days[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(days)):
             raise ValueError("steps in increasing order of days")
         return self
 
@@ -131,9 +132,6 @@ def _problem(source: str, err: dict) -> Problem:
                        "only the keys of the ladder (see docs/collections.md)")
     if err["type"] == "missing":
         return Problem(source, None, key, None, "required key is missing", "this key to be given")
-    if err["type"] == "value_error":
-        return Problem(source, None, key, None, f"invalid value {str(err.get('input'))[:60]!r}",
-                       msg)
     return Problem(source, None, key, None, f"invalid value {str(err.get('input'))[:60]!r}",
                    msg)
 

@@ -8,6 +8,7 @@ lifecycle built on it is in :mod:`commission.batches`.
 
 from __future__ import annotations
 
+from commission.store import collections as _collections  # noqa: F401  (its tables)
 from commission.store.db import DEFAULT_URL, Store, default_url, open_store
 from commission.store.models import metadata
 from commission.store.records import read_inputs

@@ -1,0 +1,1 @@
+"""commission: pays sales reps commission on cash collected."""
