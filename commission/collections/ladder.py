@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from commission.problems import Problem
 
@@ -109,12 +109,14 @@ class Ladder(_Strict):
     smtp: Smtp = Smtp()
     credit_signal: CreditThresholds = CreditThresholds()
 
-    @model_validator(mode="after")
-    def _increasing(self) -> Ladder:
-        days = [s.days for s in self.steps]
-        if any(b <= a for a, b in itertools.pairwise(days)):
-            raise ValueError("steps in increasing order of days")
-        return self
+    @field_validator("steps")
+    @classmethod
+    def _increasing(cls, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        for a, b in itertools.pairwise(steps):
+            if b.days <= a.days:
+                raise ValueError(f"steps in increasing order of days ({b.name!r} at {b.days} "
+                                 f"comes after {a.name!r} at {a.days})")
+        return steps
 
     def day_array(self) -> list[int]:
         return [s.days for s in self.steps]
@@ -132,8 +134,9 @@ def _problem(source: str, err: dict) -> Problem:
                        "only the keys of the ladder (see docs/collections.md)")
     if err["type"] == "missing":
         return Problem(source, None, key, None, "required key is missing", "this key to be given")
-    return Problem(source, None, key, None, f"invalid value {str(err.get('input'))[:60]!r}",
-                   msg)
+    value = err.get("input")
+    shown = "" if isinstance(value, dict | list | tuple) else f" {str(value)[:60]!r}"
+    return Problem(source, None, key, None, f"invalid value{shown}", msg)
 
 
 def parse_ladder(text: str, source: str) -> tuple[Ladder | None, list[Problem]]:
