@@ -56,16 +56,18 @@ def _plan_terms(plans: Mapping[str, Plan], plan_ids: np.ndarray) -> tuple[np.nda
     return got["inv"].to_numpy(dtype=bool), got["pause"].fillna(True).to_numpy(dtype=bool)
 
 
-def _paused_days(invoice_ids: np.ndarray, clock: np.ndarray, today: int,
+def paused_days(invoice_ids: np.ndarray, clock: np.ndarray, today: int | np.ndarray,
                  merged: pd.DataFrame) -> np.ndarray:
-    """Days in [clock, today) inside a merged dispute of the row's invoice (columnar)."""
+    """Days in [clock, today) inside a merged dispute of the row's invoice (columnar);
+    ``today`` is one day number or one per row."""
     rows = pd.DataFrame({"pos": np.arange(len(invoice_ids)), "invoice_id": invoice_ids,
                          "clock": clock})
     both = rows.merge(merged, on="invoice_id", how="inner")
     if both.empty:
         return np.zeros(len(invoice_ids), dtype=np.int64)
     lo = np.maximum(both["start"].to_numpy(dtype=np.int64), both["clock"].to_numpy())
-    hi = np.minimum(both["end"].to_numpy(dtype=np.int64), today)
+    until = np.broadcast_to(np.asarray(today, dtype=np.int64), (len(invoice_ids),))
+    hi = np.minimum(both["end"].to_numpy(dtype=np.int64), until[both["pos"].to_numpy()])
     days = np.maximum(hi - lo, 0)
     return np.bincount(both["pos"].to_numpy(), weights=days,
                        minlength=len(invoice_ids)).astype(np.int64)
@@ -87,7 +89,7 @@ def ladder_clock(rows: pd.DataFrame, inputs: Inputs, plans: Mapping[str, Plan],
     known = known_disputes(inputs.disputes, day)
     merged = merged_disputes(known)
     ids = rows["invoice_id"].to_numpy(dtype=object)
-    paused = np.where(pause, _paused_days(ids, clock, today, merged), 0)
+    paused = np.where(pause, paused_days(ids, clock, today, merged), 0)
     open_now = known.loc[known["resolved_date"].isna(), "invoice_id"]
     is_open = pd.Index(ids).isin(open_now)
     had = pd.Index(ids).isin(known["invoice_id"])
@@ -237,4 +239,4 @@ def _arrangement_note(ids: pd.Series, arrangements: pd.DataFrame | None,
 
 
 __all__ = ["CONTACT_COLUMNS", "WORKLIST_COLUMNS", "empty_contacts", "ladder_clock",
-           "promise_status", "worklist"]
+           "paused_days", "promise_status", "worklist"]

@@ -32,7 +32,7 @@ class Inbox:
     def __init__(self) -> None:
         self.got: list[tuple[list[str], email.message.EmailMessage]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.content, policy=policy.default)
         self.got.append((list(envelope.rcpt_tos), msg))
         return "250 OK"
