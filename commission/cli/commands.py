@@ -201,6 +201,7 @@ def _register_extras() -> None:
     except ImportError as exc:  # pragma: no cover - only while a module is missing
         if "store_commands" not in str(exc):
             raise
+    from commission.cli import collections_commands  # noqa: F401
 
 
 if __name__ == "__main__":  # pragma: no cover
