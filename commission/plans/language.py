@@ -20,6 +20,8 @@ from commission.money import Rounding
 from commission.problems import Problem
 
 MAX_PLACES = 9  # decimals allowed in a rate, share or haircut (exact, never rounded)
+#: files in the rules folder that are not plans (the collections ladder)
+NOT_PLANS = frozenset({"collections"})
 
 
 class _Loader(yaml.SafeLoader):
@@ -273,7 +275,8 @@ def load_plans(rules_dir: str | Path) -> tuple[dict[str, Plan], dict[str, str], 
     if not rules_dir.is_dir():
         return plans, texts, [Problem(str(rules_dir), None, None, None, "no such folder",
                                       "a folder of plan files (rules/*.yaml)")]
-    files = sorted([*rules_dir.glob("*.yaml"), *rules_dir.glob("*.yml")])
+    files = sorted(p for p in [*rules_dir.glob("*.yaml"), *rules_dir.glob("*.yml")]
+                   if p.stem not in NOT_PLANS)
     if not files:
         problems.append(Problem(str(rules_dir), None, None, None, "no plan files found",
                                 "at least one rules/<plan_id>.yaml"))

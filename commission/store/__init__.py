@@ -15,6 +15,7 @@ imports the engine, payroll or the doors, and writes no sentences for people.
 
 from __future__ import annotations
 
+from commission.store import collections as _collections  # noqa: F401  (its tables join metadata)
 from commission.store import identity as _identity  # noqa: F401  (its tables join metadata)
 from commission.store.db import Store, default_url, open_store
 from commission.store.models import metadata

@@ -1,0 +1,1 @@
+"""The collections desk: the ladder, worklists, the contact log, messages, credit signal."""
