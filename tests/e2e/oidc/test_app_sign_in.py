@@ -178,6 +178,17 @@ def test_a_rep_sees_only_their_own_pay_by_every_door(app, oidc_provider, new_pag
     assert sum(a == "pay.view" for a, _o in refused) == 3
 
 
+def test_signed_out_every_address_shows_only_the_sign_in_page(app, new_page):
+    page = new_page()
+    for path in ("my-pay?rep=R007", "batches", "admin", "compare"):
+        page.goto(f"{app}/{path}")
+        _expect()(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible(
+            timeout=STEP_MS)
+        assert page.locator('[data-testid="stMetric"]').count() == 0
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0
+        assert page.get_by_text("Nora Xu").count() == 0
+
+
 def test_a_manager_sees_their_team_and_no_one_else(app, oidc_provider, new_page):
     page = new_page()
     sign_in(page, app, oidc_provider, MANAGER)
@@ -190,6 +201,13 @@ def test_a_manager_sees_their_team_and_no_one_else(app, oidc_provider, new_page)
     assert "may not see the pay of rep R007" in error_text(page)
     page.goto(f"{app}/batches")
     assert "may not open Batches" in error_text(page)
+    page.get_by_role("button", name="Sign out", exact=True).click()  # and signing out
+    page.wait_for_url(f"{oidc_provider.issuer}/oauth2/end_session?**", timeout=STEP_MS)
+    page.get_by_role("button", name="End session", exact=True).click()
+    page.goto(f"{app}/my-pay")
+    _expect()(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible(
+        timeout=STEP_MS)
+    assert page.get_by_text("Elena Zhang").count() == 0
 
 
 def test_finance_runs_a_different_approver_approves_the_runners_approval_is_refused(
