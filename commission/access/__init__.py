@@ -34,8 +34,10 @@ from commission.access.pay import (
     batch_diff,
     batch_summary,
     batches,
+    check_pay_view,
     pay_lines,
     pay_payouts,
+    sees_all,
     statement,
     visible_reps,
 )
@@ -55,8 +57,8 @@ from commission.access.users import (
 __all__ = [
     "LOCAL_ADMIN", "PERMISSIONS", "ROLES", "AccessDenied", "Identity", "add_user", "aging",
     "approve_batch", "audit_log", "batch_diff", "batch_summary", "batches", "bootstrap_admin",
-    "export_batch", "grant_role", "list_users", "load_data", "lock_batch",
+    "check_pay_view", "export_batch", "grant_role", "list_users", "load_data", "lock_batch",
     "make_plans_effective", "needs_bootstrap", "pay_lines", "pay_payouts", "record", "resolve",
-    "revoke_role", "run_draft", "save_plan_variant", "self_approval_allowed", "set_setting",
-    "set_user_active", "setting", "sign_in", "statement", "visible_reps",
+    "revoke_role", "run_draft", "save_plan_variant", "sees_all", "self_approval_allowed",
+    "set_setting", "set_user_active", "setting", "sign_in", "statement", "visible_reps",
 ]

@@ -28,7 +28,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "batch.lock": frozenset({"finance", "admin"}),
     "batch.export": frozenset({"finance"}),
     "batch.read": frozenset({"finance", "approver", "admin"}),  # summaries, totals, diffs
-    "plan.save": frozenset({"planner"}),
+    "plan.save": frozenset({"planner", "admin"}),
     "plan.effective": frozenset({"admin"}),
     "users.manage": frozenset({"admin"}),
     "settings.change": frozenset({"admin"}),

@@ -155,6 +155,17 @@ def aging(identity: Identity, store: Store, as_of: dt.date | str,
     return frame
 
 
+def check_pay_view(identity: Identity, store: Store, rep_id: str,
+                   obj: str = "projection") -> None:
+    """Before a door shows pay it computed itself (My pay's projection) for ``rep_id``.
+
+    Refuses (AccessDenied, audited) a rep ``identity`` may not see, and records a
+    view of someone else's pay like every other read.
+    """
+    _scope(identity, store, obj, rep_id)
+    _viewed(identity, store, obj, [rep_id], False)
+
+
 # ----------------------------------------------------------------------------- batches
 
 
@@ -177,5 +188,5 @@ def batch_diff(identity: Identity, store: Store, batch_id: int,
     return lifecycle.diff(store, batch_id, rules_dir)
 
 
-__all__ = ["AccessDenied", "aging", "batch_diff", "batch_summary", "batches", "pay_lines",
-           "pay_payouts", "statement", "team_of", "visible_reps"]
+__all__ = ["AccessDenied", "aging", "batch_diff", "batch_summary", "batches", "check_pay_view",
+           "pay_lines", "pay_payouts", "sees_all", "statement", "team_of", "visible_reps"]

@@ -1,9 +1,12 @@
 """Batches (finance): load the data, run a period's draft, review, approve, lock, export.
 
-Every step is one call into :mod:`commission.payroll` (the same functions as the
-command line), which validates, refuses what must not happen (a locked period,
-an approval by nobody, a lock of a stale draft) and writes to the store. The page
-shows what it returns: the load summary or the problems table, the batch's totals
+Every step is one call into :mod:`commission.access` as the signed-in person (the
+same functions as the command line): it refuses what their roles may not do (only
+finance loads, runs and exports, only an approver approves and never their own
+run, finance or an administrator locks), records it in the audit log, and the
+payroll lifecycle refuses what must not happen (a locked period, a lock of a stale
+draft). A step the identity may not take is not offered. The page shows what it
+returns: the load summary or the problems table, the batch's totals
 and per-rep payouts next to the previous period's, the payroll export and the
 statements; a locked batch is shown read-only, with its audit trail.
 """
@@ -18,16 +21,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from commission import payroll
+from commission import access, payroll
+from commission.access import Identity
 from commission.reports.compare import data_periods
-from commission.reports.export import export_csv_text, payroll_export
+from commission.reports.export import export_csv_text
 from commission.reports.statement import (
     period_bounds,
     render_statement_html,
     render_statement_pdf,
     statement_data,
 )
-from commission.ui import common
+from commission.ui import common, session
 from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
 STATUS_ICON = {"draft": ":material/edit_note:", "approved": ":material/thumb_up:",
@@ -51,14 +55,15 @@ def previous_batch(listing: pd.DataFrame, period: str) -> dict[str, Any] | None:
     return None if before.empty else before.iloc[-1].to_dict()
 
 
-def payouts_against(store, batch_id: int, previous: dict[str, Any] | None,
-                    reps: pd.DataFrame) -> pd.DataFrame:
+def payouts_against(identity: Identity, store, batch_id: int,
+                    previous: dict[str, Any] | None, reps: pd.DataFrame) -> pd.DataFrame:
     """The batch's payouts per rep, with the previous period's payout and the change."""
-    pay = payroll.batch_payouts(store, batch_id)
+    pay = access.pay_payouts(identity, store, batch_id)
     names = reps.set_index("rep_id")["name"]
     out = pay.assign(name=names.reindex(pay["rep_id"]).fillna("").to_numpy(dtype=object))
     if previous is not None:
-        before = payroll.batch_payouts(store, int(previous["batch_id"])).set_index("rep_id")
+        before = access.pay_payouts(identity, store,
+                                    int(previous["batch_id"])).set_index("rep_id")
         out["previous"] = before["payout"].reindex(out["rep_id"]).fillna(0).to_numpy(np.int64)
     else:
         out["previous"] = np.zeros(len(out), dtype=np.int64)
@@ -78,15 +83,9 @@ def _text(value: Any) -> str:
     return "" if value is None or pd.isna(value) else str(value)
 
 
-def _who() -> str:
-    return (st.session_state.get("batches.by") or "").strip()
-
-
-def _need_name(what: str) -> bool:
-    if _who():
-        return True
-    st.error(f"Type your name in the sidebar before you {what}: every step is signed.")
-    return False
+def _plans_folder(identity: Identity) -> Path | None:
+    """The rules folder when the identity may make plans effective; else the stored plans."""
+    return common.rules_dir() if identity.may("plan.effective") else None
 
 
 def _done(message: str, batch_id: int | None = None, details: str = "") -> None:
@@ -97,11 +96,16 @@ def _done(message: str, batch_id: int | None = None, details: str = "") -> None:
     st.rerun()
 
 
-def load_section(store, empty: bool) -> None:
+def load_section(identity: Identity, store, empty: bool) -> None:
+    if not identity.may("data.load"):
+        return
+    rules = _plans_folder(identity)
     with st.expander("1 · Load data into the store", expanded=empty):
         st.caption("Validated as a whole against what the store holds, then written in one "
-                   "transaction, or not at all. The plans of the rules folder are stored as a "
-                   "new version when their text changed.")
+                   "transaction, or not at all. "
+                   + ("The plans of the rules folder are stored as a new version when their "
+                      "text changed." if rules else "The store's plans stay as they are "
+                      "(making plans effective needs an administrator)."))
         how = st.radio("From", ["folder", "upload"], horizontal=True, key="batches.load_from",
                        format_func={"folder": "A data folder",
                                     "upload": "Uploaded CSV files"}.get)
@@ -115,11 +119,9 @@ def load_section(store, empty: bool) -> None:
                                      key="batches.upload")
         if not st.button("Load", key="batches.load", type="primary"):
             return
-        if not _need_name("load data"):
-            return
         with common.user_errors("Load refused"), st.spinner("Loading and validating..."):
             if how == "folder":
-                summary = payroll.load(store, folder, common.rules_dir(), by=_who())
+                summary = access.load_data(identity, store, folder, rules)
             elif not files:
                 st.error("Choose the CSV files to load first.")
                 return
@@ -127,13 +129,16 @@ def load_section(store, empty: bool) -> None:
                 with tempfile.TemporaryDirectory(prefix="commission-load-") as tmp:
                     for f in files:
                         (Path(tmp) / f.name.lower()).write_bytes(f.getvalue())
-                    summary = payroll.load(store, tmp, common.rules_dir(), by=_who())
+                    summary = access.load_data(identity, store, tmp, rules)
             if summary.changed:
                 _done(f"Load {summary.load_id} written.", details=summary.text())
             _done("Nothing changed: the store already holds this data.")
 
 
-def run_section(store, periods: list[str], listing: pd.DataFrame) -> None:
+def run_section(identity: Identity, store, periods: list[str], listing: pd.DataFrame
+                ) -> None:
+    if not identity.may("batch.run"):
+        return
     with st.expander("2 · Run a draft batch", expanded=True):
         locked = listing[listing["status"] == "locked"]
         after = [p for p in periods if locked.empty or p > locked["period"].max()]
@@ -151,17 +156,15 @@ def run_section(store, periods: list[str], listing: pd.DataFrame) -> None:
                    "batch's carry-forward. Running a period again replaces its draft.")
         if not st.button(f"Run {period}", key="batches.run", type="primary"):
             return
-        if not _need_name("run a batch"):
-            return
         with common.user_errors(f"Run of {period} refused"), \
                 st.spinner(f"Computing {period}..."):
-            summary = payroll.run_batch(store, period, common.rules_dir(), by=_who())
+            summary = access.run_draft(identity, store, period, _plans_folder(identity))
             _done(f"Batch {summary.batch_id} ({summary.period}) computed: run "
                   f"{summary.run_no}, {summary.lines:,} lines, payout "
                   f"{common.money(summary.totals['payout'])}.", summary.batch_id)
 
 
-def review_section(store, listing: pd.DataFrame, inputs) -> None:
+def review_section(identity: Identity, store, listing: pd.DataFrame, inputs) -> None:
     st.markdown("### 3 · Review, approve, lock")
     view = listing.assign(**{c: [_when(v) for v in listing[c]]
                              for c in ("run_at", "approved_at", "locked_at")},
@@ -184,9 +187,10 @@ def review_section(store, listing: pd.DataFrame, inputs) -> None:
     period_of = dict(zip(listing["batch_id"].astype(int), listing["period"], strict=True))
     batch_id = st.selectbox("Batch", ids, key="batches.batch",
                             format_func=lambda b: f"{period_of[b]} · batch {b} · {status[b]}")
-    summary = payroll.show(store, batch_id)
+    summary = access.batch_summary(identity, store, batch_id)
     previous = previous_batch(listing, summary.period)
-    prev_totals = payroll.show(store, int(previous["batch_id"])).totals if previous else None
+    prev_totals = (access.batch_summary(identity, store, int(previous["batch_id"])).totals
+                   if previous else None)
 
     st.markdown(f"#### {STATUS_ICON.get(summary.status, '')} Batch {summary.batch_id} · "
                 f"{summary.period} · {summary.status}")
@@ -210,17 +214,17 @@ def review_section(store, listing: pd.DataFrame, inputs) -> None:
                f"{summary.lines:,} lines ({summary.prior_lines:,} for earlier periods) · "
                f"{summary.reps} reps · carry-in from {carry}{against}")
 
-    _actions(store, summary)
+    _actions(identity, store, summary)
 
     st.markdown("#### Per rep")
-    per_rep = payouts_against(store, batch_id, previous, inputs.reps)
+    per_rep = payouts_against(identity, store, batch_id, previous, inputs.reps)
     common.show_table(per_rep, [*PAYOUT_MONEY_COLUMNS, "previous", "change"], labels=PAYOUT_LABELS,
                       key="batches.per_rep", height=common.table_height(len(per_rep), 25))
-    _downloads(store, summary, inputs)
-    _audit(store, summary)
+    _downloads(identity, store, summary, inputs)
+    _audit(identity, store, summary)
 
 
-def _actions(store, summary: payroll.BatchSummary) -> None:
+def _actions(identity: Identity, store, summary: payroll.BatchSummary) -> None:
     if summary.status == "locked":
         st.info(f"Locked by {summary.locked_by} on {summary.locked_at:%Y-%m-%d %H:%M} UTC: "
                 "read-only. Late data for this month is paid by the next period's batch.",
@@ -228,30 +232,38 @@ def _actions(store, summary: payroll.BatchSummary) -> None:
         return
     button, note = st.columns([1, 4], vertical_alignment="center")
     if summary.status == "draft":
-        note.caption("Review the totals and the per-rep payouts, then approve. A draft can be "
-                     "run again at any time (the run replaces it).")
-        if (button.button("Approve", key="batches.approve", type="primary")
-                and _need_name("approve a batch")):
+        note.caption(f"Run by {summary.run_by}. Review the totals and the per-rep payouts, "
+                     "then an approver who did not run it approves. A draft can be run again "
+                     "at any time (the run replaces it).")
+        if not identity.may("batch.approve"):
+            return
+        if button.button("Approve", key="batches.approve", type="primary"):
             with common.user_errors("Approval refused"):
-                payroll.approve(store, summary.batch_id, _who())
-                _done(f"Batch {summary.batch_id} ({summary.period}) approved by {_who()}.",
-                      summary.batch_id)
+                access.approve_batch(identity, store, summary.batch_id)
+                _done(f"Batch {summary.batch_id} ({summary.period}) approved by "
+                      f"{identity.email}.", summary.batch_id)
     elif summary.status == "approved":
         note.caption(f"Approved by {summary.approved_by}. Locking makes it read-only and marks "
                      "its events paid; run it again instead if anything changed.")
-        if (button.button("Lock", key="batches.lock", type="primary")
-                and _need_name("lock a batch")):
+        if not identity.may("batch.lock"):
+            return
+        if button.button("Lock", key="batches.lock", type="primary"):
             with common.user_errors("Lock refused"), st.spinner("Locking..."):
-                payroll.lock(store, summary.batch_id, _who())
-                _done(f"Batch {summary.batch_id} ({summary.period}) locked by {_who()}.",
-                      summary.batch_id)
+                access.lock_batch(identity, store, summary.batch_id)
+                _done(f"Batch {summary.batch_id} ({summary.period}) locked by "
+                      f"{identity.email}.", summary.batch_id)
 
 
-def statements_zip(store, summary: payroll.BatchSummary, inputs) -> bytes:
-    """Every rep's statement of the batch (HTML), dated the end of its period."""
-    lines = payroll.batch_lines(store, summary.batch_id)
-    payouts = payroll.batch_payouts(store, summary.batch_id)
-    plans = payroll.batch_plans(store, summary.batch_id)
+def _statement_parts(identity: Identity, store, summary: payroll.BatchSummary):
+    """A batch's lines, payouts and plans, read through the access layer (one audit entry)."""
+    lines = access.pay_lines(identity, store, summary.batch_id)
+    payouts = access.pay_payouts(identity, store, summary.batch_id)
+    return lines, payouts, payroll.batch_plans(store, summary.batch_id)
+
+
+def statements_zip(identity: Identity, store, summary: payroll.BatchSummary, inputs) -> bytes:
+    """Every statement of the batch the identity may see (HTML), dated the end of its period."""
+    lines, payouts, plans = _statement_parts(identity, store, summary)
     _start, end = period_bounds(summary.period)
     files = {}
     for rep_id in payouts["rep_id"]:
@@ -261,11 +273,9 @@ def statements_zip(store, summary: payroll.BatchSummary, inputs) -> bytes:
     return common.zip_bytes(files)
 
 
-def pdf_statements(store, summary: payroll.BatchSummary, inputs) -> bytes:
-    """Every rep's statement as PDF in a ZIP, with a progress bar (a PDF takes a moment)."""
-    lines = payroll.batch_lines(store, summary.batch_id)
-    payouts = payroll.batch_payouts(store, summary.batch_id)
-    plans = payroll.batch_plans(store, summary.batch_id)
+def pdf_statements(identity: Identity, store, summary: payroll.BatchSummary, inputs) -> bytes:
+    """Every statement as PDF in a ZIP, with a progress bar (a PDF takes a moment)."""
+    lines, payouts, plans = _statement_parts(identity, store, summary)
     _start, end = period_bounds(summary.period)
     reps = list(payouts["rep_id"])
     bar = st.progress(0.0, text="Printing statements...")
@@ -279,39 +289,52 @@ def pdf_statements(store, summary: payroll.BatchSummary, inputs) -> bytes:
     return common.zip_bytes(files)
 
 
-def _downloads(store, summary: payroll.BatchSummary, inputs) -> None:
-    payouts = payroll.batch_payouts(store, summary.batch_id)
-    export = payroll_export(payouts, inputs.reps, summary.period, summary.batch_id)
+def export_text(identity: Identity, store, batch_id: int) -> str:
+    """The payroll export as CSV (finance; recorded), or why it was refused."""
+    try:
+        frame, _summary = access.export_batch(identity, store, batch_id)
+    except (access.AccessDenied, payroll.BatchError) as exc:
+        return f"refused: {exc}\n"
+    return export_csv_text(frame)
+
+
+def lines_text(identity: Identity, store, batch_id: int) -> str:
+    lines = access.pay_lines(identity, store, batch_id)
+    return common.csv_text(lines.drop(columns=["rate_num", "rate_den", "haircut_num"]),
+                           ["base_amount", "gross", "haircut", "amount"])
+
+
+def _downloads(identity: Identity, store, summary: payroll.BatchSummary, inputs) -> None:
     d1, d2, d3 = st.columns(3)
     final = summary.status == "locked"
-    d1.download_button("Payroll export (CSV)" + ("" if final else " · not locked yet"),
-                       export_csv_text(export), mime="text/csv",
-                       file_name=f"payroll_{summary.period}_batch{summary.batch_id}.csv",
-                       key="batches.export", on_click="ignore")
+    if identity.may("batch.export"):
+        d1.download_button("Payroll export (CSV)" + ("" if final else " · not locked yet"),
+                           lambda: export_text(identity, store, summary.batch_id),
+                           mime="text/csv",
+                           file_name=f"payroll_{summary.period}_batch{summary.batch_id}.csv",
+                           key="batches.export", on_click="ignore")
     d2.download_button("Statements (ZIP of HTML)",
-                       lambda: statements_zip(store, summary, inputs), mime="application/zip",
+                       lambda: statements_zip(identity, store, summary, inputs),
+                       mime="application/zip",
                        file_name=f"statements_{summary.period}_batch{summary.batch_id}.zip",
                        key="batches.statements", on_click="ignore")
     made = st.session_state.get("batches.pdf")
-    version = (summary.batch_id, summary.run_no, summary.status)
+    version = (summary.batch_id, summary.run_no, summary.status, identity.email)
     if made is not None and made[0] == version:
         d2.download_button("Statements (ZIP of PDF)", made[1], mime="application/zip",
                            file_name=f"statements_{summary.period}_batch{summary.batch_id}_pdf"
                            ".zip", key="batches.statements_pdf", on_click="ignore")
     elif d2.button("Print PDF statements", key="batches.print_pdf"):
-        st.session_state["batches.pdf"] = (version, pdf_statements(store, summary, inputs))
+        st.session_state["batches.pdf"] = (version,
+                                           pdf_statements(identity, store, summary, inputs))
         st.rerun()
-    d3.download_button("Lines (CSV)",
-                       lambda: common.csv_text(payroll.batch_lines(store, summary.batch_id)
-                                               .drop(columns=["rate_num", "rate_den",
-                                                              "haircut_num"]),
-                                               ["base_amount", "gross", "haircut", "amount"]),
+    d3.download_button("Lines (CSV)", lambda: lines_text(identity, store, summary.batch_id),
                        mime="text/csv", key="batches.lines",
                        file_name=f"lines_{summary.period}_batch{summary.batch_id}.csv",
                        on_click="ignore")
 
 
-def _audit(store, summary: payroll.BatchSummary) -> None:
+def _audit(identity: Identity, store, summary: payroll.BatchSummary) -> None:
     with st.expander("Audit trail", expanded=summary.status == "locked"):
         steps = [("run", summary.run_by, summary.run_at),
                  ("approved", summary.approved_by, summary.approved_at),
@@ -328,7 +351,7 @@ def _audit(store, summary: payroll.BatchSummary) -> None:
         st.caption(f"Events digest {summary.events_digest} · fingerprint "
                    f"{summary.fingerprint}")
         if summary.status != "locked":
-            changes = payroll.diff(store, summary.batch_id)
+            changes = access.batch_diff(identity, store, summary.batch_id)
             if changes:
                 st.warning("The inputs changed since this batch was computed; run it again:\n\n"
                            + "\n".join(f"- {c}" for c in changes))
@@ -340,9 +363,8 @@ def _audit(store, summary: payroll.BatchSummary) -> None:
 
 
 def render() -> None:
+    identity = session.guard("batches")
     st.title("Batches")
-    with st.sidebar:
-        st.text_input("Your name (signs every step)", key="batches.by")
     flash = st.session_state.pop("batches.flash", None)
     if flash:
         st.success(flash[0])
@@ -351,20 +373,21 @@ def render() -> None:
     store = common.open_current_store()
     if store is None:
         return
-    st.caption(f"Store: {store.url} · plans from {common.rules_dir()}")
+    st.caption(f"Store: {store.url} · plans from {common.rules_dir()} · you act as "
+               f"{identity.label}")
     version = common.store_version(store)
-    load_section(store, empty=version == 0)
+    load_section(identity, store, empty=version == 0)
     if version == 0:
-        st.info("The store is empty: load a data folder (step 1) to run a batch.")
+        st.info("The store is empty: finance loads a data folder (step 1) to run a batch.")
         return
     periods = _store_periods(store.url, version, store)
-    listing = payroll.list_batches(store)
-    run_section(store, periods, listing)
+    listing = access.batches(identity, store)
+    run_section(identity, store, periods, listing)
     if listing.empty:
-        st.info("No batches yet: run a draft for a period (step 2).")
+        st.info("No batches yet: finance runs a draft for a period (step 2).")
         return
     inputs, _plans, _problems = common.store_contents(store.url, version, store)
-    review_section(store, listing, inputs)
+    review_section(identity, store, listing, inputs)
 
 
 if __name__ == "__main__":

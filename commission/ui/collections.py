@@ -22,7 +22,7 @@ from commission.collections.ladder import load_ladder
 from commission.collections.performance import by_rep, by_step
 from commission.collections.worklist import worklist
 from commission.problems import InputError
-from commission.ui import common
+from commission.ui import common, session
 
 MONEY = ["open_amount", "commission_now", "next_step_cost", "keep_after", "promise_amount"]
 
@@ -121,8 +121,9 @@ def performance_tab(data: common.Data, ladder, as_of: dt.date) -> None:
 
 
 def render() -> None:
+    identity = session.guard("collections")
     st.title("Collections")
-    data = common.pick_data("collections", allow_upload=False)
+    data = common.pick_data("collections", allow_upload=False, allow_folder=identity.local)
     ladder = _ladder()
     if data is None or ladder is None:
         return

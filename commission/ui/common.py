@@ -247,9 +247,14 @@ def store_data() -> Data | None:
                 plans, plans_key(plans), {"store": store})
 
 
-def pick_data(page: str, allow_upload: bool = True) -> Data | None:
-    """The data source picker in the sidebar, and the chosen source's validated data."""
-    options = [SOURCE_FOLDER, SOURCE_STORE] + ([SOURCE_UPLOAD] if allow_upload else [])
+def pick_data(page: str, allow_upload: bool = True, allow_folder: bool = True) -> Data | None:
+    """The data source picker in the sidebar, and the chosen source's validated data.
+
+    The data folder is everyone's data on the server: signed in, pages leave it out
+    (``allow_folder=False``) and read the store, whose pay goes through the access layer.
+    """
+    options = (([SOURCE_FOLDER] if allow_folder else []) + [SOURCE_STORE]
+               + ([SOURCE_UPLOAD] if allow_upload else []))
     words = {SOURCE_FOLDER: f"Data folder ({data_dir()})", SOURCE_STORE: "Store",
              SOURCE_UPLOAD: "Upload CSV files"}
     plans = rules()
@@ -354,8 +359,13 @@ def zip_bytes(files: Mapping[str, str | bytes]) -> bytes:
 
 @contextmanager
 def user_errors(what: str) -> Iterator[None]:
-    """Show a user's mistake on the page (problems table or one line), never a traceback."""
+    """Show a user's mistake or a refusal on the page (problems table or one line).
+
+    Never a traceback. A refusal of the access layer (AccessDenied) is already in
+    the audit log.
+    """
     from commission import BatchError
+    from commission.access import AccessDenied
 
     try:
         yield
@@ -363,6 +373,8 @@ def user_errors(what: str) -> Iterator[None]:
         show_problems(exc.problems, f"{what}: the input has problems; nothing was written")
     except BatchError as exc:
         st.error(f"{what}: {exc}")
+    except AccessDenied as exc:
+        st.error(f"{what}: {exc}", icon=":material/block:")
 
 
 class Stopwatch:

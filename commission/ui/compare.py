@@ -22,6 +22,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from commission import access
+from commission.access import Identity
 from commission.plans.language import Plan
 from commission.problems import Problem
 from commission.reports.compare import (
@@ -38,11 +40,10 @@ from commission.reports.compare import (
     percent_of_share,
     plan_file_text,
     run_plan,
-    save_plan,
     share_of_percent,
     shift_payments,
 )
-from commission.ui import common
+from commission.ui import common, session
 
 MAX_PLANS = 4  # from rules/; a variant may come on top
 SHIFT_LIMIT = 90  # days, either way
@@ -56,6 +57,8 @@ MEASURES = [  # (summary column, label) of the side-by-side table, in order
     ("payout", "Total payout"), ("cash_collected", "Cash collected"),
 ]
 COST_LABEL = "Cost, % of cash collected"
+PER_REP_HIDDEN = ("Each rep's figures are for finance, approvers and administrators (who see "
+                  "everyone's pay); the totals, months and distribution are for everyone here.")
 TABS = ["Totals", "Per rep", "By month", "Winners and losers", "Distribution"]
 
 
@@ -305,7 +308,7 @@ def variant_controls(base: Plan, taken: set[str]) -> tuple[dict[str, Any], list[
     return changes, problems, vid.strip(), name.strip(), include
 
 
-def variant_section(rules: common.Rules) -> Plan | None:
+def variant_section(identity: Identity, rules: common.Rules) -> Plan | None:
     """The variant editor; the variant to compare, or None (problems shown, or left out)."""
     flash = st.session_state.pop("compare.flash", None)
     if flash:
@@ -333,9 +336,13 @@ def variant_section(rules: common.Rules) -> Plan | None:
         elif existing is not None:
             st.caption(f"Saved as rules/{plan.id}.yaml.")
         s1, s2, s3 = st.columns(3, vertical_alignment="center")
-        overwrite = s1.checkbox("Overwrite an existing file", key="variant.overwrite")
-        if s2.button("Save to rules/", key="variant.save", disabled=existing == plan):
-            _save(plan, rules, overwrite, base)
+        if identity.may("plan.save"):
+            overwrite = s1.checkbox("Overwrite an existing file", key="variant.overwrite")
+            if s2.button("Save to rules/", key="variant.save", disabled=existing == plan):
+                _save(identity, plan, rules, overwrite, base)
+        else:
+            s1.caption("Read-only: saving a variant needs the planner or admin role. Download "
+                       "its YAML to propose it.")
         s3.download_button("Download YAML", plan_file_text(plan, _note(base)),
                            file_name=f"{plan.id}.yaml", mime="application/x-yaml",
                            key="variant.download", on_click="ignore")
@@ -346,9 +353,17 @@ def _note(base: Plan) -> str:
     return f"Derived from {base.id} on the compare page."
 
 
-def _save(plan: Plan, rules: common.Rules, overwrite: bool, base: Plan) -> None:
+def _save(identity: Identity, plan: Plan, rules: common.Rules, overwrite: bool,
+          base: Plan) -> None:
+    store = common.open_current_store()
+    if store is None:
+        return
     try:
-        path = save_plan(plan, rules.folder, overwrite=overwrite, note=_note(base))
+        path = access.save_plan_variant(identity, store, plan, rules.folder,
+                                        overwrite=overwrite, note=_note(base))
+    except access.AccessDenied as exc:
+        session.refused(exc)
+        return
     except FileExistsError:
         st.error(f"rules/{plan.id}.yaml already exists. Tick “Overwrite an existing file” to "
                  "replace it, or change the variant id.")
@@ -498,9 +513,15 @@ def winners_table(result: ComparisonResult) -> pd.DataFrame:
     return out
 
 
-def csv_files(result: ComparisonResult) -> dict[str, str]:
-    """Every table of the comparison as CSV text (money as plain two-decimal amounts)."""
-    return {
+PER_REP_FILES = ("per_rep.csv", "winners_losers.csv")
+
+
+def csv_files(result: ComparisonResult, per_rep: bool = True) -> dict[str, str]:
+    """Every table of the comparison as CSV text (money as plain two-decimal amounts).
+
+    Without ``per_rep`` the tables that name reps are left out.
+    """
+    files = {
         "summary.csv": common.csv_text(result.summary, [*SUMMARY_MONEY, "change"]),
         "per_rep.csv": common.csv_text(result.per_rep, TOTAL_MONEY),
         "per_month.csv": common.csv_text(result.per_month, TOTAL_MONEY),
@@ -510,6 +531,7 @@ def csv_files(result: ComparisonResult) -> dict[str, str]:
         "distribution.csv": common.csv_text(result.distribution,
                                             ["min", "p25", "median", "p75", "max"]),
     }
+    return files if per_rep else {k: v for k, v in files.items() if k not in PER_REP_FILES}
 
 
 def _download(result: ComparisonResult, name: str, label: str = "Download CSV") -> None:
@@ -545,7 +567,8 @@ def _winners_tab(result: ComparisonResult) -> None:
 
 
 def show_results(result: ComparisonResult, seconds: float, cached: int,
-                 last_day: dt.date | None = None) -> None:
+                 last_day: dt.date | None = None, per_rep: bool = True) -> None:
+    """The comparison; ``per_rep`` False (who may not see every rep's pay): totals only."""
     s = result.summary.set_index("plan_id")
     cols = st.columns(len(result.plan_ids))
     for col, pid in zip(cols, result.plan_ids, strict=True):
@@ -577,7 +600,9 @@ def show_results(result: ComparisonResult, seconds: float, cached: int,
             _download(result, "summary.csv", "Download totals (CSV)")
             _download(result, "waterfall.csv", "Download waterfall (CSV)")
     with tabs[1]:
-        if tabs[1].open:
+        if tabs[1].open and not per_rep:
+            st.info(PER_REP_HIDDEN)
+        elif tabs[1].open:
             _chart(per_rep_chart(result))
             per_rep = _wide(result.per_rep, ["rep_id", "name"], result.plan_ids, "payout")
             common.show_table(per_rep, result.plan_ids, key="compare.per_rep",
@@ -593,7 +618,9 @@ def show_results(result: ComparisonResult, seconds: float, cached: int,
                               height=common.table_height(len(months), 30))
             _download(result, "per_month.csv")
     with tabs[3]:
-        if tabs[3].open:
+        if tabs[3].open and not per_rep:
+            st.info(PER_REP_HIDDEN)
+        elif tabs[3].open:
             _winners_tab(result)
     with tabs[4]:
         if tabs[4].open:
@@ -601,7 +628,8 @@ def show_results(result: ComparisonResult, seconds: float, cached: int,
             common.show_table(result.distribution, ["min", "p25", "median", "p75", "max"],
                               key="compare.distribution")
             _download(result, "distribution.csv")
-    st.download_button("Download every table (ZIP)", lambda: common.zip_bytes(csv_files(result)),
+    st.download_button("Download every table (ZIP)",
+                       lambda: common.zip_bytes(csv_files(result, per_rep)),
                        file_name=f"comparison_{result.first}_{result.last}.zip",
                        mime="application/zip", key="compare.download.zip", on_click="ignore")
 
@@ -617,6 +645,7 @@ def default_plans(ids: list[str], data: common.Data) -> list[str]:
 
 
 def render() -> None:
+    identity = session.guard("compare")
     st.title("Compare plans")
     st.caption("The same history under each plan, every rep on it in turn: what each plan "
                "costs, who wins and who loses, and how it reacts when customers pay faster "
@@ -628,7 +657,7 @@ def render() -> None:
     if not rules.plans:
         st.info(f"No plans to compare: {rules.folder} holds no valid plan file.")
         return
-    data = common.pick_data("compare")
+    data = common.pick_data("compare", allow_folder=identity.local)
     if data is None:
         return
     periods = _periods(data.key, data.inputs)
@@ -657,7 +686,7 @@ def render() -> None:
             baseline = st.selectbox("Baseline (winners and losers against it)", chosen,
                                     key="compare.baseline")
     st.caption(f"Data: {data.label} · plans: {rules.folder}")
-    variant = variant_section(rules)
+    variant = variant_section(identity, rules)
     plans = [rules.plans[p] for p in chosen]
     if baseline in chosen:
         plans.sort(key=lambda p: p.id != baseline)
@@ -671,7 +700,8 @@ def render() -> None:
         result, cached = comparison(data, plans, first, last, shift)
     seconds = clock.seconds
     st.session_state["compare.seconds"] = seconds
-    show_results(result, seconds, cached, common.last_event_day(data.inputs))
+    show_results(result, seconds, cached, common.last_event_day(data.inputs),
+                 per_rep=identity.local or access.sees_all(identity))
 
 
 if __name__ == "__main__":

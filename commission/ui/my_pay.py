@@ -7,8 +7,11 @@ invoices with the commission still to come and the "collect by" dates, and the
 aging all come from :func:`commission.reports.statement.statement_data`, the same
 data the printed statement is made of, so the page and the PDF always agree.
 
-A rep is chosen from a list for now; ``?rep=R001`` in the address preselects one,
-which is where a signed-in rep's id will plug in.
+Who is shown is the access layer's to say (:mod:`commission.ui.session`): a rep
+sees their own pay, a manager picks among their team, finance, approvers and
+administrators among everyone. ``?rep=R001`` in the address preselects one of
+those; any other rep is refused on the page and in the audit log. Signed in, the
+data is the store's; in local mode (one person, every role) any source.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from commission import access
 from commission.engine import Result, calculate
 from commission.reports.compare import data_periods
 from commission.reports.outlook import as_day, credited, known_disputes, open_balances
@@ -29,7 +33,7 @@ from commission.reports.statement import (
     render_statement_pdf,
     statement_data,
 )
-from commission.ui import common
+from commission.ui import common, session
 
 ACTIONS_SHOWN = 8  # "collect by" prompts listed above the tables; the rest are in the table
 
@@ -124,43 +128,58 @@ def _batch_note(data: common.Data, rep_id: str, period: str) -> None:
     store = data.extra.get("store")
     if store is None:
         return
-    from commission.payroll import batch_payouts, list_batches
-
-    batches = list_batches(store)
-    mine = batches[batches["period"] == period]
+    identity = session.current()
+    listing = access.batches(identity, store)
+    mine = listing[listing["period"] == period]
     if mine.empty:
         st.caption(f"No batch for {period} in the store yet: the payout is a projection.")
         return
     b = mine.iloc[0]
-    pay = batch_payouts(store, int(b["batch_id"]))
-    row = pay[pay["rep_id"] == rep_id]
-    amount = common.money(int(row["payout"].iloc[0])) if len(row) else "nothing"
+    pay = access.pay_payouts(identity, store, int(b["batch_id"]), rep_id)
+    amount = common.money(int(pay["payout"].iloc[0])) if len(pay) else "nothing"
     st.caption(f"Batch {int(b['batch_id'])} for {period} ({b['status']}) pays you {amount}.")
 
 
-def signed_in_rep(reps: pd.DataFrame) -> str | None:
-    """The rep whose email is the signed-in user's (``st.login``), if anyone is signed in."""
-    if st.user.get("is_logged_in") is not True:
-        return None
-    email = str(st.user.get("email") or "").strip().lower()
-    match = reps[reps["email"].fillna("").str.lower() == email]
-    return str(match["rep_id"].iloc[0]) if email and len(match) else None
+def _visible(identity: access.Identity, data: common.Data) -> list[str]:
+    """The reps of the data whose pay this identity may see (local mode: every rep)."""
+    ids = sorted(str(r) for r in data.inputs.reps["rep_id"])
+    if identity.local:
+        return ids
+    return [r for r in ids if r in access.visible_reps(identity, data.extra["store"])]
 
 
-def _rep_choice(inputs) -> str | None:
-    reps = inputs.reps.sort_values("rep_id")
-    ids = list(reps["rep_id"])
-    if not ids:
-        return None
-    signed = signed_in_rep(reps)
-    if signed is not None:  # a signed-in rep sees their own pay, nobody else's
-        st.sidebar.caption(f"Signed in as {st.user.get('email')} ({signed})")
-        return signed
-    names = dict(zip(reps["rep_id"], reps["name"], strict=True))
+def _rep_choice(identity: access.Identity, data: common.Data) -> str | None:
+    """The rep to show: one's own, a team member or anyone, as the identity may see.
+
+    ``?rep=`` may only pick among those; any other is refused (and recorded), and
+    nobody's pay is shown.
+    """
+    ids = _visible(identity, data)
     wanted = st.query_params.get("rep")
-    index = ids.index(wanted) if wanted in ids else 0
-    rep_id = st.sidebar.selectbox("Rep", ids, index=index, key="my_pay.rep",
-                                  format_func=lambda r: f"{r} · {names.get(r, '')}")
+    if wanted and wanted not in ids:
+        if not identity.local:
+            try:
+                access.check_pay_view(identity, data.extra["store"], wanted)
+            except access.AccessDenied as exc:
+                session.refused(exc)
+                return None
+        st.error(f"There is no rep {wanted} in the data.")
+        return None
+    if not ids:
+        st.info("The data has no reps." if identity.local else
+                "Your user is not linked to a rep, so there is no pay of yours to show. An "
+                "administrator links a user to a rep (Admin page).")
+        return None
+    mine = identity.rep_id if identity.rep_id in ids else None
+    if len(ids) == 1:
+        rep_id = ids[0]
+    else:
+        names = dict(zip(data.inputs.reps["rep_id"], data.inputs.reps["name"], strict=True))
+        index = ids.index(wanted) if wanted in ids else ids.index(mine) if mine else 0
+        rep_id = st.sidebar.selectbox("Rep", ids, index=index, key="my_pay.rep",
+                                      format_func=lambda r: f"{r} · {names.get(r, '')}")
+    if not identity.local:
+        access.check_pay_view(identity, data.extra["store"], rep_id)
     st.query_params["rep"] = rep_id
     return rep_id
 
@@ -276,14 +295,21 @@ def _downloads(sdata: dict[str, Any], lines: pd.DataFrame, rep_id: str, period: 
                        key="my_pay.csv", on_click="ignore")
 
 
+def _data(identity: access.Identity) -> common.Data | None:
+    """Local mode: the source picker; signed in: the store (read through the access layer)."""
+    if identity.local:
+        return common.pick_data("my_pay", allow_upload=False)
+    return common.store_data()
+
+
 def render() -> None:
+    identity = session.guard("my-pay")
     st.title("My pay")
-    data = common.pick_data("my_pay", allow_upload=False)
+    data = _data(identity)
     if data is None:
         return
-    rep_id = _rep_choice(data.inputs)
+    rep_id = _rep_choice(identity, data)
     if rep_id is None:
-        st.info("The data has no reps.")
         return
     periods = _periods(data.key, data.inputs)
     if not periods:
