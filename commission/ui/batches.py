@@ -28,6 +28,7 @@ from commission.reports.statement import (
     statement_data,
 )
 from commission.ui import common
+from commission.ui import inquiries as inquiries_ui
 from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
 STATUS_ICON = {"draft": ":material/edit_note:", "approved": ":material/thumb_up:",
@@ -211,6 +212,7 @@ def review_section(store, listing: pd.DataFrame, inputs) -> None:
                f"{summary.reps} reps · carry-in from {carry}{against}")
 
     _actions(store, summary)
+    inquiries_ui.console_section(store, summary.batch_id, summary.period, summary.status, _who())
 
     st.markdown("#### Per rep")
     per_rep = payouts_against(store, batch_id, previous, inputs.reps)
@@ -230,10 +232,13 @@ def _actions(store, summary: payroll.BatchSummary) -> None:
     if summary.status == "draft":
         note.caption("Review the totals and the per-rep payouts, then approve. A draft can be "
                      "run again at any time (the run replaces it).")
+        with note:
+            acknowledged = bool(inquiries_ui.acknowledge(store, summary.period))
         if (button.button("Approve", key="batches.approve", type="primary")
                 and _need_name("approve a batch")):
             with common.user_errors("Approval refused"):
-                payroll.approve(store, summary.batch_id, _who())
+                payroll.approve(store, summary.batch_id, _who(),
+                                acknowledge_open_inquiries=acknowledged)
                 _done(f"Batch {summary.batch_id} ({summary.period}) approved by {_who()}.",
                       summary.batch_id)
     elif summary.status == "approved":
