@@ -81,14 +81,23 @@ def _batch_for(store, period: str) -> dict[str, Any] | None:
     return None if mine.empty else mine.iloc[0].to_dict()
 
 
+def _plain(text: Any) -> str:
+    """A person's words shown as they are: markdown and HTML characters escaped."""
+    out = str(text or "")
+    for ch in "\\`*_{}[]()<>#+-.!|~$":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
 def _answers(frame: pd.DataFrame) -> None:
+    """Each inquiry: reference, reason, line, status; the rep's words; finance's answer."""
     for r in frame.to_dict("records"):
         line = f"{r['line_kind']} {r['event_id']}" if r["event_id"] else "the statement"
-        text = (f"**{r['reference']}** · {r['reason_text']} · {line} · {r['status']}"
-                f"{' (rolled from ' + r['opened_period'] + ')' if r['rolled'] else ''}\n\n"
-                f"> {r['comment'] or '(no comment)'}")
+        rolled = f" (rolled from {r['opened_period']})" if r["rolled"] else ""
+        text = (f"**{r['reference']}** · {r['reason_text']} · {_plain(line)} · {r['status']}"
+                f"{rolled}\n\n> {_plain(r['comment']) or '(no comment)'}")
         if r["answer"]:
-            text += f"\n\nAnswer from {r['answered_by']}: {r['answer']}"
+            text += f"\n\nAnswer from {_plain(r['answered_by'])}: {_plain(r['answer'])}"
         if r["correction_amount"] is not None:
             text += f" · correction {common.money(int(r['correction_amount']))}"
         st.markdown(text)
@@ -156,9 +165,9 @@ def _answer_form(me: Identity, store, r: dict[str, Any], batch_id: int, locked: 
     ref = r["reference"]
     line = f"{r['line_kind']} {r['event_id']}" if r["event_id"] else "the statement"
     with st.form(f"batches.inquiry_form.{r['inquiry_id']}"):
-        st.markdown(f"**{ref}** · {r['rep_id']} · {r['reason_text']} · {line}\n\n"
-                    f"> {r['comment'] or '(no comment)'}"
-                    + (f"\n\nAnswered so far: {r['answer']}" if r["answer"] else ""))
+        st.markdown(f"**{ref}** · {_plain(r['rep_id'])} · {r['reason_text']} · {_plain(line)}"
+                    f"\n\n> {_plain(r['comment']) or '(no comment)'}"
+                    + (f"\n\nAnswered so far: {_plain(r['answer'])}" if r["answer"] else ""))
         text = st.text_area("Answer (the rep reads it)", key=f"batches.answer.{r['inquiry_id']}")
         amount = st.text_input("Correction (a manual line, e.g. 125.00)",
                                key=f"batches.fix.{r['inquiry_id']}")

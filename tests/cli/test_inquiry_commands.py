@@ -107,8 +107,8 @@ def test_the_xlsx_export_has_numbers_and_the_csvs_control_total(db, capsys, tmp_
     assert run(capsys, "batch", *db, "run", "--period", "2026-01", *fin)[0] == 0
     assert run(capsys, "batch", *db, "export", "1", "--out", str(tmp_path / "p.csv"),
                *fin)[0] == 0
-    code, out, err = run(capsys, "batch", *db, "export", "1", "--out", str(tmp_path / "p.xlsx"),
-                         *fin)
+    code, _out, err = run(capsys, "batch", *db, "export", "1", "--out", str(tmp_path / "p.xlsx"),
+                          *fin)
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO((tmp_path / "p.csv").read_text())))
     csv_total = next(r for r in rows if r["rep_id"] == "TOTAL")

@@ -100,7 +100,7 @@ def test_approval_needs_an_acknowledgement_and_open_inquiries_roll_at_lock(draft
     answered = ask.open_inquiry(R2, store, batch_id, "R2", "other", "statement as a whole")
     ask.answer_inquiry(FINANCE, store, kept["inquiry_id"], "Checking with credit")
     ask.decline_inquiry(FINANCE, store, answered["inquiry_id"], "Nothing to change")
-    with pytest.raises(lifecycle.BatchError, match="1 inquiry.*still open"):
+    with pytest.raises(lifecycle.BatchError, match=r"1 inquiry.*still open"):
         access.approve_batch(APPROVER, store, batch_id)
     access.approve_batch(APPROVER, store, batch_id, acknowledge_open_inquiries=True)
     entry = [e for e in access.audit_log(Identity("a@x", frozenset({"admin"})), store)

@@ -68,7 +68,7 @@ def test_causes_list_their_lines_and_the_words(sample):
     assert e.sentence().startswith("Compared with 2025-02 (")
     text = e.text()
     assert "total change" in text and "Cash collected" in text
-    assert [k for k, _ in CAUSES][0] == "cash"
+    assert next(k for k, _ in CAUSES) == "cash"
 
 
 STEPPED = plan_from_yaml("""

@@ -87,7 +87,7 @@ def console() -> AppTest:
 
 
 def test_a_rep_flags_finance_resolves_and_the_rep_reads_the_answer(env):
-    db, batch_id = env
+    db, _batch_id = env
     at = my_pay("2024-11")
     line = next(o for o in at.selectbox(key="my_pay.inquiry.line").options
                 if o.startswith("collection "))
@@ -119,7 +119,7 @@ def test_a_rep_flags_finance_resolves_and_the_rep_reads_the_answer(env):
 
 
 def test_declined_shows_its_answer_and_an_open_one_rolls_at_lock(env):
-    db, batch_id = env
+    db, _batch_id = env
     at = my_pay("2024-11")
     at = flag(at, None, "other", "Where is my bonus?")
     at = flag(at, None, "missing_payment", "Customer paid twice")
@@ -151,3 +151,11 @@ def test_declined_shows_its_answer_and_an_open_one_rolls_at_lock(env):
     shown = text(at)
     assert "INQ-000002" in shown and "rolled from 2024-11" in shown
     assert "Compared with 2024-11" in shown  # the waterfall's sentence
+
+
+def test_a_persons_words_are_shown_as_text_not_markdown_or_html():
+    from commission.ui.inquiries import _plain
+
+    shown = _plain("[click](javascript:alert(1)) <img src=x onerror=alert(1)> **loud**")
+    assert "\\<img" in shown and "[click]" not in shown
+    assert shown.count("\\*") == 4 and "\\[click\\]" in shown
