@@ -165,3 +165,47 @@ def test_any_two_periods_of_random_inputs_add_up(case):
         for before in periods[:3]:
             for after in periods[-3:]:
                 _check(explain_change(rep, sides[rep, before], sides[rep, after]))
+
+
+def _plan_with_draw(amount: str, recoverable: bool):
+    """A stand-in for a part 2 plan: only its payout rules are read for draws."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    draw = SimpleNamespace(amount=Decimal(amount), recoverable=recoverable)
+    return SimpleNamespace(payout=SimpleNamespace(min_payout=Decimal(0), cap=None, draw=draw),
+                           prepaid_share=Decimal(0), rounding="half_up")
+
+
+def _line(kind: str, amount: int, event: str) -> dict:
+    return {"rep_id": "R1", "period": "", "line_kind": kind, "event_id": event,
+            "invoice_id": "", "plan_id": "d", "gross": amount, "haircut": 0, "amount": amount,
+            "prior_period": "", "explanation": kind}
+
+
+def test_part_two_kinds_and_a_recoverable_draw_and_its_recovery():
+    # the contract's draw example: 500.00 earned, 2,000.00 paid, carry −1,500.00; then
+    # 4,000.00 earned, −1,500.00 carried in, 2,500.00 paid
+    plans = {"d": _plan_with_draw("2000.00", recoverable=True)}
+    first = {"period": "2026-01", "plan_id": "d", "net": 50000, "carry_in": 0,
+             "payout": 200000, "carry_out": -150000}
+    second = {"period": "2026-02", "plan_id": "d", "net": 400000, "carry_in": -150000,
+              "payout": 250000, "carry_out": 0}
+    before = Side("2026-01", [_line("manual", 50000, "ADJ1")], first, plans)
+    after = Side("2026-02", [_line("manual", 390000, "ADJ2"), _line("override", 8000, "R2"),
+                             _line("penalty_reversal", 2000, "A9")], second, plans,
+                 previous=first)
+    e = explain_change("R1", before, after)
+    _check(e)
+    got = {c.key: c.amount for c in e.nonzero()}
+    # the 1,500.00 top-up of January is gone (−1,500.00) and recovered now (−1,500.00)
+    assert got == {"manual": 340000, "override": 8000, "credits": 2000, "draw": -300000}
+
+    plans = {"d": _plan_with_draw("2000.00", recoverable=False)}
+    first = {**first, "carry_out": 0}
+    second = {**second, "carry_in": 0, "payout": 400000}
+    e = explain_change("R1", Side("2026-01", [_line("manual", 50000, "ADJ1")], first, plans),
+                       Side("2026-02", [_line("manual", 400000, "ADJ2")], second, plans,
+                            previous=first))
+    _check(e)
+    assert {c.key: c.amount for c in e.nonzero()} == {"manual": 350000, "draw": -150000}
