@@ -314,6 +314,7 @@ def _downloads(store, summary: payroll.BatchSummary, inputs) -> None:
                        mime="text/csv", key="batches.lines",
                        file_name=f"lines_{summary.period}_batch{summary.batch_id}.csv",
                        on_click="ignore")
+    inquiries_ui.workbook_download(store, summary.batch_id, summary.period, export, d1)
 
 
 def _audit(store, summary: payroll.BatchSummary) -> None:

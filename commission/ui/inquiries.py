@@ -209,5 +209,17 @@ def acknowledge(store, period: str) -> bool | None:
                        "period when this batch locks", key="batches.acknowledge")
 
 
+def workbook_download(store, batch_id: int, period: str, export: pd.DataFrame, where: Any
+                      ) -> None:
+    """The payroll export and the batch's lines as one .xlsx workbook (sheets, totals rows)."""
+    from commission.reports.xlsx import payroll_workbook
+
+    where.download_button(
+        "Payroll and lines (XLSX)", lambda: payroll_workbook(export, batch_lines(store, batch_id)),
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        file_name=f"payroll_{period}_batch{batch_id}.xlsx", key="batches.xlsx",
+        on_click="ignore")
+
+
 __all__ = ["acknowledge", "compared_section", "console_section", "current_identity",
-           "my_questions_section"]
+           "my_questions_section", "workbook_download"]
