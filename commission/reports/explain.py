@@ -39,7 +39,7 @@ CAUSES: tuple[tuple[str, str], ...] = (
     ("carry_in", "Carry in"),
     ("carry_out", "Carry out"),
     ("draw", "Draws and their recovery"),
-    ("forfeited", "Forfeited (above the cap)"),
+    ("forfeited", "Forfeited (above the cap, or a negative balance not carried)"),
 )
 LABELS = dict(CAUSES)
 #: line kinds whose gross is split into cash, rate and plan change
