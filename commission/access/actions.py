@@ -109,8 +109,12 @@ def self_approval_allowed(store: Store) -> bool:
         return db.get_setting(conn, "allow_self_approval").lower() in ("true", "1", "yes", "on")
 
 
-def approve_batch(identity: Identity, store: Store, batch_id: int) -> BatchSummary:
-    """Approve a reviewed draft (approver; not the person who ran it, unless allowed)."""
+def approve_batch(identity: Identity, store: Store, batch_id: int,
+                  acknowledge_open_inquiries: bool = False) -> BatchSummary:
+    """Approve a reviewed draft (approver; not the person who ran it, unless allowed).
+
+    Inquiries of its period still open need ``acknowledge_open_inquiries`` (audited).
+    """
     obj = f"batch:{batch_id}"
     require(store, identity, "batch.approve", obj, f"approve batch {batch_id}")
     before = lifecycle.show(store, batch_id)
@@ -125,8 +129,11 @@ def approve_batch(identity: Identity, store: Store, batch_id: int) -> BatchSumma
                          f"{identity.email} ran batch {batch_id} (run {before.run_no}) and may "
                          "not approve it: another approver must (segregation of duties)",
                          run_by=before.run_by, run_no=before.run_no)
+    if acknowledge_open_inquiries:
+        details["acknowledged_open_inquiries"] = True
     return _perform(store, identity, "batch.approve", obj,
-                    lambda: lifecycle.approve(store, batch_id, identity.email),
+                    lambda: lifecycle.approve(store, batch_id, identity.email,
+                                              acknowledge_open_inquiries),
                     run_by=before.run_by, **details)
 
 

@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users.manage": frozenset({"admin"}),
     "settings.change": frozenset({"admin"}),
     "audit.read": frozenset({"admin"}),
+    "inquiry.answer": frozenset({"finance"}),  # answer, resolve, decline (reps open their own)
 }
 #: roles that see every rep's pay
 SEE_ALL = frozenset({"finance", "approver", "admin"})

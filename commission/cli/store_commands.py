@@ -80,7 +80,8 @@ def cmd_batch_approve(args: argparse.Namespace) -> int:
     from commission.access import approve_batch
 
     with _store(args) as store:
-        print(approve_batch(_as(args, store), store, args.id).text())
+        print(approve_batch(_as(args, store), store, args.id,
+                            getattr(args, "acknowledge_open_inquiries", False)).text())
     return 0
 
 
@@ -145,7 +146,14 @@ def cmd_batch_export(args: argparse.Namespace) -> int:
 
     with _store(args) as store:
         frame, summary = export_batch(_as(args, store), store, args.id)
-    write_atomic(args.out, export_csv_text(frame).encode("utf-8"))
+        if str(args.out).lower().endswith(".xlsx"):  # payroll and the batch's lines, as sheets
+            from commission.access import pay_lines
+            from commission.reports.xlsx import payroll_workbook
+
+            body = payroll_workbook(frame, pay_lines(_as(args, store), store, args.id))
+        else:
+            body = export_csv_text(frame).encode("utf-8")
+    write_atomic(args.out, body)
     total = frame[frame["rep_id"] == "TOTAL"].iloc[0]
     note = "" if summary.status == "locked" else f" (batch is {summary.status}, not locked)"
     print(f"wrote {args.out}: {len(frame) - 1} reps, payout {format_money(int(total['payout']))}"
@@ -155,15 +163,17 @@ def cmd_batch_export(args: argparse.Namespace) -> int:
 
 @_with_batch_errors
 def cmd_statement(args: argparse.Namespace) -> int:
-    from commission.access import statement
+    from commission.access.changes import statement_with_changes
     from commission.reports.statement import render_statement_html, render_statement_pdf
+    from commission.reports.xlsx import statement_workbook
 
     with _store(args) as store:
-        data = statement(_as(args, store), store, args.batch, args.rep, args.as_of)
+        data = statement_with_changes(_as(args, store), store, args.batch, args.rep, args.as_of)
     out = Path(args.out)
-    kind = args.format or ("pdf" if out.suffix.lower() == ".pdf" else "html")
-    body = (render_statement_pdf(data) if kind == "pdf"
-            else render_statement_html(data).encode("utf-8"))
+    suffix = out.suffix.lower().lstrip(".")
+    kind = args.format or (suffix if suffix in ("pdf", "xlsx") else "html")
+    body = (render_statement_pdf(data) if kind == "pdf" else statement_workbook(data)
+            if kind == "xlsx" else render_statement_html(data).encode("utf-8"))
     write_atomic(out, body)
     print(f"wrote {out} ({kind}) for {args.rep}, {data['period']}")
     return 0
@@ -301,6 +311,10 @@ def _register_batch(sub: argparse._SubParsersAction) -> None:
         _common(q, nested=True)
         if name == "diff":
             q.add_argument("--rules", help="also compare with the plans in this folder")
+        if name == "approve":
+            q.add_argument("--acknowledge-open-inquiries", action="store_true",
+                           help="approve although inquiries of the period are still open "
+                                "(they roll to the next period at lock)")
         q.set_defaults(func=func)
     q = bsub.add_parser("run", help="compute (or recompute) the draft batch of a period")
     q.add_argument("--period", required=True, help="YYYY-MM")
@@ -310,7 +324,8 @@ def _register_batch(sub: argparse._SubParsersAction) -> None:
     q = bsub.add_parser("list", help="every batch")
     _common(q, nested=True)
     q.set_defaults(func=cmd_batch_list)
-    q = bsub.add_parser("export", help="the payroll file: one row per rep and a control total")
+    q = bsub.add_parser("export", help="the payroll file: one row per rep and a control total "
+                                       "(FILE.csv, or FILE.xlsx with the lines too)")
     q.add_argument("id", type=int)
     q.add_argument("--out", required=True)
     _common(q, nested=True)
@@ -372,8 +387,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.add_argument("--batch", type=int, required=True)
     p.add_argument("--rep", required=True)
-    p.add_argument("--out", required=True, help="FILE.html or FILE.pdf")
-    p.add_argument("--format", choices=["html", "pdf"])
+    p.add_argument("--out", required=True, help="FILE.html, FILE.pdf or FILE.xlsx")
+    p.add_argument("--format", choices=["html", "pdf", "xlsx"])
     p.add_argument("--as-of", dest="as_of", help="date for open invoices (default: period end)")
     p.set_defaults(func=cmd_statement)
 

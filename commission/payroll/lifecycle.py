@@ -35,6 +35,7 @@ from commission.periods import NOT_PAID, month_index, parse_period
 from commission.plans.language import Plan, load_plans, parse_plan
 from commission.problems import InputError, Problem
 from commission.store import Store, batchdb, loads, planstore
+from commission.store import inquiries as inquirydb
 from commission.store.db import utcnow
 from commission.store.records import EVENTS, data_version, read_stored_inputs, read_table
 from commission.vocabulary import PAYOUT_MONEY_COLUMNS
@@ -267,8 +268,12 @@ def _plans_for(inputs: Inputs, stored: dict[str, tuple[int, str, str]]
 # ----------------------------------------------------------------------------- approve, lock
 
 
-def approve(store: Store, batch_id: int, by: str) -> BatchSummary:
-    """Approve a draft: its figures were reviewed. A re-run makes it a draft again."""
+def approve(store: Store, batch_id: int, by: str,
+            acknowledge_open_inquiries: bool = False) -> BatchSummary:
+    """Approve a draft: its figures were reviewed. A re-run makes it a draft again.
+
+    With inquiries of its period still open, only when ``acknowledge_open_inquiries``.
+    """
     by = _who(by, "approve")
     with store.write() as conn:
         b = _get(conn, batch_id)
@@ -278,6 +283,11 @@ def approve(store: Store, batch_id: int, by: str) -> BatchSummary:
             raise BatchError(f"batch {batch_id} ({b['period']}) is already approved by "
                              f"{b['approved_by']}")
         _refuse_stale(conn, b)
+        waiting = inquirydb.open_in(conn, b["period"])
+        if waiting and not acknowledge_open_inquiries:
+            raise BatchError(f"{waiting} inquiry(ies) of {b['period']} are still open; answer "
+                             "them, or acknowledge them to approve anyway "
+                             "(--acknowledge-open-inquiries); they roll to the next period")
         batchdb.set_status(conn, batch_id, "approved", by, utcnow())
     return show(store, batch_id)
 
@@ -302,6 +312,8 @@ def lock(store: Store, batch_id: int, by: str) -> BatchSummary:
                     "approve it, then lock it")
             batchdb.set_status(conn, batch_id, "locked", by, utcnow())
             batchdb.mark_paid(conn, batch_id)
+            following = str(np.datetime64(b["period"], "M") + 1)
+            inquirydb.roll(conn, b["period"], following, by, utcnow())  # open ones move on
     except IntegrityError as exc:
         raise BatchError(f"the store refused to lock batch {batch_id}: "
                          f"{_db_message(exc)}") from exc

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from commission.store import collections as _collections  # noqa: F401  (its tables join metadata)
 from commission.store import identity as _identity  # noqa: F401  (its tables join metadata)
+from commission.store import inquiries as _inquiries  # noqa: F401  (its tables join metadata)
 from commission.store.db import Store, default_url, open_store
 from commission.store.models import metadata
 from commission.store.records import data_version, read_stored_inputs

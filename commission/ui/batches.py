@@ -32,6 +32,7 @@ from commission.reports.statement import (
     statement_data,
 )
 from commission.ui import common, session
+from commission.ui import inquiries as inquiries_ui
 from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
 STATUS_ICON = {"draft": ":material/edit_note:", "approved": ":material/thumb_up:",
@@ -215,6 +216,7 @@ def review_section(identity: Identity, store, listing: pd.DataFrame, inputs) -> 
                f"{summary.reps} reps · carry-in from {carry}{against}")
 
     _actions(identity, store, summary)
+    inquiries_ui.console_section(store, summary.batch_id, summary.period, summary.status)
 
     st.markdown("#### Per rep")
     per_rep = payouts_against(identity, store, batch_id, previous, inputs.reps)
@@ -237,9 +239,12 @@ def _actions(identity: Identity, store, summary: payroll.BatchSummary) -> None:
                      "at any time (the run replaces it).")
         if not identity.may("batch.approve"):
             return
+        with note:
+            acknowledged = bool(inquiries_ui.acknowledge(store, summary.period))
         if button.button("Approve", key="batches.approve", type="primary"):
             with common.user_errors("Approval refused"):
-                access.approve_batch(identity, store, summary.batch_id)
+                access.approve_batch(identity, store, summary.batch_id,
+                                     acknowledge_open_inquiries=acknowledged)
                 _done(f"Batch {summary.batch_id} ({summary.period}) approved by "
                       f"{identity.email}.", summary.batch_id)
     elif summary.status == "approved":
@@ -332,6 +337,7 @@ def _downloads(identity: Identity, store, summary: payroll.BatchSummary, inputs)
                        mime="text/csv", key="batches.lines",
                        file_name=f"lines_{summary.period}_batch{summary.batch_id}.csv",
                        on_click="ignore")
+    inquiries_ui.workbook_download(identity, store, summary.batch_id, summary.period, d1)
 
 
 def _audit(identity: Identity, store, summary: payroll.BatchSummary) -> None:

@@ -34,6 +34,7 @@ from commission.reports.statement import (
     statement_data,
 )
 from commission.ui import common, session
+from commission.ui import inquiries as inquiries_ui
 
 ACTIONS_SHOWN = 8  # "collect by" prompts listed above the tables; the rest are in the table
 
@@ -332,6 +333,8 @@ def render() -> None:
     _headline(data, sdata, rep, rep_id, period, result)
     _act_now(sdata["outlook"]["rows"])
     lines = _lines_section(sdata, rep_id, period)
+    inquiries_ui.compared_section(result, data.plans, rep_id, period)  # why it changed
+    inquiries_ui.my_questions_section(data.extra.get("store"), rep_id, period)
     _open_section(sdata)
     _aging_section(sdata)
     _disputes_section(data, rep_id, as_of)
