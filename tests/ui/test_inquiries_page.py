@@ -1,4 +1,5 @@
-"""The inquiry cycle on the pages, under AppTest in local mode (one person: the local administrator does every step).
+"""The inquiry cycle on the pages, under AppTest in local mode (the local administrator
+acts for everyone).
 
 A rep flags a line of the draft on My pay; finance resolves it with a correction on
 the batch console; the rep sees the answer; a declined one shows its answer; an open
