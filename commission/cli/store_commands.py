@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 
 from commission.cli.common import UserError, add_db_option
@@ -135,6 +136,21 @@ def cmd_batch_diff(args: argparse.Namespace) -> int:
     print("\n".join(changes) if changes else
           "nothing changed in the inputs since this batch was computed")
     return 0
+
+
+@_with_batch_errors
+def cmd_batch_verify(args: argparse.Namespace) -> int:
+    from commission.access import verify_batch
+
+    with _store(args) as store:
+        result = verify_batch(_as(args, store), store, args.id)
+    if result.status != "locked":
+        raise UserError(result.text())
+    if result.ok:
+        print(result.text())
+        return 0
+    print(f"commission: {result.text()}", file=sys.stderr)
+    return 1
 
 
 @_with_batch_errors
@@ -295,6 +311,7 @@ def _register_batch(sub: argparse._SubParsersAction) -> None:
         ("lock", cmd_batch_lock, "lock an approved batch: read-only from then on"),
         ("show", cmd_batch_show, "a batch's summary and audit trail"),
         ("diff", cmd_batch_diff, "what changed in the inputs since the draft was computed"),
+        ("verify", cmd_batch_verify, "check a locked batch against its seal (exit 1: altered)"),
     ):
         q = bsub.add_parser(name, help=help_text)
         q.add_argument("id", type=int)

@@ -15,6 +15,7 @@ operation raises :class:`BatchError` with a one-line message.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from commission.payroll.summary import BatchSummary, LoadSummary
 from commission.periods import NOT_PAID, month_index, parse_period
 from commission.plans.language import Plan, load_plans, parse_plan
 from commission.problems import InputError, Problem
-from commission.store import Store, batchdb, loads, planstore
+from commission.store import Store, batchdb, loads, planstore, seal
 from commission.store.db import utcnow
 from commission.store.records import EVENTS, data_version, read_stored_inputs, read_table
 from commission.vocabulary import PAYOUT_MONEY_COLUMNS
@@ -205,11 +206,12 @@ def _write_run(store: Store, label: str, state: _State, fields: dict[str, Any],
     try:
         with store.write() as conn:
             _refuse_moved_base(conn, label, state.base)
+            run_plans = json.dumps({p: list(v) for p, v in sorted(used.items())})
             if state.existing is None:
-                batch_id = batchdb.create(conn, {"period": label, **fields})
+                batch_id = batchdb.create(conn, {"period": label, **fields}, run_plans)
             else:
                 batch_id = state.existing["batch_id"]
-                batchdb.rerun(conn, batch_id, state.existing["run_no"] + 1, fields)
+                batchdb.rerun(conn, batch_id, state.existing["run_no"] + 1, fields, run_plans)
             step = "write"
             batchdb.clear(conn, batch_id)
             batchdb.write_contents(conn, batch_id, result.lines, result.payouts, events, used)
@@ -300,8 +302,10 @@ def lock(store: Store, batch_id: int, by: str) -> BatchSummary:
                     f"{changed:,} event(s) that batch {batch_id} pays changed since it was "
                     f"computed (commission batch diff {batch_id}); run {b['period']} again, "
                     "approve it, then lock it")
-            batchdb.set_status(conn, batch_id, "locked", by, utcnow())
+            now = utcnow()
+            batchdb.set_status(conn, batch_id, "locked", by, now)
             batchdb.mark_paid(conn, batch_id)
+            seal.write(conn, batch_id, by, now)  # tamper evidence: `commission batch verify`
     except IntegrityError as exc:
         raise BatchError(f"the store refused to lock batch {batch_id}: "
                          f"{_db_message(exc)}") from exc
@@ -406,7 +410,7 @@ def diff(store: Store, batch_id: int, rules_dir: str | Path | None = None) -> li
             "inputs": read_stored_inputs(conn), "then": batchdb.read_events(conn, batch_id),
             "paid": batchdb.paid_events(conn), "plans_then": batchdb.read_plans(conn, batch_id),
             "plans_now": planstore.latest(conn), "payouts": batchdb.read_payouts(conn, batch_id),
-            "last": batchdb.last_locked(conn),
+            "last": batchdb.last_locked(conn), "runs": batchdb.run_plans(conn, batch_id),
             "recorded": {n: read_table(conn, n, ["load_id"]) for n in ("splits", "disputes")},
         }
     texts = None

@@ -33,6 +33,7 @@ import pandas as pd
 import streamlit as st
 
 from commission import InputError, Inputs, Plan, Problem, load_plans, read_inputs
+from commission.files import safe_frame
 from commission.inputs.tables import COLUMNS, OPTIONAL_TABLES
 from commission.money import format_cents, format_money
 from commission.problems import problems_frame
@@ -341,7 +342,7 @@ def csv_text(frame: pd.DataFrame, money_cols: Iterable[str] = ()) -> str:
     for c in out.columns:
         if out[c].dtype == object:
             out[c] = [str(v) if isinstance(v, Decimal) else v for v in out[c].to_numpy()]
-    return out.to_csv(index=False, lineterminator="\n")
+    return safe_frame(out, money_cols).to_csv(index=False, lineterminator="\n")
 
 
 def zip_bytes(files: Mapping[str, str | bytes]) -> bytes:

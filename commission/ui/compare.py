@@ -328,14 +328,13 @@ def variant_section(rules: common.Rules) -> Plan | None:
         clash = existing is not None and existing != plan
         if clash:
             st.warning(f"rules/{plan.id}.yaml already holds a different plan: give the variant "
-                       "another id (or overwrite that file below). It is left out of the "
+                       "another id (a plan file is never overwritten). It is left out of the "
                        "comparison until then.")
         elif existing is not None:
             st.caption(f"Saved as rules/{plan.id}.yaml.")
         s1, s2, s3 = st.columns(3, vertical_alignment="center")
-        overwrite = s1.checkbox("Overwrite an existing file", key="variant.overwrite")
         if s2.button("Save to rules/", key="variant.save", disabled=existing == plan):
-            _save(plan, rules, overwrite, base)
+            _save(plan, rules, False, base)
         s3.download_button("Download YAML", plan_file_text(plan, _note(base)),
                            file_name=f"{plan.id}.yaml", mime="application/x-yaml",
                            key="variant.download", on_click="ignore")
@@ -350,8 +349,8 @@ def _save(plan: Plan, rules: common.Rules, overwrite: bool, base: Plan) -> None:
     try:
         path = save_plan(plan, rules.folder, overwrite=overwrite, note=_note(base))
     except FileExistsError:
-        st.error(f"rules/{plan.id}.yaml already exists. Tick “Overwrite an existing file” to "
-                 "replace it, or change the variant id.")
+        st.error(f"rules/{plan.id}.yaml already exists and is never overwritten (a change is "
+                 "a new plan id): change the variant id.")
         return
     except (OSError, ValueError) as exc:
         st.error(f"The plan was not saved: {exc}")
