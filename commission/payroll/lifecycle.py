@@ -87,7 +87,8 @@ def load(store: Store, data_dir: str | Path, rules_dir: str | Path | None = None
         parsed = {(p.source, p.row) for p in problems if p.row is not None}
         found = [*problems,
                  *(p for p in check(merged, plan_ids) if (p.source, p.row) not in parsed),
-                 *loading.history_problems(tables, changes, snap.paid)]
+                 *loading.history_problems(tables, changes, snap.paid),
+                 *loading.split_history_problems(tables, changes, snap.paid, snap.inputs)]
         clock.lap("validate")
         if found:
             raise InputError(found)
@@ -171,6 +172,7 @@ def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
                        planstore.latest(conn), batchdb.prior_lines(conn),
                        batchdb.carry_out(conn, base["batch_id"]) if base else {},
                        data_version(conn))
+    _refuse_future(month, label, state.inputs, base)
     plans, used = _plans_for(state.inputs, state.plans)
     result, events = _compute(state, plans, month)
     digest = events_digest(events)
@@ -453,6 +455,29 @@ def _refuse_period(label: str, existing: dict | None, base: dict | None) -> None
     if base is not None and label <= base["period"]:
         raise BatchError(f"{label} is not after the last locked period {base['period']} "
                          f"(batch {base['batch_id']}); run a later period")
+
+
+def _refuse_future(month: int, label: str, inputs: Inputs, base: dict | None) -> None:
+    """A period after this month, or after the latest event's month, cannot be run.
+
+    Locking it would refuse every real month before it forever (issue 9). The month
+    right after the last locked period is always allowed (not in the future): it pays
+    late data for locked months even when no event is dated in it.
+    """
+    now = month_index(np.array([np.datetime64(utcnow().date(), "D")]))[0]
+    if month > now:
+        raise BatchError(f"{label} is in the future (this month is "
+                         f"{np.datetime64(int(now), 'M')}); nothing was run")
+    latest = [month_index(getattr(inputs, t)[col].to_numpy()).max()
+              for t, (_kind, _id, col) in EVENTS.items() if len(getattr(inputs, t))]
+    if not latest:
+        raise BatchError(f"there are no events in the store to pay in {label}; load data first")
+    if base is not None and month == parse_period(base["period"]) + 1:
+        return
+    if month > max(latest):
+        last = np.datetime64(int(max(latest)), "M")
+        raise BatchError(f"{label} is after the latest event's month ({last}): a batch pays "
+                         f"months that have events; run {last} or earlier")
 
 
 def _refuse_moved_base(conn, label: str, base: dict | None) -> None:

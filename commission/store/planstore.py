@@ -14,9 +14,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from commission.plans.language import plan_hash
+from commission.problems import InputError, Problem
 from commission.store.bulk import read_frame
 from commission.store.db import utcnow
-from commission.problems import InputError, Problem
 from commission.store.models import PlanVersion
 
 PLANS = PlanVersion.__table__  # type: ignore[attr-defined]
