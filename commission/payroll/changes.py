@@ -51,10 +51,11 @@ def _plan_lines(plans_then: dict[str, tuple[int, str]], plans_now: dict[str, tup
 def _run_plan_lines(runs: list[tuple[int, str | None]]) -> list[str]:
     """Plans that changed from one run of the batch to the next (runs since migration 0006)."""
     import json
+    from itertools import pairwise
 
     out = []
     known = [(n, json.loads(text)) for n, text in runs if text]
-    for (n0, before), (n1, after) in zip(known, known[1:], strict=False):
+    for (n0, before), (n1, after) in pairwise(known):
         for pid in sorted(set(before) | set(after)):
             if pid not in after:
                 out.append(f"plan {pid} was used by run {n0} but not by run {n1}")

@@ -332,7 +332,7 @@ def variant_section(rules: common.Rules) -> Plan | None:
                        "comparison until then.")
         elif existing is not None:
             st.caption(f"Saved as rules/{plan.id}.yaml.")
-        s1, s2, s3 = st.columns(3, vertical_alignment="center")
+        _s1, s2, s3 = st.columns(3, vertical_alignment="center")
         if s2.button("Save to rules/", key="variant.save", disabled=existing == plan):
             _save(plan, rules, False, base)
         s3.download_button("Download YAML", plan_file_text(plan, _note(base)),

@@ -63,6 +63,6 @@ def test_the_app_never_overwrites_a_plan_file(tmp_path):
     before = (rules / "invoiced-traditional.yaml").read_text()
     variant = plans["collected-stepped"].model_copy(update={"id": "invoiced-traditional"})
     for overwrite in (False, True):
-        with pytest.raises(FileExistsError, match="never overwritten.*a change is a new plan id"):
+        with pytest.raises(FileExistsError, match=r"never overwritten.*a change is a new plan id"):
             save_plan(variant, rules, overwrite=overwrite)
     assert (rules / "invoiced-traditional.yaml").read_text() == before
