@@ -23,9 +23,47 @@ USER_ENV = "COMMISSION_USER"
 
 
 def _store(args: argparse.Namespace):
-    from commission import open_store
+    """The store of ``--db`` / ``COMMISSION_DB``; a bad URL or an unusable database: UserError."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError
 
-    return open_store(args.db)
+    from commission import open_store
+    from commission.store.db import default_url
+
+    given = args.db or default_url()
+    try:
+        return open_store(args.db)
+    except (ArgumentError, ValueError):
+        raise UserError("--db / COMMISSION_DB is not a database URL (expected e.g. "
+                        "sqlite:///commission.db or postgresql://user@host/dbname)") from None
+    except DBAPIError as exc:
+        raise UserError(f"cannot open the store {_safe_url(given)}: "
+                        f"{_first_line(exc.orig or exc)}") from None
+    except OSError as exc:
+        raise UserError(f"cannot open the store {_safe_url(given)}: {exc.strerror or exc}"
+                        ) from None
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(the given URL)"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else exc.__class__.__name__
+
+
+def _date_option(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{option}: {value!r} is not a date; expected YYYY-MM-DD") from None
 
 
 def _as(args: argparse.Namespace, store):
@@ -175,7 +213,8 @@ def cmd_statement(args: argparse.Namespace) -> int:
     from commission.reports.statement import render_statement_html, render_statement_pdf
 
     with _store(args) as store:
-        data = statement(_as(args, store), store, args.batch, args.rep, args.as_of)
+        data = statement(_as(args, store), store, args.batch, args.rep,
+                         _date_option(args.as_of, "--as-of"))
     out = Path(args.out)
     kind = args.format or ("pdf" if out.suffix.lower() == ".pdf" else "html")
     body = (render_statement_pdf(data) if kind == "pdf"
