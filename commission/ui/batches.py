@@ -11,7 +11,6 @@ statements; a locked batch is shown read-only, with its audit trail.
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -125,8 +124,11 @@ def load_section(store, empty: bool) -> None:
                 return
             else:
                 with tempfile.TemporaryDirectory(prefix="commission-load-") as tmp:
-                    for f in files:
-                        (Path(tmp) / f.name.lower()).write_bytes(f.getvalue())
+                    refused = common.stage_uploads([(f.name, f.getvalue()) for f in files], tmp)
+                    if refused:  # an upload never chooses a path (issue 9)
+                        common.show_problems(refused, "Load refused: these uploads are not "
+                                                      "files of the data set; nothing was written")
+                        return
                     summary = payroll.load(store, tmp, common.rules_dir(), by=_who())
             if summary.changed:
                 _done(f"Load {summary.load_id} written.", details=summary.text())
