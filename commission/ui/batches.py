@@ -282,6 +282,12 @@ def pdf_statements(store, summary: payroll.BatchSummary, inputs) -> bytes:
 
 
 def _downloads(store, summary: payroll.BatchSummary, inputs) -> None:
+    from commission.payroll.verify import verify
+
+    check = verify(store, summary.batch_id) if summary.status == "locked" else None
+    if check is not None and not check.ok:  # never hand out an altered locked batch
+        st.error(check.text())
+        return
     payouts = payroll.batch_payouts(store, summary.batch_id)
     export = payroll_export(payouts, inputs.reps, summary.period, summary.batch_id)
     d1, d2, d3 = st.columns(3)
