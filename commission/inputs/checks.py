@@ -307,6 +307,13 @@ def _text_columns(frame: pd.DataFrame) -> list[str]:
             and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))]
 
 
+def _quoted(template: str, col: str, keep: int) -> Callable[[pd.DataFrame], list[str]]:
+    """Messages quoting at most ``keep`` characters of each cell ({v}) and its length ({n})."""
+    def message(rows: pd.DataFrame) -> list[str]:
+        return [template.format(v=repr(str(v)[:keep]), n=len(str(v))) for v in rows[col]]
+    return message
+
+
 def text_cells(d: CheckData) -> list[Problem]:
     """Ids at most MAX_ID_LENGTH characters; no NUL or other control character in any text."""
     out = Collector()
@@ -317,13 +324,12 @@ def text_cells(d: CheckData) -> list[Problem]:
                 continue
             control = pc.fill_null(pc.match_substring_regex(cells, CONTROL_CHARS), False)
             out.rows(f"{name}.csv", frame, control.to_numpy(zero_copy_only=False), col, None,
-                     lambda r, col=col: [f"control character in {v[:40]!r}" for v in r[col]],
+                     _quoted("control character in {v}", col, 40),
                      "text without control characters (NUL, tab, form feed, ...)")
             if col.endswith("_id"):
                 long = pc.fill_null(pc.greater(pc.utf8_length(cells), MAX_ID_LENGTH), False)
                 out.rows(f"{name}.csv", frame, long.to_numpy(zero_copy_only=False), col, None,
-                         lambda r, col=col: [f"an id of {len(v):,} characters "
-                                             f"({v[:20]!r}...)" for v in r[col]],
+                         _quoted("an id of {n:,} characters ({v}...)", col, 20),
                          f"an id of at most {MAX_ID_LENGTH} characters")
     return out.problems
 
