@@ -356,7 +356,7 @@ def show_problems(problems: Sequence[Problem], message: str, level: str = "error
 
 
 #: characters Streamlit's Markdown gives a meaning to
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>!~$|:#])")  # links, images, styles, emoji, autolinks
 
 
 def plain(text: object) -> str:
