@@ -18,6 +18,7 @@ from commission.access.actions import (
     run_draft,
     save_plan_variant,
     self_approval_allowed,
+    verify_batch,
 )
 from commission.access.identity import (
     LOCAL_ADMIN,
@@ -60,5 +61,6 @@ __all__ = [
     "check_pay_view", "export_batch", "grant_role", "list_users", "load_data", "lock_batch",
     "make_plans_effective", "needs_bootstrap", "pay_lines", "pay_payouts", "record", "resolve",
     "revoke_role", "run_draft", "save_plan_variant", "sees_all", "self_approval_allowed",
-    "set_setting", "set_user_active", "setting", "sign_in", "statement", "visible_reps",
+    "set_setting", "set_user_active", "setting", "sign_in", "statement", "verify_batch",
+    "visible_reps",
 ]

@@ -22,6 +22,7 @@ import pandas as pd
 from commission.access.identity import Identity, record, refuse, require
 from commission.payroll import lifecycle
 from commission.payroll.summary import BatchSummary, LoadSummary
+from commission.payroll.verify import Verification, require_intact, verify
 from commission.problems import InputError
 from commission.store import Store
 from commission.store import identity as db
@@ -160,6 +161,7 @@ def export_batch(identity: Identity, store: Store, batch_id: int
     require(store, identity, "batch.export", obj, f"export batch {batch_id}")
 
     def work() -> tuple[pd.DataFrame, BatchSummary]:
+        require_intact(store, batch_id)  # a locked batch must still match its seal
         summary = lifecycle.show(store, batch_id)
         payouts = lifecycle.batch_payouts(store, batch_id)
         problems = reconcile(lifecycle.batch_lines(store, batch_id), payouts, summary.period)
@@ -170,6 +172,16 @@ def export_batch(identity: Identity, store: Store, batch_id: int
 
     frame, summary = _perform(store, identity, "batch.export", obj, work)
     return frame, summary
+
+
+def verify_batch(identity: Identity, store: Store, batch_id: int) -> Verification:
+    """Recompute a locked batch's seal and say what differs (finance, approver, admin)."""
+    obj = f"batch:{batch_id}"
+    require(store, identity, "batch.read", obj, f"verify batch {batch_id}")
+    result = verify(store, batch_id)
+    record(store, identity, "batch.verify", obj, "allowed" if result.ok else "failed",
+           differences=result.differences)
+    return result
 
 
 # ----------------------------------------------------------------------------- plans
@@ -197,4 +209,4 @@ def make_plans_effective(identity: Identity, store: Store, rules_dir: str | Path
 
 
 __all__ = ["approve_batch", "export_batch", "load_data", "lock_batch", "make_plans_effective",
-           "run_draft", "save_plan_variant", "self_approval_allowed"]
+           "run_draft", "save_plan_variant", "self_approval_allowed", "verify_batch"]

@@ -27,6 +27,7 @@ from commission.access.identity import (
 )
 from commission.payroll import lifecycle
 from commission.payroll.summary import BatchSummary
+from commission.payroll.verify import require_intact
 from commission.store import Store
 
 #: what a person who may not read batches sees of the batch list
@@ -129,6 +130,7 @@ def statement(identity: Identity, store: Store, batch_id: int, rep_id: str,
 
     obj = f"batch:{batch_id}"
     _scope(identity, store, obj, rep_id)
+    require_intact(store, batch_id)  # never a statement of a locked batch that was altered
     summary = lifecycle.show(store, batch_id)
     lines, payouts = lifecycle.batch_lines(store, batch_id), lifecycle.batch_payouts(store,
                                                                                      batch_id)

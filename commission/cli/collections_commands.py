@@ -76,8 +76,10 @@ def cmd_worklist(args: argparse.Namespace) -> int:
         work = _work(args, store, inputs, plans, ladder)
     text = _money_text(work.drop(columns="step_index"))
     if args.csv:
-        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-        text.to_csv(args.csv, index=False)
+        from commission.files import safe_frame, write_atomic
+
+        csv = safe_frame(text, [c for c in MONEY if c in text.columns])
+        write_atomic(args.csv, csv.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         print(f"{len(text)} overdue invoice row(s) written to {args.csv}")
         return 0
     if text.empty:

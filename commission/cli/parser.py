@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import DBAPIError
+
 from commission.cli import collections_commands, commands, inquiry_commands, store_commands
 from commission.cli.common import EXIT_PROBLEMS, UserError, print_problems
 from commission.problems import InputError
@@ -39,12 +41,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"commission: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
-    except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # output piped into `head` and closed: not an error
         sys.stderr.close()
         return 0
+    except OSError as exc:  # --out into a missing or unwritable folder, a vanished file
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"commission: cannot write or read{where}: {exc.strerror or exc}; nothing was "
+              "written", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except DBAPIError as exc:  # the database refused (read-only file, lost connection, ...)
+        lines = str(exc.orig or exc).strip().splitlines()
+        print(f"commission: the database refused: {lines[0] if lines else exc}; nothing was "
+              "written", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

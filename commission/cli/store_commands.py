@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 
 from commission.cli.common import UserError, add_db_option
@@ -22,9 +23,47 @@ USER_ENV = "COMMISSION_USER"
 
 
 def _store(args: argparse.Namespace):
-    from commission import open_store
+    """The store of ``--db`` / ``COMMISSION_DB``; a bad URL or an unusable database: UserError."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError
 
-    return open_store(args.db)
+    from commission import open_store
+    from commission.store.db import default_url
+
+    given = args.db or default_url()
+    try:
+        return open_store(args.db)
+    except (ArgumentError, ValueError):
+        raise UserError("--db / COMMISSION_DB is not a database URL (expected e.g. "
+                        "sqlite:///commission.db or postgresql://user@host/dbname)") from None
+    except DBAPIError as exc:
+        raise UserError(f"cannot open the store {_safe_url(given)}: "
+                        f"{_first_line(exc.orig or exc)}") from None
+    except OSError as exc:
+        raise UserError(f"cannot open the store {_safe_url(given)}: {exc.strerror or exc}"
+                        ) from None
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(the given URL)"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else exc.__class__.__name__
+
+
+def _date_option(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{option}: {value!r} is not a date; expected YYYY-MM-DD") from None
 
 
 def _as(args: argparse.Namespace, store):
@@ -139,6 +178,21 @@ def cmd_batch_diff(args: argparse.Namespace) -> int:
 
 
 @_with_batch_errors
+def cmd_batch_verify(args: argparse.Namespace) -> int:
+    from commission.access import verify_batch
+
+    with _store(args) as store:
+        result = verify_batch(_as(args, store), store, args.id)
+    if result.status != "locked":
+        raise UserError(result.text())
+    if result.ok:
+        print(result.text())
+        return 0
+    print(f"commission: {result.text()}", file=sys.stderr)
+    return 1
+
+
+@_with_batch_errors
 def cmd_batch_export(args: argparse.Namespace) -> int:
     from commission.access import export_batch
     from commission.money import format_money
@@ -168,7 +222,8 @@ def cmd_statement(args: argparse.Namespace) -> int:
     from commission.reports.xlsx import statement_workbook
 
     with _store(args) as store:
-        data = statement_with_changes(_as(args, store), store, args.batch, args.rep, args.as_of)
+        data = statement_with_changes(_as(args, store), store, args.batch, args.rep,
+                                      _date_option(args.as_of, "--as-of"))
     out = Path(args.out)
     suffix = out.suffix.lower().lstrip(".")
     kind = args.format or (suffix if suffix in ("pdf", "xlsx") else "html")
@@ -305,6 +360,7 @@ def _register_batch(sub: argparse._SubParsersAction) -> None:
         ("lock", cmd_batch_lock, "lock an approved batch: read-only from then on"),
         ("show", cmd_batch_show, "a batch's summary and audit trail"),
         ("diff", cmd_batch_diff, "what changed in the inputs since the draft was computed"),
+        ("verify", cmd_batch_verify, "check a locked batch against its seal (exit 1: altered)"),
     ):
         q = bsub.add_parser(name, help=help_text)
         q.add_argument("id", type=int)

@@ -295,6 +295,45 @@ def settlement(d: CheckData) -> list[Problem]:
     return out.problems
 
 
+#: the longest id accepted (rep, customer, invoice, payment, ... and plan ids): longer is a
+#: pasted paragraph, not an id; the store and the pages are not made for it
+MAX_ID_LENGTH = 64
+#: control characters (C0, DEL) are never part of a name, an id or an email
+CONTROL_CHARS = r"[\x00-\x1f\x7f]"
+
+
+def _text_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c != "_line"
+            and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))]
+
+
+def _quoted(template: str, col: str, keep: int) -> Callable[[pd.DataFrame], list[str]]:
+    """Messages quoting at most ``keep`` characters of each cell ({v}) and its length ({n})."""
+    def message(rows: pd.DataFrame) -> list[str]:
+        return [template.format(v=repr(str(v)[:keep]), n=len(str(v))) for v in rows[col]]
+    return message
+
+
+def text_cells(d: CheckData) -> list[Problem]:
+    """Ids at most MAX_ID_LENGTH characters; no NUL or other control character in any text."""
+    out = Collector()
+    for name, frame in d.t.items():
+        for col in _text_columns(frame):
+            cells = as_arrow(frame[col])
+            if not pa.types.is_string(cells.type) and not pa.types.is_large_string(cells.type):
+                continue
+            control = pc.fill_null(pc.match_substring_regex(cells, CONTROL_CHARS), False)
+            out.rows(f"{name}.csv", frame, control.to_numpy(zero_copy_only=False), col, None,
+                     _quoted("control character in {v}", col, 40),
+                     "text without control characters (NUL, tab, form feed, ...)")
+            if col.endswith("_id"):
+                long = pc.fill_null(pc.greater(pc.utf8_length(cells), MAX_ID_LENGTH), False)
+                out.rows(f"{name}.csv", frame, long.to_numpy(zero_copy_only=False), col, None,
+                         _quoted("an id of {n:,} characters ({v}...)", col, 20),
+                         f"an id of at most {MAX_ID_LENGTH} characters")
+    return out.problems
+
+
 #: every cross-table check, in the order their problems are listed
 CHECKS: tuple[Check, ...] = (
     unique_ids,
@@ -306,6 +345,7 @@ CHECKS: tuple[Check, ...] = (
     dates,
     reversals,
     settlement,
+    text_cells,
 )
 
 
@@ -315,4 +355,4 @@ def check(inputs: Inputs, plan_ids: Iterable[str]) -> list[Problem]:
     return [problem for run in CHECKS for problem in run(data)]
 
 
-__all__ = ["CHECKS", "Check", "CheckData", "check"]
+__all__ = ["CHECKS", "MAX_ID_LENGTH", "Check", "CheckData", "check", "text_cells"]

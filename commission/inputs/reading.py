@@ -56,9 +56,59 @@ _DATE_FULL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # ---------------------------------------------------------------------------- reading
 
 
+#: a header line longer than this, or with more columns, is not one of the contract's
+#: headers: refused before anything else reads the file (bounded time and memory)
+MAX_HEADER_BYTES = 65_536
+MAX_HEADER_COLUMNS = 256
+
+
+def _first_line(path: Path) -> bytes | None:
+    """The file's first line (without its end), or None when longer than MAX_HEADER_BYTES."""
+    with path.open("rb") as fh:
+        head = fh.read(MAX_HEADER_BYTES + 2)
+    end = head.find(b"\n")
+    if end < 0:
+        return None if len(head) > MAX_HEADER_BYTES else head
+    return head[:end]
+
+
+def header_problems(path: Path, source: str) -> list[Problem]:
+    """An empty file, an overlong or many-column first line, a duplicated column name."""
+    if path.stat().st_size == 0:
+        return [Problem(source, None, None, None, "the file is empty (0 bytes)",
+                        "a CSV file with a header row")]
+    head = _first_line(path)
+    if head is None:
+        return [Problem(source, 1, None, None,
+                        f"the first line is longer than {MAX_HEADER_BYTES:,} bytes: not a "
+                        "header row (is this a CSV file?)", "a CSV file with a header row")]
+    names = [n.strip().strip('"').strip() for n in
+             head.decode("utf-8-sig", errors="replace").strip("\r").split(",")]
+    if len(names) > MAX_HEADER_COLUMNS:
+        return [Problem(source, 1, None, None, f"the header has {len(names):,} columns",
+                        f"at most {MAX_HEADER_COLUMNS} (the contract's columns)")]
+    seen: set[str] = set()
+    dups = [n for n in names if n in seen or seen.add(n)]  # type: ignore[func-returns-value]
+    return [Problem(source, 1, n, None, "duplicate column: the header names it twice",
+                    "each column once") for n in dict.fromkeys(dups)]
+
+
+#: checks of a file before it is parsed, each a function of (path, source) -> problems
+FILE_CHECKS: list[Callable[[Path, str], list[Problem]]] = [header_problems]
+
+
 def _read_csv(path: Path, source: str, out: Collector) -> pd.DataFrame | None:
     """All cells as stripped strings; bad rows reported; None when the file is unusable."""
     bad_rows: list[Problem] = []
+    try:
+        early = [p for check in FILE_CHECKS for p in check(path, source)]
+    except OSError as exc:
+        early = [Problem(source, None, None, None, f"cannot read the file ({_short(exc)})",
+                         "a UTF-8 CSV file with a header row")]
+    if early:
+        for p in early:
+            out.add(p)
+        return None
 
     def on_bad_row(row: pacsv.InvalidRow) -> str:
         line = None if row.number is None else row.number  # number counts the header as 1

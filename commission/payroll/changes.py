@@ -48,6 +48,26 @@ def _plan_lines(plans_then: dict[str, tuple[int, str]], plans_now: dict[str, tup
     return out
 
 
+def _run_plan_lines(runs: list[tuple[int, str | None]]) -> list[str]:
+    """Plans that changed from one run of the batch to the next (runs since migration 0006)."""
+    import json
+    from itertools import pairwise
+
+    out = []
+    known = [(n, json.loads(text)) for n, text in runs if text]
+    for (n0, before), (n1, after) in pairwise(known):
+        for pid in sorted(set(before) | set(after)):
+            if pid not in after:
+                out.append(f"plan {pid} was used by run {n0} but not by run {n1}")
+            elif pid not in before:
+                out.append(f"plan {pid} is used by run {n1} but was not by run {n0}")
+            elif before[pid] != after[pid]:
+                (v0, s0), (v1, s1) = before[pid], after[pid]
+                out.append(f"plan {pid} changed between run {n0} and run {n1}: version {v0} "
+                           f"({s0[:12]}) -> version {v1} ({s1[:12]})")
+    return out
+
+
 def _event_lines(b: dict[str, Any], inputs, then: pd.DataFrame, paid: pd.DataFrame,
                  limit: int) -> list[str]:
     now = event_frame(inputs)
@@ -123,6 +143,7 @@ def describe(b: dict[str, Any], state: dict[str, Any], texts: dict[str, str] | N
              limit: int) -> list[str]:
     """Every change since batch ``b`` was computed, as lines; [] when nothing changed."""
     lines = _plan_lines(state["plans_then"], state["plans_now"], texts)
+    lines += _run_plan_lines(state.get("runs", []))
     last = state["last"]
     if b["status"] != "locked" and last is not None and last["batch_id"] != b["base_batch_id"]:
         lines.append(f"batch {last['batch_id']} ({last['period']}) was locked since: "

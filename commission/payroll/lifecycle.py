@@ -15,6 +15,7 @@ operation raises :class:`BatchError` with a one-line message.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from commission.payroll.summary import BatchSummary, LoadSummary
 from commission.periods import NOT_PAID, month_index, parse_period
 from commission.plans.language import Plan, load_plans, parse_plan
 from commission.problems import InputError, Problem
-from commission.store import Store, batchdb, loads, planstore
+from commission.store import Store, batchdb, loads, planstore, seal
 from commission.store import inquiries as inquirydb
 from commission.store.db import utcnow
 from commission.store.records import EVENTS, data_version, read_stored_inputs, read_table
@@ -87,7 +88,8 @@ def load(store: Store, data_dir: str | Path, rules_dir: str | Path | None = None
         parsed = {(p.source, p.row) for p in problems if p.row is not None}
         found = [*problems,
                  *(p for p in check(merged, plan_ids) if (p.source, p.row) not in parsed),
-                 *loading.history_problems(tables, changes, snap.paid)]
+                 *loading.history_problems(tables, changes, snap.paid),
+                 *loading.split_history_problems(tables, changes, snap.paid, snap.inputs)]
         clock.lap("validate")
         if found:
             raise InputError(found)
@@ -171,6 +173,7 @@ def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
                        planstore.latest(conn), batchdb.prior_lines(conn),
                        batchdb.carry_out(conn, base["batch_id"]) if base else {},
                        data_version(conn))
+    _refuse_future(month, label, state.inputs, base)
     plans, used = _plans_for(state.inputs, state.plans)
     result, events = _compute(state, plans, month)
     digest = events_digest(events)
@@ -206,11 +209,12 @@ def _write_run(store: Store, label: str, state: _State, fields: dict[str, Any],
     try:
         with store.write() as conn:
             _refuse_moved_base(conn, label, state.base)
+            run_plans = json.dumps({p: list(v) for p, v in sorted(used.items())})
             if state.existing is None:
-                batch_id = batchdb.create(conn, {"period": label, **fields})
+                batch_id = batchdb.create(conn, {"period": label, **fields}, run_plans)
             else:
                 batch_id = state.existing["batch_id"]
-                batchdb.rerun(conn, batch_id, state.existing["run_no"] + 1, fields)
+                batchdb.rerun(conn, batch_id, state.existing["run_no"] + 1, fields, run_plans)
             step = "write"
             batchdb.clear(conn, batch_id)
             batchdb.write_contents(conn, batch_id, result.lines, result.payouts, events, used)
@@ -310,10 +314,12 @@ def lock(store: Store, batch_id: int, by: str) -> BatchSummary:
                     f"{changed:,} event(s) that batch {batch_id} pays changed since it was "
                     f"computed (commission batch diff {batch_id}); run {b['period']} again, "
                     "approve it, then lock it")
-            batchdb.set_status(conn, batch_id, "locked", by, utcnow())
+            now = utcnow()
+            batchdb.set_status(conn, batch_id, "locked", by, now)
             batchdb.mark_paid(conn, batch_id)
             following = str(np.datetime64(b["period"], "M") + 1)
-            inquirydb.roll(conn, b["period"], following, by, utcnow())  # open ones move on
+            inquirydb.roll(conn, b["period"], following, by, now)  # open ones move on
+            seal.write(conn, batch_id, by, now)  # tamper evidence: `commission batch verify`
     except IntegrityError as exc:
         raise BatchError(f"the store refused to lock batch {batch_id}: "
                          f"{_db_message(exc)}") from exc
@@ -418,7 +424,7 @@ def diff(store: Store, batch_id: int, rules_dir: str | Path | None = None) -> li
             "inputs": read_stored_inputs(conn), "then": batchdb.read_events(conn, batch_id),
             "paid": batchdb.paid_events(conn), "plans_then": batchdb.read_plans(conn, batch_id),
             "plans_now": planstore.latest(conn), "payouts": batchdb.read_payouts(conn, batch_id),
-            "last": batchdb.last_locked(conn),
+            "last": batchdb.last_locked(conn), "runs": batchdb.run_plans(conn, batch_id),
             "recorded": {n: read_table(conn, n, ["load_id"]) for n in ("splits", "disputes")},
         }
     texts = None
@@ -461,6 +467,29 @@ def _refuse_period(label: str, existing: dict | None, base: dict | None) -> None
     if base is not None and label <= base["period"]:
         raise BatchError(f"{label} is not after the last locked period {base['period']} "
                          f"(batch {base['batch_id']}); run a later period")
+
+
+def _refuse_future(month: int, label: str, inputs: Inputs, base: dict | None) -> None:
+    """A period after this month, or after the latest event's month, cannot be run.
+
+    Locking it would refuse every real month before it forever (issue 9). The month
+    right after the last locked period is always allowed (not in the future): it pays
+    late data for locked months even when no event is dated in it.
+    """
+    now = month_index(np.array([np.datetime64(utcnow().date(), "D")]))[0]
+    if month > now:
+        raise BatchError(f"{label} is in the future (this month is "
+                         f"{np.datetime64(int(now), 'M')}); nothing was run")
+    latest = [month_index(getattr(inputs, t)[col].to_numpy()).max()
+              for t, (_kind, _id, col) in EVENTS.items() if len(getattr(inputs, t))]
+    if not latest:
+        raise BatchError(f"there are no events in the store to pay in {label}; load data first")
+    if base is not None and month == parse_period(base["period"]) + 1:
+        return
+    if month > max(latest):
+        last = np.datetime64(int(max(latest)), "M")
+        raise BatchError(f"{label} is after the latest event's month ({last}): a batch pays "
+                         f"months that have events; run {last} or earlier")
 
 
 def _refuse_moved_base(conn, label: str, base: dict | None) -> None:

@@ -172,6 +172,50 @@ def history_problems(new: dict[str, pd.DataFrame], changes: dict[str, TableChang
     return problems
 
 
+def _paid_invoices(current: Inputs, paid: pd.DataFrame) -> dict[str, int]:
+    """invoice_id -> a locked batch that paid an event of it (the invoice, a payment, ...)."""
+    out: dict[str, int] = {}
+    for name, (kind, id_col, _date) in EVENTS.items():
+        mine = paid[paid["event_kind"] == kind]
+        if mine.empty:
+            continue
+        frame = getattr(current, name)
+        invoice_of = frame.set_index(id_col)["invoice_id"] if name != "invoices" else None
+        for event_id, batch_id in zip(mine["event_id"], mine["batch_id"], strict=True):
+            invoice = event_id if invoice_of is None else invoice_of.get(event_id)
+            if invoice is not None:
+                out.setdefault(str(invoice), int(batch_id))
+    return out
+
+
+def split_history_problems(new: dict[str, pd.DataFrame], changes: dict[str, TableChange],
+                           paid: pd.DataFrame, current: Inputs) -> list[Problem]:
+    """A change to the splits of an invoice with paid events: refused like a changed payment.
+
+    A later reversal claws back at the split it was paid at; new shares would make it
+    claw back at the new ones. Splits of such an invoice are history.
+    """
+    change = changes.get("splits")
+    if change is None or not change.changed or paid.empty:
+        return []
+    touched = pd.concat([change.upserts["invoice_id"], change.deleted.get(
+        "invoice_id", pd.Series([], dtype=object))], ignore_index=True)
+    if touched.empty:
+        return []
+    locked = _paid_invoices(current, paid)
+    lines = new["splits"].drop_duplicates("invoice_id").set_index("invoice_id")["_line"] \
+        if "_line" in new.get("splits", {}) else pd.Series(dtype=object)
+    problems = []
+    for invoice in sorted({str(i) for i in touched if str(i) in locked}):
+        line = lines.get(invoice)
+        problems.append(Problem(
+            "splits.csv", None if line is None or pd.isna(line) else int(line), "share",
+            invoice, f"invoice {invoice} has events paid by locked batch {locked[invoice]}: "
+                     "its splits are history and cannot change",
+            "the splits as they were; a correction is a reversal or an adjustment"))
+    return problems
+
+
 # ----------------------------------------------------------------------------- writing
 
 

@@ -52,9 +52,15 @@ def _fraction(v: Decimal) -> Decimal:
     return v
 
 
+#: plan amounts (caps, minimums, tier bounds) stay below this, as input amounts do
+MAX_PLAN_AMOUNT = Decimal(10) ** 10
+
+
 def _money(v: Decimal) -> Decimal:
     if not v.is_finite() or v < 0:
         raise ValueError("an amount of 0 or more")
+    if v >= MAX_PLAN_AMOUNT:
+        raise ValueError("an amount below 10,000,000,000.00")
     if _places(v) > 2:
         raise ValueError("an amount with at most 2 decimals")
     return v
@@ -227,6 +233,13 @@ def parse_plan(text: str, source: str, expected_id: str | None = None
     """Parse one plan's YAML text; return (plan, problems), never raise for bad content."""
     try:
         data = yaml.load(text, Loader=_Loader)
+    except RecursionError:  # hostile nesting ([[[[...]]]]): a problem, not a crash
+        return None, [Problem(source, None, None, None, "the YAML is nested too deeply",
+                              "a YAML mapping of plan keys")]
+    except ArithmeticError as exc:  # .nan, .inf: not a number a plan can use
+        return None, [Problem(source, None, None, None,
+                              f"a value is not a usable number ({exc.__class__.__name__})",
+                              "finite numbers (not .nan or .inf)")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
@@ -238,6 +251,10 @@ def parse_plan(text: str, source: str, expected_id: str | None = None
     problems: list[Problem] = []
     try:
         plan = Plan.model_validate(data)
+    except (ArithmeticError, RecursionError) as exc:  # .nan, .inf compared; deep nesting
+        return None, [Problem(source, None, None, None,
+                              f"a value is not a usable number ({exc.__class__.__name__})",
+                              "finite numbers (not .nan or .inf)")]
     except ValidationError as exc:
         for err in exc.errors():
             key = _key_path(err["loc"]) or None

@@ -455,7 +455,11 @@ def plan_file_text(plan: Plan, note: str = "") -> str:
 
 def save_plan(plan: Plan, rules_dir: str | Path, overwrite: bool = False, note: str = ""
               ) -> Path:
-    """Write ``rules_dir/<id>.yaml``; FileExistsError unless ``overwrite`` when it exists.
+    """Write ``rules_dir/<id>.yaml``; FileExistsError when a file of that id exists.
+
+    A plan file is never overwritten, ``overwrite`` or not (it is kept for callers
+    written before that rule): the plan behind an id may be the one a locked batch
+    paid with, and a change is a new plan id (issue 9).
 
     The text is parsed back before it is written and must give the very same plan,
     so a saved file is always one ``load_plans`` accepts. An existing ``<id>.yml``
@@ -467,8 +471,9 @@ def save_plan(plan: Plan, rules_dir: str | Path, overwrite: bool = False, note: 
         raise FileNotFoundError(f"no folder {rules_dir}")
     path = rules_dir / f"{plan.id}.yaml"
     others = [p for p in (path, rules_dir / f"{plan.id}.yml") if p.exists()]
-    if others and not overwrite:
-        raise FileExistsError(f"{others[0]} already exists; tick overwrite to replace it")
+    if others:
+        raise FileExistsError(f"{others[0]} already exists: a plan file is never overwritten "
+                              "(a change is a new plan id); save the variant under a new id")
     text = plan_file_text(plan, note)
     again, problems = parse_plan(text, str(path), expected_id=plan.id)
     if again is None or problems or again != plan:

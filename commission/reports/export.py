@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from commission.files import safe_frame
 from commission.money import format_cents
 from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
@@ -57,8 +58,12 @@ def payroll_export(payouts: pd.DataFrame, reps: pd.DataFrame, period: str,
 
 
 def export_csv_text(frame: pd.DataFrame) -> str:
-    """The export as CSV text: money as two-decimal strings (``-45.00``), ``\\n`` line ends."""
-    text = frame.copy()
+    """The export as CSV text: money as two-decimal strings (``-45.00``), ``\\n`` line ends.
+
+    Text cells that a spreadsheet would run as a formula (a name ``=HYPERLINK(...)``)
+    get a leading ``'`` (:func:`commission.files.safe_frame`); money stays a number.
+    """
+    text = safe_frame(frame, MONEY_COLUMNS)
     for col in MONEY_COLUMNS:
         if col in text.columns:
             text[col] = [format_cents(v) for v in text[col].to_numpy(dtype=np.int64)]

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from commission.engine import Result
-from commission.files import staged
+from commission.files import safe_text, staged
 from commission.keys import as_arrow
 from commission.money import cents_text
 from commission.vocabulary import LINE_COLUMNS, PAYOUT_COLUMNS, PAYOUT_MONEY_COLUMNS
@@ -20,7 +20,7 @@ PAYOUT_MONEY = tuple(PAYOUT_MONEY_COLUMNS)
 
 
 def _text(values: pd.Series | np.ndarray) -> pa.Array:
-    return as_arrow(values)
+    return safe_text(as_arrow(values))  # ids and names: never a spreadsheet formula
 
 
 def _dates(values: pd.Series) -> pa.Array:

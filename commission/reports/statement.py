@@ -405,11 +405,26 @@ def _aging(inputs: Inputs, day: np.datetime64, rep_id: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- rendering
 
 
+#: characters that could end a CSS string or the <style> element: quotes, backslash,
+#: angle brackets, and every control character (CSS ends a string at \n, \r and \f)
+_CSS_UNSAFE = frozenset('\\"\'<>&') | {chr(c) for c in (*range(0x20), 0x7F)}
+
+
 def _css_string(text: str) -> Markup:
     """Text as a double-quoted CSS string, safe inside a <style> element."""
-    body = (str(text).replace("\\", "\\5C ").replace('"', "\\22 ").replace("<", "\\3C ")
-            .replace("\n", " "))
+    body = "".join(f"\\{ord(c):X} " if c in _CSS_UNSAFE else c for c in str(text))
     return Markup(f'"{body}"')  # safe: every special character is escaped above
+
+
+def no_outside_urls() -> Any:
+    """WeasyPrint's url_fetcher for statements: data: URIs only; http, file, ... refused.
+
+    A statement is self-contained (styles inline); nothing in it may make the server
+    fetch a URL, whatever a name or a plan title holds.
+    """
+    from weasyprint import URLFetcher
+
+    return URLFetcher(allowed_protocols=("data",), allow_redirects=False)
 
 
 def _environment() -> Environment:
@@ -430,7 +445,8 @@ def render_statement_pdf(data: dict[str, Any]) -> bytes:
     """The statement as PDF: the HTML of :func:`render_statement_html`, printed by WeasyPrint."""
     from weasyprint import HTML  # imported here: slow to import, and only PDFs need it
 
-    return HTML(string=render_statement_html(data), base_url=str(TEMPLATES)).write_pdf()
+    return HTML(string=render_statement_html(data), base_url=str(TEMPLATES),
+                url_fetcher=no_outside_urls()).write_pdf()
 
 
 __all__ = ["KIND_WORDS", "SOON_DAYS", "percent", "period_label", "plan_summary",

@@ -63,21 +63,25 @@ def all_batches(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(select(BATCHES).order_by(BATCHES.c.period)).mappings()]
 
 
-def create(conn: Connection, fields: dict[str, Any]) -> int:
-    """A new draft (UNIQUE(period): a concurrent run of the period fails here)."""
+def create(conn: Connection, fields: dict[str, Any], plans: str | None = None) -> int:
+    """A new draft (UNIQUE(period): a concurrent run of the period fails here).
+
+    ``plans``: JSON of the plan versions the run used, kept with the run.
+    """
     batch_id = conn.execute(insert(BATCHES).values(status="draft", run_no=1, **fields)
                             .returning(BATCHES.c.batch_id)).scalar_one()
     conn.execute(insert(RUNS).values(batch_id=batch_id, run_no=1, run_by=fields["run_by"],
                                      run_at=fields["run_at"],
-                                     fingerprint=fields["fingerprint"]))
+                                     fingerprint=fields["fingerprint"], plans=plans))
     return int(batch_id)
 
 
-def rerun(conn: Connection, batch_id: int, run_no: int, fields: dict[str, Any]) -> None:
+def rerun(conn: Connection, batch_id: int, run_no: int, fields: dict[str, Any],
+          plans: str | None = None) -> None:
     """Run ``run_no`` of an existing batch (PK(batch_id, run_no): a concurrent re-run fails)."""
     conn.execute(insert(RUNS).values(batch_id=batch_id, run_no=run_no, run_by=fields["run_by"],
                                      run_at=fields["run_at"],
-                                     fingerprint=fields["fingerprint"]))
+                                     fingerprint=fields["fingerprint"], plans=plans))
     conn.execute(update(BATCHES).where(BATCHES.c.batch_id == batch_id).values(
         status="draft", run_no=run_no, approved_by=None, approved_at=None, **fields))
 
@@ -170,6 +174,13 @@ def read_plans(conn: Connection, batch_id: int) -> dict[str, tuple[int, str]]:
     rows = conn.execute(select(PLANS.c.plan_id, PLANS.c.version, PLANS.c.sha256)
                         .where(PLANS.c.batch_id == batch_id).order_by(PLANS.c.plan_id))
     return {r.plan_id: (int(r.version), r.sha256) for r in rows}
+
+
+def run_plans(conn: Connection, batch_id: int) -> list[tuple[int, str | None]]:
+    """(run_no, JSON of the plan versions it used or None before 0006) of every run."""
+    return [(int(r.run_no), r.plans) for r in conn.execute(
+        select(RUNS.c.run_no, RUNS.c.plans).where(RUNS.c.batch_id == batch_id)
+        .order_by(RUNS.c.run_no))]
 
 
 def runs(conn: Connection, batch_id: int) -> pd.DataFrame:

@@ -226,6 +226,8 @@ class BatchRun(StoreModel, table=True):
     run_by: str = Field(sa_column=_text())
     run_at: dt.datetime = Field(sa_column=_stamp())
     fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
+    # JSON {plan_id: [version, sha256]} of the plans this run computed with (0006; NULL before)
+    plans: str | None = Field(default=None, sa_column=_text(nullable=True))
 
 
 class BatchPlan(StoreModel, table=True):
@@ -312,6 +314,26 @@ class BatchPayout(StoreModel, table=True):
     carry_in: int = Field(sa_column=_money())
     payout: int = Field(sa_column=_money())
     carry_out: int = Field(sa_column=_money())
+
+
+class BatchSeal(StoreModel, table=True):
+    """Tamper evidence of a locked batch: digests of what it paid, fixed at lock (0006).
+
+    See :mod:`commission.store.seal`; triggers refuse a seal for a batch that is not
+    locked, and any change to a seal.
+    """
+
+    __tablename__ = "batch_seals"
+    batch_id: int = Field(sa_column=Column(Integer, ForeignKey("batches.batch_id"),
+                                           primary_key=True))
+    method: str = Field(sa_column=Column(String(20), nullable=False))
+    digest: str = Field(sa_column=Column(String(64), nullable=False))
+    lines_sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    payouts_sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    plans_sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    paid_events_sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    sealed_by: str = Field(sa_column=_text())
+    sealed_at: dt.datetime = Field(sa_column=_stamp())
 
 
 #: input table name -> model, in the order rows may reference each other

@@ -128,8 +128,11 @@ def load_section(identity: Identity, store, empty: bool) -> None:
                 return
             else:
                 with tempfile.TemporaryDirectory(prefix="commission-load-") as tmp:
-                    for f in files:
-                        (Path(tmp) / f.name.lower()).write_bytes(f.getvalue())
+                    refused = common.stage_uploads([(f.name, f.getvalue()) for f in files], tmp)
+                    if refused:  # an upload never chooses a path (issue 9)
+                        common.show_problems(refused, "Load refused: these uploads are not "
+                                                      "files of the data set; nothing was written")
+                        return
                     summary = access.load_data(identity, store, tmp, rules)
             if summary.changed:
                 _done(f"Load {summary.load_id} written.", details=summary.text())
@@ -310,6 +313,13 @@ def lines_text(identity: Identity, store, batch_id: int) -> str:
 
 
 def _downloads(identity: Identity, store, summary: payroll.BatchSummary, inputs) -> None:
+    if summary.status == "locked":  # never hand out an altered locked batch
+        from commission.payroll.verify import verify
+
+        check = verify(store, summary.batch_id)
+        if not check.ok:
+            st.error(check.text())
+            return
     d1, d2, d3 = st.columns(3)
     final = summary.status == "locked"
     if identity.may("batch.export"):

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import re
 import tempfile
 import time
 import zipfile
@@ -33,6 +34,7 @@ import pandas as pd
 import streamlit as st
 
 from commission import InputError, Inputs, Plan, Problem, load_plans, read_inputs
+from commission.files import safe_frame
 from commission.inputs.tables import COLUMNS, OPTIONAL_TABLES
 from commission.money import format_cents, format_money
 from commission.problems import problems_frame
@@ -132,18 +134,39 @@ def _folder_inputs(folder: str, fingerprint: str, plan_ids: tuple[str, ...]
     return read_inputs(folder, plan_ids)
 
 
+def stage_uploads(files: Iterable[tuple[str, bytes]], folder: str | Path) -> list[Problem]:
+    """Write uploaded files into ``folder`` (a fresh temporary folder) by table name only.
+
+    An upload never chooses a path: its name is reduced to its last component (any
+    directories, ``..`` or drive dropped) and must then be ``<known table>.csv``; the
+    file is written as that table's own file name. Anything else, and a second file
+    for the same table, is refused (a problem), and nothing of it is written.
+    """
+    known = {f"{n}.csv": f"{n}.csv" for n in COLUMNS}
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for name, data in files:
+        base = str(name).replace("\\", "/").rsplit("/", 1)[-1].strip().lower()
+        table = known.get(base)
+        if table is None:
+            problems.append(Problem(str(name)[:80], None, None, None,
+                                    "not one of the data set's files",
+                                    f"one of {', '.join(sorted(known))}"))
+        elif table in seen:
+            problems.append(Problem(table, None, None, None, "uploaded twice",
+                                    "each table's file once"))
+        else:
+            seen.add(table)
+            (Path(folder) / table).write_bytes(data)
+    return problems
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _upload_inputs(digest: str, plan_ids: tuple[str, ...], _files: tuple[tuple[str, bytes], ...]
                    ) -> tuple[Inputs | None, list[Problem]]:
     """Uploaded files, written to a temporary folder and read like any data folder."""
-    known = {f"{n}.csv" for n in COLUMNS}
-    problems = [Problem(name, None, None, None, "not one of the data set's files",
-                        f"one of {', '.join(sorted(known))}")
-                for name, _data in _files if name.lower() not in known]
     with tempfile.TemporaryDirectory(prefix="commission-upload-") as tmp:
-        for name, data in _files:
-            if name.lower() in known:
-                (Path(tmp) / name.lower()).write_bytes(data)
+        problems = stage_uploads(_files, tmp)
         inputs, found = read_inputs(tmp, plan_ids)
     problems += found
     return (None, problems) if problems else (inputs, [])
@@ -337,6 +360,15 @@ def show_problems(problems: Sequence[Problem], message: str, level: str = "error
     st.dataframe(problems_frame(problems), hide_index=True, width="stretch")
 
 
+#: characters Streamlit's Markdown gives a meaning to
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>!~$|:#])")  # links, images, styles, emoji, autolinks
+
+
+def plain(text: object) -> str:
+    """Text shown as itself in a Markdown element (a name is never a link, image or style)."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
 def csv_text(frame: pd.DataFrame, money_cols: Iterable[str] = ()) -> str:
     """CSV with money as plain two-decimal amounts ('1234.50'), as every export writes it."""
     out = frame.copy()
@@ -346,7 +378,7 @@ def csv_text(frame: pd.DataFrame, money_cols: Iterable[str] = ()) -> str:
     for c in out.columns:
         if out[c].dtype == object:
             out[c] = [str(v) if isinstance(v, Decimal) else v for v in out[c].to_numpy()]
-    return out.to_csv(index=False, lineterminator="\n")
+    return safe_frame(out, money_cols).to_csv(index=False, lineterminator="\n")
 
 
 def zip_bytes(files: Mapping[str, str | bytes]) -> bytes:

@@ -331,15 +331,14 @@ def variant_section(identity: Identity, rules: common.Rules) -> Plan | None:
         clash = existing is not None and existing != plan
         if clash:
             st.warning(f"rules/{plan.id}.yaml already holds a different plan: give the variant "
-                       "another id (or overwrite that file below). It is left out of the "
+                       "another id (a plan file is never overwritten). It is left out of the "
                        "comparison until then.")
         elif existing is not None:
             st.caption(f"Saved as rules/{plan.id}.yaml.")
         s1, s2, s3 = st.columns(3, vertical_alignment="center")
         if identity.may("plan.save"):
-            overwrite = s1.checkbox("Overwrite an existing file", key="variant.overwrite")
             if s2.button("Save to rules/", key="variant.save", disabled=existing == plan):
-                _save(identity, plan, rules, overwrite, base)
+                _save(identity, plan, rules, False, base)
         else:
             s1.caption("Read-only: saving a variant needs the planner or admin role. Download "
                        "its YAML to propose it.")
@@ -365,8 +364,8 @@ def _save(identity: Identity, plan: Plan, rules: common.Rules, overwrite: bool,
         session.refused(exc)
         return
     except FileExistsError:
-        st.error(f"rules/{plan.id}.yaml already exists. Tick “Overwrite an existing file” to "
-                 "replace it, or change the variant id.")
+        st.error(f"rules/{plan.id}.yaml already exists and is never overwritten (a change is "
+                 "a new plan id): change the variant id.")
         return
     except (OSError, ValueError) as exc:
         st.error(f"The plan was not saved: {exc}")

@@ -189,7 +189,7 @@ def _headline(data: common.Data, sdata: dict[str, Any], rep: pd.Series, rep_id: 
               period: str, result: Result) -> None:
     """Who, which plan, and the five figures a rep looks at first."""
     plan = sdata["plan"]
-    st.subheader(f"{rep['name']} ({rep_id}) · {sdata['period_label']}")
+    st.subheader(common.plain(f"{rep['name']} ({rep_id}) · {sdata['period_label']}"))
     st.caption(f"Plan {plan['id']}: {plan['title']}. " + " ".join(plan["summary"]))
     t, out = sdata["totals"], sdata["outlook"]
     c = st.columns(5)

@@ -192,7 +192,9 @@ def test_a_locked_period_or_an_earlier_one_is_refused(loaded):
         run_batch(loaded, "2026-02", by="ann")
     with pytest.raises(BatchError, match="not after the last locked period 2026-02"):
         run_batch(loaded, "2025-12", by="ann")
-    assert run_batch(loaded, "2026-04", by="ann").base_period == "2026-02"  # months may be skipped
+    with pytest.raises(BatchError, match=r"2026-04 is after the latest event's month \(2026-03\)"):
+        run_batch(loaded, "2026-04", by="ann")  # issue 9: it would lock out every real month
+    assert run_batch(loaded, "2026-03", by="ann").base_period == "2026-02"
 
 
 def test_a_batch_must_be_approved_before_it_is_locked(loaded):

@@ -251,8 +251,9 @@ def test_a_saved_variant_loads_back_and_is_never_overwritten_silently(tmp_path):
     with pytest.raises(FileExistsError):
         save_plan(other, tmp_path)
     assert load_plans(tmp_path)[0]["stepped-variant-1"].rate == Decimal("0.055")
-    save_plan(other, tmp_path, overwrite=True)
-    assert load_plans(tmp_path)[0]["stepped-variant-1"].rate == Decimal("0.07")
+    with pytest.raises(FileExistsError, match="a change is a new plan id"):
+        save_plan(other, tmp_path, overwrite=True)  # never, even when asked (issue 9)
+    assert load_plans(tmp_path)[0]["stepped-variant-1"].rate == Decimal("0.055")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stepped-variant-1.yaml"]
 
 

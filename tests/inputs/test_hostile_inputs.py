@@ -1,0 +1,87 @@
+"""Inputs that parse but are wrong, or are not inputs at all (issue 9, class 4).
+
+Each one is a problem in the report, with file, line and column, and nothing else
+is read: duplicated header columns, over-long ids, NUL and control characters in
+text; a header of a million columns or a 100 MB first line is refused quickly
+without reading the file into memory.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+
+import pytest
+
+from commission.inputs.checks import MAX_ID_LENGTH
+from commission.inputs.reading import read_inputs, read_tables
+from commission.plans.language import load_plans
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+
+
+def problems_of(folder: Path) -> list[str]:
+    _inputs, problems = read_inputs(folder, load_plans(RULES)[0])
+    return [str(p) for p in problems]
+
+
+def test_a_duplicated_header_column_is_a_problem(csvs, tmp_path):
+    data = csvs.small(tmp_path / "d")
+    pay = data / "payments.csv"
+    lines = pay.read_text().splitlines()
+    lines[0] += ",amount"
+    pay.write_text("\n".join([lines[0], *(line + ",1.00" for line in lines[1:])]) + "\n")
+    found = problems_of(data)
+    assert found == ["payments.csv:1 [amount]: duplicate column: the header names it twice; "
+                     "expected each column once"]
+
+
+@pytest.mark.parametrize(("cell", "words"), [
+    ("R" * (MAX_ID_LENGTH + 1), f"an id of {MAX_ID_LENGTH + 1} characters"),
+    ("R\x00X", "control character in 'R\\x00X'"),
+])
+def test_over_long_ids_and_nul_bytes_in_ids_are_problems(csvs, tmp_path, cell, words):
+    data = csvs.write(tmp_path / "d", reps=[(cell, "Rep", "r@example.com", None,
+                                             "collected-stepped")],
+                      customers=[("C1", "C", "smb")], invoices=[], payments=[], adjustments=[])
+    found = problems_of(data)
+    assert any(f.startswith("reps.csv:2 [rep_id]") and words in f for f in found), found
+
+
+@pytest.mark.parametrize("name", ["Ann\x0cBee", "Ann\x00", "A\x1b[31mred", "Tab\there"])
+def test_control_characters_in_a_name_are_problems(csvs, tmp_path, name):
+    data = csvs.write(tmp_path / "d", reps=[("R1", name, "r@example.com", None,
+                                             "collected-stepped")],
+                      customers=[("C1", "C", "smb")], invoices=[], payments=[], adjustments=[])
+    found = problems_of(data)
+    assert len(found) == 1 and found[0].startswith("reps.csv:2 [name]: control character")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.parametrize(("what", "head"), [
+    ("a million columns", b",".join(b"c%d" % i for i in range(1_000_000)) + b"\n1\n"),
+    ("a 100 MB line without a newline", b"x" * 100_000_000),
+])
+def test_a_monstrous_first_line_is_refused_quickly_in_bounded_memory(tmp_path, what, head):
+    (tmp_path / "payments.csv").write_bytes(head)
+    del head
+    before = _peak_mb()
+    t0 = time.perf_counter()
+    _tables, problems = read_tables(tmp_path, require_all=False)
+    assert time.perf_counter() - t0 < 2.0
+    assert _peak_mb() - before < 50  # the file is never read whole
+    text = [str(p) for p in problems]
+    assert len(text) == 1 and text[0].startswith("payments.csv:1: ")
+    assert ("the header has 1,000,000 columns" in text[0]
+            or "the first line is longer than 65,536 bytes" in text[0]), text
+
+
+def test_an_empty_file_is_a_problem_not_a_crash(tmp_path):
+    (tmp_path / "payments.csv").write_bytes(b"")
+    _tables, problems = read_tables(tmp_path, require_all=False)
+    assert [str(p) for p in problems] == [
+        "payments.csv: the file is empty (0 bytes); expected a CSV file with a header row"]

@@ -1,0 +1,180 @@
+"""Tamper evidence (issue 9, class 3): a locked batch changed behind the triggers' back is caught.
+
+Each tampering is done for real, as someone with the database in hand would: on
+SQLite every trigger is dropped and rows edited in the file; on PostgreSQL the
+tables' owner runs ``ALTER TABLE ... DISABLE TRIGGER ALL`` and edits rows. Then
+``commission batch verify`` names what differs, and the payroll export and the
+statement refuse the batch (nothing written). With the triggers in place, inserts
+into a locked batch are refused like updates.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from commission.cli import main
+from commission.payroll import approve, load, lock, run_batch
+from commission.payroll.verify import verify
+from commission.store import migrate, open_store
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+ROOT = "root@example.com"
+GUARDED = ("batch_lines", "batch_payouts", "paid_events", "plans", "batch_seals", "batches",
+           "batch_events", "batch_plans")
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def locked(store_url, csvs, tmp_path, capsys, monkeypatch) -> tuple[str, int]:
+    """A store with a locked batch for 2026-01 (R2 paid at 4% by invoiced-traditional)."""
+    monkeypatch.delenv("COMMISSION_USER", raising=False)
+    assert run(capsys, "user", "--db", store_url, "add", ROOT, "--name", "Root",
+               "--role", "admin", "--role", "finance")[0] == 0
+    with open_store(store_url) as store:
+        load(store, csvs.small(tmp_path / "data"), RULES)
+        b = run_batch(store, "2026-01", by="ann")
+        approve(store, b.batch_id, by="bob")
+        lock(store, b.batch_id, by="cy")
+    return store_url, b.batch_id
+
+
+def tamper(url: str, statements: list[str]) -> None:
+    """Edit rows as the database's owner would: triggers dropped (SQLite) or disabled (PG)."""
+    if url.startswith("sqlite"):
+        con = sqlite3.connect(make_url(url).database)
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
+            con.execute(f"DROP TRIGGER {name}")
+        for s in statements:
+            con.execute(s)
+        con.commit()
+        con.close()
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for t in GUARDED:
+            conn.exec_driver_sql(f"ALTER TABLE {t} DISABLE TRIGGER ALL")
+        for s in statements:
+            conn.exec_driver_sql(s)
+        for t in GUARDED:
+            conn.exec_driver_sql(f"ALTER TABLE {t} ENABLE TRIGGER ALL")
+    engine.dispose()
+
+
+RAISE_LINE = ("UPDATE batch_lines SET gross = gross + 1000000, amount = amount + 1000000 "
+              "WHERE batch_id = {b} AND rep_id = 'R2'")
+RAISE_PAYOUT = ("UPDATE batch_payouts SET gross = gross + 1000000, net = net + 1000000, "
+                "payout = payout + 1000000 WHERE batch_id = {b} AND rep_id = 'R2'")
+TAMPERING = {
+    "line and payout raised by 10,000 (still reconciles)": (
+        [RAISE_LINE, RAISE_PAYOUT], ["lines differ from the seal", "payouts differ from the seal"]),
+    "a paid event added (a later payment silently unpaid)": (
+        ["INSERT INTO paid_events (event_kind, event_id, batch_id) VALUES ('payment', 'P2', {b})"],
+        ["paid events differ from the seal"]),
+    "stored plan text edited 4% -> 40%": (
+        ["UPDATE plans SET yaml_text = replace(yaml_text, 'rate: 0.04', 'rate: 0.40') "
+         "WHERE plan_id = 'invoiced-traditional'"],
+        ["plan texts differ from the seal",
+         "plan invoiced-traditional version 1: its stored text is not the text"]),
+    "a line deleted": (["DELETE FROM batch_lines WHERE batch_id = {b} AND rep_id = 'R2'"],
+                       ["lines differ from the seal"]),
+    "the seal removed": (["DELETE FROM batch_seals WHERE batch_id = {b}"],
+                         ["the batch is locked but has no seal"]),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERING))
+def test_verify_detects_tampering_and_export_and_statement_refuse(locked, case, capsys,
+                                                                  tmp_path):
+    url, b = locked
+    db = ["--db", url, "--as", ROOT]
+    code, out, _err = run(capsys, "batch", "verify", str(b), *db)
+    assert code == 0 and f"batch {b} (2026-01): OK, matches its seal" in out
+    statements, expected = TAMPERING[case]
+    tamper(url, [s.format(b=b) for s in statements])
+
+    code, out, err = run(capsys, "batch", "verify", str(b), *db)
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert f"batch {b} (2026-01): FAILED verification" in err
+    for words in expected:
+        assert words in err
+    export, page = tmp_path / "pay.csv", tmp_path / "st.html"
+    code, _out, err = run(capsys, "batch", "export", str(b), "--out", str(export), *db)
+    assert code == 2 and "fails verification" in err and not export.exists()
+    code, _out, err = run(capsys, "statement", "--batch", str(b), "--rep", "R2", "--out",
+                          str(page), *db)
+    assert code == 2 and "fails verification" in err and not page.exists()
+
+
+INSERTS = {
+    "batch_lines": "INSERT INTO batch_lines SELECT batch_id, line_no + 100, period, rep_id, "
+                   "plan_id, line_kind, event_id, invoice_id, event_date, base_amount, share, "
+                   "rate, rate_num, rate_den, days_late, haircut_num, haircut_pct, gross, "
+                   "haircut, amount, prior_period, explanation FROM batch_lines "
+                   "WHERE batch_id = {b}",
+    "batch_payouts": "INSERT INTO batch_payouts (batch_id, rep_id, period, plan_id, gross, "
+                     "haircuts, clawbacks, net, carry_in, payout, carry_out) VALUES "
+                     "({b}, 'R9', '2026-01', 'x', 1, 0, 0, 1, 0, 1, 0)",
+    "paid_events": "INSERT INTO paid_events (event_kind, event_id, batch_id) "
+                   "VALUES ('payment', 'P2', {b})",
+    "batch_seals": "INSERT INTO batch_seals SELECT * FROM batch_seals WHERE batch_id = {b}",
+}
+
+
+@pytest.mark.parametrize("table", list(INSERTS))
+def test_the_database_refuses_an_insert_into_a_locked_batch(locked, table):
+    url, b = locked
+    engine = create_engine(url)
+    try:
+        with pytest.raises(DBAPIError, match=r"locked|fixed|sealed|permanent|UNIQUE|duplicate"), \
+                engine.begin() as conn:
+            conn.exec_driver_sql(INSERTS[table].format(b=b))
+    finally:
+        engine.dispose()
+    with open_store(url) as store:
+        assert verify(store, b).ok  # nothing changed
+
+
+def test_stored_plan_text_cannot_be_updated_with_the_triggers_in_place(locked):
+    url, _b = locked
+    engine = create_engine(url)
+    try:
+        with pytest.raises(DBAPIError, match="a change is a new plan id"), engine.begin() as c:
+            c.exec_driver_sql("UPDATE plans SET yaml_text = yaml_text || ' '")
+    finally:
+        engine.dispose()
+
+
+def test_a_store_at_0005_upgrades_in_place_and_its_locked_batches_are_sealed(locked, capsys):
+    url, b = locked
+    with open_store(url) as store, store.write() as conn:
+        from alembic import command
+
+        command.downgrade(migrate.alembic_config(conn), "0005")
+    with open_store(url) as store:  # opening upgrades (through 0006) and seals the locked batch
+        with store.read() as conn:
+            assert migrate.current_revision(conn) == migrate.head_revision()
+        v = verify(store, b)
+        assert v.ok and v.sealed_by == "migration 0006 (locked before digests)"
+    tamper(url, [RAISE_LINE.format(b=b)])
+    with open_store(url) as store:
+        assert "lines differ from the seal" in verify(store, b).text()
+
+
+def test_verify_of_a_draft_says_only_locked_batches_are_sealed(locked, capsys):
+    url, _b = locked
+    db = ["--db", url, "--as", ROOT]
+    with open_store(url) as store:
+        d = run_batch(store, "2026-02", by="ann").batch_id
+    code, _out, err = run(capsys, "batch", "verify", str(d), *db)
+    assert code == 2 and "is draft, not locked: only a locked batch is sealed" in err

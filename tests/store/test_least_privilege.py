@@ -1,0 +1,85 @@
+"""The least-privilege PostgreSQL role of docs/security.md: runs payroll, cannot disarm the store.
+
+The store's tables belong to the role that ran the migrations (the owner). The app
+and the CLI connect as another role, granted only SELECT, INSERT, UPDATE, DELETE
+on the tables and USAGE on the sequences: it runs the whole lifecycle, but cannot
+disable or drop a trigger, alter or drop a table, or truncate history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from commission.payroll import approve, batch_payouts, load, lock, run_batch
+from commission.payroll.verify import verify
+from commission.store import open_store
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+pytestmark = pytest.mark.postgres
+
+
+def grants(schema: str, role: str) -> list[str]:
+    """The statements of docs/security.md, for one schema."""
+    return [
+        f"CREATE ROLE {role} LOGIN PASSWORD 'app-secret' NOSUPERUSER NOCREATEDB NOCREATEROLE",
+        f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+    ]
+
+
+@pytest.fixture
+def app_url(pg_schema_url):
+    """The owner migrates the store; a role that is not the owner gets the app's grants."""
+    open_store(pg_schema_url).close()
+    url = make_url(pg_schema_url)
+    schema = url.query["options"].split("=", 1)[1]
+    role = f"commission_app_{uuid.uuid4().hex[:8]}"
+    owner = create_engine(pg_schema_url)
+    with owner.begin() as conn:
+        for s in grants(schema, role):
+            conn.exec_driver_sql(s)
+    try:
+        yield url.set(username=role, password="app-secret").render_as_string(
+            hide_password=False)
+    finally:
+        with owner.begin() as conn:
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
+        owner.dispose()
+
+
+def test_the_app_role_runs_the_payroll_lifecycle(app_url, csvs, tmp_path):
+    with open_store(app_url) as store:
+        load(store, csvs.small(tmp_path / "data"), RULES)
+        b = run_batch(store, "2026-01", by="ann")
+        approve(store, b.batch_id, by="bob")
+        lock(store, b.batch_id, by="cy")
+        assert verify(store, b.batch_id).ok
+        assert int(batch_payouts(store, b.batch_id)["payout"].sum()) == 40000
+
+
+@pytest.mark.parametrize("statement", [
+    "ALTER TABLE batch_lines DISABLE TRIGGER ALL",
+    "ALTER TABLE batch_lines DISABLE TRIGGER batch_lines_guard_update",
+    "DROP TRIGGER batch_lines_guard_update ON batch_lines",
+    "ALTER TABLE batch_payouts ADD COLUMN bonus bigint",
+    "DROP TABLE batch_seals",
+    "TRUNCATE paid_events",
+    "CREATE OR REPLACE FUNCTION commission_guard_batch_rows() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$",
+])
+def test_the_app_role_cannot_disarm_the_store(app_url, statement):
+    engine = create_engine(app_url)
+    try:
+        with pytest.raises(DBAPIError, match=r"must be owner|permission denied"), \
+                engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()

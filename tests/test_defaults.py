@@ -1,0 +1,91 @@
+"""Safe defaults (issue 9, class 8): pay files owner-only, the app on this machine only."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from commission.files import write_atomic
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o600), (0o077, 0o600), (0o277, 0o400)])
+def test_pay_files_are_owner_only_and_respect_the_umask(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        path = write_atomic(tmp_path / "pay.csv", b"x")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == mode
+
+
+def test_exports_and_statements_are_written_0600(tmp_path, csvs, capsys, monkeypatch):
+    from commission.cli import main
+
+    monkeypatch.delenv("COMMISSION_USER", raising=False)
+    url, who = f"sqlite:///{tmp_path / 's.db'}", "root@example.com"
+    assert main(["user", "--db", url, "add", who, "--name", "R", "--role", "admin",
+                 "--role", "finance"]) == 0
+    db = ["--db", url, "--as", who]
+    assert main(["load", *db, "--data", str(csvs.small(tmp_path / "d")), "--rules",
+                 str(REPO / "rules")]) == 0
+    assert main(["batch", "run", "--period", "2026-01", *db]) == 0
+    assert main(["batch", "export", "1", "--out", str(tmp_path / "pay.csv"), *db]) == 0
+    assert main(["statement", "--batch", "1", "--rep", "R1", "--out", str(tmp_path / "s.html"),
+                 *db]) == 0
+    assert main(["calculate", "--data", str(tmp_path / "d"), "--rules", str(REPO / "rules"),
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    for f in ("pay.csv", "s.html", "out/lines.csv", "out/payouts.csv"):
+        assert (tmp_path / f).stat().st_mode & 0o777 == 0o600, f
+
+
+def _listening(port: int) -> list[str]:
+    """Local addresses of the sockets listening on ``port`` (from /proc/net/tcp{,6})."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                found.append(address)
+    return found
+
+
+def test_streamlit_run_app_listens_on_loopback_only(tmp_path):
+    """``streamlit run app.py`` from the repository root, no --server.address given."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "COMMISSION_DB": f"sqlite:///{tmp_path / 'c.db'}"}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
+                             "--server.port", str(port)], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
+                                            timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "did not start"
+                time.sleep(0.25)
+        addresses = _listening(port)
+        assert addresses and set(addresses) == {"0100007F"}, addresses  # 127.0.0.1 only
+        config = (REPO / ".streamlit" / "config.toml").read_text()
+        assert 'toolbarMode = "minimal"' in config  # no "Deploy" button
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
