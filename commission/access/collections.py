@@ -21,7 +21,7 @@ another rep is recorded as a view of their pay, like every other read of pay.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -198,12 +198,17 @@ def record_arrangement(identity: Identity, store: Store, entry: desk.Arrangement
                     role=actor.role)
 
 
-def send_messages(identity: Identity, store: Store, messages: Sequence[OutMessage],
+def send_messages(identity: Identity, store: Store,
+                  messages: Sequence[OutMessage] | Callable[[], Sequence[OutMessage]],
                   settings: SmtpSettings, *, dry_run: bool = False) -> SendReport:
-    """Send (or with ``dry_run`` preview) summaries and ladder messages, each once."""
+    """Send (or with ``dry_run`` preview) summaries and ladder messages, each once.
+
+    ``messages`` may be a function composing them: called only once allowed.
+    """
     require(store, identity, "collections.send", "messages",
             "send collections messages (or preview them)")
-    report = send(store, messages, settings, dry_run=dry_run)
+    out = messages() if callable(messages) else messages
+    report = send(store, out, settings, dry_run=dry_run)
     record(store, identity, "collections.send", "messages", dry_run=dry_run,
            sent=len(report.sent), already=len(report.already),
            previewed=len(report.preview), unaddressed=len(report.unaddressed))
