@@ -67,6 +67,13 @@ def _own_and_team(identity: Identity, store: Store) -> set[str]:
     return {identity.rep_id}
 
 
+def may_see_worklist(identity: Identity, store: Store | None, rep_id: str) -> bool:
+    """Whether ``identity`` may see ``rep_id``'s worklist rows (asks; records nothing)."""
+    if identity.may("collections.worklist") or identity.local:
+        return True
+    return store is not None and rep_id in _own_and_team(identity, store)
+
+
 def desk_reps(identity: Identity, store: Store | None, rep_id: str | None = None,
               obj: str = "worklist") -> set[str] | None:
     """The reps whose worklist rows ``identity`` may see (None: every rep), or a refusal."""
@@ -216,5 +223,5 @@ def send_messages(identity: Identity, store: Store,
 
 
 __all__ = ["ACTING_ORDER", "acting_role", "collections_performance", "collections_worklist",
-           "customer_credit", "desk_reps", "open_dispute", "record_arrangement",
-           "record_contact", "resolve_dispute", "send_messages"]
+           "customer_credit", "desk_reps", "may_see_worklist", "open_dispute",
+           "record_arrangement", "record_contact", "resolve_dispute", "send_messages"]
