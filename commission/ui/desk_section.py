@@ -100,6 +100,7 @@ def render(identity: access.Identity, data: common.Data, rep_id: str, as_of: dt.
     st.caption("How each customer pays: before selling more on credit, look at the flag.")
     common.show_table(signal[[c for c in SIGNAL if c in signal]], ["write_off_amount"],
                       key="my_pay.desk.signal", wide=["reason"])
-    mine = identity.rep_id == rep_id or identity.may("collections.contact")
+    mine = (identity.has("rep") and identity.rep_id == rep_id) or identity.may(
+        "collections.contact")
     if store is not None and mine and not work.empty:
         contact_form(identity, store, sorted(set(work["invoice_id"])), key="my_pay.desk.contact")
