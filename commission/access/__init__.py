@@ -20,6 +20,17 @@ from commission.access.actions import (
     self_approval_allowed,
     verify_batch,
 )
+from commission.access.collections import (
+    collections_performance,
+    collections_worklist,
+    customer_credit,
+    may_see_worklist,
+    open_dispute,
+    record_arrangement,
+    record_contact,
+    resolve_dispute,
+    send_messages,
+)
 from commission.access.identity import (
     LOCAL_ADMIN,
     PERMISSIONS,
@@ -58,9 +69,13 @@ from commission.access.users import (
 __all__ = [
     "LOCAL_ADMIN", "PERMISSIONS", "ROLES", "AccessDenied", "Identity", "add_user", "aging",
     "approve_batch", "audit_log", "batch_diff", "batch_summary", "batches", "bootstrap_admin",
-    "check_pay_view", "export_batch", "grant_role", "list_users", "load_data", "lock_batch",
-    "make_plans_effective", "needs_bootstrap", "pay_lines", "pay_payouts", "record", "resolve",
+    "check_pay_view", "collections_performance", "collections_worklist", "customer_credit",
+    "export_batch", "grant_role", "list_users", "load_data", "lock_batch",
+    "make_plans_effective", "may_see_worklist", "needs_bootstrap", "open_dispute", "pay_lines",
+    "pay_payouts",
+    "record", "record_arrangement", "record_contact", "resolve", "resolve_dispute",
     "revoke_role", "run_draft", "save_plan_variant", "sees_all", "self_approval_allowed",
-    "set_setting", "set_user_active", "setting", "sign_in", "statement", "verify_batch",
+    "send_messages", "set_setting", "set_user_active", "setting", "sign_in", "statement",
+    "verify_batch",
     "visible_reps",
 ]

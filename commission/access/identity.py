@@ -34,6 +34,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "settings.change": frozenset({"admin"}),
     "audit.read": frozenset({"admin"}),
     "inquiry.answer": frozenset({"finance"}),  # answer, resolve, decline (reps open their own)
+    # the collections desk (commission.access.collections): the whole worklist and credit
+    # signal (managers and reps: their team's or their own rows), records, messages
+    "collections.worklist": frozenset({"collector", "credit", "finance", "admin"}),
+    "collections.contact": frozenset({"collector", "credit", "finance"}),  # reps: own invoices
+    "collections.dispute": frozenset({"collector", "credit", "finance"}),
+    "collections.arrange": frozenset({"credit", "finance"}),
+    "collections.send": frozenset({"credit", "finance", "admin"}),
+    "collections.performance": frozenset({"collector", "credit", "finance", "admin", "manager"}),
 }
 #: roles that see every rep's pay
 SEE_ALL = frozenset({"finance", "approver", "admin"})

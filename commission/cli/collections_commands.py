@@ -1,19 +1,23 @@
 """``commission collections ...``: the desk's worklist, records, messages and signals.
 
 Every command reads the store (``--db`` or ``COMMISSION_DB``), the plans stored
-with the data and the ladder (``--ladder``, default ``rules/collections.yaml``).
+with the data and the ladder (``--ladder``, default ``rules/collections.yaml``),
+and acts as a known user (``--as EMAIL`` or ``COMMISSION_USER``, as the store's
+commands do) through :mod:`commission.access`: an unknown user or a role that may
+not do the command is one line on stderr and exit 2, and the refusal is recorded.
+A rep's worklist and credit signal hold their own customers only.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from commission.cli.common import UserError
+from commission.cli.store_commands import USER_ENV, _as, _with_batch_errors
 from commission.problems import InputError
 
 OWNERS = ("collector", "rep", "manager", "credit")
@@ -32,31 +36,32 @@ def _day(text: str, flag: str) -> dt.date:
 
 
 def _context(args: argparse.Namespace):
-    """(store, inputs, plans, ladder) or a clear problem."""
+    """(store, identity, inputs, plans, ladder) or a clear problem; close the store."""
     from commission.collections.ladder import load_ladder
     from commission.payroll.lifecycle import stored_plans
     from commission.store import open_store
 
-    ladder, problems = load_ladder(args.ladder)
-    if problems:
-        raise InputError(problems)
     store = open_store(args.db)
-    plans, plan_problems = stored_plans(store)
-    if plan_problems:
+    try:
+        identity = _as(args, store)
+        ladder, problems = load_ladder(args.ladder)
+        plans, plan_problems = stored_plans(store)
+        if problems or plan_problems:
+            raise InputError([*problems, *plan_problems])
+    except BaseException:
         store.close()
-        raise InputError(plan_problems)
-    return store, store.stored_inputs(), plans, ladder
+        raise
+    return store, identity, store.stored_inputs(), plans, ladder
 
 
-def _work(args: argparse.Namespace, store, inputs, plans, ladder) -> pd.DataFrame:
-    from commission.collections import desk
-    from commission.collections.worklist import worklist
+def _work(args: argparse.Namespace, store, identity, inputs, plans, ladder) -> pd.DataFrame:
+    from commission import access
 
     if args.rep and args.rep not in set(inputs.reps["rep_id"]):
         raise UserError(f"unknown rep {args.rep!r}")
-    return worklist(inputs, plans, ladder, _day(args.as_of, "--as-of"), desk.contacts(store),
-                    desk.arrangements(store), owner=getattr(args, "owner", None),
-                    rep_id=args.rep)
+    return access.collections_worklist(identity, store, inputs, plans, ladder,
+                                       _day(args.as_of, "--as-of"),
+                                       owner=getattr(args, "owner", None), rep_id=args.rep)
 
 
 def _money_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -70,10 +75,11 @@ def _money_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@_with_batch_errors
 def cmd_worklist(args: argparse.Namespace) -> int:
-    store, inputs, plans, ladder = _context(args)
+    store, identity, inputs, plans, ladder = _context(args)
     with store:
-        work = _work(args, store, inputs, plans, ladder)
+        work = _work(args, store, identity, inputs, plans, ladder)
     text = _money_text(work.drop(columns="step_index"))
     if args.csv:
         from commission.files import safe_frame, write_atomic
@@ -89,69 +95,71 @@ def cmd_worklist(args: argparse.Namespace) -> int:
     return 0
 
 
-def _actor(args: argparse.Namespace):
-    from commission.collections.desk import Actor
-
-    return Actor(args.actor, args.role)
-
-
+@_with_batch_errors
 def cmd_contact(args: argparse.Namespace) -> int:
+    from commission import access
     from commission.collections import desk
     from commission.store import open_store
 
     entry = desk.Contact(args.invoice, args.date, args.channel, args.outcome,
                          args.promise_amount, args.promise_date)
     with open_store(args.db) as store:
-        cid = desk.record_contact(store, _actor(args), entry)
+        cid = access.record_contact(_as(args, store), store, entry)
     print(f"contact {cid} recorded on {args.invoice}")
     return 0
 
 
+@_with_batch_errors
 def cmd_dispute(args: argparse.Namespace) -> int:
-    from commission.collections import desk
+    from commission import access
     from commission.store import open_store
 
     with open_store(args.db) as store:
+        me = _as(args, store)
         if args.dispute_action == "open":
-            did = desk.open_dispute(store, _actor(args), args.invoice, args.date, args.note)
+            did = access.open_dispute(me, store, args.invoice, args.date, args.note)
             print(f"dispute {did} opened on {args.invoice}; the lateness clock is paused")
         else:
-            desk.resolve_dispute(store, _actor(args), args.dispute, args.date, args.note)
+            access.resolve_dispute(me, store, args.dispute, args.date, args.note)
             print(f"dispute {args.dispute} resolved on {args.date}")
     return 0
 
 
+@_with_batch_errors
 def cmd_arrange(args: argparse.Namespace) -> int:
+    from commission import access
     from commission.collections import desk
     from commission.store import open_store
 
     entry = desk.Arrangement(args.invoice, args.date, args.installments, args.amount,
                              args.first_due, args.every, args.note)
     with open_store(args.db) as store:
-        aid = desk.record_arrangement(store, _actor(args), entry)
+        aid = access.record_arrangement(_as(args, store), store, entry)
     print(f"arrangement {aid} recorded on {args.invoice}")
     return 0
 
 
+@_with_batch_errors
 def cmd_send(args: argparse.Namespace) -> int:
-    from commission.collections.messages import (
-        SmtpSettings,
-        ladder_messages,
-        monthly_summaries,
-        send,
-    )
+    from commission import access
+    from commission.collections.messages import SmtpSettings, ladder_messages, monthly_summaries
 
-    store, inputs, plans, ladder = _context(args)
+    store, identity, inputs, plans, ladder = _context(args)
     args.rep = None
-    with store:
-        work = _work(args, store, inputs, plans, ladder)
+
+    def compose() -> list:
+        work = _work(args, store, identity, inputs, plans, ladder)
         out = []
         if args.kind in ("summary", "all"):
             out += monthly_summaries(inputs, work, _day(args.as_of, "--as-of"))
         if args.kind in ("ladder", "all"):
             out += ladder_messages(inputs, work, ladder)
+        return out
+
+    with store:
         try:
-            report = send(store, out, SmtpSettings.from_config(ladder), dry_run=args.dry_run)
+            report = access.send_messages(identity, store, compose,
+                                          SmtpSettings.from_config(ladder), dry_run=args.dry_run)
         except OSError as exc:
             raise UserError(f"cannot send through the SMTP server: {exc}") from None
     for m in report.preview:
@@ -161,25 +169,28 @@ def cmd_send(args: argparse.Namespace) -> int:
     return 0
 
 
+@_with_batch_errors
 def cmd_credit(args: argparse.Namespace) -> int:
-    from commission.collections.credit import credit_signal
+    from commission import access
 
-    store, inputs, _plans, ladder = _context(args)
-    store.close()
-    signal = credit_signal(inputs, _day(args.as_of, "--as-of"), ladder.credit_signal)
+    store, identity, inputs, _plans, ladder = _context(args)
+    with store:
+        signal = access.customer_credit(identity, store, inputs, _day(args.as_of, "--as-of"),
+                                        ladder.credit_signal)
     if args.flagged:
         signal = signal[signal["flag"] != "ok"]
     print(_money_text(signal).to_string(index=False))
     return 0
 
 
+@_with_batch_errors
 def cmd_performance(args: argparse.Namespace) -> int:
-    from commission.collections.performance import by_rep, by_step
+    from commission import access
 
-    store, inputs, _plans, ladder = _context(args)
-    store.close()
-    day = _day(args.as_of, "--as-of")
-    frame = by_rep(inputs, ladder, day) if args.by == "rep" else by_step(inputs, ladder, day)
+    store, identity, inputs, _plans, ladder = _context(args)
+    with store:
+        frame = access.collections_performance(identity, store, inputs, ladder,
+                                               _day(args.as_of, "--as-of"), by=args.by)
     print(frame.to_string(index=False))
     return 0
 
@@ -190,21 +201,16 @@ def cmd_performance(args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser, ladder: bool = True) -> None:
     p.add_argument("--db", help="SQLAlchemy URL (default: $COMMISSION_DB or "
                                 "sqlite:///commission.db)")
+    p.add_argument("--as", dest="as_user", metavar="EMAIL",
+                   help=f"act as this user (default: ${USER_ENV})")
     if ladder:
         p.add_argument("--ladder", default=str(Path("rules") / "collections.yaml"),
                        help="the ladder file (default: rules/collections.yaml)")
 
 
-def _who(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--actor", default=os.environ.get("USER", ""), help="who records it")
-    p.add_argument("--role", required=True,
-                   help="collector, rep (actor = rep_id), manager, credit or finance")
-
-
 def _records(sub: argparse._SubParsersAction) -> None:
     q = sub.add_parser("contact", help="log a contact (and any promise to pay)")
     _common(q, ladder=False)
-    _who(q)
     q.add_argument("--invoice", required=True)
     q.add_argument("--date", required=True, help="YYYY-MM-DD")
     q.add_argument("--channel", required=True)
@@ -217,14 +223,12 @@ def _records(sub: argparse._SubParsersAction) -> None:
     for name in ("open", "resolve"):
         r = dsub.add_parser(name)
         _common(r, ladder=False)
-        _who(r)
         r.add_argument("--invoice" if name == "open" else "--dispute", required=True)
         r.add_argument("--date", required=True)
         r.add_argument("--note", required=True)
         r.set_defaults(func=cmd_dispute)
     q = sub.add_parser("arrange", help="record a payment arrangement (credit or finance only)")
     _common(q, ladder=False)
-    _who(q)
     for flag in ("--invoice", "--date", "--amount", "--first-due"):
         q.add_argument(flag, required=True)
     q.add_argument("--installments", type=int, required=True)

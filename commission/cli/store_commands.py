@@ -71,8 +71,8 @@ def _as(args: argparse.Namespace, store):
     from commission.access import resolve
 
     email = getattr(args, "as_user", None) or os.environ.get(USER_ENV, "")
-    what = " ".join(str(p) for p in (args.command, getattr(args, "batch_command", None),
-                                      getattr(args, "user_command", None)) if p)
+    what = " ".join(str(p) for p in (args.command, *(getattr(args, a, None) for a in (
+        "batch_command", "user_command", "collections_command", "dispute_action"))) if p)
     return resolve(store, email, action=f"cli {what}")
 
 

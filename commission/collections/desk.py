@@ -5,10 +5,13 @@ invoice, a negative promise, free text with control characters or too long, an
 actor whose role may not do this: all of them come back at once as
 :class:`~commission.problems.InputError`, and nothing is stored.
 
-There is no sign-in yet: each call takes an :class:`Actor` (a name and a role, as
-plain strings) and enforces the rules on the role. A rep (role ``rep``, name the
-rep_id) logs contacts on their own invoices only; collectors and finance open and
-resolve disputes; only credit and finance record payment arrangements.
+Who may do what is :mod:`commission.access`'s to decide (``access.record_contact``
+and the others: AccessDenied and an audit entry for a refusal); the doors call
+those, never these directly. They hand this module the :class:`Actor` the record
+is written with: the person's email, the role they act in and their rep_id. The
+role rules are checked here again, as a last line (a problem, nothing stored): a
+rep logs contacts on their own invoices only; collectors, credit and finance open
+and resolve disputes; only credit and finance record payment arrangements.
 
 A dispute opened or resolved here is a row of the contract's ``disputes`` table,
 written as a load (``loads.source`` = ``collections desk``) so the next batch
@@ -40,8 +43,8 @@ from commission.store.db import utcnow
 from commission.store.models import Adjustment, Dispute, Invoice, Load, Payment, Split
 
 ROLES = ("collector", "rep", "manager", "credit", "finance")
-CONTACT_ROLES = ROLES
-DISPUTE_ROLES = ("collector", "finance")
+CONTACT_ROLES = ("collector", "credit", "finance", "rep")  # a rep: their own invoices only
+DISPUTE_ROLES = ("collector", "credit", "finance")
 ARRANGEMENT_ROLES = ("credit", "finance")
 MAX_TEXT = 500
 MAX_NAME = 100
@@ -51,10 +54,16 @@ DESK_SOURCE = "collections desk"
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a name (a rep's rep_id for role ``rep``) and a role, until sign-in lands."""
+    """Who acts, as recorded: a name (the email of the signed-in person), the role they act
+    in and, for role ``rep``, their rep_id (without it the name is taken as the rep_id)."""
 
     name: str
     role: str
+    rep_id: str | None = None
+
+    @property
+    def rep(self) -> str:
+        return self.rep_id or self.name
 
 
 class _Check:
@@ -139,6 +148,13 @@ def _credited(conn: Connection, invoice: dict) -> set[str]:
     return reps or {invoice["rep_id"]}
 
 
+def credited_reps(store: Store, invoice_id: str) -> set[str] | None:
+    """The reps credited on an invoice (its splits, else its rep); None for no such invoice."""
+    with store.read() as conn:
+        inv = _invoice(conn, invoice_id)
+        return _credited(conn, inv) if inv else None
+
+
 def _open_amount(store: Store, invoice_id: str, day: dt.date) -> int:
     """amount − payments (net of reversals) − adjustments, dated on or before ``day``."""
     inv, pay, adj = (m.__table__ for m in (Invoice, Payment, Adjustment))  # type: ignore
@@ -207,8 +223,8 @@ def record_contact(store: Store, actor: Actor, entry: Contact, *,
     with store.read() as conn:
         inv = _known_invoice(chk, conn, invoice_id)
         reps = _credited(conn, inv) if inv else set()
-    if inv and actor.role == "rep" and actor.name not in reps:
-        chk.add("actor", f"rep {actor.name[:40]!r} is not credited on {invoice_id}",
+    if inv and actor.role == "rep" and actor.rep not in reps:
+        chk.add("actor", f"rep {actor.rep[:40]!r} is not credited on {invoice_id}",
                 "a rep logs contacts on their own invoices only")
     day = chk.day("contact_date", entry.contact_date)
     chk.not_future("contact_date", day, today)
@@ -403,6 +419,6 @@ def dispute_actions(store: Store) -> pd.DataFrame:
 
 
 __all__ = ["ARRANGEMENT_ROLES", "CONTACT_ROLES", "DISPUTE_ROLES", "ROLES", "Actor",
-           "Arrangement", "Contact",
-           "arrangements", "contacts", "dispute_actions", "open_dispute", "record_arrangement",
-           "record_contact", "resolve_dispute"]
+           "Arrangement", "Contact", "arrangements", "contacts", "credited_reps",
+           "dispute_actions", "open_dispute", "record_arrangement", "record_contact",
+           "resolve_dispute"]

@@ -32,8 +32,9 @@ from sqlmodel import Field
 
 from commission.store.models import StoreModel
 
-#: every role, in the order a person reads them
-ROLES = ("rep", "manager", "planner", "finance", "approver", "admin")
+#: every role, in the order a person reads them (collector and credit: the collections desk,
+#: added by migration 0009)
+ROLES = ("rep", "manager", "planner", "finance", "approver", "admin", "collector", "credit")
 OUTCOMES = ("allowed", "refused", "failed")
 #: settings and their defaults (values are text)
 SETTINGS = {"allow_self_approval": "false"}

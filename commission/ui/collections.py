@@ -1,11 +1,11 @@
 """The collections desk page (collectors and credit): worklist, records, signal, performance.
 
-A thin door: every figure comes from :mod:`commission.collections`. Records
-(contacts, disputes, arrangements) need the store as the data source; until sign-in
-lands, the person types their name and role, and the desk enforces the role rules.
-Route it from app.py, e.g. under "Finance":
-``st.Page("commission/ui/collections.py", title="Collections", icon=":material/call:",
-url_path="collections")``.
+A thin door: every figure comes from :mod:`commission.collections` through
+:mod:`commission.access`, as the signed-in person (collector, credit, finance,
+admin may open it; see :mod:`commission.ui.session`). Records (contacts, disputes,
+arrangements) need the store as the data source and are written as that person,
+in the role they act in; a form is shown only to those whose roles may use it
+(arrangements: credit and finance), and the access layer refuses the rest.
 """
 
 from __future__ import annotations
@@ -13,16 +13,13 @@ from __future__ import annotations
 import datetime as dt
 
 import altair as alt
-import pandas as pd
 import streamlit as st
 
+from commission import access
 from commission.collections import desk
-from commission.collections.credit import credit_signal
 from commission.collections.ladder import load_ladder
-from commission.collections.performance import by_rep, by_step
-from commission.collections.worklist import worklist
-from commission.problems import InputError
 from commission.ui import common, session
+from commission.ui.desk_section import _try, contact_form
 
 MONEY = ["open_amount", "commission_now", "next_step_cost", "keep_after", "promise_amount"]
 
@@ -34,17 +31,21 @@ def _ladder():
     return ladder
 
 
-def _records(data: common.Data) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    store = data.extra.get("store")
-    return (desk.contacts(store), desk.arrangements(store)) if store else (None, None)
+def _store(data: common.Data):
+    return data.extra.get("store")
 
 
-def worklist_tab(data: common.Data, ladder, as_of: dt.date) -> None:
+def worklist_tab(identity: access.Identity, data: common.Data, ladder, as_of: dt.date) -> None:
     owner = st.selectbox("Owner", ["all", "collector", "rep", "manager", "credit"],
                          key="coll.owner")
-    contacts, arrangements = _records(data)
-    work = worklist(data.inputs, data.plans, ladder, as_of, contacts, arrangements,
-                    owner=None if owner == "all" else owner).drop(columns="step_index")
+    try:
+        work = access.collections_worklist(identity, _store(data), data.inputs, data.plans,
+                                           ladder, as_of,
+                                           owner=None if owner == "all" else owner)
+    except access.AccessDenied as exc:
+        session.refused(exc)
+        return
+    work = work.drop(columns="step_index")
     c = st.columns(3)
     c[0].metric("Overdue invoices", len(work), border=True)
     c[1].metric("Open", common.money(int(work["open_amount"].sum())), border=True)
@@ -53,68 +54,77 @@ def worklist_tab(data: common.Data, ladder, as_of: dt.date) -> None:
     st.download_button("Worklist CSV", common.csv_text(work, MONEY), "worklist.csv")
 
 
-def _actor() -> desk.Actor:
-    c = st.columns(2)
-    name = c[0].text_input("Your name (a rep: the rep id)", key="coll.actor")
-    role = c[1].selectbox("Your role", desk.ROLES, key="coll.role")
-    return desk.Actor(name, role)
+def _dispute_form(identity: access.Identity, store) -> None:
+    with st.form("coll.dispute"):
+        st.subheader("Open or resolve a dispute")
+        c = st.columns(3)
+        what = c[0].radio("Action", ["open", "resolve"], horizontal=True, key="coll.d.what")
+        ref = c[1].text_input("Invoice (open) or dispute id (resolve)", key="coll.d.ref")
+        day = c[2].date_input("On", key="coll.d.day")
+        note = st.text_input("Note", key="coll.d.note")
+        if st.form_submit_button("Record", key="coll.d.submit"):
+            act = access.open_dispute if what == "open" else access.resolve_dispute
+            _try(lambda: act(identity, store, ref, day, note),
+                 f"Dispute {what} recorded; the next batch sees it.")
 
 
-def records_tab(data: common.Data) -> None:
-    store = data.extra.get("store")
+def _arrangement_form(identity: access.Identity, store) -> None:
+    with st.form("coll.arrange"):
+        st.subheader("Record a payment arrangement")
+        c = st.columns(3)
+        entry = desk.Arrangement(
+            c[0].text_input("Invoice", key="coll.a.invoice"),
+            c[1].date_input("Agreed on", key="coll.a.day"),
+            int(c[2].number_input("Installments", 1, 60, 3, key="coll.a.n")),
+            c[0].text_input("Installment amount", key="coll.a.amount"),
+            c[1].date_input("First installment due", key="coll.a.first"),
+            int(c[2].number_input("Days between installments", 1, 366, 30, key="coll.a.every")),
+            st.text_input("Note", key="coll.a.note"))
+        if st.form_submit_button("Record arrangement", key="coll.a.submit"):
+            _try(lambda: access.record_arrangement(identity, store, entry),
+                 "Arrangement recorded.")
+
+
+def records_tab(identity: access.Identity, data: common.Data) -> None:
+    store = _store(data)
     if store is None:
         st.info("Pick the store as the data source to record contacts, disputes and "
                 "arrangements.")
         return
-    actor = _actor()
-    with st.form("coll.contact"):
-        st.subheader("Log a contact")
-        c = st.columns(3)
-        entry = desk.Contact(c[0].text_input("Invoice"), c[1].date_input("Date"),
-                             c[2].selectbox("Channel", desk.CHANNELS),
-                             st.text_area("Outcome", max_chars=desk.MAX_TEXT),
-                             c[0].text_input("Promise amount (optional)") or None,
-                             c[1].date_input("Promised date", value=None))
-        if st.form_submit_button("Record contact"):
-            _try(lambda: desk.record_contact(store, actor, entry), "Contact recorded.")
-    with st.form("coll.dispute"):
-        st.subheader("Open or resolve a dispute")
-        c = st.columns(3)
-        what = c[0].radio("Action", ["open", "resolve"], horizontal=True)
-        ref, day = c[1].text_input("Invoice (open) or dispute id (resolve)"), c[2].date_input("On")
-        note = st.text_input("Note")
-        if st.form_submit_button("Record"):
-            act = desk.open_dispute if what == "open" else desk.resolve_dispute
-            _try(lambda: act(store, actor, ref, day, note), f"Dispute {what} recorded; the "
-                 "next batch sees it.")
+    st.caption(f"Recorded as {identity.label}.")
+    contact_form(identity, store, None, key="coll.contact")
+    if identity.may("collections.dispute"):
+        _dispute_form(identity, store)
+    if identity.may("collections.arrange"):
+        _arrangement_form(identity, store)
+    else:
+        st.caption("Payment arrangements are recorded by credit or finance.")
 
 
-def _try(action, done: str) -> None:
-    try:
-        action()
-    except InputError as exc:
-        common.show_problems(exc.problems, "Nothing was recorded:")
-        return
-    st.success(done)
-    st.cache_resource.clear()
-
-
-def signal_tab(data: common.Data, ladder, as_of: dt.date) -> None:
-    signal = credit_signal(data.inputs, as_of, ladder.credit_signal)
+def signal_tab(identity: access.Identity, data: common.Data, ladder, as_of: dt.date) -> None:
+    signal = access.customer_credit(identity, _store(data), data.inputs, as_of,
+                                    ladder.credit_signal)
     if st.checkbox("Only flagged customers", value=True, key="coll.flagged"):
         signal = signal[signal["flag"] != "ok"]
     common.show_table(signal, ["write_off_amount"], key="coll.signal", wide=["reason"])
 
 
-def performance_tab(data: common.Data, ladder, as_of: dt.date) -> None:
-    reps = by_rep(data.inputs, ladder, as_of)
+def performance_tab(identity: access.Identity, data: common.Data, ladder,
+                    as_of: dt.date) -> None:
+    try:
+        reps = access.collections_performance(identity, _store(data), data.inputs, ladder,
+                                              as_of, by="rep")
+        steps = access.collections_performance(identity, _store(data), data.inputs, ladder,
+                                               as_of, by="step")
+    except access.AccessDenied as exc:
+        session.refused(exc)
+        return
     st.altair_chart(alt.Chart(reps).mark_line(point=True).encode(
         x="quarter:N", y="share_within_terms:Q", color="rep_id:N"), width="stretch")
     st.altair_chart(alt.Chart(reps).mark_bar().encode(
         x="quarter:N", y="share_collected_after_rep:Q", color="rep_id:N", xOffset="rep_id:N"),
         width="stretch")
     common.show_table(reps, key="coll.perf.rep")
-    steps = by_step(data.inputs, ladder, as_of)
     st.altair_chart(alt.Chart(steps).mark_bar().encode(
         x="quarter:N", y="invoices:Q", color="step:N"), width="stretch")
     common.show_table(steps, ["amount"], key="coll.perf.step")
@@ -132,13 +142,13 @@ def render() -> None:
                               key="coll.as_of")
     tabs = st.tabs(["Worklist", "Record", "Credit signal", "Performance"])
     with tabs[0]:
-        worklist_tab(data, ladder, as_of)
+        worklist_tab(identity, data, ladder, as_of)
     with tabs[1]:
-        records_tab(data)
+        records_tab(identity, data)
     with tabs[2]:
-        signal_tab(data, ladder, as_of)
+        signal_tab(identity, data, ladder, as_of)
     with tabs[3]:
-        performance_tab(data, ladder, as_of)
+        performance_tab(identity, data, ladder, as_of)
 
 
 render()

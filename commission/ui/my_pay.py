@@ -282,6 +282,21 @@ def _disputes_section(data: common.Data, rep_id: str, as_of: dt.date) -> None:
                                   "days_open": "days open", "open_amount": "open amount"})
 
 
+# ----------------------------------------------------------------------------- collections desk
+# (issue 12) the rep's own worklist, their customers' credit signal, logging a contact
+
+
+def _collections_section(identity: access.Identity, data: common.Data, rep_id: str,
+                         as_of: dt.date) -> None:
+    """The collections desk for this rep (commission/ui/desk_section.py), if one may see it."""
+    from commission.ui import desk_section
+
+    desk_section.render(identity, data, rep_id, as_of)
+
+
+# ----------------------------------------------------------------------------- end collections desk
+
+
 def _downloads(sdata: dict[str, Any], lines: pd.DataFrame, rep_id: str, period: str) -> None:
     name = f"statement_{rep_id}_{period}"
     d1, d2, d3 = st.columns(3)
@@ -338,6 +353,7 @@ def render() -> None:
     _open_section(sdata)
     _aging_section(sdata)
     _disputes_section(data, rep_id, as_of)
+    _collections_section(identity, data, rep_id, as_of)
     _downloads(sdata, lines, rep_id, period)
 
 if __name__ == "__main__":

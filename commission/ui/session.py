@@ -67,7 +67,8 @@ PAGES = (
     PageSpec("batches", "Batches", ":material/fact_check:", "Finance",
              "commission/ui/batches.py", frozenset({"finance", "approver", "admin"})),
     PageSpec("collections", "Collections", ":material/call:", "Finance",
-             "commission/ui/collections.py", frozenset({"finance", "admin"})),
+             "commission/ui/collections.py",
+             frozenset({"collector", "credit", "finance", "admin"})),
     PageSpec("admin", "Admin", ":material/admin_panel_settings:", "Admin",
              "commission/ui/admin.py", frozenset({"admin"})),
 )

@@ -125,7 +125,7 @@ def test_an_open_dispute_pauses_the_worklist_clock(desk_store):
 
 @pytest.mark.parametrize(("actor", "args", "column"), [
     (Actor("R1", "rep"), ("I1", "2026-03-01", "x"), "role"),
-    (CREDIT, ("I1", "2026-03-01", "x"), "role"),
+    (Actor("m", "manager"), ("I1", "2026-03-01", "x"), "role"),  # credit may, since identities
     (COLLECTOR, ("I9", "2026-03-01", "x"), "invoice_id"),
     (COLLECTOR, ("I1", "03/01/2026", "x"), "opened_date"),
     (COLLECTOR, ("I1", "2026-03-01", "x\x1b[31m"), "note"),
