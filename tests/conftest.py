@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from commission.inputs.tables import COLUMNS
+from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.store import Store, open_store
 from commission.store.db import normalize_url
 

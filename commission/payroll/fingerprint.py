@@ -15,7 +15,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from commission.inputs.tables import COLUMNS, DATE_COLUMNS, Inputs
+from commission.inputs.tables import DATE_COLUMNS, Inputs
+from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.store.records import EVENTS
 
 HASH_KEY = "commission-event"  # 16 bytes, fixed: hashes must not change between runs

@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from commission.inputs.tables import COLUMNS, ID_COLUMN, Inputs, empty_table
+from commission.inputs.tables import COLUMNS as ALL_COLUMNS
+from commission.inputs.tables import ID_COLUMN, Inputs, empty_table
+from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.keys import lookup
 from commission.problems import Problem
 from commission.store import batchdb, planstore
@@ -138,7 +140,11 @@ def merge(current: Inputs, new: dict[str, pd.DataFrame]
             keep = lookup(cur[ID_COLUMN[name]], add[ID_COLUMN[name]]) < 0
             change = _diff(name, cur, add)
         old = cur[keep]
-        frame = pd.concat([old[COLUMNS[name]], add[COLUMNS[name]]], ignore_index=True)
+        # columns the store does not hold yet (part 2's reverses_adjustment_id) are
+        # validated with the new rows; the store's part 2 migration will keep them
+        cols = COLUMNS[name] + [c for c in ALL_COLUMNS[name]
+                                if c not in COLUMNS[name] and c in add and c in old]
+        frame = pd.concat([old[cols], add[cols]], ignore_index=True)
         if frame.empty:
             frame = empty_table(name)
         frame["_line"] = np.concatenate([np.full(len(old), None, dtype=object), _lines(add)])

@@ -156,9 +156,11 @@ def read_lines(conn: Connection, batch_id: int) -> pd.DataFrame:
 
 def read_payouts(conn: Connection, batch_id: int) -> pd.DataFrame:
     """A batch's payouts with the columns and types of the engine's ``Result.payouts``."""
-    f = read_frame(conn, PAYOUTS, PAYOUT_COLUMNS, _where(batch_id))
+    stored = [c for c in PAYOUT_COLUMNS if c in PAYOUTS.c]  # attainment: once migrated
+    f = read_frame(conn, PAYOUTS, stored, _where(batch_id))
     f = f.sort_values("rep_id", kind="stable", ignore_index=True)
-    return pd.DataFrame({c: f[c].to_numpy() for c in PAYOUT_COLUMNS})
+    return pd.DataFrame({c: f[c].to_numpy() if c in f else np.full(len(f), "", dtype=object)
+                         for c in PAYOUT_COLUMNS})
 
 
 def read_events(conn: Connection, batch_id: int) -> pd.DataFrame:

@@ -11,7 +11,8 @@ import pandas as pd
 from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
 
-from commission.inputs.tables import COLUMNS, Inputs
+from commission.inputs.tables import STORED_COLUMNS as COLUMNS
+from commission.inputs.tables import Inputs
 from commission.store.bulk import read_frame
 from commission.store.models import INPUT_MODELS, Load
 
