@@ -10,7 +10,7 @@ Each term is computed by one vectorised function, used by the engine, the outloo
 and the app alike. Callers import from ``commission.plans``.
 """
 
-from commission.plans.assignments import PlanHistory
+from commission.plans.assignments import PlanHistory, plans_in_force
 from commission.plans.language import MAX_PLACES, Plan, load_plans, parse_plan, plan_hash
 from commission.plans.lateness import (
     days_late,
@@ -51,6 +51,7 @@ __all__ = [
     "parse_plan",
     "paused_days",
     "plan_hash",
+    "plans_in_force",
     "prepaid_share",
     "rate_over_volume",
     "scaled",

@@ -7,6 +7,7 @@ The plan in force on day d is the rep's assignment with the latest
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 class PlanHistory:
@@ -50,4 +51,41 @@ class PlanHistory:
                 np.concatenate([self.default, self._plan]))
 
 
-__all__ = ["PlanHistory"]
+def plans_in_force(reps: pd.DataFrame, assignments: pd.DataFrame | None,
+                   rep_ids: np.ndarray | pd.Series, dates: np.ndarray | pd.Series,
+                   default_plan_ids: np.ndarray | None = None) -> np.ndarray:
+    """The plan id in force for each (rep_id, date), vectorised: the engine's rule.
+
+    ``reps`` has rep_id and plan_id (the plan without an assignment, unless
+    ``default_plan_ids`` aligned with ``reps`` is given); ``assignments`` has rep_id,
+    plan_id, effective_from. A rep id not in ``reps`` gets None.
+    """
+    rep_index = pd.Index(reps["rep_id"].to_numpy(dtype=object))
+    default = (reps["plan_id"].to_numpy(dtype=object) if default_plan_ids is None
+               else np.asarray(default_plan_ids, dtype=object))
+    ids = pd.Index(pd.unique(np.concatenate([
+        default, assignments["plan_id"].to_numpy(dtype=object)
+        if assignments is not None and len(assignments) else np.zeros(0, dtype=object)])))
+    if assignments is not None and len(assignments):
+        a_rep = rep_index.get_indexer(assignments["rep_id"].to_numpy(dtype=object))
+        keep = a_rep >= 0
+        history = PlanHistory(a_rep[keep], _days(assignments["effective_from"])[keep],
+                              ids.get_indexer(assignments["plan_id"].to_numpy(dtype=object))[keep],
+                              ids.get_indexer(default))
+    else:
+        history = PlanHistory(np.zeros(0, np.int64), np.zeros(0, np.int64),
+                              np.zeros(0, np.int64), ids.get_indexer(default))
+    rep = rep_index.get_indexer(np.asarray(rep_ids, dtype=object))
+    found = rep >= 0
+    codes = history.on(np.where(found, rep, 0), _days(dates)) if len(rep_index) else \
+        np.zeros(len(rep), dtype=np.int64)
+    out = np.asarray(ids, dtype=object)[codes] if len(ids) else np.full(len(rep), None)
+    return np.where(found, out, None).astype(object)
+
+
+def _days(dates: np.ndarray | pd.Series) -> np.ndarray:
+    values = pd.to_datetime(pd.Series(np.asarray(dates))).to_numpy()
+    return values.astype("datetime64[D]").astype(np.int64)
+
+
+__all__ = ["PlanHistory", "plans_in_force"]

@@ -307,7 +307,7 @@ def _carry_note(t: dict[str, int], plan: Plan) -> str:
 def _outlook(rep_id: str, plan_id: str, plan: Plan, lines: pd.DataFrame, inputs: Inputs,
              plans: Mapping[str, Plan], day: np.datetime64) -> dict[str, Any]:
     """The rep's open invoices: commission still to come and what is at stake."""
-    frame = open_invoices(inputs, plans, {rep_id: plan_id}, day, rep_id, lines=lines)
+    frame = open_invoices(inputs, plans, None, day, rep_id, lines=lines)
     names = inputs.customers.set_index("customer_id")["name"]
     rows = []
     for r in frame.sort_values(["due_date", "invoice_id"], kind="stable").itertuples(index=False):
