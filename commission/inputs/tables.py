@@ -34,12 +34,9 @@ OPTIONAL_TABLES = frozenset({"splits", "disputes", "plan_assignments", "quotas",
 OPTIONAL_FILE_COLUMNS = frozenset({("adjustments", "reverses_adjustment_id")})
 #: part 2's tables (plans over time, quotas, manual lines)
 PART2_TABLES = ("plan_assignments", "quotas", "commission_adjustments")
-#: what the store holds today: part 1's tables and columns. The store's part 2
-#: migration extends it (the new tables, ``adjustments.reverses_adjustment_id``);
-#: until then the new tables are empty in Inputs read from the store.
-STORED_COLUMNS: dict[str, list[str]] = {
-    name: [c for c in cols if (name, c) not in OPTIONAL_FILE_COLUMNS]
-    for name, cols in COLUMNS.items() if name not in PART2_TABLES}
+#: what the store holds: every table and column of the contract (migration 0010
+#: added part 2's tables and ``adjustments.reverses_adjustment_id``)
+STORED_COLUMNS: dict[str, list[str]] = {name: list(cols) for name, cols in COLUMNS.items()}
 DATE_COLUMNS = frozenset(
     {"invoice_date", "due_date", "payment_date", "adjustment_date", "opened_date", "resolved_date",
      "effective_from"}

@@ -21,6 +21,8 @@ KEYS: dict[str, list[str]] = {
     "reps": ["rep_id"], "customers": ["customer_id"], "invoices": ["invoice_id"],
     "splits": ["invoice_id", "rep_id"], "payments": ["payment_id"],
     "adjustments": ["adjustment_id"], "disputes": ["dispute_id"],
+    "plan_assignments": ["rep_id", "effective_from"], "quotas": ["rep_id", "quota_period"],
+    "commission_adjustments": ["commission_adjustment_id"],
 }
 #: event tables: table -> (event kind, id column, date column)
 EVENTS: dict[str, tuple[str, str, str]] = {
