@@ -79,8 +79,10 @@ def plans_in_force(reps: pd.DataFrame, assignments: pd.DataFrame | None,
     found = rep >= 0
     codes = history.on(np.where(found, rep, 0), _days(dates)) if len(rep_index) else \
         np.zeros(len(rep), dtype=np.int64)
-    out = np.asarray(ids, dtype=object)[codes] if len(ids) else np.full(len(rep), None)
-    return np.where(found, out, None).astype(object)
+    out: np.ndarray = (np.asarray(ids, dtype=object)[codes] if len(ids)
+                       else np.full(len(rep), None, dtype=object))
+    out[~found] = None
+    return out
 
 
 def _days(dates: np.ndarray | pd.Series) -> np.ndarray:
