@@ -29,14 +29,19 @@ import pandas as pd
 
 __all__ = [
     "NOT_PAID",
+    "QUOTA_FORMS",
     "add_months",
     "day_numbers",
+    "last_day",
     "month_index",
     "parse_period",
     "period_label",
     "period_span",
     "quarter_label",
     "quarter_of",
+    "span_form",
+    "span_label",
+    "span_start",
     "year_of",
 ]
 
@@ -76,6 +81,16 @@ def day_numbers(dates: pd.Series | np.ndarray, missing: int = 0) -> np.ndarray:
     """Days since 1970-01-01 of each date, as int64; ``missing`` where there is none."""
     d = np.asarray(dates).astype("datetime64[D]")
     return np.where(np.isnat(d), missing, d.astype(np.int64))
+
+
+def last_day(months: np.ndarray | list[int]) -> np.ndarray:
+    """Day number (days since 1970-01-01) of the last day of each month number.
+
+    >>> int(last_day([673])[0]) == int(np.datetime64("2026-02-28", "D").astype(np.int64))
+    True
+    """
+    m = np.asarray(months, dtype=np.int64)
+    return (m + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
 
 
 def add_months(day: date, months: int) -> date:
@@ -142,3 +157,49 @@ def period_span(text: str) -> tuple[int, int]:
         first += (int(match["quarter"]) - 1) * 3
         return first, first + 2
     return first, first + 11
+
+
+#: the calendar quota periods a plan may measure attainment over (``quota.period``)
+QUOTA_FORMS = ("month", "quarter", "year")
+
+
+def span_start(months: np.ndarray | list[int], form: str | np.ndarray) -> np.ndarray:
+    """The first month of the month, quarter or year (``form``) that holds each month.
+
+    ``form`` is one of QUOTA_FORMS, or a column of indexes into it (one per month).
+
+    >>> span_start([674, 676], "quarter").tolist(), span_start([676], "year").tolist()
+    ([672, 675], [672])
+    """
+    m = np.asarray(months, dtype=np.int64)
+    code = (np.full(len(m), QUOTA_FORMS.index(form), dtype=np.int64) if isinstance(form, str)
+            else np.asarray(form, dtype=np.int64))
+    return np.select([code == 1, code == 2], [quarter_of(m) * 3, (year_of(m) - 1970) * 12], m)
+
+
+def span_label(first_months: np.ndarray | list[int], form: str | np.ndarray) -> np.ndarray:
+    """'YYYY-MM', 'YYYY-Qn' or 'YYYY' of each span (by its first month).
+
+    >>> span_label([672, 675, 672], np.array([0, 1, 2])).tolist()
+    ['2026-01', '2026-Q2', '2026']
+    """
+    m = np.asarray(first_months, dtype=np.int64)
+    code = (np.full(len(m), QUOTA_FORMS.index(form), dtype=np.int64) if isinstance(form, str)
+            else np.asarray(form, dtype=np.int64))
+    return np.where(code == 1, quarter_label(quarter_of(m)),
+                    np.where(code == 2, year_of(m).astype(str).astype(object),
+                             period_label(m))).astype(object)
+
+
+def span_form(text: str) -> str | None:
+    """Which form a quota period is written in ('month', 'quarter', 'year'), None if none.
+
+    >>> span_form("2026-Q1"), span_form("2026"), span_form("2026-03"), span_form("26-1")
+    ('quarter', 'year', 'month', None)
+    """
+    try:
+        period_span(text)
+    except ValueError:
+        return None
+    text = text.strip()
+    return "quarter" if "Q" in text else "month" if "-" in text else "year"

@@ -40,9 +40,11 @@ import numpy as np
 import pandas as pd
 
 from commission.inputs import COLUMNS
-from commission.periods import add_months
+from commission.periods import add_months, month_index, quarter_label, quarter_of
 
 PLAN_IDS = ("collected-40day", "collected-stepped", "invoiced-traditional", "advance-marginal")
+# part 2 (plans over time) adds quotas, draws, an override, recoveries and manual lines:
+# see :func:`over_time`
 
 # Customer payment habits.
 PROMPT, SLOW, LATE, DISPUTING, DEFAULTING = range(5)
@@ -165,6 +167,7 @@ def generate(
     seed: int = 7,
     start: date = date(2024, 11, 1),
     months: int = 24,
+    part2: bool = True,
 ) -> dict[str, pd.DataFrame]:
     """The seven input tables, as string columns in the contract's column order.
 
@@ -204,7 +207,11 @@ def generate(
     splits = _splits(rng, inv.rep, n_reps)
     events = {"payments": payments, "adjustments": adjustments, "disputes": disputes,
               "splits": splits}
-    return _tables(start, as_of, reps, customers, inv, events)
+    tables = _tables(start, as_of, reps, customers, inv, events)
+    # part 2 from its own generator, so part 1's draws (and their files) stay as they were
+    if not part2:  # part 1 only: the new tables empty (a store or peer without part 2)
+        return tables
+    return over_time(np.random.default_rng([seed, 2]), tables, start, as_of)
 
 
 def _invoices(rng: np.random.Generator, n: int, start: date, span: int,
@@ -331,10 +338,143 @@ def _tables(start: date, as_of: int, reps: pd.DataFrame, customers: pd.DataFrame
             day_str[disputes["open"]],
             np.where(disputes["res"] >= 0, day_str[np.maximum(disputes["res"], 0)], "")),
     }
-    return {name: tables[name] for name in COLUMNS}
+    return {name: tables.get(name, _frame(name)) for name in COLUMNS}
 
 
-def write_sample(out_dir: str | Path, n_invoices: int = 3000, seed: int = 7) -> dict[str, int]:
+# --- part 2: plans over time --------------------------------------------------------------
+
+#: the shipped part 2 plans the sample uses
+ACCELERATOR, DRAW, OVERRIDE, COLLECTED = ("collected-quota-accelerator", "new-rep-draw",
+                                          "manager-override", "collected-40day")
+
+
+def over_time(rng: np.random.Generator, t: dict[str, pd.DataFrame], start: date, as_of: int
+              ) -> dict[str, pd.DataFrame]:
+    """Plan changes, quarterly quotas, draws, an override, recoveries and manual lines.
+
+    - the first invoiced rep moves to a collected plan at the first year start;
+    - two reps move to the quarterly-quota accelerator plan at the same year start,
+      with a quota for every quarter from then on (90% of their average quarterly
+      invoicing, in thousands);
+    - the last two reps are new reps on a recoverable draw; the first manager earns an
+      override on the team's collections;
+    - about a third of the write-offs are partly recovered (a write_off_reversal of
+      half the amount, then the cash 10 days later);
+    - one manual line a quarter (a SPIFF), and a correction now and then.
+    """
+    reps, inv = t["reps"].copy(), t["invoices"]
+    day0 = np.datetime64(start, "D")
+    as_of_day = day0 + as_of
+    plan = reps["plan_id"].to_numpy(dtype=object)
+    managers = np.unique(reps["manager_id"][reps["manager_id"] != ""].to_numpy(dtype=object))
+    is_mgr = reps["rep_id"].isin(managers).to_numpy()
+    kept = np.zeros(len(plan), dtype=bool)  # the first rep of each part 1 plan stays on it
+    kept[np.unique(plan, return_index=True)[1]] = True
+    pool = np.flatnonzero(~is_mgr & ~kept)
+    plan[pool[-2:]] = DRAW
+    bosses = np.flatnonzero(is_mgr & ~kept)
+    if len(bosses):
+        plan[bosses[0]] = OVERRIDE
+    reps["plan_id"] = plan
+    year_start = np.datetime64(f"{start.year + 1}-01-01", "D")
+    movers = np.flatnonzero(plan == "invoiced-traditional")[:1]
+    accelerated = pool[:2]  # onto the accelerator at the same year start
+    who = np.concatenate([movers, accelerated])
+    assignments = _frame("plan_assignments", reps["rep_id"].to_numpy(dtype=object)[who],
+                         np.array([COLLECTED] * len(movers) + [ACCELERATOR] * len(accelerated),
+                                  dtype=object),
+                         np.full(len(who), str(year_start), dtype=object))
+    quotas = _quotas(reps, inv, accelerated, year_start, as_of_day)
+    adjustments, payments = _recoveries(rng, t["adjustments"], t["payments"], as_of_day)
+    manual = _manual(rng, reps["rep_id"].to_numpy(dtype=object), day0, as_of_day)
+    return {**t, "reps": reps, "adjustments": adjustments, "payments": payments,
+            "plan_assignments": assignments, "quotas": quotas,
+            "commission_adjustments": manual}
+
+
+def _quotas(reps: pd.DataFrame, inv: pd.DataFrame, who: np.ndarray, day0: np.datetime64,
+            as_of: np.datetime64) -> pd.DataFrame:
+    """A quota for each of ``who`` in every quarter from the first to the as-of date."""
+    first, last = (int(quarter_of(month_index(np.array([d])))[0]) for d in (day0, as_of))
+    quarters = np.arange(first, max(first, last) + 1)
+    labels = quarter_label(quarters)
+    rep_ids = reps["rep_id"].to_numpy(dtype=object)[who]
+    cents = pd.Series(inv["amount"].str.replace(".", "", regex=False).astype(np.int64).to_numpy())
+    per_rep = cents.groupby(inv["rep_id"].to_numpy()).sum()
+    quota = [max(100_000, int(per_rep.get(r, 0)) * 9 // 10 // len(quarters) // 100_000 * 100_000)
+             for r in rep_ids]  # a few reps
+    if as_of < day0:  # the window ends before the year start: nobody is on the plan yet
+        return _frame("quotas")
+    return _frame("quotas", np.repeat(rep_ids, len(quarters)),
+                  np.tile(labels, len(rep_ids)),
+                  _money(np.repeat(np.array(quota, dtype=np.int64), len(quarters))))
+
+
+def _recoveries(rng: np.random.Generator, adj: pd.DataFrame, pay: pd.DataFrame,
+                as_of: np.datetime64) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Half of some write-offs reinstated 20-80 days later, the cash paid 10 days after."""
+    wo = adj[adj["kind"] == "write_off"]
+    day = wo["adjustment_date"].to_numpy(dtype="datetime64[D]")
+    back = day + rng.integers(20, 81, len(wo))
+    paid_day = back + 10
+    pick = (rng.random(len(wo)) < 0.35) & (paid_day <= as_of)
+    wo, back, paid_day = wo[pick], back[pick], paid_day[pick]
+    cents = wo["amount"].str.replace(".", "", regex=False).astype(np.int64).to_numpy() // 2
+    keep = cents > 0
+    wo, back, paid_day, cents = wo[keep], back[keep], paid_day[keep], cents[keep]
+    if not len(wo):
+        return adj, pay
+    n_adj, n_pay = len(adj), len(pay)
+    width_a, width_p = len(adj["adjustment_id"].iloc[0]) - 1 if n_adj else 7, \
+        len(pay["payment_id"].iloc[0]) - 1 if n_pay else 7
+    wor = _frame("adjustments", np.strings.add("A", np.char.zfill(
+        np.arange(n_adj + 1, n_adj + len(wo) + 1).astype(str), width_a)).astype(object),
+        wo["invoice_id"].to_numpy(dtype=object), back.astype(str).astype(object),
+        np.full(len(wo), "write_off_reversal", dtype=object), _money(cents),
+        wo["adjustment_id"].to_numpy(dtype=object))
+    cash = _frame("payments", np.strings.add("P", np.char.zfill(
+        np.arange(n_pay + 1, n_pay + len(wo) + 1).astype(str), width_p)).astype(object),
+        wo["invoice_id"].to_numpy(dtype=object), paid_day.astype(str).astype(object),
+        _money(cents), np.full(len(wo), "", dtype=object))
+    return (_renumber(pd.concat([adj, wor], ignore_index=True), "adjustment_id",
+                      "adjustment_date", "A", "reverses_adjustment_id"),
+            _renumber(pd.concat([pay, cash], ignore_index=True), "payment_id", "payment_date",
+                      "P", "reverses_payment_id"))
+
+
+def _renumber(frame: pd.DataFrame, id_col: str, date_col: str, prefix: str, ref_col: str
+              ) -> pd.DataFrame:
+    """Rows in date order (stable), ids numbered in that order, references following."""
+    out = frame.iloc[np.argsort(
+        frame[date_col].to_numpy(dtype=str), kind="stable")].reset_index(drop=True)
+    new = _ids(prefix, len(out), len(str(out[id_col].iloc[0])) - 1)
+    old_to_new = pd.Series(new, index=out[id_col].to_numpy(dtype=object))
+    ref = out[ref_col].to_numpy(dtype=object)
+    named = ref != ""
+    ref[named] = old_to_new.loc[ref[named]].to_numpy(dtype=object)
+    return out.assign(**{id_col: new, ref_col: ref})
+
+
+def _manual(rng: np.random.Generator, rep_ids: np.ndarray, day0: np.datetime64,
+            as_of: np.datetime64) -> pd.DataFrame:
+    """One SPIFF a quarter for a random rep, and a correction every fifth quarter."""
+    months = np.arange(month_index(np.array([day0]))[0], month_index(np.array([as_of]))[0] + 1)
+    quarter_ends = months[months % 3 == 2]
+    day = (quarter_ends + 1).astype("datetime64[M]").astype("datetime64[D]") - 5
+    who = rep_ids[rng.integers(0, len(rep_ids), len(day))]
+    amount = np.where(np.arange(len(day)) % 5 == 4, -7_500, 25_000)
+    label = quarter_label(quarter_of(quarter_ends))
+    reason = np.where(amount > 0, np.strings.add("SPIFF: new-logo bonus, ", label.astype(str)),
+                      np.strings.add("correction: duplicate SPIFF reversed, ",
+                                     label.astype(str))).astype(object)
+    keep = day <= as_of
+    return _frame("commission_adjustments", _ids("M", int(keep.sum()), 4),
+                  who[keep], day[keep].astype(str).astype(object), _money(amount[keep]),
+                  reason[keep])
+
+
+def write_sample(out_dir: str | Path, n_invoices: int = 3000, seed: int = 7,
+                 part2: bool = True) -> dict[str, int]:
     """Write the seven CSV files of :func:`generate` into ``out_dir``; rows per table.
 
     The files are written into a temporary folder inside ``out_dir`` first and
@@ -342,7 +482,7 @@ def write_sample(out_dir: str | Path, n_invoices: int = 3000, seed: int = 7) -> 
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tables = generate(n_invoices=n_invoices, seed=seed)
+    tables = generate(n_invoices=n_invoices, seed=seed, part2=part2)
     tmp = Path(tempfile.mkdtemp(prefix=".sample-", dir=out))
     try:
         for name, frame in tables.items():
@@ -559,4 +699,11 @@ def _money(cents: np.ndarray) -> np.ndarray:
 
 
 def _frame(table: str, *columns: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(dict(zip(COLUMNS[table], columns, strict=True)))
+    """A table's text columns; trailing optional columns not given are empty."""
+    n = len(columns[0]) if columns else 0
+    if not columns:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS[table]})
+    blank = np.full(n, "", dtype=object)
+    names = COLUMNS[table]
+    return pd.DataFrame(dict(zip(names, [*columns, *[blank] * (len(names) - len(columns))],
+                                 strict=True)))

@@ -7,7 +7,8 @@ column is added in one place.
 from __future__ import annotations
 
 #: every kind of commission line, in the order a rep's month lists them
-LINE_KINDS = ("invoice", "collection", "reversal", "credit", "clawback", "penalty")
+LINE_KINDS = ("invoice", "collection", "reversal", "credit", "clawback", "penalty",
+              "clawback_reversal", "penalty_reversal", "override", "manual")
 
 #: the columns of ``lines.csv`` (the contract's Outputs), in order
 LINE_COLUMNS = [
@@ -19,11 +20,16 @@ LINE_COLUMNS = [
 #: the columns of ``payouts.csv``, in order
 PAYOUT_COLUMNS = [
     "period", "rep_id", "plan_id", "gross", "haircuts", "clawbacks", "net", "carry_in",
-    "payout", "carry_out",
+    "payout", "carry_out", "attainment",
 ]
 
 #: the money columns of a payout row (integer cents in frames, decimals in files)
-PAYOUT_MONEY_COLUMNS = PAYOUT_COLUMNS[3:]
+PAYOUT_MONEY_COLUMNS = ["gross", "haircuts", "clawbacks", "net", "carry_in", "payout",
+                        "carry_out"]
+
+#: the columns of the engine's ``Result.payouts`` beyond ``payouts.csv``: the draw's
+#: top-up in cents (0 without one) and the payout's note in words ("draw top-up ...")
+RESULT_PAYOUT_EXTRA_COLUMNS = ["draw", "note"]
 
 #: the store when neither ``--db`` nor ``COMMISSION_DB`` names one
 DEFAULT_DB_URL = "sqlite:///commission.db"

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from commission.inputs.tables import COLUMNS
+from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.store import Store, open_store
 from commission.store.db import normalize_url
 
@@ -82,8 +82,9 @@ def write_data(folder: Path, **tables: list[tuple]) -> Path:
     for name, rows in tables.items():
         with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as fh:
             out = csv.writer(fh, lineterminator="\n")
-            out.writerow(COLUMNS[name])
-            for row in rows:
+            width = max((len(r) for r in rows), default=len(COLUMNS[name]))
+            out.writerow(COLUMNS[name][:width])  # shorter rows: a file without the later
+            for row in rows:  # optional columns (adjustments.reverses_adjustment_id)
                 out.writerow(["" if v is None else v for v in row])
     return folder
 

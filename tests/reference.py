@@ -526,7 +526,7 @@ class Reference:
             return None
         total = (self.earlier_volume(rep_id, period, plan_id)
                  + self.volumes.get((rep_id, period, plan_id), Fraction(0)))
-        return Decimal(round_fraction(total / quota * 10_000, "half_even")) / 10_000
+        return Decimal(round_fraction(total / quota * 10_000, "half_even")).scaleb(-4)
 
     def payout_row(self, period: str, rep_id: str) -> dict[str, Any]:
         plan_id = self.data.plan_on(rep_id, last_day(period))

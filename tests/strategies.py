@@ -73,7 +73,7 @@ def make_table(name: str, rows: list[tuple] | None) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def make_inputs(
+def make_inputs(  # noqa: PLR0913 - one argument per input table
     reps: list[tuple] | None = None,
     invoices: list[tuple] | None = None,
     payments: list[tuple] | None = None,
@@ -81,6 +81,9 @@ def make_inputs(
     splits: list[tuple] | None = None,
     disputes: list[tuple] | None = None,
     customers: list[tuple] | None = None,
+    plan_assignments: list[tuple] | None = None,
+    quotas: list[tuple] | None = None,
+    commission_adjustments: list[tuple] | None = None,
 ) -> Inputs:
     """Inputs from tuples in the column order of ``commission.tables.COLUMNS``.
 
@@ -107,6 +110,9 @@ def make_inputs(
         adjustments=make_table("adjustments", adjustments),
         splits=make_table("splits", splits),
         disputes=make_table("disputes", disputes),
+        plan_assignments=make_table("plan_assignments", plan_assignments),
+        quotas=make_table("quotas", quotas),
+        commission_adjustments=make_table("commission_adjustments", commission_adjustments),
     )
 
 

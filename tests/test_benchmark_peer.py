@@ -64,12 +64,21 @@ def _assert_agree(ours: Path, theirs: Path) -> None:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("generated") / "data"
-    assert main(["sample", "--out", str(data), "--invoices", "2000", "--seed", "3"]) == 0
+    assert main(["sample", "--out", str(data), "--invoices", "2000", "--seed", "3",
+                 "--part1-only"]) == 0
+    return data
+
+
+def _part1_sample(tmp_path: Path) -> Path:
+    """sample_data/ without part 2 (the peer implements part 1 only): same seed, same size."""
+    data = tmp_path / "part1_sample"
+    if not data.exists():
+        assert main(["sample", "--out", str(data), "--seed", "7", "--part1-only"]) == 0
     return data
 
 
 def test_peer_agrees_on_sample_data(tmp_path: Path) -> None:
-    _assert_agree(*_both(ROOT / "sample_data", tmp_path))
+    _assert_agree(*_both(_part1_sample(tmp_path), tmp_path))
 
 
 def test_peer_agrees_on_generated_data(generated: Path, tmp_path: Path) -> None:
@@ -186,7 +195,7 @@ def test_peer_agrees_on_plan_variants(plan: str, generated: Path, tmp_path: Path
 
 
 def test_agree_reports_differences(tmp_path: Path) -> None:
-    ours, theirs = _both(ROOT / "sample_data", tmp_path)
+    ours, theirs = _both(_part1_sample(tmp_path), tmp_path)
     rows = _rows(theirs / "lines.csv")
     header = list(rows[0])
     rows[0]["gross"] = "999.99"

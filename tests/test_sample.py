@@ -6,11 +6,14 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from commission.inputs import ADJUSTMENT_KINDS, COLUMNS, ID_COLUMN
-from commission.sample import PLAN_IDS, generate, write_sample
+from commission.sample import ACCELERATOR, DRAW, OVERRIDE, PLAN_IDS, generate, write_sample
+
+ALL_PLANS = (*PLAN_IDS, ACCELERATOR, DRAW, OVERRIDE)
 
 RULES = Path(__file__).resolve().parents[1] / "rules"
 MONEY = r"-?\d+\.\d{2}"
@@ -53,7 +56,7 @@ def check_invariants(t: dict[str, pd.DataFrame]) -> None:  # noqa: PLR0915 - one
     assert set(splits.rep_id) <= rep_ids
     managers = reps.manager_id[reps.manager_id != ""]
     assert set(managers) <= rep_ids
-    assert set(reps.plan_id) <= set(PLAN_IDS)
+    assert set(reps.plan_id) <= set(ALL_PLANS)
     for table in ("splits", "payments", "adjustments", "disputes"):
         assert set(t[table].invoice_id) <= invoice_ids, table
     assert not splits.duplicated(["invoice_id", "rep_id"]).any()
@@ -62,8 +65,9 @@ def check_invariants(t: dict[str, pd.DataFrame]) -> None:  # noqa: PLR0915 - one
     amount = cents(invoices.amount)
     assert (amount > 0).all()
     assert (amount < 10_000_000_000_00).all()
-    adj = cents(adjustments.amount)
-    assert (adj > 0).all()
+    adj = cents(adjustments.amount) * np.where(
+        adjustments.kind == "write_off_reversal", -1, 1)
+    assert (adj != 0).all()  # write_off_reversal rows count negative
     assert set(adjustments.kind) <= set(ADJUSTMENT_KINDS)
     paid = cents(payments.amount)
     assert (paid != 0).all()
@@ -168,9 +172,8 @@ def test_reps_managers_and_plans(small: dict[str, pd.DataFrame]) -> None:
     assert (reps.set_index("rep_id").loc[sorted(managers), "manager_id"] == "").all()
     assert (reps.manager_id == "").sum() == len(managers)  # everybody else reports to one
     counts = reps.plan_id.value_counts()
-    assert set(counts.index) == set(PLAN_IDS)
-    assert counts.max() - counts.min() <= 1
-    for plan in PLAN_IDS:
+    assert {DRAW, OVERRIDE} <= set(counts.index) <= set(ALL_PLANS)
+    for plan in ALL_PLANS:
         assert (RULES / f"{plan}.yaml").is_file()
     assert len(generate(40_000)["reps"]) == 16  # max(12, n // 2500)
 

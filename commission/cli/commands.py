@@ -32,7 +32,8 @@ def _load_all(data: str, rules: str, plan: str | None = None,
     tables, read_problems = read_tables(data, require_all=True)
     timings["read"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    inputs, input_problems = validate_tables(tables, read_problems, plans.keys())
+    inputs, input_problems = validate_tables(tables, read_problems, plans.keys(), plans,
+                                             plan if plan in plans else None)
     timings["validate"] = time.perf_counter() - t1
     problems += input_problems
     if problems:
@@ -113,7 +114,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.invoices < 1:
         raise UserError("--invoices must be at least 1")
-    counts = write_sample(args.out, n_invoices=args.invoices, seed=args.seed)
+    counts = write_sample(args.out, n_invoices=args.invoices, seed=args.seed,
+                          part2=not args.part1_only)
     print(f"wrote {args.out}/: " + ", ".join(f"{n:,} {t}" for t, n in counts.items()))
     return 0
 
@@ -142,4 +144,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--invoices", type=int, default=3000)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--part1-only", action="store_true",
+                   help="no plan changes, quotas, draws, overrides, recoveries or manual lines")
     p.set_defaults(func=cmd_sample)

@@ -15,17 +15,24 @@ import pandas as pd
 import pyarrow as pa
 
 from commission.engine.assemble import RawLines
-from commission.engine.common import K_COLLECTION, K_INVOICE, K_REVERSAL, KINDS
+from commission.engine.common import (
+    K_COLLECTION,
+    K_INVOICE,
+    K_MANUAL,
+    K_OVERRIDE,
+    K_REVERSAL,
+    KINDS,
+)
 from commission.engine.credited import EventPeriods
 from commission.engine.lines import build_lines
 from commission.engine.payouts import payouts as _payouts
 from commission.engine.settling import PriorLines
-from commission.inputs.tables import Inputs
+from commission.inputs.tables import Inputs, empty_table
 from commission.keys import as_arrow
 from commission.money import ratio_to_decimal_str
 from commission.periods import NOT_PAID, month_index, parse_period, period_label
 from commission.plans import SCALE, Plan, PlanTable
-from commission.vocabulary import LINE_COLUMNS, PAYOUT_COLUMNS
+from commission.vocabulary import LINE_COLUMNS, PAYOUT_COLUMNS, PAYOUT_MONEY_COLUMNS
 
 __all__ = [
     "LINE_COLUMNS",
@@ -54,11 +61,12 @@ class Result:
 
 
 def event_months(inputs: Inputs) -> np.ndarray:
-    """Months of every dated event (invoices, payments, adjustments)."""
+    """Months of every dated event (invoices, payments, adjustments, manual lines)."""
     return np.concatenate([
         month_index(inputs.invoices["invoice_date"].to_numpy()),
         month_index(inputs.payments["payment_date"].to_numpy()),
         month_index(inputs.adjustments["adjustment_date"].to_numpy()),
+        month_index(inputs.commission_adjustments["adjustment_date"].to_numpy()),
     ])
 
 
@@ -67,7 +75,10 @@ def calculate(inputs: Inputs, plans: Mapping[str, Plan], through: str | None = N
     """Pay every month from the earliest event's through ``through``, each a batch.
 
     Each event is paid in its own month; carry-forward flows month to month.
+    ``plan_override`` values everything under one plan: assignments are ignored.
     """
+    if plan_override:
+        inputs = inputs.replace(plan_assignments=empty_table("plan_assignments"))
     months = event_months(inputs)
     if len(months) == 0:
         return compute(inputs, plans, _rep_plans(inputs, plan_override),
@@ -83,6 +94,7 @@ def calculate(inputs: Inputs, plans: Mapping[str, Plan], through: str | None = N
         invoices=paid_in(inputs.invoices["invoice_date"]),
         payments=paid_in(inputs.payments["payment_date"]),
         adjustments=paid_in(inputs.adjustments["adjustment_date"]),
+        manual=paid_in(inputs.commission_adjustments["adjustment_date"]),
     )
     return compute(inputs, plans, _rep_plans(inputs, plan_override), periods,
                    np.arange(first, last + 1, dtype=np.int64))
@@ -98,8 +110,10 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
             carry_in: np.ndarray | None = None, prior: PriorLines | None = None) -> Result:
     """Lines for the events ``periods`` marks as paid, and payouts for ``batch_periods``.
 
-    ``rep_plan_ids`` is the plan of each row of ``inputs.reps``; ``carry_in`` the
-    carry-out of the last locked batch per rep (0 when None).
+    ``rep_plan_ids`` is the plan of each row of ``inputs.reps`` where no
+    ``inputs.plan_assignments`` row is in force; ``carry_in`` the carry-out of the last
+    locked batch per rep (0 when None); ``prior`` earlier batches' lines (see
+    :class:`PriorLines` for the columns V₀ needs).
     """
     table = PlanTable.build(plans)
     rep_plan = table.codes(rep_plan_ids)
@@ -107,8 +121,8 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
     n_reps = len(inputs.reps)
     if carry_in is None:
         carry_in = np.zeros(n_reps, dtype=np.int64)
-    raw = build_lines(inputs, table, rep_plan, periods, prior)
-    pay = _payouts(raw, n_reps, rep_plan, table, batch_periods, carry_in)
+    raw, ledger, volumes = build_lines(inputs, table, rep_plan, periods, prior)
+    pay = _payouts(raw, ledger, volumes, batch_periods, carry_in)
     return Result(
         lines=_lines_frame(raw, inputs, table),
         payouts=_payouts_frame(pay, inputs, table),
@@ -127,13 +141,22 @@ def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFram
     inv_ids = as_arrow(inputs.invoices["invoice_id"])
     pay_ids = as_arrow(inputs.payments["payment_id"])
     adj_ids = as_arrow(inputs.adjustments["adjustment_id"])
-    # every event id in one array: invoices, then payments, then adjustments
-    all_ids = pa.concat_arrays([a.cast(pa.large_string()) for a in (inv_ids, pay_ids, adj_ids)])
-    offset = np.select([kind == K_INVOICE, (kind == K_COLLECTION) | (kind == K_REVERSAL)],
-                       [0, len(inv_ids)], len(inv_ids) + len(pay_ids))
-    ri, used = pd.factorize(c.ri)
-    rate_text = [ratio_to_decimal_str(n, d) for n, d in
-                 zip(raw.rate_num[used], raw.rate_den[used], strict=True)]
+    rep_ids = as_arrow(inputs.reps["rep_id"])
+    man_ids = as_arrow(inputs.commission_adjustments["commission_adjustment_id"])
+    # every event id in one array: invoices, payments, adjustments, reps (override), manual
+    parts = (inv_ids, pay_ids, adj_ids, rep_ids, man_ids)
+    all_ids = pa.concat_arrays([a.cast(pa.large_string()) for a in parts])
+    starts = np.cumsum([0, *(len(a) for a in parts)])
+    offset = np.select([kind == K_INVOICE, (kind == K_COLLECTION) | (kind == K_REVERSAL),
+                        kind == K_OVERRIDE, kind == K_MANUAL],
+                       [0, starts[1], starts[3], starts[4]], starts[2])
+    manual = kind == K_MANUAL
+    ri, used = pd.factorize(np.where(manual, -1, c.ri))
+    rate_text = ["" if r < 0 else ratio_to_decimal_str(raw.rate_num[r], raw.rate_den[r])
+                 for r in used]
+    invoice_id = inv_ids.take(pa.array(c.inv_pos, mask=c.inv_pos < 0))
+    if (c.inv_pos < 0).any():
+        invoice_id = invoice_id.fill_null("")
     h_code, h_used = pd.factorize(c.h)
     h_text = ["" if v < 0 else ratio_to_decimal_str(int(v), SCALE) for v in h_used]
     months, month_code = np.unique(c.period, return_inverse=True)
@@ -147,7 +170,7 @@ def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFram
         "plan_id": _text(table.ids, c.plan),
         "line_kind": _text(KINDS, kind),
         "event_id": all_ids.take(pa.array(offset + c.ev_row)).to_pandas(),
-        "invoice_id": inv_ids.take(pa.array(c.inv_pos)).to_pandas(),
+        "invoice_id": invoice_id.to_pandas(),
         "event_date": c.event_day.astype("datetime64[D]").astype("datetime64[s]"),
         "base_amount": c.base_amount,
         "share": c.share.astype(np.int64),
@@ -168,12 +191,16 @@ def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFram
 
 def _payouts_frame(pay: dict[str, np.ndarray], inputs: Inputs, table: PlanTable
                    ) -> pd.DataFrame:
+    """``payouts.csv``'s columns, then the draw's top-up (cents) and its note in words."""
     months, codes = np.unique(pay["period"], return_inverse=True)
     frame = pd.DataFrame({
         "period": _text(period_label(months), codes),
         "rep_id": as_arrow(inputs.reps["rep_id"]).take(pa.array(pay["rep"])).to_pandas(),
         "plan_id": _text(table.ids, pay["plan"]),
     })
-    for col in PAYOUT_COLUMNS[3:]:
+    for col in PAYOUT_MONEY_COLUMNS:
         frame[col] = pay[col].astype(np.int64)
+    frame["attainment"] = pa.array(pay["attainment"], pa.string()).to_pandas()
+    frame["draw"] = pay["draw"].astype(np.int64)
+    frame["note"] = pa.array(pay["note"], pa.string()).to_pandas()
     return frame

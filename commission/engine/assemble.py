@@ -72,15 +72,18 @@ def _sorted_columns(blocks: list[LineBlock], n_reps: int
 def assemble(blocks: list[LineBlock], ledger: Ledger, rates: RateRegistry) -> RawLines:
     """One table of lines from the blocks (the first block is always there, maybe empty)."""
     rate_num, rate_den = rates.arrays()
-    pay_ids = as_arrow(ledger.inputs.payments["payment_id"])
+    inputs = ledger.inputs
+    ids = {"payments": as_arrow(inputs.payments["payment_id"]),
+           "adjustments": as_arrow(inputs.adjustments["adjustment_id"]),
+           "reps": as_arrow(inputs.reps["rep_id"]),
+           "reasons": as_arrow(inputs.commission_adjustments["reason"])}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        words_of = [pool.submit(block_explanations, b, rate_num, rate_den, ledger.table, pay_ids)
-                    for b in blocks]
+        words_of = [pool.submit(block_explanations, b, rate_num, rate_den, ledger.table, ids,
+                                rates.notes) for b in blocks]
         order, cols = _sorted_columns(blocks, ledger.n_reps)
         words = pa.concat_arrays([w.result() for w in words_of])
     return RawLines(
         **cols,
-        plan=ledger.rep_plan[cols["rep"]],
         event_month=month_index(cols["event_day"].astype("datetime64[D]")),
         amount=cols["gross"] - cols["haircut"],
         rate_num=rate_num, rate_den=rate_den,

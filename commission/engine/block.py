@@ -66,7 +66,8 @@ class LineBlock:
         r = self.rows
         cols: dict[str, np.ndarray] = {
             "kind": np.full(len(r), self.kind, dtype=np.int8), "ev_row": r.ev.astype(_I32),
-            "rep": r.rep.astype(_I32), "share": r.share.astype(_I32)}
+            "rep": r.rep.astype(_I32), "share": r.share.astype(_I32),
+            "plan": r.code.astype(_I32)}
         skip = {"kind", "rows", "ref", "adj", "inv_gap"}
         cols.update({f.name: np.asarray(getattr(self, f.name)) for f in fields(self)
                      if f.name not in skip})

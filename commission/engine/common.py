@@ -8,7 +8,10 @@ import pandas as pd
 from commission.vocabulary import LINE_KINDS
 
 KINDS = LINE_KINDS
-K_INVOICE, K_COLLECTION, K_REVERSAL, K_CREDIT, K_CLAWBACK, K_PENALTY = range(6)
+(K_INVOICE, K_COLLECTION, K_REVERSAL, K_CREDIT, K_CLAWBACK, K_PENALTY, K_CLAWBACK_REVERSAL,
+ K_PENALTY_REVERSAL, K_OVERRIDE, K_MANUAL) = range(10)
+#: kinds whose gross counts in a payout's gross (and manual lines when positive)
+EARNING_KINDS = (K_INVOICE, K_COLLECTION, K_OVERRIDE)
 
 
 def factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,24 +8,32 @@ credited rep), with the rep's split share and plan code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from commission.inputs.tables import SHARE_SCALE, Inputs
 from commission.keys import lookup
-from commission.periods import NOT_PAID, day_numbers
-from commission.plans import PlanTable, merged_disputes
+from commission.periods import NOT_PAID, day_numbers, last_day
+from commission.plans import PlanHistory, PlanTable, merged_disputes
 
 
 @dataclass(frozen=True)
 class EventPeriods:
-    """The period (month number) in which each event is paid, or NOT_PAID."""
+    """The period (month number) in which each event is paid, or NOT_PAID.
+
+    ``manual`` is for ``commission_adjustments`` (None: none of them is paid).
+    """
 
     invoices: np.ndarray
     payments: np.ndarray
     adjustments: np.ndarray
+    manual: np.ndarray | None = field(default=None)
+
+    def manual_periods(self, n: int) -> np.ndarray:
+        """The period of each commission adjustment (NOT_PAID when not given)."""
+        return np.full(n, NOT_PAID, dtype=np.int64) if self.manual is None else self.manual
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,8 @@ class Ledger:
 
     inputs: Inputs
     table: PlanTable
-    rep_plan: np.ndarray  # plan code of each rep
+    rep_plan: np.ndarray  # plan code of each rep without an assignment (reps.plan_id)
+    history: PlanHistory  # the plan in force for a rep on a date
     pay_inv: np.ndarray  # invoice position of each payment
     adj_inv: np.ndarray  # invoice position of each adjustment
     split_inv: np.ndarray  # invoice position of each split
@@ -53,8 +62,13 @@ class Ledger:
             inputs.positions(name, "invoice_id", "invoices", "invoice_id")
             for name in ("payments", "adjustments", "disputes", "splits"))
         inv, pay, adj = inputs.invoices, inputs.payments, inputs.adjustments
+        pa_ = inputs.plan_assignments
+        history = PlanHistory(inputs.positions("plan_assignments", "rep_id", "reps", "rep_id"),
+                              day_numbers(pa_["effective_from"]),
+                              table.codes(pa_["plan_id"]) if len(pa_) else np.zeros(0, np.int64),
+                              rep_plan)
         return cls(
-            inputs=inputs, table=table, rep_plan=rep_plan,
+            inputs=inputs, table=table, rep_plan=rep_plan, history=history,
             pay_inv=pay_inv, adj_inv=adj_inv, split_inv=split_inv,
             inv_day=day_numbers(inv["invoice_date"]), due_day=day_numbers(inv["due_date"]),
             pay_day=day_numbers(pay["payment_date"]),
@@ -68,6 +82,10 @@ class Ledger:
     @property
     def n_reps(self) -> int:
         return len(self.inputs.reps)
+
+    def plan_at_end(self, rep: np.ndarray, period: np.ndarray) -> np.ndarray:
+        """The plan in force for each rep on the last day of each period (payout rules)."""
+        return self.history.on(rep, last_day(period))
 
 
 @dataclass(frozen=True)
@@ -117,16 +135,22 @@ class _Splits:
         self.counts = np.bincount(inv_pos[order], minlength=len(inv))
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
 
-    def expand(self, rows: np.ndarray, event_inv_pos: np.ndarray, rep_plan: np.ndarray
+    def expand(self, rows: np.ndarray, event_inv_pos: np.ndarray, ledger: Ledger
                ) -> Credited:
-        """Every credited rep of every event (``rows``, on invoices ``event_inv_pos``)."""
+        """Every credited rep of every event (``rows``, on invoices ``event_inv_pos``).
+
+        Each row's plan is the rep's plan in force on the invoice's date.
+        """
         n = self.counts[event_inv_pos]
         ev = np.repeat(np.arange(len(event_inv_pos)), n)
         first = np.repeat(self.starts[event_inv_pos], n)
         offset = np.arange(len(ev)) - np.repeat(np.cumsum(n) - n, n)
         cr = first + offset
         rep = self.rep[cr]
-        return Credited(rows[ev], rep, self.share[cr], rep_plan[rep])
+        if ledger.history.empty:
+            return Credited(rows[ev], rep, self.share[cr], ledger.rep_plan[rep])
+        day = ledger.inv_day[event_inv_pos[ev]]
+        return Credited(rows[ev], rep, self.share[cr], ledger.history.on(rep, day))
 
 
 def expand_paid(ledger: Ledger, periods: EventPeriods) -> PaidEvents:
@@ -136,7 +160,7 @@ def expand_paid(ledger: Ledger, periods: EventPeriods) -> PaidEvents:
     pay_rows = np.flatnonzero(periods.payments != NOT_PAID)
     adj_rows = np.flatnonzero(periods.adjustments != NOT_PAID)
     return PaidEvents(
-        invoices=splits.expand(inv_rows, inv_rows, ledger.rep_plan),
-        payments=splits.expand(pay_rows, ledger.pay_inv[pay_rows], ledger.rep_plan),
-        adjustments=splits.expand(adj_rows, ledger.adj_inv[adj_rows], ledger.rep_plan),
+        invoices=splits.expand(inv_rows, inv_rows, ledger),
+        payments=splits.expand(pay_rows, ledger.pay_inv[pay_rows], ledger),
+        adjustments=splits.expand(adj_rows, ledger.adj_inv[adj_rows], ledger),
     )

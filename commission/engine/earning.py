@@ -23,7 +23,7 @@ def invoice_lines(ledger: Ledger, invoices: Credited, periods: EventPeriods,
     rows = invoices.take(prepaid_share(invoices.code, table) > 0)
     ev = rows.ev
     period = periods.invoices[ev]
-    ri = rates.of_period(rows.rep, period)
+    ri = rates.of_period(rows.rep, rows.code, period)
     base = ledger.inv_amount[ev]
     gross = factor_money(base, rows.share, ri, prepaid_share(rows.code, table), rates,
                          table.half_even[rows.code])
@@ -47,7 +47,7 @@ def collection_lines(ledger: Ledger, payments: Credited, periods: EventPeriods,
     late = np.where(has_late, late, -1)
     h = np.where(has_late, haircut(code, table, np.maximum(late, 0)), -1)
     period = periods.payments[ev]
-    ri = rates.of_period(rows.rep, period)
+    ri = rates.of_period(rows.rep, rows.code, period)
     c = ledger.pay_amount[ev]
     rounding = table.half_even[code]
     gross = factor_money(c, rows.share, ri, collected_share(code, table), rates, rounding)

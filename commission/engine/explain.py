@@ -19,9 +19,13 @@ import pyarrow.compute as pc
 from commission.engine.block import LineBlock
 from commission.engine.common import (
     K_CLAWBACK,
+    K_CLAWBACK_REVERSAL,
     K_COLLECTION,
     K_CREDIT,
     K_INVOICE,
+    K_MANUAL,
+    K_OVERRIDE,
+    K_PENALTY_REVERSAL,
     K_REVERSAL,
     factorize_rows,
 )
@@ -126,12 +130,50 @@ def _adjustment(block: LineBlock, rate: Callable[[int], str], table: PlanTable,
     return [head, money, when, what]
 
 
+def _reinstated(block: LineBlock, rate: Callable[[int], str], money: pa.Array,
+                adjustment_ids: pa.Array) -> list[pa.Array]:
+    """Clawback and penalty reversals: the write-off reinstated and what comes back."""
+    assert block.ref is not None
+    what = (": commission clawed back at " if block.kind == K_CLAWBACK_REVERSAL
+            else ": penalty ")
+    return [
+        _phrase(lambda s: f"reinstated {_share(s)}", block.rows.share), money,
+        pa.array([" of write-off "] * len(block), pa.string()),
+        adjustment_ids.take(pa.array(block.ref)),
+        _phrase(lambda d, r: f" on {_date(d)}{what}{rate(r)} returned", block.event_day,
+                block.ri),
+    ]
+
+
+def _override(block: LineBlock, rate: Callable[[int], str], rep_ids: pa.Array
+              ) -> list[pa.Array]:
+    """'1% override on R011's collections of 4,000.00' (negative: net reversals)."""
+    return [
+        _phrase(lambda r: f"{rate(r)} override on ", block.ri),
+        rep_ids.take(pa.array(block.rows.ev)),
+        pa.array(np.where(block.base_amount < 0, "'s net reversals of ", "'s collections of "),
+                 pa.string()),
+        cents_text(np.abs(block.base_amount)),
+    ]
+
+
+def _manual(block: LineBlock, reasons: pa.Array) -> list[pa.Array]:
+    """The reason finance gave, as plain text on one line."""
+    text = pc.replace_substring_regex(reasons.cast(pa.string()), r"[\x00-\x1f\x7f]+", " ")
+    text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s{2,}", " "))
+    text = pc.utf8_slice_codeunits(text, 0, 300)
+    return [pa.array(["manual: "] * len(block), pa.string()),
+            text.take(pa.array(block.rows.ev)).fill_null("")]
+
+
 def block_explanations(block: LineBlock, rate_num: np.ndarray, rate_den: np.ndarray,
-                       table: PlanTable, payment_ids: pa.Array) -> pa.Array:
+                       table: PlanTable, ids: dict[str, pa.Array],
+                       notes: dict[int, str] | None = None) -> pa.Array:
     """The explanation of every line of one block (lines of one kind).
 
-    ``rate_num``/``rate_den`` are the exact rates ``block.ri`` points to;
-    ``payment_ids`` the payments table's ids (a reversal names the payment it reverses).
+    ``rate_num``/``rate_den`` are the exact rates ``block.ri`` points to; ``ids`` the
+    id columns lines refer to ("payments", "adjustments", "reps") and the manual
+    lines' "reasons"; ``notes`` how an attainment rate was reached, by ``ri``.
     """
     if len(block) == 0:
         return pa.array([], pa.large_string())
@@ -142,8 +184,16 @@ def block_explanations(block: LineBlock, rate_num: np.ndarray, rate_den: np.ndar
     money = cents_text(np.abs(block.base_amount))
     if block.kind in (K_INVOICE, K_COLLECTION):
         pieces = _earning(block, rate, table, money)
+        if notes and np.isin(block.ri, list(notes)).any():
+            pieces.append(_phrase(lambda r: notes.get(int(r), ""), block.ri))
     elif block.kind == K_REVERSAL:
-        pieces = _reversal(block, rate, money, payment_ids)
+        pieces = _reversal(block, rate, money, ids["payments"])
+    elif block.kind in (K_CLAWBACK_REVERSAL, K_PENALTY_REVERSAL):
+        pieces = _reinstated(block, rate, money, ids["adjustments"])
+    elif block.kind == K_OVERRIDE:
+        pieces = _override(block, rate, ids["reps"])
+    elif block.kind == K_MANUAL:
+        pieces = _manual(block, ids["reasons"])
     else:
         pieces = _adjustment(block, rate, table, money)
     return pc.binary_join_element_wise(*pieces, "").cast(pa.large_string())

@@ -5,7 +5,9 @@
 2. :func:`~commission.engine.rates.period_rates`: each rep's rate r per period,
    from the volume the plan earns on, in a :class:`RateRegistry`;
 3. :mod:`~commission.engine.earning`: invoice and collection lines;
-4. :mod:`~commission.engine.settling`: reversal, credit, clawback and penalty lines;
+4. :mod:`~commission.engine.settling`: reversal, credit, clawback and penalty lines,
+   and the reinstatements of write-offs (clawback_reversal, penalty_reversal);
+   :mod:`~commission.engine.period_lines`: override and manual lines;
 5. :func:`~commission.engine.assemble.assemble`: the blocks in the contract's order,
    with their explanations.
 
@@ -18,11 +20,18 @@ from __future__ import annotations
 import numpy as np
 
 from commission.engine.assemble import RawLines, assemble
+from commission.engine.attainment import PriorVolume, Volumes
 from commission.engine.common import K_COLLECTION, K_INVOICE
 from commission.engine.credited import EventPeriods, Ledger, expand_paid
 from commission.engine.earning import collection_lines, invoice_lines
+from commission.engine.period_lines import manual_lines, override_lines
 from commission.engine.rates import period_rates
-from commission.engine.settling import PriorLines, adjustment_lines, reversal_lines
+from commission.engine.settling import (
+    PriorLines,
+    adjustment_lines,
+    reinstatement_lines,
+    reversal_lines,
+)
 from commission.inputs.tables import Inputs
 from commission.plans import PlanTable
 
@@ -30,18 +39,26 @@ __all__ = ["K_COLLECTION", "K_INVOICE", "EventPeriods", "PriorLines", "RawLines"
 
 
 def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
-                periods: EventPeriods, prior: PriorLines | None = None) -> RawLines:
+                periods: EventPeriods, prior: PriorLines | None = None
+                ) -> tuple[RawLines, Ledger, Volumes]:
     """Every commission line for the events that ``periods`` marks as paid.
 
-    ``rep_plan`` is the plan code of each row of ``inputs.reps``; ``prior`` the lines
-    of earlier (locked) batches that reversals and adjustments take their rates from.
+    ``rep_plan`` is the plan code of each row of ``inputs.reps`` (without an
+    assignment); ``prior`` the lines of earlier (locked) batches that reversals,
+    adjustments and V₀ take their figures from. Also returns the ledger and the
+    volumes the payouts read (plan in force, attainment).
     """
     prior = prior or PriorLines.empty()
     ledger = Ledger.of(inputs, table, rep_plan)
     paid = expand_paid(ledger, periods)
-    rates = period_rates(ledger, periods, paid)
+    rates, volumes = period_rates(ledger, periods, paid,
+                                  PriorVolume.of_lines(prior.frame, ledger))
     invoiced = invoice_lines(ledger, paid.invoices, periods, rates)
     collected = collection_lines(ledger, paid.payments, periods, rates)
     reversed_ = reversal_lines(ledger, paid.payments, periods, collected, prior, rates)
     adjusted = adjustment_lines(ledger, paid.adjustments, periods, invoiced, prior, rates)
-    return assemble([invoiced, collected, *reversed_, *adjusted], ledger, rates)
+    reinstated = reinstatement_lines(ledger, paid.adjustments, periods, adjusted, prior, rates)
+    team = override_lines(ledger, paid.payments, periods, rates)
+    manual = manual_lines(ledger, periods, rates)
+    blocks = [invoiced, collected, *reversed_, *adjusted, *reinstated, *team, *manual]
+    return assemble(blocks, ledger, rates), ledger, volumes

@@ -1,61 +1,88 @@
-"""Per rep and period: totals of the lines, then payout and carry-forward."""
+"""Per rep and period: totals of the lines, then payout, draw and carry-forward.
+
+The payout rules (min_payout, cap, carry_forward_negative, draw) are those of the
+plan in force on the last day of the period; ``attainment`` is (V₀ + v) ÷ Q of
+that plan when it measures attainment (empty otherwise).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from commission.engine.assemble import RawLines
-from commission.engine.common import K_COLLECTION, K_INVOICE
-from commission.plans import PlanTable
+from commission.engine.attainment import Volumes
+from commission.engine.common import EARNING_KINDS, K_COLLECTION, K_MANUAL
+from commission.engine.credited import Ledger
+from commission.money import format_money
 
 
-def payouts(lines: RawLines, n_reps: int, rep_plan: np.ndarray, table: PlanTable,
-            periods: np.ndarray, carry_in: np.ndarray) -> dict[str, np.ndarray]:
+def payouts(lines: RawLines, ledger: Ledger, volumes: Volumes, periods: np.ndarray,
+            carry_in: np.ndarray) -> dict[str, np.ndarray]:
     """One row per (period, rep), periods in order, carry flowing month to month.
 
     ``carry_in`` (cents per rep) is the carry-out of the last locked batch.
     The loop runs over periods, each step over all reps at once.
     """
-    n_per = len(periods)
+    n_reps, n_per, table = ledger.n_reps, len(periods), ledger.table
     pos = np.searchsorted(periods, lines.period)
     key = pos * n_reps + lines.rep
     size = n_per * n_reps
     kind = lines.kind
-    earning = (kind == K_INVOICE) | (kind == K_COLLECTION)
+    earning = np.isin(kind, EARNING_KINDS)
+    manual = kind == K_MANUAL
 
     def total(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return _sum(key[mask], values[mask], size)
+        return _sum(key[mask], values[mask], size).reshape(n_per, n_reps)
 
-    gross = total(lines.gross, earning).reshape(n_per, n_reps)
-    haircuts = total(lines.haircut, kind == K_COLLECTION).reshape(n_per, n_reps)
-    clawbacks = -total(lines.amount, ~earning).reshape(n_per, n_reps)
+    gross = total(lines.gross, earning) + total(lines.amount, manual & (lines.amount > 0))
+    haircuts = total(lines.haircut, kind == K_COLLECTION)
+    clawbacks = (-total(lines.amount, ~earning & ~manual)
+                 - total(lines.amount, manual & (lines.amount < 0)))
     net = gross - haircuts - clawbacks
 
-    min_payout = table.min_payout[rep_plan]
-    cap = table.cap[rep_plan]
-    carry_negative = table.carry_negative[rep_plan]
+    rep = np.tile(np.arange(n_reps), n_per)
+    period = np.repeat(periods, n_reps)
+    plan = ledger.plan_at_end(rep, period).reshape(n_per, n_reps)
     c_in = np.zeros((n_per, n_reps), dtype=np.int64)
     pay = np.zeros((n_per, n_reps), dtype=np.int64)
     c_out = np.zeros((n_per, n_reps), dtype=np.int64)
+    top_up = np.zeros((n_per, n_reps), dtype=np.int64)
     carry = np.asarray(carry_in, dtype=np.int64).copy()
-    for i in range(n_per):
+    for i in range(n_per):  # over periods
+        code = plan[i]
         c_in[i] = carry
         balance = net[i] + carry
         negative = balance < 0
-        small = ~negative & (balance < min_payout)
+        small = ~negative & (balance < table.min_payout[code])
         paid = ~negative & ~small
+        cap = table.cap[code]
         pay[i] = np.where(paid, np.where(cap >= 0, np.minimum(balance, cap), balance), 0)
-        carry = np.where(negative, np.where(carry_negative, balance, 0),
+        carry = np.where(negative, np.where(table.carry_negative[code], balance, 0),
                          np.where(small, balance, 0))
+        draw = table.draw[code]
+        top_up[i] = np.where((draw >= 0) & (pay[i] < draw), draw - pay[i], 0)
+        pay[i] += top_up[i]
+        carry = carry - np.where(table.draw_recoverable[code], top_up[i], 0)
         c_out[i] = carry
     return {
-        "period": np.repeat(periods, n_reps),
-        "rep": np.tile(np.arange(n_reps), n_per),
-        "plan": np.tile(rep_plan, n_per),
+        "period": period, "rep": rep, "plan": plan.ravel(),
         "gross": gross.ravel(), "haircuts": haircuts.ravel(), "clawbacks": clawbacks.ravel(),
         "net": net.ravel(), "carry_in": c_in.ravel(), "payout": pay.ravel(),
         "carry_out": c_out.ravel(),
+        "attainment": volumes.attainment(rep, plan.ravel(), period),
+        "draw": top_up.ravel(), "note": _draw_notes(top_up.ravel(), plan.ravel(), ledger),
     }
+
+
+def _draw_notes(top_up: np.ndarray, plan: np.ndarray, ledger: Ledger) -> np.ndarray:
+    """'draw top-up 1,500.00, recoverable from future commission' where a draw topped up."""
+    out = np.full(len(top_up), "", dtype=object)
+    rows = np.flatnonzero(top_up > 0)
+    recoverable = ledger.table.draw_recoverable[plan[rows]]
+    out[rows] = [f"draw top-up {format_money(int(t))}, " + (
+        "recoverable from future commission" if r else "not recoverable")
+        for t, r in zip(top_up[rows], recoverable, strict=True)]  # rows with a draw only
+    return out
 
 
 def _sum(key: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from commission.engine.attainment import PriorVolume, Volumes
 from commission.engine.common import PairIndex
 from commission.engine.credited import EventPeriods, Ledger, PaidEvents
 from commission.plans import SCALE, PlanTable, group_volume, rate_over_volume
@@ -24,16 +25,21 @@ class RateRegistry:
     as the stages need them.
     """
 
-    def __init__(self, num: np.ndarray, den: np.ndarray, rep: np.ndarray, period: np.ndarray,
-                 table: PlanTable):
+    def __init__(self, num: np.ndarray, den: np.ndarray, rep_plan: np.ndarray,
+                 period: np.ndarray, table: PlanTable):
         self._num = [int(x) for x in num]
         self._den = [int(x) for x in den]
+        self._n_plans = max(len(table.plans), 1)
         self._p0 = int(period.min()) if len(period) else 0
         width = (int(period.max()) - self._p0 + 1) if len(period) else 1
-        self._periods = PairIndex(rep, period - self._p0, width)
+        self._periods = PairIndex(rep_plan, period - self._p0, width)
         self.penalty = self._append(table.penalty_num, np.full(len(table.plans), SCALE))
         self.zero = int(self._append(np.zeros(1, np.int64), np.ones(1, np.int64))[0])
+        #: a manual line's "no rate" (held as 0/1, written empty)
+        self.none = int(self._append(np.zeros(1, np.int64), np.ones(1, np.int64))[0])
         self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+        #: words on how an attainment rate was reached, by ``ri``
+        self.notes: dict[int, str] = {}
 
     def _append(self, num: np.ndarray, den: np.ndarray) -> np.ndarray:
         start = len(self._num)
@@ -42,9 +48,10 @@ class RateRegistry:
         self._arrays = None
         return np.arange(start, len(self._num), dtype=np.int64)
 
-    def of_period(self, rep: np.ndarray, period: np.ndarray) -> np.ndarray:
-        """Index of the rate of each (rep, period)."""
-        return self._periods.find(rep, period - self._p0)
+    def of_period(self, rep: np.ndarray, plan: np.ndarray, period: np.ndarray) -> np.ndarray:
+        """Index of the rate of each (rep, plan, period)."""
+        return self._periods.find(np.asarray(rep, np.int64) * self._n_plans + plan,
+                                  period - self._p0)
 
     def add(self, nums: list, dens: list) -> np.ndarray:
         """Add exact rates (deduplicated) and return each one's index."""
@@ -67,20 +74,31 @@ class RateRegistry:
         return self._arrays
 
 
-def period_rates(ledger: Ledger, periods: EventPeriods, paid: PaidEvents) -> RateRegistry:
-    """The registry of rates, starting with each (rep, period)'s rate over its volume."""
+def period_rates(ledger: Ledger, periods: EventPeriods, paid: PaidEvents,
+                 prior: PriorVolume) -> tuple[RateRegistry, Volumes]:
+    """The registry of rates, starting with each (rep, plan, period)'s rate over its volume.
+
+    Volume is per rep, period and plan (the plan each invoice keeps for the rep).
+    A plan measuring attainment prices the volume on top of V₀ (the earlier months
+    of its quota period, this run's and ``prior`` batches') against the rep's quota.
+    """
     inv, pay, table = paid.invoices, paid.payments, ledger.table
     invoiced = table.basis_is(np.arange(len(table.plans)), "invoiced")
     keys = pd.DataFrame({
         "rep": np.concatenate([inv.rep, pay.rep]),
+        "plan": np.concatenate([inv.code, pay.code]),
         "period": np.concatenate([periods.invoices[inv.ev], periods.payments[pay.ev]]),
     })
     earn = np.concatenate([invoiced[inv.code], ~invoiced[pay.code]])
     cents = np.concatenate([ledger.inv_amount[inv.ev], ledger.pay_amount[pay.ev]])
     share = np.concatenate([inv.share, pay.share])
-    groups = keys.drop_duplicates().sort_values(["rep", "period"], ignore_index=True)
+    groups = keys.drop_duplicates().sort_values(["rep", "plan", "period"], ignore_index=True)
     volume = group_volume(keys[earn], cents[earn], share[earn]).reindex(
-        pd.MultiIndex.from_frame(groups[["rep", "period"]]), fill_value=0).to_numpy(dtype=object)
-    rep, period = groups["rep"].to_numpy(), groups["period"].to_numpy()
-    num, den = rate_over_volume(ledger.rep_plan[rep], volume, table)
-    return RateRegistry(num, den, rep, period, table)
+        pd.MultiIndex.from_frame(groups), fill_value=0).to_numpy(dtype=object)
+    rep, plan, period = (groups[c].to_numpy(dtype=np.int64) for c in ("rep", "plan", "period"))
+    vols = Volumes.of(ledger, rep, plan, period, volume, prior)
+    num, den = rate_over_volume(plan, volume, table)
+    num, den, notes = vols.price(num, den)
+    registry = RateRegistry(num, den, rep * max(len(table.plans), 1) + plan, period, table)
+    registry.notes = notes  # the first entries of the registry are these rows
+    return registry, vols

@@ -13,15 +13,24 @@ import numpy as np
 import pandas as pd
 
 from commission.engine.block import LineBlock, factor_money
-from commission.engine.common import K_CLAWBACK, K_CREDIT, K_PENALTY, K_REVERSAL, PairIndex
+from commission.engine.common import (
+    K_CLAWBACK,
+    K_CLAWBACK_REVERSAL,
+    K_CREDIT,
+    K_PENALTY,
+    K_PENALTY_REVERSAL,
+    K_REVERSAL,
+    PairIndex,
+)
 from commission.engine.credited import Credited, EventPeriods, Ledger
 from commission.engine.rates import RateRegistry
 from commission.inputs.tables import ADJUSTMENT_KINDS
 from commission.keys import lookup
 from commission.plans import SCALE, collected_share, prepaid_share
 
-_CREDIT, _DISCOUNT, _WRITE_OFF = (ADJUSTMENT_KINDS.index(k)
-                                  for k in ("credit_note", "discount", "write_off"))
+_CREDIT, _DISCOUNT, _WRITE_OFF, _REINSTATED = (
+    ADJUSTMENT_KINDS.index(k) for k in ("credit_note", "discount", "write_off",
+                                        "write_off_reversal"))
 
 
 @dataclass(frozen=True)
@@ -29,10 +38,19 @@ class PriorLines:
     """Rates and haircuts of lines paid by earlier (locked) batches.
 
     Reversals take r₀ and h₀ from the reversed payment's collection line; credits
-    and write-offs take rᵢ from the invoice line, whichever batch made it.
+    and write-offs take rᵢ from the invoice line, whichever batch made it; a
+    write-off reversal takes the rate of the write-off's clawback and penalty lines.
+
+    Columns: line_kind, event_id, rep_id, rate_num, rate_den, haircut_num, days_late
+    (of the kinds invoice, collection, clawback, penalty), and for plans that measure
+    attainment also period, plan_id, base_amount and share of the earning lines
+    (invoice, collection, reversal): V₀ of a batch counts the volume earlier
+    batches paid, derived from them as base_amount × share (see
+    :class:`commission.engine.attainment.PriorVolume`). Without those four columns
+    earlier batches add nothing to V₀.
     """
 
-    frame: pd.DataFrame  # line_kind, event_id, rep_id, rate_num, rate_den, haircut_num, days_late
+    frame: pd.DataFrame
 
     @classmethod
     def empty(cls) -> PriorLines:
@@ -59,13 +77,21 @@ class KnownLines:
     def invoices(cls, block: LineBlock, prior: PriorLines, ledger: Ledger,
                  rates: RateRegistry) -> KnownLines:
         """Invoice lines: rᵢ of each (invoice, rep)."""
-        pr = _prior(prior, "invoice")
+        return cls.of_kind([block], "invoice", ledger.inputs.invoices["invoice_id"], prior,
+                           ledger, rates)
+
+    @classmethod
+    def of_kind(cls, blocks: list[LineBlock], kind: str, ids: pd.Series, prior: PriorLines,
+                ledger: Ledger, rates: RateRegistry) -> KnownLines:
+        """Lines of one kind (their rate) by (event row, rep): this run's and earlier ones."""
+        pr = _prior(prior, kind)
         inputs = ledger.inputs
         return cls(
-            ev=np.concatenate([block.rows.ev,
-                               lookup(pr["event_id"], inputs.invoices["invoice_id"])]),
-            rep=np.concatenate([block.rows.rep, lookup(pr["rep_id"], inputs.reps["rep_id"])]),
-            ri=np.concatenate([block.ri, rates.add(list(pr["rate_num"]), list(pr["rate_den"]))]),
+            ev=np.concatenate([*(b.rows.ev for b in blocks), lookup(pr["event_id"], ids)]),
+            rep=np.concatenate([*(b.rows.rep for b in blocks),
+                                lookup(pr["rep_id"], inputs.reps["rep_id"])]),
+            ri=np.concatenate([*(b.ri for b in blocks),
+                               rates.add(list(pr["rate_num"]), list(pr["rate_den"]))]),
         )
 
     @classmethod
@@ -155,4 +181,45 @@ def adjustment_lines(ledger: Ledger, adjustments: Credited, periods: EventPeriod
             k, sub, inv_pos=inv_pos[mask], event_day=ledger.adj_day[ev[mask]],
             period=periods.adjustments[ev[mask]], base_amount=x, ri=ri[mask], gross=money,
             haircut=np.zeros(len(sub), np.int64), adj=kind[mask], inv_gap=gap[mask]))
+    return blocks
+
+
+def reinstatement_lines(ledger: Ledger, adjustments: Credited, periods: EventPeriods,
+                        adjusted: list[LineBlock], prior: PriorLines, rates: RateRegistry
+                        ) -> list[LineBlock]:
+    """The mirror image of a reinstated write-off's own lines, only where it made them.
+
+    ``clawback_reversal``: +round(y × share × rᵢ × p); ``penalty_reversal``: +round(y ×
+    share × penalty_rate), at the rates of the write-off's lines (``adjusted`` this
+    run's, ``prior`` earlier batches').
+    """
+    if not len(adjustments):
+        return []
+    kind = pd.Index(ADJUSTMENT_KINDS).get_indexer(
+        ledger.inputs.adjustments["kind"].take(adjustments.ev))
+    rows = adjustments.take(kind == _REINSTATED)
+    if not len(rows):
+        return []
+    ids, table = ledger.inputs.adjustments["adjustment_id"], ledger.table
+    target = ledger.inputs.positions("adjustments", "reverses_adjustment_id", "adjustments",
+                                     "adjustment_id")[rows.ev]
+    y = ledger.adj_amount[rows.ev]
+    blocks = []
+    for k, wo_kind, name in ((K_CLAWBACK_REVERSAL, K_CLAWBACK, "clawback"),
+                             (K_PENALTY_REVERSAL, K_PENALTY, "penalty")):  # over kinds
+        known = KnownLines.of_kind([b for b in adjusted if b.kind == wo_kind], name, ids, prior,
+                                   ledger, rates)
+        at = known.find(target, rows.rep, ledger.n_reps)
+        made = at >= 0
+        if not made.any():
+            continue
+        sub, ri = rows.take(made), known.ri[at[made]]
+        f = (prepaid_share(sub.code, table) if k == K_CLAWBACK_REVERSAL
+             else np.full(len(sub), SCALE, dtype=np.int64))
+        money = factor_money(y[made], sub.share, ri, f, rates, table.half_even[sub.code])
+        ev = sub.ev
+        blocks.append(LineBlock(
+            k, sub, inv_pos=ledger.adj_inv[ev], event_day=ledger.adj_day[ev],
+            period=periods.adjustments[ev], base_amount=y[made], ri=ri, gross=money,
+            haircut=np.zeros(len(sub), np.int64), ref=target[made]))
     return blocks

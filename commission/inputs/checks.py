@@ -8,18 +8,20 @@ order. Ids are resolved to row positions once (Arrow hash lookups, cached by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from commission.inputs import over_time
 from commission.inputs.collector import Collector
 from commission.inputs.tables import ADJUSTMENT_KINDS, ID_COLUMN, SHARE_SCALE, Inputs
 from commission.keys import as_arrow, lookup
 from commission.money import format_money
+from commission.plans.language import Plan
 from commission.problems import Problem
 
 
@@ -30,14 +32,17 @@ class CheckData:
     inputs: Inputs
     t: dict[str, pd.DataFrame]
     plan_ids: list[str]
+    plans: Mapping[str, Plan] = field(default_factory=dict)  # empty: ids only
+    plan_override: str | None = None  # --plan: every rep under this plan
 
     @classmethod
-    def of(cls, inputs: Inputs, plan_ids: Iterable[str]) -> CheckData:
+    def of(cls, inputs: Inputs, plan_ids: Iterable[str], plans: Mapping[str, Plan] | None = None,
+           plan_override: str | None = None) -> CheckData:
         t = inputs.tables()
         for name, frame in t.items():
             if "_line" not in frame:
                 t[name] = frame.assign(_line=pd.array([None] * len(frame), dtype="Int64"))
-        return cls(inputs, t, sorted(set(plan_ids)))
+        return cls(inputs, t, sorted(set(plan_ids)), dict(plans or {}), plan_override)
 
     def positions(self, name: str, col: str, target: str) -> np.ndarray:
         """Row in ``target`` of each ``name.col`` (by the target's id), -1 where unknown."""
@@ -257,15 +262,17 @@ def _reversed_payments(pay: pd.DataFrame, ok: pd.DataFrame, target: np.ndarray,
 
 
 def settlement(d: CheckData) -> list[Problem]:
-    """At every date: payments − reversals + credits + discounts + write-offs ≤ amount."""
+    """At every date: payments − reversals + credits + discounts + write-offs − write-off
+    reversals ≤ amount (a payment after a write-off that is not reinstated over-settles)."""
     out = Collector()
     inv, pay, adj = d.t["invoices"], d.t["payments"], d.t["adjustments"]
     pos = np.concatenate([d.positions("payments", "invoice_id", "invoices"),
                           d.positions("adjustments", "invoice_id", "invoices")])
     day = np.concatenate([pay["payment_date"].to_numpy().astype("datetime64[D]"),
                           adj["adjustment_date"].to_numpy().astype("datetime64[D]")])
+    reinstated = (adj["kind"] == "write_off_reversal").to_numpy(dtype=bool)
     amount = np.concatenate([pay["amount"].to_numpy(dtype=np.int64),
-                             adj["amount"].to_numpy(dtype=np.int64)])
+                             np.where(reinstated, -1, 1) * adj["amount"].to_numpy(dtype=np.int64)])
     keep = (pos >= 0) & ~np.isnat(day)
     pos, days, amount = pos[keep], day[keep].astype(np.int64), amount[keep]
     if len(pos) == 0:
@@ -288,7 +295,8 @@ def settlement(d: CheckData) -> list[Problem]:
         _date=days[over][first].astype("datetime64[D]"), _settled=settled[over][first])
     out.rows("invoices.csv", rows, np.ones(len(rows), bool), "amount", "invoice_id",
              lambda r: [f"over-settled on {_day(d)}: payments − reversals + credits + "
-                        f"discounts + write-offs reach {_money(s)}, more than the amount "
+                        f"discounts + write-offs − reinstatements reach {_money(s)}, more than "
+                        "the amount "
                         f"{_money(a)}" for d, s, a in zip(r["_date"], r["_settled"],
                                                           r["amount"], strict=True)],
              "at most the invoice amount settled at every date")
@@ -346,12 +354,21 @@ CHECKS: tuple[Check, ...] = (
     reversals,
     settlement,
     text_cells,
+    over_time.assignments,
+    over_time.quotas,
+    over_time.missing_quotas,
+    over_time.manual_lines,
+    over_time.write_off_reversals,
 )
 
 
-def check(inputs: Inputs, plan_ids: Iterable[str]) -> list[Problem]:
-    """Every cross-table problem of a full data set (ids, references, dates, amounts)."""
-    data = CheckData.of(inputs, plan_ids)
+def check(inputs: Inputs, plan_ids: Iterable[str], plans: Mapping[str, Plan] | None = None,
+          plan_override: str | None = None) -> list[Problem]:
+    """Every cross-table problem of a full data set (ids, references, dates, amounts).
+
+    With ``plans`` (not only their ids), quota forms and missing quotas are checked too.
+    """
+    data = CheckData.of(inputs, plan_ids, plans, plan_override)
     return [problem for run in CHECKS for problem in run(data)]
 
 

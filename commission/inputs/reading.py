@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +32,13 @@ from commission.inputs.tables import (
     DATE_COLUMNS,
     ID_COLUMN,
     MONEY_COLUMNS,
+    OPTIONAL_FILE_COLUMNS,
     OPTIONAL_TABLES,
     SHARE_SCALE,
     Inputs,
     empty_table,
 )
+from commission.plans.language import Plan
 from commission.problems import Problem, sort_problems
 
 MAX_WHOLE_DIGITS = 10  # amounts below 10,000,000,000.00
@@ -44,7 +46,7 @@ MAX_WHOLE_DIGITS = 10  # amounts below 10,000,000,000.00
 #: columns that may be empty
 OPTIONAL_COLUMNS = frozenset({
     ("reps", "manager_id"), ("customers", "segment"), ("payments", "reverses_payment_id"),
-    ("disputes", "resolved_date"),
+    ("disputes", "resolved_date"), ("adjustments", "reverses_adjustment_id"),
 })
 
 _AMOUNT_RE = r"^-?[0-9]+(\.[0-9]{1,2})?$"
@@ -286,6 +288,10 @@ def read_tables(folder: str | Path, require_all: bool = True
         if raw is None:
             continue
         have = [c for c in raw.columns if c != "_line"]
+        for c in columns:  # an older file without a newer optional column: all empty
+            if (name, c) in OPTIONAL_FILE_COLUMNS and c not in have:
+                raw[c] = pd.Series([""] * len(raw), dtype=object, index=raw.index)
+                have.append(c)
         missing = [c for c in columns if c not in have]
         unknown = [c for c in have if c not in columns]
         for c in missing:
@@ -306,8 +312,12 @@ def to_inputs(tables: dict[str, pd.DataFrame]) -> Inputs:
 
 
 def validate_tables(tables: dict[str, pd.DataFrame], problems: list[Problem],
-                    plan_ids: Iterable[str]) -> tuple[Inputs | None, list[Problem]]:
-    """Cross-table checks on what :func:`read_tables` read, adding to its problems."""
+                    plan_ids: Iterable[str], plans: Mapping[str, Plan] | None = None,
+                    plan_override: str | None = None) -> tuple[Inputs | None, list[Problem]]:
+    """Cross-table checks on what :func:`read_tables` read, adding to its problems.
+
+    ``plans`` (optional) lets the quota checks see each plan's quota period.
+    """
     problems = list(problems)
     required = set(COLUMNS) - OPTIONAL_TABLES
     if not required <= set(tables):  # a file missing or unreadable: report what we have
@@ -316,12 +326,14 @@ def validate_tables(tables: dict[str, pd.DataFrame], problems: list[Problem],
     # cells that did not parse were already reported; don't report them again as
     # cross-table problems (a bad amount would also look "not positive")
     bad_rows = {(p.source, p.row) for p in problems if p.row is not None}
-    problems += [p for p in check(inputs, plan_ids) if (p.source, p.row) not in bad_rows]
+    problems += [p for p in check(inputs, plan_ids, plans, plan_override)
+                 if (p.source, p.row) not in bad_rows]
     return (None, sort_problems(problems)) if problems else (inputs, [])
 
 
-def read_inputs(folder: str | Path, plan_ids: Iterable[str]
+def read_inputs(folder: str | Path, plan_ids: Iterable[str],
+                plans: Mapping[str, Plan] | None = None
                 ) -> tuple[Inputs | None, list[Problem]]:
     """Read and validate a full data set: (inputs, []) or (None, every problem)."""
     tables, problems = read_tables(folder, require_all=True)
-    return validate_tables(tables, problems, plan_ids)
+    return validate_tables(tables, problems, plan_ids, plans)

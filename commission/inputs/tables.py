@@ -20,15 +20,29 @@ COLUMNS: dict[str, list[str]] = {
     "invoices": ["invoice_id", "customer_id", "rep_id", "invoice_date", "due_date", "amount"],
     "splits": ["invoice_id", "rep_id", "share"],
     "payments": ["payment_id", "invoice_id", "payment_date", "amount", "reverses_payment_id"],
-    "adjustments": ["adjustment_id", "invoice_id", "adjustment_date", "kind", "amount"],
+    "adjustments": ["adjustment_id", "invoice_id", "adjustment_date", "kind", "amount",
+                    "reverses_adjustment_id"],
     "disputes": ["dispute_id", "invoice_id", "opened_date", "resolved_date"],
+    "plan_assignments": ["rep_id", "plan_id", "effective_from"],
+    "quotas": ["rep_id", "quota_period", "amount"],
+    "commission_adjustments": ["commission_adjustment_id", "rep_id", "adjustment_date", "amount",
+                               "reason"],
 }
-OPTIONAL_TABLES = frozenset({"splits", "disputes"})
+OPTIONAL_TABLES = frozenset({"splits", "disputes", "plan_assignments", "quotas",
+                             "commission_adjustments"})
+#: columns a file may leave out (older files): read as empty
+OPTIONAL_FILE_COLUMNS = frozenset({("adjustments", "reverses_adjustment_id")})
+#: part 2's tables (plans over time, quotas, manual lines)
+PART2_TABLES = ("plan_assignments", "quotas", "commission_adjustments")
+#: what the store holds: every table and column of the contract (migration 0010
+#: added part 2's tables and ``adjustments.reverses_adjustment_id``)
+STORED_COLUMNS: dict[str, list[str]] = {name: list(cols) for name, cols in COLUMNS.items()}
 DATE_COLUMNS = frozenset(
-    {"invoice_date", "due_date", "payment_date", "adjustment_date", "opened_date", "resolved_date"}
+    {"invoice_date", "due_date", "payment_date", "adjustment_date", "opened_date", "resolved_date",
+     "effective_from"}
 )
 MONEY_COLUMNS = frozenset({"amount"})
-ADJUSTMENT_KINDS = ("credit_note", "discount", "write_off")
+ADJUSTMENT_KINDS = ("credit_note", "discount", "write_off", "write_off_reversal")
 #: id column of each table (splits have a composite key)
 ID_COLUMN = {
     "reps": "rep_id",
@@ -37,6 +51,7 @@ ID_COLUMN = {
     "payments": "payment_id",
     "adjustments": "adjustment_id",
     "disputes": "dispute_id",
+    "commission_adjustments": "commission_adjustment_id",
 }
 
 
@@ -46,7 +61,10 @@ REFERENCES: dict[tuple[str, str], list[tuple[str, str]]] = {
                                  ("adjustments", "invoice_id"), ("disputes", "invoice_id"),
                                  ("splits", "invoice_id")],
     ("reps", "rep_id"): [("reps", "rep_id"), ("invoices", "rep_id"), ("splits", "rep_id"),
-                         ("reps", "manager_id")],
+                         ("reps", "manager_id"), ("plan_assignments", "rep_id"),
+                         ("quotas", "rep_id"), ("commission_adjustments", "rep_id")],
+    ("adjustments", "adjustment_id"): [("adjustments", "adjustment_id"),
+                                       ("adjustments", "reverses_adjustment_id")],
     ("payments", "payment_id"): [("payments", "payment_id"),
                                  ("payments", "reverses_payment_id")],
     ("customers", "customer_id"): [("customers", "customer_id"), ("invoices", "customer_id")],
@@ -77,7 +95,20 @@ class Inputs:
     adjustments: pd.DataFrame
     splits: pd.DataFrame
     disputes: pd.DataFrame
+    plan_assignments: pd.DataFrame = field(
+        default_factory=lambda: empty_table("plan_assignments"))
+    quotas: pd.DataFrame = field(default_factory=lambda: empty_table("quotas"))
+    commission_adjustments: pd.DataFrame = field(
+        default_factory=lambda: empty_table("commission_adjustments"))
     _positions: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Tables from older doors lack the newer optional columns: they are empty."""
+        for name, col in OPTIONAL_FILE_COLUMNS:
+            frame = getattr(self, name)
+            if col not in frame.columns:
+                object.__setattr__(self, name, frame.assign(
+                    **{col: pd.Series([None] * len(frame), dtype=object, index=frame.index)}))
 
     def positions(self, table: str, column: str, target: str, target_column: str):
         """Row position in ``target`` of each id in ``table.column`` (-1: unknown), cached.

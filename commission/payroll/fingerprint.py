@@ -15,17 +15,33 @@ import json
 import numpy as np
 import pandas as pd
 
-from commission.inputs.tables import COLUMNS, DATE_COLUMNS, Inputs
+from commission.inputs.tables import DATE_COLUMNS, OPTIONAL_FILE_COLUMNS, Inputs
+from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.store.records import EVENTS
 
 HASH_KEY = "commission-event"  # 16 bytes, fixed: hashes must not change between runs
 
 
 def row_hashes(frame: pd.DataFrame, table: str) -> np.ndarray:
-    """A stable int64 hash of each record's contract columns."""
+    """A stable int64 hash of each record's contract columns.
+
+    A column added later (``adjustments.reverses_adjustment_id``) counts only where it
+    is set, so the records batches paid before it existed keep their hashes.
+    """
     if frame.empty:
         return np.zeros(0, dtype=np.int64)
-    cols = frame[COLUMNS[table]].copy()
+    later = [c for c in COLUMNS[table] if (table, c) in OPTIONAL_FILE_COLUMNS]
+    if not later:
+        return _hashes(frame, COLUMNS[table])
+    base = _hashes(frame, [c for c in COLUMNS[table] if c not in later])
+    unset = frame[[c for c in later if c in frame]].isna().all(axis=1).to_numpy()
+    if unset.all():
+        return base
+    return np.where(unset, base, _hashes(frame.reindex(columns=COLUMNS[table]), COLUMNS[table]))
+
+
+def _hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    cols = frame[columns].copy()
     for c in cols.columns:  # the hash sees the storage: fix it whatever the dtypes were
         if c in DATE_COLUMNS:
             cols[c] = cols[c].astype("datetime64[s]")

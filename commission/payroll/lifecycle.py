@@ -169,7 +169,8 @@ def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
     with store.read() as conn:
         existing, base = batchdb.by_period(conn, label), batchdb.last_locked(conn)
         _refuse_period(label, existing, base)
-        state = _State(existing, base, read_stored_inputs(conn), batchdb.paid_keys(conn),
+        state = _State(existing, base, _with_corrections(read_stored_inputs(conn), conn),
+                       batchdb.paid_keys(conn),
                        planstore.latest(conn), batchdb.prior_lines(conn),
                        batchdb.carry_out(conn, base["batch_id"]) if base else {},
                        data_version(conn))
@@ -185,6 +186,20 @@ def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
     return show(store, batch_id)
 
 
+def _with_corrections(inputs: Inputs, conn: Any) -> Inputs:
+    """The stored manual lines plus resolved inquiries' corrections (one table, by id)."""
+    fixes = inquirydb.corrections(conn, None)[inquirydb.ADJUSTMENT_COLUMNS]
+    if fixes.empty:
+        return inputs
+    manual = inputs.commission_adjustments
+    fixes = fixes[~fixes["commission_adjustment_id"].isin(manual["commission_adjustment_id"])]
+    fixes = fixes.assign(adjustment_date=pd.to_datetime(fixes["adjustment_date"]).astype(
+        "datetime64[s]"), amount=fixes["amount"].astype(np.int64))
+    both = pd.concat([manual, fixes[list(manual.columns)]], ignore_index=True)
+    return inputs.replace(commission_adjustments=both.sort_values(
+        "commission_adjustment_id", kind="stable", ignore_index=True))
+
+
 def _compute(state: _State, plans: dict[str, Plan], month: int) -> tuple[Result, pd.DataFrame]:
     """The engine on every event due by the end of ``month`` that no locked batch paid."""
     inputs = state.inputs
@@ -194,8 +209,13 @@ def _compute(state: _State, plans: dict[str, Plan], month: int) -> tuple[Result,
         paid = state.paid.loc[state.paid["event_kind"] == kind, "event_id"]
         due = month_index(frame[date_col].to_numpy()) <= month
         masks[table] = due & (lookup(frame[id_col], paid) < 0)
+    manual = inputs.commission_adjustments
+    done = state.paid.loc[state.paid["event_kind"] == "manual", "event_id"]
+    manual_due = ((month_index(manual["adjustment_date"].to_numpy()) <= month)
+                  & (lookup(manual["commission_adjustment_id"], done) < 0))
     periods = EventPeriods(**{t: np.where(masks[t], month, NOT_PAID).astype(np.int64)
-                              for t in EVENTS})
+                              for t in EVENTS},
+                           manual=np.where(manual_due, month, NOT_PAID).astype(np.int64))
     reps = inputs.reps["rep_id"].to_numpy(dtype=object)
     carry_in = np.array([state.carry.get(r, 0) for r in reps], dtype=np.int64)
     result = compute(inputs, plans, inputs.reps["plan_id"].to_numpy(dtype=object), periods,
@@ -260,10 +280,13 @@ def _plans_for(inputs: Inputs, stored: dict[str, tuple[int, str, str]]
                ) -> tuple[dict[str, Plan], dict[str, tuple[int, str]]]:
     """The newest stored version of every plan, and (version, sha) of those the reps use."""
     plans, problems = parse_stored_plans(stored)
-    used = sorted(set(inputs.reps["plan_id"].dropna()))
-    for r in inputs.reps[~inputs.reps["plan_id"].isin(list(plans))].itertuples(index=False):
-        problems.append(Problem("reps", None, "plan_id", r.rep_id, f"unknown plan {r.plan_id}",
-                                "a plan loaded into the store (rules/<plan_id>.yaml)"))
+    used = sorted(set(inputs.reps["plan_id"].dropna())
+                  | set(inputs.plan_assignments["plan_id"].dropna()))
+    for src in ("reps", "plan_assignments"):
+        frame = getattr(inputs, src)
+        for r in frame[~frame["plan_id"].isin(list(plans))].itertuples(index=False):
+            problems.append(Problem(src, None, "plan_id", r.rep_id, f"unknown plan {r.plan_id}",
+                                    "a plan loaded into the store (rules/<plan_id>.yaml)"))
     if problems:
         raise InputError(problems)
     return plans, {pid: (stored[pid][0], stored[pid][2]) for pid in used}

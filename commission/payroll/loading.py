@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from commission.inputs.tables import COLUMNS, ID_COLUMN, Inputs, empty_table
+from commission.inputs.tables import STORED_COLUMNS as COLUMNS
+from commission.inputs.tables import Inputs, empty_table
 from commission.keys import lookup
+from commission.periods import month_index, parse_period, period_span
 from commission.problems import Problem
 from commission.store import batchdb, planstore
 from commission.store.loads import TableRows
@@ -55,7 +57,7 @@ class Snapshot:
     @property
     def stamp(self) -> tuple[int, int]:
         """Changes when a load or a lock commits (the load must then be recomputed)."""
-        return self.version, len(self.paid)
+        return self.version, int((self.paid["event_kind"] != "manual").sum())  # paid_events
 
 
 def snapshot(conn: Connection) -> Snapshot:
@@ -128,17 +130,22 @@ def merge(current: Inputs, new: dict[str, pd.DataFrame]
             merged[name] = cur.assign(_line=np.full(len(cur), None, dtype=object))
             continue
         add = new[name]
+        missing = [c for c in COLUMNS[name] if c not in add]  # an older file's columns
+        if missing:
+            add = add.assign(**{c: pd.Series([None] * len(add), dtype=object, index=add.index)
+                                for c in missing})
+        key = KEYS[name]
+        change = _diff(name, cur, add)
         if name == "splits":  # a splits file replaces the splits of the invoices it names
             keep = lookup(cur["invoice_id"], add["invoice_id"]) < 0
-            change = _diff(name, cur, add)
-            gone = cur.loc[~keep, KEYS[name]].merge(add[KEYS[name]], how="left", indicator=True)
-            change.deleted = gone.loc[gone["_merge"] == "left_only", KEYS[name]].reset_index(
+            gone = cur.loc[~keep, key].merge(add[key], how="left", indicator=True)
+            change.deleted = gone.loc[gone["_merge"] == "left_only", key].reset_index(
                 drop=True)
         else:
-            keep = lookup(cur[ID_COLUMN[name]], add[ID_COLUMN[name]]) < 0
-            change = _diff(name, cur, add)
+            keep = (_positions(add, cur, key) < 0) if len(add) else np.ones(len(cur), bool)
         old = cur[keep]
-        frame = pd.concat([old[COLUMNS[name]], add[COLUMNS[name]]], ignore_index=True)
+        cols = COLUMNS[name]
+        frame = pd.concat([old[cols], add[cols]], ignore_index=True)
         if frame.empty:
             frame = empty_table(name)
         frame["_line"] = np.concatenate([np.full(len(old), None, dtype=object), _lines(add)])
@@ -147,28 +154,68 @@ def merge(current: Inputs, new: dict[str, pd.DataFrame]
     return Inputs(**merged), changes
 
 
+#: manual lines: paid once, by the batch of their period (or the next one)
+MANUAL = ("commission_adjustments", ("manual", "commission_adjustment_id", "adjustment_date"))
+#: tables in force from a date: (date or period column, how to read its first month)
+IN_FORCE: dict[str, tuple[str, str]] = {"plan_assignments": ("effective_from", "date"),
+                                        "quotas": ("quota_period", "span")}
+
+
 def history_problems(new: dict[str, pd.DataFrame], changes: dict[str, TableChange],
                      paid: pd.DataFrame) -> list[Problem]:
-    """A change to an event a locked batch already paid: refused, history is never edited."""
+    """A change to a record a locked batch already paid or used: refused, history is never
+    edited. Events and manual lines paid by a locked batch, and assignments and quotas in
+    force in a locked period, keep what they were."""
     problems: list[Problem] = []
-    for name, (kind, id_col, _date) in EVENTS.items():
+    for name, (kind, id_col, _date) in [*EVENTS.items(), MANUAL]:
         change = changes.get(name)
         if change is None or not change.updated:
             continue
-        was = paid[paid["event_kind"] == kind].set_index("event_id")
-        edited = change.upserts[change.upserts[id_col].isin(was.index)]
-        if edited.empty:
-            continue
-        lines = new[name].drop_duplicates(id_col, keep="last").set_index(id_col)
+        was = paid[paid["event_kind"] == kind].drop_duplicates("event_id").set_index(
+            "event_id")
+        edited = change.upserts[change.upserts[id_col].isin(was.index)
+                                & ~change.upserts["_fresh"]]
         for event_id in edited[id_col]:
-            line = lines["_line"].get(event_id) if "_line" in lines else None
-            problems.append(Problem(
-                f"{name}.csv", None if line is None or pd.isna(line) else int(line), None,
-                str(event_id),
-                f"{kind} {event_id} was paid by locked batch {was.at[event_id, 'batch_id']} "
-                f"({was.at[event_id, 'period']}) and cannot change",
-                "the record as it was; a correction is a new reversal, credit note or "
-                "adjustment"))
+            batch, period = was.at[event_id, "batch_id"], was.at[event_id, "period"]
+            problems.append(_refused(name, new[name], id_col, event_id,
+                                     f"{kind} {event_id} was paid by locked batch {batch} "
+                                     f"({period})"))
+    return [*problems, *_in_force_problems(new, changes, paid)]
+
+
+def _refused(name: str, frame: pd.DataFrame, id_col: str | list[str], key: object,
+             what: str) -> Problem:
+    cols = [id_col] if isinstance(id_col, str) else id_col
+    keys = frame[cols].astype(str).agg("|".join, axis=1) if len(frame) else pd.Series([])
+    at = np.flatnonzero(keys.to_numpy() == str(key))
+    line = frame["_line"].iloc[at[-1]] if len(at) and "_line" in frame else None
+    return Problem(f"{name}.csv", None if line is None or pd.isna(line) else int(line), None,
+                   str(key).split("|")[0], f"{what} and cannot change",
+                   "the record as it was; a correction is a new reversal, credit note or "
+                   "adjustment")
+
+
+def _in_force_problems(new: dict[str, pd.DataFrame], changes: dict[str, TableChange],
+                       paid: pd.DataFrame) -> list[Problem]:
+    """Assignments and quotas changed for a month a locked batch already paid."""
+    if paid.empty:
+        return []
+    locked_through = max(parse_period(str(p)) for p in paid["period"].unique())
+    problems: list[Problem] = []
+    for name, (col, form) in IN_FORCE.items():
+        change = changes.get(name)
+        if change is None or not change.updated:
+            continue
+        edited = change.upserts[~change.upserts["_fresh"].to_numpy(dtype=bool)]
+        for row in edited.itertuples(index=False):  # few rows: a correction, not a load
+            value = getattr(row, col)
+            first = (int(month_index(np.array([value], dtype="datetime64[s]"))[0])
+                     if form == "date" else period_span(str(value))[0])
+            if first <= locked_through:
+                key = f"{row.rep_id}|{_text(value)}"
+                problems.append(_refused(name, _keyed(new[name], col), ["rep_id", col], key,
+                                         f"{name[:-1].replace('_', ' ')} {row.rep_id} "
+                                         f"{_text(value)} is in force in a locked period"))
     return problems
 
 
@@ -214,6 +261,14 @@ def split_history_problems(new: dict[str, pd.DataFrame], changes: dict[str, Tabl
                      "its splits are history and cannot change",
             "the splits as they were; a correction is a reversal or an adjustment"))
     return problems
+
+
+def _text(value: object) -> str:
+    return str(value)[:10] if isinstance(value, pd.Timestamp | np.datetime64) else str(value)
+
+
+def _keyed(frame: pd.DataFrame, col: str) -> pd.DataFrame:
+    return frame.assign(**{col: frame[col].map(_text)}) if len(frame) else frame
 
 
 # ----------------------------------------------------------------------------- writing

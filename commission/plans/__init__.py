@@ -10,6 +10,7 @@ Each term is computed by one vectorised function, used by the engine, the outloo
 and the app alike. Callers import from ``commission.plans``.
 """
 
+from commission.plans.assignments import PlanHistory, plans_in_force
 from commission.plans.language import MAX_PLACES, Plan, load_plans, parse_plan, plan_hash
 from commission.plans.lateness import (
     days_late,
@@ -21,6 +22,7 @@ from commission.plans.lateness import (
 )
 from commission.plans.rates import (
     VOLUME_PER_CENT,
+    attainment_rate,
     collected_share,
     group_volume,
     opening_rate,
@@ -34,7 +36,9 @@ __all__ = [
     "SCALE",
     "VOLUME_PER_CENT",
     "Plan",
+    "PlanHistory",
     "PlanTable",
+    "attainment_rate",
     "collected_share",
     "days_late",
     "group_volume",
@@ -47,6 +51,7 @@ __all__ = [
     "parse_plan",
     "paused_days",
     "plan_hash",
+    "plans_in_force",
     "prepaid_share",
     "rate_over_volume",
     "scaled",

@@ -74,8 +74,19 @@ class Bracket(_Strict):
     _check_from = field_validator("from_")(_money)
 
 
+class PlanKeyError(ValueError):
+    """A plan inconsistent at one key: ``key`` is its path ('tiers.measure')."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
 class Tiers(_Strict):
     mode: Literal["marginal", "retroactive"]
+    #: volume: brackets' ``from`` in currency units (part 1); attainment: a share of the
+    #: quota, on the cumulative volume of the quota period
+    measure: Literal["volume", "attainment"] = "volume"
     brackets: list[Bracket] = Field(min_length=1)
 
     @field_validator("brackets")
@@ -133,10 +144,40 @@ class BadDebt(_Strict):
     _check = field_validator("penalty_rate")(_fraction)
 
 
+class Quota(_Strict):
+    """The calendar period a quota covers; the amounts are input rows (quotas.csv)."""
+
+    period: Literal["month", "quarter", "year"]
+
+
+class Draw(_Strict):
+    """A guaranteed payout: a period paying less is topped up to ``amount``."""
+
+    amount: Decimal
+    recoverable: bool = True
+
+    @field_validator("amount")
+    @classmethod
+    def _amount(cls, v: Decimal) -> Decimal:
+        _money(v)
+        if v <= 0:
+            raise ValueError("an amount more than 0")
+        return v
+
+
+class Override(_Strict):
+    """A manager's override: ``rate`` on each direct report's cash collected."""
+
+    rate: Decimal
+
+    _check = field_validator("rate")(_fraction)
+
+
 class Payout(_Strict):
     min_payout: Decimal = Decimal(0)
     cap: Decimal | None = None
     carry_forward_negative: bool = True
+    draw: Draw | None = None
 
     _check_min = field_validator("min_payout")(_money)
 
@@ -165,6 +206,8 @@ class Plan(_Strict):
     bad_debt: BadDebt = BadDebt()
     payout: Payout = Payout()
     rounding: Rounding = "half_up"
+    quota: Quota | None = None
+    override: Override | None = None
 
     _check_rate = field_validator("rate", "advance_share")(
         lambda v: None if v is None else _fraction(v)
@@ -178,7 +221,21 @@ class Plan(_Strict):
             raise ValueError("'advance_share' with basis 'advance'")
         if self.basis != "advance" and self.advance_share is not None:
             raise ValueError("no 'advance_share' unless basis is 'advance'")
+        attainment = self.measures_attainment
+        if attainment and self.quota is None:
+            raise PlanKeyError("tiers.measure", "a 'quota' section with measure 'attainment'")
+        if self.quota is not None and not attainment:
+            raise PlanKeyError("quota", "no 'quota' unless tiers.measure is 'attainment'")
+        draw, cap = self.payout.draw, self.payout.cap
+        if draw is not None and cap is not None and draw.amount > cap:
+            raise PlanKeyError("payout.draw.amount",
+                               f"a draw of at most the cap ({format(cap, 'f')})")
         return self
+
+    @property
+    def measures_attainment(self) -> bool:
+        """The tiers' brackets are shares of a quota, on the quota period's volume."""
+        return self.tiers is not None and self.tiers.measure == "attainment"
 
     @property
     def title(self) -> str:
@@ -228,11 +285,10 @@ def _key_path(loc: tuple) -> str:
     return ".".join(parts)
 
 
-def parse_plan(text: str, source: str, expected_id: str | None = None
-               ) -> tuple[Plan | None, list[Problem]]:
-    """Parse one plan's YAML text; return (plan, problems), never raise for bad content."""
+def _load_yaml(text: str, source: str) -> tuple[object, list[Problem]]:
+    """The YAML document, or the problem that stops reading it (never an exception)."""
     try:
-        data = yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_Loader), []
     except RecursionError:  # hostile nesting ([[[[...]]]]): a problem, not a crash
         return None, [Problem(source, None, None, None, "the YAML is nested too deeply",
                               "a YAML mapping of plan keys")]
@@ -245,6 +301,14 @@ def parse_plan(text: str, source: str, expected_id: str | None = None
         row = mark.line + 1 if mark is not None else None
         return None, [Problem(source, row, None, None, f"not valid YAML ({exc.__class__.__name__})",
                               "a YAML mapping of plan keys")]
+
+
+def parse_plan(text: str, source: str, expected_id: str | None = None
+               ) -> tuple[Plan | None, list[Problem]]:
+    """Parse one plan's YAML text; return (plan, problems), never raise for bad content."""
+    data, problems_ = _load_yaml(text, source)
+    if problems_:
+        return None, problems_
     if not isinstance(data, dict):
         return None, [Problem(source, None, None, None, "the file is not a YAML mapping",
                               "keys such as id, basis, rate")]
@@ -258,7 +322,14 @@ def parse_plan(text: str, source: str, expected_id: str | None = None
     except ValidationError as exc:
         for err in exc.errors():
             key = _key_path(err["loc"]) or None
+            cause = err.get("ctx", {}).get("error")
             msg = err["msg"].removeprefix("Value error, ")
+            if isinstance(cause, PlanKeyError):
+                key = ".".join(p for p in (key, cause.key) if p)
+                problems.append(Problem(source, None, key, data.get("id") if isinstance(
+                    data.get("id"), str) else None, "inconsistent with the rest of the plan",
+                    msg))
+                continue
             if err["type"] == "extra_forbidden":
                 msg, expected = "unknown key", "only the keys of the plan language (see README)"
             elif err["type"] == "missing":

@@ -73,6 +73,56 @@ def rate_over_volume(codes: np.ndarray, volume: np.ndarray, table: PlanTable
     return num // g, den // g
 
 
+def attainment_rate(codes: np.ndarray, v0: np.ndarray, v: np.ndarray, quota: np.ndarray,
+                    table: PlanTable) -> tuple[np.ndarray, np.ndarray]:
+    """The exact rate (num, den) of a batch volume ``v`` on top of ``v0`` (part 2).
+
+    Volumes in VOLUME units, ``quota`` in cents; bracket j covers the cumulative
+    volume from ``from_j × quota``. ``marginal``: Σ rate_j × |[V₀, V₀ + v] ∩ bracket
+    j| ÷ |v| (with v = 0, the rate of the bracket holding V₀); ``retroactive``: the
+    rate of the bracket holding V₀ + v. One row per rep, period and plan; the loop
+    runs over bracket positions.
+    """
+    t = table.tiers
+    n = len(codes)
+    v0 = np.asarray(v0, dtype=object)
+    v = np.asarray(v, dtype=object)
+    q = np.asarray(quota, dtype=object) * (VOLUME_PER_CENT // 100)
+    count = t.count[codes]
+    width = t.start.shape[1]
+    starts = [np.where(j < count, t.start[codes, j], 0).astype(object) * q
+              for j in range(width)]
+    present = [j < count for j in range(width)]
+    low = np.minimum(v0, v0 + v)
+    high = np.maximum(v0, v0 + v)
+    blended = np.zeros(n, dtype=object)
+    for j in range(width):  # over bracket positions
+        lo = starts[j] if j > 0 else np.minimum(low, starts[0])
+        last = ~present[j + 1] if j + 1 < width else np.ones(n, dtype=bool)
+        hi = np.where(last, np.maximum(high, lo), starts[j + 1] if j + 1 < width else 0)
+        part = np.maximum(np.minimum(high, hi) - np.maximum(low, lo), 0)
+        blended = blended + np.where(present[j], part, 0) * t.rate[codes, j].astype(object)
+    reach = [np.where(present[j], starts[j], high + abs(high) + 1) for j in range(width)]
+    at_start = t.rate[codes, _count_le(reach, v0) - 1].astype(object)
+    at_end = t.rate[codes, _count_le(reach, v0 + v) - 1].astype(object)
+    moving = np.array(v != 0, dtype=bool)
+    marginal = t.marginal[codes]
+    num = np.where(marginal & moving, blended,
+                   np.where(marginal, at_start, at_end)).astype(object)
+    den = np.where(marginal & moving, np.where(moving, abs(v), 1) * SCALE, SCALE).astype(object)
+    g = np.gcd(num, den)
+    g = np.where(g == 0, 1, g)
+    return num // g, den // g
+
+
+def _count_le(starts: list[np.ndarray], value: np.ndarray) -> np.ndarray:
+    """How many bracket starts are ≤ value, at least 1 (below the first is in the first)."""
+    count = np.zeros(len(value), dtype=np.int64)
+    for start in starts:  # over bracket positions
+        count += np.array(start <= value, dtype=bool)
+    return np.maximum(count, 1)
+
+
 def opening_rate(codes: np.ndarray, table: PlanTable) -> np.ndarray:
     """Each plan's rate on the first cent (over SCALE): the flat rate, or the first bracket's."""
     return table.tiers.rate[codes, 0]
@@ -88,5 +138,5 @@ def collected_share(codes: np.ndarray, table: PlanTable) -> np.ndarray:
     return SCALE - table.p_num[codes]
 
 
-__all__ = ["VOLUME_PER_CENT", "collected_share", "group_volume", "opening_rate",
+__all__ = ["VOLUME_PER_CENT", "attainment_rate", "collected_share", "group_volume", "opening_rate",
            "prepaid_share", "rate_over_volume"]

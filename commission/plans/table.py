@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from commission.money import to_cents
+from commission.periods import QUOTA_FORMS
 from commission.plans.language import MAX_PLACES, LatePayment, Plan
 
 SCALE = 10**MAX_PLACES
@@ -57,7 +58,9 @@ class Tiers:
     """The rate of each plan over a volume: brackets as columns.
 
     ``start[code, j]`` is bracket j's ``from`` in cents (NO_ENTRY past the last),
-    ``rate[code, j]`` its rate over SCALE; a flat rate is one bracket from 0.
+    ``rate[code, j]`` its rate over SCALE; a flat rate is one bracket from 0. Under
+    ``measure: attainment`` ``from`` is a share of the quota: ``start`` holds it in
+    hundredths (1.25 -> 125), the same integer ``to_cents`` makes of it.
     """
 
     start: np.ndarray  # int64 cents, (plans, brackets)
@@ -140,6 +143,11 @@ class PlanTable:
     cap: np.ndarray  # cents, -1 for no cap
     carry_negative: np.ndarray  # bool
     half_even: np.ndarray  # bool: the plan rounds half to even (else half up)
+    attainment: np.ndarray  # bool: tiers measure attainment of a quota
+    quota_form: np.ndarray  # index into periods.QUOTA_FORMS, -1 without a quota
+    draw: np.ndarray  # cents, -1 without a draw
+    draw_recoverable: np.ndarray  # bool
+    override_num: np.ndarray  # override rate over SCALE, -1 without an override
 
     @classmethod
     def build(cls, plans: Mapping[str, Plan]) -> PlanTable:
@@ -167,6 +175,15 @@ class PlanTable:
                          dtype=np.int64),
             carry_negative=np.array([p.payout.carry_forward_negative for p in ps], dtype=bool),
             half_even=np.array([p.rounding == "half_even" for p in ps], dtype=bool),
+            attainment=np.array([p.measures_attainment for p in ps], dtype=bool),
+            quota_form=np.array([-1 if p.quota is None else QUOTA_FORMS.index(p.quota.period)
+                                 for p in ps], dtype=np.int64),
+            draw=np.array([-1 if p.payout.draw is None else to_cents(p.payout.draw.amount)
+                           for p in ps], dtype=np.int64),
+            draw_recoverable=np.array([p.payout.draw is not None and p.payout.draw.recoverable
+                                       for p in ps], dtype=bool),
+            override_num=np.array([-1 if p.override is None else scaled(p.override.rate)
+                                   for p in ps], dtype=np.int64),
         )
 
     def codes(self, plan_ids: pd.Series | np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ MONEY_COLUMNS = PAYOUT_MONEY_COLUMNS
 EXPORT_COLUMNS = ["period", "batch_id", "rep_id", "name", "email", "plan_id", *MONEY_COLUMNS]
 TOTAL = "TOTAL"
 #: line kinds whose money counts as earnings (the rest are clawbacks)
-EARNING_KINDS = ("invoice", "collection")
+EARNING_KINDS = ("invoice", "collection", "override")
 
 
 def payroll_export(payouts: pd.DataFrame, reps: pd.DataFrame, period: str,
@@ -73,13 +73,15 @@ def export_csv_text(frame: pd.DataFrame) -> str:
 def line_totals(lines: pd.DataFrame, period: str) -> pd.DataFrame:
     """Per rep, the payout figures the lines of ``period`` add up to (int64 cents).
 
-    gross = Σ gross of invoice and collection lines; haircuts = Σ haircut of
-    collection lines; clawbacks = −Σ amount of the other lines; net = gross −
-    haircuts − clawbacks (which is also Σ amount), as the contract defines them.
+    gross = Σ gross of invoice, collection and override lines and of positive manual
+    lines; haircuts = Σ haircut of collection lines; clawbacks = −Σ amount of the
+    other lines; net = gross − haircuts − clawbacks (which is also Σ amount), as the
+    contract defines them.
     """
     rows = lines[lines["period"] == period]
     kind = rows["line_kind"].to_numpy(dtype=object)
-    earning = np.isin(kind, EARNING_KINDS)
+    earning = np.isin(kind, EARNING_KINDS) | (
+        (kind == "manual") & (rows["amount"].to_numpy(dtype=np.int64) > 0))
     frame = pd.DataFrame({
         "rep_id": rows["rep_id"].to_numpy(dtype=object),
         "gross": np.where(earning, rows["gross"].to_numpy(dtype=np.int64), 0),

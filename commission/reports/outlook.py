@@ -31,6 +31,7 @@ from commission.plans import (
     merged_disputes,
     next_growth,
     opening_rate,
+    plans_in_force,
 )
 
 #: where a row's rate comes from
@@ -125,17 +126,25 @@ def known_disputes(disputes: pd.DataFrame, as_of: dt.date | str) -> pd.DataFrame
 # --------------------------------------------------------------------------- open invoices
 
 
-def _plan_of_rep(inputs: Inputs, rep_plan_ids: Mapping[str, str] | np.ndarray | pd.Series | None
-                 ) -> pd.Series:
-    """rep_id -> plan_id from a mapping, or from a column aligned with ``inputs.reps``."""
-    if rep_plan_ids is None:
-        rep_plan_ids = inputs.reps["plan_id"].to_numpy(dtype=object)
+def _row_plans(inputs: Inputs, rep_plan_ids: Mapping[str, str] | np.ndarray | pd.Series | None,
+               rows: pd.DataFrame) -> np.ndarray:
+    """The plan of each (invoice, rep) row: the plan in force on the invoice date.
+
+    None: the assignments, else ``reps.plan_id`` (the engine's rule); a column aligned
+    with ``inputs.reps``: the plan of each rep without an assignment (as for
+    ``engine.compute``); a mapping rep_id -> plan_id: that plan, assignments ignored
+    (a what-if, as the engine's ``plan_override``).
+    """
+    reps = rows["rep_id"].to_numpy(dtype=object)
     if isinstance(rep_plan_ids, Mapping):
-        return pd.Series(dict(rep_plan_ids), dtype=object)
-    values = np.asarray(rep_plan_ids, dtype=object)
-    if len(values) != len(inputs.reps):
-        raise ValueError("rep_plan_ids must have one plan id per row of inputs.reps")
-    return pd.Series(values, index=inputs.reps["rep_id"].to_numpy(dtype=object), dtype=object)
+        return pd.Series(dict(rep_plan_ids), dtype=object).reindex(reps).to_numpy(dtype=object)
+    default = None
+    if rep_plan_ids is not None:
+        default = np.asarray(rep_plan_ids, dtype=object)
+        if len(default) != len(inputs.reps):
+            raise ValueError("rep_plan_ids must have one plan id per row of inputs.reps")
+    return plans_in_force(inputs.reps, inputs.plan_assignments, reps,
+                          rows["invoice_date"].to_numpy(), default)
 
 
 def _latest_rates(lines: pd.DataFrame | None, as_of: np.datetime64) -> pd.DataFrame:
@@ -177,9 +186,11 @@ def open_invoices(inputs: Inputs, plans: Mapping[str, Plan],
 
     One row per (invoice, credited rep) whose ``open_amount`` (amount − payments net
     of reversals − credit notes − discounts − write-offs, as of ``as_of``) is above
-    0. ``rep_plan_ids`` is each rep's plan: a mapping rep_id -> plan_id, or a column
-    aligned with ``inputs.reps`` (as for ``engine.compute``); None takes
-    ``inputs.reps.plan_id``.
+    0. Each row is valued under the plan in force for the rep on the invoice date
+    (``inputs.plan_assignments``, else ``reps.plan_id``: :func:`plans_in_force`, the
+    engine's rule). ``rep_plan_ids`` may replace ``reps.plan_id`` with a column aligned
+    with ``inputs.reps`` (as for ``engine.compute``), or force each rep's plan with a
+    mapping rep_id -> plan_id (assignments ignored, as ``plan_override``).
 
     Money (int64 cents, each figure rounded once with the plan's rounding mode),
     with ``r`` the rate, ``p`` the plan's prepaid share and ``h`` a haircut:
@@ -212,8 +223,7 @@ def open_invoices(inputs: Inputs, plans: Mapping[str, Plan],
     rows = open_by_rep(inputs, day, rep_id)
     if rows.empty:
         return _empty_open_frame()
-    plan_of = _plan_of_rep(inputs, rep_plan_ids)
-    plan_ids = plan_of.reindex(rows["rep_id"].to_numpy(dtype=object)).to_numpy(dtype=object)
+    plan_ids = _row_plans(inputs, rep_plan_ids, rows)
     if pd.isna(plan_ids).any():
         missing = sorted(set(rows["rep_id"].to_numpy(dtype=object)[pd.isna(plan_ids)]))
         raise KeyError(f"no plan for rep(s): {', '.join(map(str, missing))}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from commission.inputs.tables import SHARE_SCALE, Inputs
 from commission.money import format_money, ratio_to_decimal_str
+from commission.periods import parse_period, span_label, span_start
 from commission.plans.language import Plan
 from commission.reports.aging import BUCKET_COLUMNS, TOTAL, aging
 from commission.reports.export import line_totals
@@ -204,10 +205,71 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
         "line_count": len(mine),
         "totals": totals,
         "carry_note": _carry_note(totals, plan),
+        "attainment": attainment_summary(plan, pay_row, inputs.quotas, rep_id, period),
+        "draw": _draw_block(plan, pay_row, totals),
+        "manual": _manual_lines(mine, inputs),
         "outlook": outlook,
         "aging": _aging(inputs, day, rep_id),
         "footnotes": footnotes,
     }
+
+
+def attainment_summary(plan: Plan, pay_row: pd.Series | Mapping[str, Any],
+                       quotas: pd.DataFrame, rep_id: str, period: str) -> dict[str, Any] | None:
+    """Attainment against quota and what more collection reaches the next accelerator.
+
+    None unless the plan measures attainment. ``sentence`` reads "collect 12,345.00
+    more this quarter to reach 8%" (or that the top bracket is reached).
+    """
+    if not plan.measures_attainment or plan.quota is None or plan.tiers is None:
+        return None
+    first = parse_period(period)
+    span = str(span_label([span_start([first], plan.quota.period)[0]], plan.quota.period)[0])
+    q = quotas[(quotas["rep_id"] == rep_id) & (quotas["quota_period"] == span)]
+    quota = int(q["amount"].iloc[0]) if len(q) else 0
+    text = str(pay_row.get("attainment", "") or "")
+    att = Decimal(text) if text else Decimal(0)
+    out: dict[str, Any] = {"quota_period": span, "quota": quota, "attainment": att,
+                           "attainment_pct": percent(att), "next_rate": "", "more": 0,
+                           "sentence": ""}
+    ahead = [b for b in plan.tiers.brackets if b.from_ > att]
+    word = {"month": "this month", "quarter": "this quarter", "year": "this year"}[
+        plan.quota.period]
+    if not quota:
+        out["sentence"] = f"No quota is recorded for {span}."
+    elif ahead:
+        more = int(((ahead[0].from_ - att) * quota).to_integral_value(ROUND_CEILING))
+        out.update(next_rate=percent(ahead[0].rate), more=more,
+                   sentence=f"collect {format_money(more)} more {word} to reach "
+                            f"{percent(ahead[0].rate)}")
+    else:
+        out["sentence"] = f"You are in the top bracket ({percent(plan.tiers.brackets[-1].rate)})."
+    return out
+
+
+def _draw_block(plan: Plan, pay_row: pd.Series, totals: dict[str, int]) -> dict[str, Any] | None:
+    """The draw: the top-up this period and how it is recovered (None without a draw)."""
+    draw = plan.payout.draw
+    if draw is None:
+        return None
+    top_up = int(pay_row.get("draw", 0) or 0)
+    if draw.recoverable:
+        recovery = ("recoverable: a top-up is carried forward as a negative balance and "
+                    "recovered from future commission")
+    else:
+        recovery = "not recoverable: a top-up is never taken back"
+    owed = -totals["carry_out"] if draw.recoverable and totals["carry_out"] < 0 else 0
+    return {"amount": int(draw.amount * 100), "top_up": top_up, "recovery": recovery,
+            "outstanding": owed, "note": str(pay_row.get("note", "") or "")}
+
+
+def _manual_lines(mine: pd.DataFrame, inputs: Inputs) -> list[dict[str, Any]]:
+    """The period's manual lines with their reasons."""
+    manual = mine[mine["line_kind"] == "manual"]
+    reasons = inputs.commission_adjustments.set_index("commission_adjustment_id")["reason"]
+    return [{"id": str(r.event_id), "date": _iso(r.event_date), "amount": int(r.amount),
+             "reason": str(reasons.get(r.event_id, "") or r.explanation)}
+            for r in manual.itertuples(index=False)]
 
 
 def _reconciled_totals(rep_id: str, period: str, pay_row: pd.Series, mine: pd.DataFrame
@@ -307,7 +369,7 @@ def _carry_note(t: dict[str, int], plan: Plan) -> str:
 def _outlook(rep_id: str, plan_id: str, plan: Plan, lines: pd.DataFrame, inputs: Inputs,
              plans: Mapping[str, Plan], day: np.datetime64) -> dict[str, Any]:
     """The rep's open invoices: commission still to come and what is at stake."""
-    frame = open_invoices(inputs, plans, {rep_id: plan_id}, day, rep_id, lines=lines)
+    frame = open_invoices(inputs, plans, None, day, rep_id, lines=lines)
     names = inputs.customers.set_index("customer_id")["name"]
     rows = []
     for r in frame.sort_values(["due_date", "invoice_id"], kind="stable").itertuples(index=False):

@@ -162,7 +162,8 @@ def read_payouts(conn: Connection, batch_id: int) -> pd.DataFrame:
     """A batch's payouts with the columns and types of the engine's ``Result.payouts``."""
     f = read_frame(conn, PAYOUTS, PAYOUT_COLUMNS, _where(batch_id))
     f = f.sort_values("rep_id", kind="stable", ignore_index=True)
-    return pd.DataFrame({c: f[c].to_numpy() for c in PAYOUT_COLUMNS})
+    f["attainment"] = f["attainment"].fillna("").to_numpy(dtype=object)  # NULL: before part 2
+    return f[PAYOUT_COLUMNS]
 
 
 def read_events(conn: Connection, batch_id: int) -> pd.DataFrame:
@@ -203,27 +204,41 @@ def payout_sums(conn: Connection) -> dict[int, int]:
         "SELECT batch_id, SUM(payout) FROM batch_payouts GROUP BY batch_id").fetchall()}
 
 
+#: manual lines a locked batch paid (their batch_lines): paid once, as events are
+_PAID_MANUAL = ("SELECT 'manual', l.event_id, l.batch_id, b.period FROM batch_lines l "
+                "JOIN batches b ON b.batch_id = l.batch_id "
+                "WHERE b.status = 'locked' AND l.line_kind = 'manual'")
+
+
 def paid_events(conn: Connection) -> pd.DataFrame:
     """event_kind, event_id, batch_id and period of every event a locked batch paid."""
     return pd.DataFrame(conn.exec_driver_sql(
         "SELECT p.event_kind, p.event_id, p.batch_id, b.period FROM paid_events p "
-        "JOIN batches b ON b.batch_id = p.batch_id").fetchall(),
+        "JOIN batches b ON b.batch_id = p.batch_id UNION ALL " + _PAID_MANUAL).fetchall(),
         columns=["event_kind", "event_id", "batch_id", "period"])
 
 
 def paid_keys(conn: Connection) -> pd.DataFrame:
-    """(event_kind, event_id) of every event a locked batch paid."""
-    return read_frame(conn, PAID, ["event_kind", "event_id"])
+    """(event_kind, event_id) of every event (and manual line) a locked batch paid."""
+    paid = read_frame(conn, PAID, ["event_kind", "event_id"])
+    manual = pd.DataFrame(conn.exec_driver_sql(
+        "SELECT DISTINCT 'manual', l.event_id FROM batch_lines l JOIN batches b "
+        "ON b.batch_id = l.batch_id WHERE b.status = 'locked' AND l.line_kind = 'manual'"
+    ).fetchall(), columns=["event_kind", "event_id"])
+    return pd.concat([paid, manual.astype(object)], ignore_index=True) if len(manual) else paid
 
 
 def prior_lines(conn: Connection) -> pd.DataFrame:
-    """Invoice and collection lines of locked batches: the r₀, h₀ and rᵢ later events need."""
+    """Lines of locked batches the engine reads again: the r₀, h₀ and rᵢ later events
+    need (invoice, collection, clawback, penalty) and the volume earlier batches of a
+    quota period paid (the earning lines' period, plan_id, base_amount, share: V₀)."""
     rows = conn.exec_driver_sql(
         "SELECT l.line_kind, l.event_id, l.rep_id, l.rate_num, l.rate_den, l.haircut_num, "
-        "l.days_late FROM batch_lines l JOIN batches b ON b.batch_id = l.batch_id "
-        "WHERE b.status = 'locked' AND l.line_kind IN ('invoice', 'collection') "
+        "l.days_late, l.period, l.plan_id, l.base_amount, l.share FROM batch_lines l "
+        "JOIN batches b ON b.batch_id = l.batch_id WHERE b.status = 'locked' AND l.line_kind "
+        "IN ('invoice', 'collection', 'reversal', 'clawback', 'penalty') "
         "ORDER BY b.period, l.line_no").fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 7
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 11
 
     def obj(values) -> np.ndarray:
         arr = np.empty(len(values), dtype=object)
@@ -235,6 +250,9 @@ def prior_lines(conn: Connection) -> pd.DataFrame:
         "rate_num": obj([int(v) for v in cols[3]]), "rate_den": obj([int(v) for v in cols[4]]),
         "haircut_num": np.array([-1 if v is None else v for v in cols[5]], dtype=np.int64),
         "days_late": np.array([-1 if v is None else v for v in cols[6]], dtype=np.int64),
+        "period": obj(cols[7]), "plan_id": obj(cols[8]),
+        "base_amount": np.array(cols[9], dtype=np.int64),
+        "share": np.array(cols[10], dtype=np.int64),
     })
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.engine import Connection
 
-from commission.inputs.tables import COLUMNS
+from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.store import planstore
 from commission.store.bulk import delete_keys, foreign_keys_checked_once, write_frame
 from commission.store.db import utcnow

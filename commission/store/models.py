@@ -169,6 +169,8 @@ class Adjustment(StoreModel, table=True):
     adjustment_date: dt.date = Field(sa_column=_date())
     kind: str = Field(sa_column=_text())
     amount: int = Field(sa_column=_money())
+    # no foreign key (added in place by a migration); validation checks the reference
+    reverses_adjustment_id: str | None = Field(default=None, sa_column=_text(nullable=True))
     recorded_at: dt.datetime = Field(sa_column=_stamp())
     load_id: int = Field(sa_column=_load_ref())
 
@@ -180,6 +182,41 @@ class Dispute(StoreModel, table=True):
                                              nullable=False))
     opened_date: dt.date = Field(sa_column=_date())
     resolved_date: dt.date | None = Field(default=None, sa_column=_date(nullable=True))
+    recorded_at: dt.datetime = Field(sa_column=_stamp())
+    load_id: int = Field(sa_column=_load_ref())
+
+
+class PlanAssignment(StoreModel, table=True):
+    """The plan a rep is under from a date on (part 2)."""
+
+    __tablename__ = "plan_assignments"
+    rep_id: str = Field(sa_column=Column(Text, _ref("reps.rep_id"), primary_key=True))
+    effective_from: dt.date = Field(sa_column=Column(Date, primary_key=True))
+    plan_id: str = Field(sa_column=_text())
+    recorded_at: dt.datetime = Field(sa_column=_stamp())
+    load_id: int = Field(sa_column=_load_ref())
+
+
+class Quota(StoreModel, table=True):
+    """A rep's quota for one quota period (e.g. 2025-Q1), cents."""
+
+    __tablename__ = "quotas"
+    rep_id: str = Field(sa_column=Column(Text, _ref("reps.rep_id"), primary_key=True))
+    quota_period: str = Field(sa_column=Column(Text, primary_key=True))
+    amount: int = Field(sa_column=_money())
+    recorded_at: dt.datetime = Field(sa_column=_stamp())
+    load_id: int = Field(sa_column=_load_ref())
+
+
+class CommissionAdjustment(StoreModel, table=True):
+    """A manual commission line (SPIFF, correction) with its reason."""
+
+    __tablename__ = "commission_adjustments"
+    commission_adjustment_id: str = Field(sa_column=_text(primary_key=True))
+    rep_id: str = Field(sa_column=Column(Text, _ref("reps.rep_id"), nullable=False))
+    adjustment_date: dt.date = Field(sa_column=_date())
+    amount: int = Field(sa_column=_money())
+    reason: str = Field(sa_column=_text())
     recorded_at: dt.datetime = Field(sa_column=_stamp())
     load_id: int = Field(sa_column=_load_ref())
 
@@ -314,6 +351,9 @@ class BatchPayout(StoreModel, table=True):
     carry_in: int = Field(sa_column=_money())
     payout: int = Field(sa_column=_money())
     carry_out: int = Field(sa_column=_money())
+    # exact attainment of the quota period ('' without a quota); NULL in batches run
+    # before migration 0010
+    attainment: str | None = Field(default=None, sa_column=_text(nullable=True))
 
 
 class BatchSeal(StoreModel, table=True):
@@ -340,4 +380,6 @@ class BatchSeal(StoreModel, table=True):
 INPUT_MODELS: dict[str, type[StoreModel]] = {
     "reps": Rep, "customers": Customer, "invoices": Invoice, "splits": Split,
     "payments": Payment, "adjustments": Adjustment, "disputes": Dispute,
+    "plan_assignments": PlanAssignment, "quotas": Quota,
+    "commission_adjustments": CommissionAdjustment,
 }

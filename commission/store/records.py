@@ -11,7 +11,8 @@ import pandas as pd
 from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
 
-from commission.inputs.tables import COLUMNS, Inputs
+from commission.inputs.tables import STORED_COLUMNS as COLUMNS
+from commission.inputs.tables import Inputs
 from commission.store.bulk import read_frame
 from commission.store.models import INPUT_MODELS, Load
 
@@ -20,6 +21,8 @@ KEYS: dict[str, list[str]] = {
     "reps": ["rep_id"], "customers": ["customer_id"], "invoices": ["invoice_id"],
     "splits": ["invoice_id", "rep_id"], "payments": ["payment_id"],
     "adjustments": ["adjustment_id"], "disputes": ["dispute_id"],
+    "plan_assignments": ["rep_id", "effective_from"], "quotas": ["rep_id", "quota_period"],
+    "commission_adjustments": ["commission_adjustment_id"],
 }
 #: event tables: table -> (event kind, id column, date column)
 EVENTS: dict[str, tuple[str, str, str]] = {

@@ -640,6 +640,10 @@ def default_plans(ids: list[str], data: common.Data) -> list[str]:
     """The plans the reps are on today first (what management compares against), then others."""
     used = set(data.inputs.reps["plan_id"].dropna())
     ordered = [p for p in ids if p in used] + [p for p in ids if p not in used]
+    reps, quotas = data.inputs.reps["rep_id"], data.inputs.quotas["rep_id"]
+    if not reps.isin(quotas).all():  # every rep on a plan measuring attainment needs quotas
+        plans = common.rules().plans
+        ordered = [p for p in ordered if p not in plans or not plans[p].measures_attainment]
     return ordered[:MAX_PLANS]
 
 

@@ -204,9 +204,23 @@ def _headline(data: common.Data, sdata: dict[str, Any], rep: pd.Series, rep_id: 
     c[4].metric("At stake if paid late", common.money(out["at_stake"]), border=True,
                 help="What the next haircut step would cut on your open invoices.")
     _batch_note(data, rep_id, period)
+    _attainment_note(sdata)
     if sdata["carry_note"]:
         st.info(sdata["carry_note"])
     st.caption(f"Data: {data.label} · open invoices as of {sdata['as_of']}")
+
+
+def _attainment_note(sdata: dict[str, Any]) -> None:
+    """Attainment against quota and how much more collection reaches the next accelerator."""
+    att = sdata.get("attainment")
+    if att:
+        st.info(f"Attainment {att['attainment_pct']} of your {common.money(att['quota'])} "
+                f"quota for {att['quota_period']}. {att['sentence'][:1].upper()}"
+                f"{att['sentence'][1:]}.".replace("..", "."))
+    draw = sdata.get("draw")
+    if draw and draw["outstanding"]:
+        st.caption(f"Draw still to recover from future commission: "
+                   f"{common.money(draw['outstanding'])}.")
 
 
 def _act_now(rows: list[dict[str, Any]]) -> None:

@@ -146,7 +146,7 @@ def test_unknown_adjustment_kind_is_refused(tmp_path):
                             "adjustment_date,kind,amount\nA1,I1,2026-02-02,refund,20.00\n")
     assert [str(p) for p in problems] == [
         "adjustments.csv:2 [kind] A1: unknown kind 'refund'; expected one of credit_note, "
-        "discount, write_off"]
+        "discount, write_off, write_off_reversal"]
 
 
 def test_reversals_must_name_a_payment_they_can_reverse(tmp_path):
@@ -190,7 +190,8 @@ A2,I1,2026-02-20,write_off,0.01
 """)
     assert [str(p) for p in problems] == [
         "invoices.csv:2 [amount] I1: over-settled on 2026-02-20: payments − reversals + "
-        "credits + discounts + write-offs reach 1,000.01, more than the amount 1,000.00; "
+        "credits + discounts + write-offs − reinstatements reach 1,000.01, more than the "
+        "amount 1,000.00; "
         "expected at most the invoice amount settled at every date"]
 
 
@@ -241,7 +242,8 @@ def test_calculate_writes_both_files_and_leaves_no_temporary_files(tmp_path, cap
         "days_late,haircut_pct,gross,haircut,amount,prior_period,explanation")
     payouts = (out / "payouts.csv").read_text().splitlines()
     assert payouts[0].replace('"', "") == (
-        "period,rep_id,plan_id,gross,haircuts,clawbacks,net,carry_in,payout,carry_out")
+        "period,rep_id,plan_id,gross,haircuts,clawbacks,net,carry_in,payout,carry_out,"
+            "attainment")
     assert len(payouts) == 1 + 2 * 3  # two reps, January to March
     assert "R1" in capsys.readouterr().out
 
@@ -265,7 +267,7 @@ def test_validate_prints_a_one_line_summary(capsys, monkeypatch):
     monkeypatch.chdir(Path(__file__).parents[2])
     assert main(["validate", "--data", "sample_data", "--rules", "rules"]) == 0
     out = capsys.readouterr().out.strip()
-    assert out.startswith("OK: 4 plan(s)") and "3,000 invoices" in out
+    assert out.startswith("OK: 7 plan(s)") and "3,000 invoices" in out
 
 
 def test_an_amount_of_ten_billion_or_more_is_refused(tmp_path):

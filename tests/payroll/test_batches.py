@@ -87,7 +87,7 @@ def test_lifecycle_late_payment_is_paid_once_in_the_next_batch(csvs, loaded, tmp
 
 
 def test_batches_locked_month_by_month_agree_with_calculate(store, tmp_path):
-    write_sample(tmp_path / "data", n_invoices=400)
+    write_sample(tmp_path / "data", n_invoices=400, part2=False)
     load(store, tmp_path / "data", RULES)
     ids = [close(store, p) for p in ("2024-11", "2024-12", "2025-01")]
     plans, _texts, _problems = load_plans(RULES)
@@ -95,7 +95,8 @@ def test_batches_locked_month_by_month_agree_with_calculate(store, tmp_path):
     lines = pd.concat([batch_lines(store, b) for b in ids], ignore_index=True)
     payouts = pd.concat([batch_payouts(store, b) for b in ids], ignore_index=True)
     pd.testing.assert_frame_equal(lines, expected.lines)
-    pd.testing.assert_frame_equal(payouts, expected.payouts)
+    # the store keeps payouts.csv's columns (the draw's top-up and note are engine extras)
+    pd.testing.assert_frame_equal(payouts, expected.payouts[list(payouts.columns)])
 
 
 def test_summary_records_who_did_what_and_the_inputs_fingerprint(loaded):
