@@ -208,13 +208,19 @@ def paid_keys(conn: Connection) -> pd.DataFrame:
 
 
 def prior_lines(conn: Connection) -> pd.DataFrame:
-    """Invoice and collection lines of locked batches: the r₀, h₀ and rᵢ later events need."""
+    """Lines of locked batches later batches need (``commission.engine.PriorLines``).
+
+    r₀, h₀ and rᵢ (invoice and collection lines), the write-off rates a reinstatement
+    mirrors (clawback, penalty) and, for V₀ of attainment plans, each earning line's
+    period, plan, base_amount and share (invoice, collection, reversal).
+    """
     rows = conn.exec_driver_sql(
         "SELECT l.line_kind, l.event_id, l.rep_id, l.rate_num, l.rate_den, l.haircut_num, "
-        "l.days_late FROM batch_lines l JOIN batches b ON b.batch_id = l.batch_id "
-        "WHERE b.status = 'locked' AND l.line_kind IN ('invoice', 'collection') "
-        "ORDER BY b.period, l.line_no").fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 7
+        "l.days_late, l.period, l.plan_id, l.base_amount, l.share "
+        "FROM batch_lines l JOIN batches b ON b.batch_id = l.batch_id "
+        "WHERE b.status = 'locked' AND l.line_kind IN ('invoice', 'collection', 'reversal', "
+        "'clawback', 'penalty') ORDER BY b.period, l.line_no").fetchall()
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 11
 
     def obj(values) -> np.ndarray:
         arr = np.empty(len(values), dtype=object)
@@ -226,6 +232,9 @@ def prior_lines(conn: Connection) -> pd.DataFrame:
         "rate_num": obj([int(v) for v in cols[3]]), "rate_den": obj([int(v) for v in cols[4]]),
         "haircut_num": np.array([-1 if v is None else v for v in cols[5]], dtype=np.int64),
         "days_late": np.array([-1 if v is None else v for v in cols[6]], dtype=np.int64),
+        "period": obj(cols[7]), "plan_id": obj(cols[8]),
+        "base_amount": np.array(cols[9], dtype=np.int64),
+        "share": np.array(cols[10], dtype=np.int64),
     })
 
 
