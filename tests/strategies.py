@@ -153,16 +153,26 @@ HAIRCUTS = ("0.1", "0.015", "0.25", "0.5", "0.333333333", "1")
 PER_DAY = ("0.01", "0.015", "0.001", "0.333333333")
 ADVANCE_SHARES = ("0.5", "0.25", "0.333333333", "0", "1")
 BRACKET_FROMS = ("50", "500", "120.5", "2000")
+QUOTA_FROMS = ("0.5", "1", "1.25", "0.33")
 
 
 @st.composite
-def plans(draw: st.DrawFn, plan_id: str = "plan") -> Plan:
-    """One random valid plan."""
+def plans(draw: st.DrawFn, plan_id: str = "plan", part2: bool = False) -> Plan:
+    """One random valid plan (with ``part2``: quotas, draws and overrides too)."""
     data: dict[str, Any] = {"id": plan_id,
                             "basis": draw(st.sampled_from(["collected", "invoiced", "advance"]))}
     if data["basis"] == "advance":
         data["advance_share"] = Decimal(draw(st.sampled_from(ADVANCE_SHARES)))
-    if draw(st.booleans()):
+    attainment = part2 and draw(st.integers(0, 2)) == 0
+    if attainment:
+        froms = sorted(draw(st.sets(st.sampled_from(QUOTA_FROMS), max_size=3)), key=Decimal)
+        data["quota"] = {"period": draw(st.sampled_from(["month", "quarter", "year"]))}
+        data["tiers"] = {
+            "mode": draw(st.sampled_from(["marginal", "retroactive"])), "measure": "attainment",
+            "brackets": [{"from": Decimal(f), "rate": Decimal(draw(st.sampled_from(RATES)))}
+                         for f in ["0", *froms]],
+        }
+    elif draw(st.booleans()):
         data["rate"] = Decimal(draw(st.sampled_from(RATES)))
     else:
         froms = sorted(draw(st.sets(st.sampled_from(BRACKET_FROMS), max_size=3)), key=Decimal)
@@ -205,6 +215,15 @@ def plans(draw: st.DrawFn, plan_id: str = "plan") -> Plan:
             "carry_forward_negative": draw(st.booleans()),
         }
     data["rounding"] = draw(st.sampled_from(["half_up", "half_even"]))
+    if part2 and draw(st.integers(0, 2)) == 0:
+        payout = data.setdefault("payout", {})
+        cap = payout.get("cap")
+        amount = draw(st.sampled_from(["5", "20", "150.25"]))
+        if cap is None or Decimal(amount) <= cap:
+            payout["draw"] = {"amount": Decimal(amount), "recoverable": draw(st.booleans())}
+    if part2 and draw(st.integers(0, 2)) == 0:
+        data["override"] = {"rate": Decimal(draw(st.sampled_from(["0.01", "0.333333333",
+                                                                  "0.005"])))}
     return Plan.model_validate(data)
 
 
@@ -232,7 +251,8 @@ def _money(cents: int) -> str:
 
 @st.composite
 def _invoice_events(draw: st.DrawFn, invoice_id: str, invoice_date: dt.date, amount: int,
-                    counters: dict[str, int]) -> tuple[list[tuple], list[tuple]]:
+                    counters: dict[str, int], part2: bool = False
+                    ) -> tuple[list[tuple], list[tuple]]:
     """Payments and adjustments of one invoice, dated in order, keeping the invariant.
 
     A positive event at date d only takes what is left after every earlier positive
@@ -244,12 +264,26 @@ def _invoice_events(draw: st.DrawFn, invoice_id: str, invoice_date: dt.date, amo
     added = 0  # payments + credit notes + discounts + write-offs so far
     reversed_before: dict[dt.date, int] = {}  # reversals by date
     unreversed: dict[str, tuple[dt.date, int]] = {}  # payment_id -> (date, left to reverse)
+    written_off: dict[str, int] = {}  # write-off adjustment_id -> left to reinstate
     day = invoice_date + dt.timedelta(days=draw(st.integers(0, 90)))
     for _ in range(draw(st.integers(0, 6))):
         day += dt.timedelta(days=draw(st.sampled_from([0, 1, 9, 17, 30, 45, 100])))
         room = amount - added + sum(v for d, v in reversed_before.items() if d < day)
         kind = draw(st.sampled_from(["payment", "payment", "payment", "reversal", "credit_note",
-                                     "discount", "write_off"]))
+                                     "discount", "write_off",
+                                     *(["write_off_reversal"] if part2 else [])]))
+        reinstatable = [aid for aid, left in written_off.items() if left > 0]
+        if kind == "write_off_reversal" and reinstatable:
+            aid = draw(st.sampled_from(reinstatable))
+            y = draw(st.integers(1, written_off[aid]))
+            written_off[aid] -= y
+            reversed_before[day] = reversed_before.get(day, 0) + y  # frees room, like a reversal
+            counters["adjustment"] += 1
+            adjustments.append((f"A{counters['adjustment']}", invoice_id, day.isoformat(),
+                                kind, _money(y), aid))
+            continue
+        if kind == "write_off_reversal":
+            continue
         reversible = [pid for pid, (_, left) in unreversed.items() if left > 0]
         if kind == "reversal" and reversible:
             pid = draw(st.sampled_from(reversible))
@@ -275,16 +309,26 @@ def _invoice_events(draw: st.DrawFn, invoice_id: str, invoice_date: dt.date, amo
             counters["adjustment"] += 1
             adjustments.append((f"A{counters['adjustment']}", invoice_id, day.isoformat(),
                                 kind, _money(value)))
+            if kind == "write_off":
+                written_off[f"A{counters['adjustment']}"] = value
     return payments, adjustments
 
 
 @st.composite
-def inputs_and_plans(draw: st.DrawFn) -> tuple[Inputs, dict[str, Plan], str | None]:
-    """A small valid data set, its plans, and a ``through`` month or None."""
+def inputs_and_plans(draw: st.DrawFn, part2: bool = False
+                     ) -> tuple[Inputs, dict[str, Plan], str | None]:
+    """A small valid data set, its plans, and a ``through`` month or None.
+
+    With ``part2``: plans with quotas, draws and overrides, manager chains, plan
+    assignments on month starts, quotas, manual lines and write-off reinstatements.
+    """
     n_plans = draw(st.integers(1, 3))
-    plan_map = {f"plan{i}": draw(plans(f"plan{i}")) for i in range(1, n_plans + 1)}
+    plan_map = {f"plan{i}": draw(plans(f"plan{i}", part2)) for i in range(1, n_plans + 1)}
     rep_ids = [f"R{i}" for i in range(1, draw(st.integers(2, 3)) + 1)]
     reps = [(r, draw(st.sampled_from(sorted(plan_map)))) for r in rep_ids]
+    extra: dict[str, list[tuple]] = {}
+    if part2:
+        reps, extra = draw(_part2_tables(rep_ids, reps, plan_map))
 
     counters = {"payment": 0, "adjustment": 0, "dispute": 0}
     invoices, splits, payments, adjustments, disputes = [], [], [], [], []
@@ -300,7 +344,7 @@ def inputs_and_plans(draw: st.DrawFn) -> tuple[Inputs, dict[str, Plan], str | No
             who = draw(st.permutations(rep_ids))[: len(shares)]
             splits.extend((invoice_id, r, s) for r, s in zip(who, shares, strict=True))
         more_payments, more_adjustments = draw(
-            _invoice_events(invoice_id, invoice_date, amount, counters))
+            _invoice_events(invoice_id, invoice_date, amount, counters, part2))
         payments.extend(more_payments)
         adjustments.extend(more_adjustments)
         for _ in range(draw(st.integers(0, 2))):
@@ -312,10 +356,11 @@ def inputs_and_plans(draw: st.DrawFn) -> tuple[Inputs, dict[str, Plan], str | No
                              (opened + dt.timedelta(days=resolved)).isoformat()))
 
     inputs = make_inputs(reps=reps, invoices=invoices, payments=payments,
-                         adjustments=adjustments, splits=splits, disputes=disputes)
+                         adjustments=adjustments, splits=splits, disputes=disputes, **extra)
     dates = [d for frame, col in ((inputs.invoices, "invoice_date"),
                                   (inputs.payments, "payment_date"),
-                                  (inputs.adjustments, "adjustment_date"))
+                                  (inputs.adjustments, "adjustment_date"),
+                                  (inputs.commission_adjustments, "adjustment_date"))
              for d in frame[col]]
     first, last = min(dates), max(dates)
     months = []
@@ -325,3 +370,50 @@ def inputs_and_plans(draw: st.DrawFn) -> tuple[Inputs, dict[str, Plan], str | No
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     through = draw(st.one_of(st.none(), st.sampled_from(months)))
     return inputs, plan_map, through
+
+
+QUOTA_AMOUNTS = ("1.00", "500.00", "3000.00", "12345.67")
+
+
+def _quota_label(year: int, month: int, form: str) -> str:
+    if form == "month":
+        return f"{year:04d}-{month:02d}"
+    if form == "quarter":
+        return f"{year:04d}-Q{(month - 1) // 3 + 1}"
+    return f"{year:04d}"
+
+
+@st.composite
+def _part2_tables(draw: st.DrawFn, rep_ids: list[str], reps: list[tuple],
+                  plan_map: dict[str, Plan]) -> tuple[list[tuple], dict[str, list[tuple]]]:
+    """Managers (chains), assignments on month starts, quotas for every rep and quota
+    period an attainment plan could need, manual lines."""
+    rows = []
+    for i, (rep_id, plan_id) in enumerate(reps):
+        manager = rep_ids[i - 1] if i > 0 and draw(st.booleans()) else None
+        rows.append((rep_id, f"Rep {rep_id}", f"{rep_id.lower()}@example.com", manager, plan_id))
+    assignments = []
+    for rep_id in rep_ids:
+        months = draw(st.sets(st.integers(0, 8), max_size=2))
+        for m in sorted(months):
+            year, month = 2026 + m // 12, m % 12 + 1
+            assignments.append((rep_id, draw(st.sampled_from(sorted(plan_map))),
+                                f"{year:04d}-{month:02d}-01"))
+    quotas = []
+    for rep_id, plan_id in reps:  # every form of a plan the rep is ever under
+        ever = {plan_id, *(a[1] for a in assignments if a[0] == rep_id)}
+        forms = {plan_map[p].quota.period for p in ever if plan_map[p].quota is not None}
+        for form in sorted(forms):
+            labels = sorted({_quota_label(2026 + m // 12, m % 12 + 1, form) for m in range(36)})
+            quotas.extend((rep_id, label, draw(st.sampled_from(QUOTA_AMOUNTS)))
+                          for label in labels)
+    manual = []
+    for k in range(draw(st.integers(0, 3))):
+        day = START + dt.timedelta(days=draw(st.integers(0, 200)))
+        cents = draw(st.sampled_from([1, 50, -50, 12_345, -99_999]))
+        sign = "-" if cents < 0 else ""
+        manual.append((f"M{k + 1}", draw(st.sampled_from(rep_ids)), day.isoformat(),
+                       sign + _money(abs(cents)), draw(st.sampled_from(
+                           ["SPIFF", "correction\nof March", " bonus  "]))))
+    return rows, {"plan_assignments": assignments, "quotas": quotas,
+                  "commission_adjustments": manual}

@@ -54,12 +54,13 @@ def assignments(d) -> list[Problem]:
              f"one of the plans in rules/ ({', '.join(d.plan_ids) or 'none found'})")
     day = a["effective_from"].to_numpy().astype("datetime64[D]")
     not_first = ~np.isnat(day) & (day != day.astype("datetime64[M]").astype("datetime64[D]"))
+    a = a.assign(_day=day.astype(str))
     out.rows(src, a, not_first, "effective_from", "rep_id",
-             _each("effective_from {} is not the first day of a month", "effective_from"),
+             _each("effective_from {} is not the first day of a month", "_day"),
              "the first day of a month (YYYY-MM-01)")
     twice = a.duplicated(["rep_id", "effective_from"], keep=False).to_numpy()
     out.rows(src, a, twice, "effective_from", "rep_id",
-             _each("two assignments of rep {} on {}", "rep_id", "effective_from"),
+             _each("two assignments of rep {} on {}", "rep_id", "_day"),
              "at most one assignment per rep and date")
     return out.problems
 

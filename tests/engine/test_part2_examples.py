@@ -170,3 +170,44 @@ def test_plan_override_ignores_assignments():
     ref_lines, _ = reference_calculate(inputs, plans, plan_override="inv")
     assert [ln["plan_id"] for ln in ref_lines] == ["inv"]
     assert Decimal(int(result.lines["amount"][0])) == 40000
+
+
+def test_batch_mode_takes_v0_from_earlier_batches_lines():
+    """``compute`` month by month, handed earlier batches' lines, pays what ``calculate`` pays."""
+    import numpy as np
+    import pandas as pd
+
+    from commission.engine import NOT_PAID, EventPeriods, PriorLines, compute, parse_period
+    from commission.periods import month_index
+
+    plans = {"quota": plan_from_yaml(QUOTA_PLAN)}
+    inputs = make_inputs(
+        reps=[("R2", "quota")],
+        invoices=[("I1", "C1", "R2", "2026-01-02", "2026-02-01", "200000.00")],
+        payments=[("P1", "I1", "2026-01-15", "60000.00"), ("P2", "I1", "2026-02-15", "60000.00"),
+                  ("P3", "I1", "2026-03-15", "10000.00")],
+        adjustments=[("W1", "I1", "2026-03-20", "write_off", "1000.00"),
+                     ("X1", "I1", "2026-03-25", "write_off_reversal", "500.00", "W1")],
+        quotas=[("R2", "2026-Q1", "100000.00")])
+    whole = calculate(inputs, plans)
+    prior = PriorLines.empty().frame
+    got = []
+    carry = np.zeros(1, dtype=np.int64)
+    for label in ("2026-01", "2026-02", "2026-03"):
+        month = parse_period(label)
+
+        def paid(dates, month=month):
+            return np.where(month_index(dates.to_numpy()) == month, month, NOT_PAID)
+
+        periods = EventPeriods(paid(inputs.invoices["invoice_date"]),
+                               paid(inputs.payments["payment_date"]),
+                               paid(inputs.adjustments["adjustment_date"]))
+        res = compute(inputs, plans, inputs.reps["plan_id"].to_numpy(dtype=object), periods,
+                      np.array([month]), carry, PriorLines(prior))
+        carry = res.payouts["carry_out"].to_numpy(dtype=np.int64)
+        got.append(res.lines)
+        prior = pd.concat([prior, res.lines], ignore_index=True)
+    lines = pd.concat(got, ignore_index=True)
+    assert list(lines["amount"]) == list(whole.lines["amount"])
+    assert list(lines["line_kind"]) == list(whole.lines["line_kind"])
+    assert "clawback_reversal" not in set(lines["line_kind"])  # collected: no clawback made

@@ -36,7 +36,17 @@ def _key(line: dict) -> tuple:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(inputs_and_plans())
 def test_engine_matches_the_decimal_reference_to_the_cent(case):
-    inputs, plans, through = case
+    _agree(*case)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inputs_and_plans(part2=True))
+def test_engine_matches_the_reference_with_plans_over_time(case):
+    """Assignments, quotas and attainment, draws, overrides, reinstatements, manual lines."""
+    _agree(*case)
+
+
+def _agree(inputs, plans, through):
     expected_lines, expected_payouts = reference_calculate(inputs, plans, through=through)
     result = calculate(inputs, plans, through=through)
 

@@ -668,3 +668,13 @@ def test_strategies_reach_every_line_kind_and_feature():
               "cut collection", "cut reversal", "split collection", "split credit",
               "blended collection", "negative carry", "capped", "open dispute"}
     assert wanted <= seen, wanted - seen
+
+
+@settings(max_examples=100, deadline=None)
+@given(inputs_and_plans(part2=True))
+def test_part2_strategies_make_data_the_validator_accepts(data):
+    """Random part 2 data passes every input check (the same the CLI runs), plans included."""
+    from commission.inputs import check
+
+    inputs, plans, _through = data
+    assert check(inputs, plans, plans) == []
