@@ -414,6 +414,6 @@ def _part2_tables(draw: st.DrawFn, rep_ids: list[str], reps: list[tuple],
         sign = "-" if cents < 0 else ""
         manual.append((f"M{k + 1}", draw(st.sampled_from(rep_ids)), day.isoformat(),
                        sign + _money(abs(cents)), draw(st.sampled_from(
-                           ["SPIFF", "correction\nof March", " bonus  "]))))
+                           ["SPIFF", "correction of March", " bonus  "]))))
     return rows, {"plan_assignments": assignments, "quotas": quotas,
                   "commission_adjustments": manual}

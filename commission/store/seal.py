@@ -39,6 +39,9 @@ from commission.vocabulary import PAYOUT_COLUMNS, RESULT_LINE_COLUMNS
 
 METHOD = "sha256-v1"
 SECTIONS = ("lines", "payouts", "plans", "paid_events")
+#: the payout columns a seal covers: the money and who, as sealed since sha256-v1
+#: (``attainment``, added later, is informational and recomputable from the lines)
+SEALED_PAYOUT_COLUMNS = [c for c in PAYOUT_COLUMNS if c != "attainment"]
 
 LINES: Table = BatchLine.__table__  # type: ignore[attr-defined]
 PAYOUTS: Table = BatchPayout.__table__  # type: ignore[attr-defined]
@@ -74,7 +77,7 @@ def _queries(batch_id: int) -> dict[str, Any]:
     return {
         "lines": select(*line_cols).where(LINES.c.batch_id == batch_id)
         .order_by(LINES.c.line_no),
-        "payouts": select(*(PAYOUTS.c[c] for c in PAYOUT_COLUMNS))
+        "payouts": select(*(PAYOUTS.c[c] for c in SEALED_PAYOUT_COLUMNS))
         .where(PAYOUTS.c.batch_id == batch_id).order_by(PAYOUTS.c.rep_id),
         # the plan texts themselves, not only the hashes the batch recorded
         "plans": select(BATCH_PLANS.c.plan_id, BATCH_PLANS.c.version, BATCH_PLANS.c.sha256,
