@@ -141,7 +141,7 @@ def render() -> None:
     store = common.open_current_store()
     if store is None:
         return
-    st.caption(f"Store: {store.url} · you act as {identity.label}")
+    st.caption(f"Store: {common.plain(store.url)} · you act as {common.plain(identity.label)}")
     users, settings, audit = st.tabs(["Users and roles", "Settings", "Audit log"])
     with users:
         users_tab(identity, store)

@@ -91,7 +91,7 @@ def records_tab(identity: access.Identity, data: common.Data) -> None:
         st.info("Pick the store as the data source to record contacts, disputes and "
                 "arrangements.")
         return
-    st.caption(f"Recorded as {identity.label}.")
+    st.caption(f"Recorded as {common.plain(identity.label)}.")
     contact_form(identity, store, None, key="coll.contact")
     if identity.may("collections.dispute"):
         _dispute_form(identity, store)

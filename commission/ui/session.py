@@ -120,8 +120,8 @@ def identify() -> Identity | None:
     identity = _resolved(str(st.user.get("email") or "").strip().lower())
     if identity is not None:
         with st.sidebar:
-            st.caption(f"Signed in as {identity.display_name or identity.email} · "
-                       f"{identity.label}")
+            st.caption(f"Signed in as {common.plain(identity.display_name or identity.email)}"
+                       f" · {common.plain(identity.label)}")
             if st.button("Sign out", key="session.sign_out"):
                 sign_out()
     return identity

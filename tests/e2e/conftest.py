@@ -13,15 +13,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from e2e.servers import streamlit_server
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
@@ -29,8 +26,6 @@ CHROMIUM = os.environ.get("COMMISSION_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync"]
-SERVER_START_S = 90  # a cold start imports pandas, pyarrow, altair, sqlalchemy
-SERVER_STOP_S = 10
 
 
 @pytest.fixture(scope="session")
@@ -67,14 +62,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def server(chromium: str, app_env: dict[str, Path]) -> Iterator[str]:
     """``streamlit run app.py`` on a free loopback port; its URL. Stopped at the end."""
@@ -82,31 +69,8 @@ def server(chromium: str, app_env: dict[str, Path]) -> Iterator[str]:
     env = {**os.environ, "COMMISSION_RULES": str(app_env["rules"]),
            "COMMISSION_DATA": str(app_env["data"]),
            "COMMISSION_DB": f"sqlite:///{app_env['db']}"}
-    log = (app_env["root"] / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-         "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=app_env["root"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                text = (app_env["root"] / "server.log").read_text()
-                pytest.fail(f"streamlit did not start (exit {proc.poll()}):\n{text[-3000:]}")
-            time.sleep(0.25)
+    with streamlit_server(REPO / "app.py", app_env["root"], port, env) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=SERVER_STOP_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=SERVER_STOP_S)
-        log.close()
 
 
 @pytest.fixture(scope="session")

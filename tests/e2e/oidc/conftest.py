@@ -15,22 +15,17 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from .provider import LOOPBACK, MockProvider, free_port, write_secrets
+from e2e.servers import streamlit_server
+
+from .provider import MockProvider, free_port, write_secrets
 
 HERE = Path(__file__).resolve().parent
 DEMO_APP = HERE / "demo_app.py"
-SERVER_START_S = 60
-SERVER_STOP_S = 10
 NAMED_PROVIDER = "mockidp"
 # Only loopback may be reached: the mock's pages link a stylesheet on a CDN, which is
 # aborted at once rather than left to time out.
@@ -49,14 +44,6 @@ def _require_packages() -> None:
                         reason="pip install oidc-provider-mock (0.3.x on Python 3.11)")
     pytest.importorskip("authlib", minversion="1.3.2",
                         reason='st.login needs Authlib>=1.3.2: pip install "streamlit[auth]"')
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -79,31 +66,8 @@ def oidc_app(chromium: str, oidc_provider: MockProvider,
     write_secrets(root, provider=oidc_provider, app_port=port,
                   named_providers=[NAMED_PROVIDER])
     env = {**os.environ, "HOME": str(home)}
-    log_path = root / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(DEMO_APP),
-             "--server.address", LOOPBACK, "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://{LOOPBACK}:{port}"
-        try:
-            deadline = time.monotonic() + SERVER_START_S
-            while not _healthy(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail(f"streamlit did not start (exit {proc.poll()}):\n"
-                                f"{log_path.read_text()[-3000:]}")
-                time.sleep(0.25)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=SERVER_STOP_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=SERVER_STOP_S)
+    with streamlit_server(DEMO_APP, root, port, env) as url:
+        yield url
 
 
 @pytest.fixture

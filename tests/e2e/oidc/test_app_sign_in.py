@@ -15,8 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,15 +26,14 @@ from commission import access
 from commission.reports.compare import data_periods
 from commission.sample import write_sample
 from commission.store import open_store
+from e2e.servers import streamlit_server
 
-from .conftest import SERVER_STOP_S, _healthy
-from .provider import LOOPBACK, MockProvider, free_port, write_secrets
+from .provider import MockProvider, free_port, write_secrets
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[3]
 STEP_MS = 90_000  # a first page run imports pandas and computes a period
-SERVER_START_S = 90
 
 
 @pytest.fixture(scope="module")
@@ -60,30 +57,8 @@ def app(chromium: str, oidc_provider: MockProvider, company) -> Iterator[str]:
     write_secrets(root, provider=oidc_provider, app_port=port)
     env = {**os.environ, "HOME": str(home), "COMMISSION_DB": str(company["url"]),
            "COMMISSION_DATA": str(company["data"]), "COMMISSION_RULES": str(company["rules"])}
-    log_path = root / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-             "--server.address", LOOPBACK, "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://{LOOPBACK}:{port}"
-        try:
-            deadline = time.monotonic() + SERVER_START_S
-            while not _healthy(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.25)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=SERVER_STOP_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=SERVER_STOP_S)
+    with streamlit_server(REPO / "app.py", root, port, env) as url:
+        yield url
 
 
 def _expect():
