@@ -492,21 +492,37 @@ def _refuse_period(label: str, existing: dict | None, base: dict | None) -> None
                          f"(batch {base['batch_id']}); run a later period")
 
 
-def _refuse_future(month: int, label: str, inputs: Inputs, base: dict | None) -> None:
-    """A period after this month, or after the latest event's month, cannot be run.
+def _event_months(inputs: Inputs) -> np.ndarray:
+    """The month of every dated event, commission adjustments (manual lines) included."""
+    dated = [*((t, col) for t, (_kind, _id, col) in EVENTS.items()),
+             ("commission_adjustments", "adjustment_date")]
+    return np.concatenate([np.zeros(0, np.int64), *(
+        month_index(getattr(inputs, t)[col].to_numpy()) for t, col in dated
+        if len(getattr(inputs, t)))])
 
-    Locking it would refuse every real month before it forever (issue 9). The month
-    right after the last locked period is always allowed (not in the future): it pays
-    late data for locked months even when no event is dated in it.
+
+def _refuse_future(month: int, label: str, inputs: Inputs, base: dict | None) -> None:
+    """A period after this month or the latest event's month, or a first batch before the
+    earliest event's month, cannot be run.
+
+    Locking a future month would refuse every real month before it forever (issue 9); a
+    first batch before any event would pay draws for months the contract never computes
+    (its first period is the earliest event's month). The month right after the last
+    locked period is always allowed: it pays late data for locked months even when no
+    event is dated in it.
     """
     now = month_index(np.array([np.datetime64(utcnow().date(), "D")]))[0]
     if month > now:
         raise BatchError(f"{label} is in the future (this month is "
                          f"{np.datetime64(int(now), 'M')}); nothing was run")
-    latest = [month_index(getattr(inputs, t)[col].to_numpy()).max()
-              for t, (_kind, _id, col) in EVENTS.items() if len(getattr(inputs, t))]
-    if not latest:
+    months = _event_months(inputs)
+    if not len(months):
         raise BatchError(f"there are no events in the store to pay in {label}; load data first")
+    latest = [int(months.max())]
+    if base is None and month < months.min():
+        first = np.datetime64(int(months.min()), "M")
+        raise BatchError(f"{label} is before the earliest event's month ({first}): the first "
+                         f"batch pays {first} or a later month")
     if base is not None and month == parse_period(base["period"]) + 1:
         return
     if month > max(latest):

@@ -21,8 +21,10 @@ def loaded(csvs, store, tmp_path):
 @pytest.mark.parametrize(("period", "words"), [
     ("2052-03", "2052-03 is in the future (this month is "),
     ("2026-04", "2026-04 is after the latest event's month (2026-03)"),
+    ("2025-12", "2025-12 is before the earliest event's month (2026-01): the first batch "
+                "pays 2026-01 or a later month"),  # it would pay draws for a month never computed
 ])
-def test_a_period_after_the_data_or_after_this_month_is_refused(loaded, period, words):
+def test_a_period_outside_the_data_or_after_this_month_is_refused(loaded, period, words):
     with pytest.raises(BatchError) as err:
         run_batch(loaded, period, by="ann")
     assert words in str(err.value)
