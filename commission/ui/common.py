@@ -342,8 +342,13 @@ def show_table(frame: pd.DataFrame, money_cols: Iterable[str] = (),
         if c in view.columns:
             config[c] = st.column_config.TextColumn(labels.get(c, c), width="large")
     for c in view.columns:
-        if c not in config and c in labels:
-            config[c] = st.column_config.Column(labels[c])
+        if c in config:
+            continue
+        label = labels.get(c, str(c).replace("_", " "))  # a column is named for people
+        if pd.api.types.is_datetime64_any_dtype(view[c]):  # a day, not a midnight timestamp
+            config[c] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        else:
+            config[c] = st.column_config.Column(label)
     st.dataframe(view, hide_index=True, column_config=config, key=key, height=height,
                  width="stretch")
 
