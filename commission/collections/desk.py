@@ -31,6 +31,7 @@ import pandas as pd
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from commission.money import format_money
 from commission.problems import InputError, Problem
 from commission.store import Store
 from commission.store.collections import (
@@ -237,8 +238,8 @@ def record_contact(store: Store, actor: Actor, entry: Contact, *,
     if amount is not None and inv is not None and day is not None and not chk.problems:
         still = _open_amount(store, inv["invoice_id"], day)
         if amount > still:
-            chk.add("promise_amount", f"{amount / 100:.2f} is more than the {still / 100:.2f} "
-                    f"open on {day}", "a promise of at most the open balance")
+            chk.add("promise_amount", f"{format_money(amount)} is more than the "
+                    f"{format_money(still)} open on {day}", "a promise of at most the open balance")
     chk.raise_if_any()
     values = dict(invoice_id=invoice_id, contact_date=day, actor=actor.name.strip(),
                   actor_role=actor.role, channel=channel, outcome=text,
@@ -382,9 +383,9 @@ def record_arrangement(store: Store, actor: Actor, entry: Arrangement, *,
     if not chk.problems and inv is not None and day is not None and cents is not None:
         still = _open_amount(store, invoice_id, day)
         if cents * installments > still:
-            chk.add("installment_amount", f"{installments} x {cents / 100:.2f} is more than the "
-                    f"{still / 100:.2f} open on {day}", "installments totalling at most the "
-                    "open balance")
+            chk.add("installment_amount", f"{installments} x {format_money(cents)} is more than "
+                    f"the {format_money(still)} open on {day}", "installments totalling at most "
+                    "the open balance")
     chk.raise_if_any()
     t = CollectionArrangement.__table__  # type: ignore[attr-defined]
     with store.write() as conn:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from commission.collections.ladder import Ladder
 from commission.inputs.tables import Inputs
+from commission.money import format_money
 from commission.plans import Plan, merged_disputes
 from commission.reports.outlook import as_day, known_disputes, open_invoices
 
@@ -231,8 +232,8 @@ def _arrangement_note(ids: pd.Series, arrangements: pd.DataFrame | None,
     a = arrangements[pd.to_datetime(arrangements["agreed_date"]).to_numpy().astype(
         "datetime64[D]") <= day].sort_values(["agreed_date", "arrangement_id"], kind="stable")
     last = a.groupby("invoice_id", sort=False).tail(1).set_index("invoice_id")
-    text = (last["installments"].astype(str) + " x " + (last["installment_amount"] / 100).map(
-        "{:,.2f}".format) + " from " + pd.to_datetime(last["first_due_date"]).dt.strftime(
+    text = (last["installments"].astype(str) + " x " + last["installment_amount"].map(
+        format_money) + " from " + pd.to_datetime(last["first_due_date"]).dt.strftime(
         "%Y-%m-%d") + " (" + last["actor"].astype(str) + ")")
     return text.reindex(ids).fillna("").to_numpy(dtype=object)
 
