@@ -53,6 +53,13 @@ from commission.access.pay import (
     statement,
     visible_reps,
 )
+from commission.access.scenarios import (
+    list_scenarios,
+    make_scenario_live,
+    open_scenario,
+    preview_make_live,
+    save_scenario,
+)
 from commission.access.users import (
     add_user,
     audit_log,
@@ -77,5 +84,6 @@ __all__ = [
     "revoke_role", "run_draft", "save_plan_variant", "sees_all", "self_approval_allowed",
     "send_messages", "set_setting", "set_user_active", "setting", "sign_in", "statement",
     "verify_batch",
-    "visible_reps",
+    "visible_reps", "list_scenarios", "make_scenario_live", "open_scenario",
+    "preview_make_live", "save_scenario",
 ]

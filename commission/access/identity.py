@@ -30,6 +30,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "batch.read": frozenset({"finance", "approver", "admin"}),  # summaries, totals, diffs
     "plan.save": frozenset({"planner", "admin"}),
     "plan.effective": frozenset({"admin"}),
+    # scenarios (Compare plans): saved apart from payroll; making one live is payroll's
+    "scenario.read": frozenset({"planner", "finance", "approver", "admin"}),
+    "scenario.save": frozenset({"planner", "finance", "admin"}),
+    "plan.make_live": frozenset({"finance", "admin"}),
     "users.manage": frozenset({"admin"}),
     "settings.change": frozenset({"admin"}),
     "audit.read": frozenset({"admin"}),

@@ -376,6 +376,36 @@ class BatchSeal(StoreModel, table=True):
     sealed_at: dt.datetime = Field(sa_column=_stamp())
 
 
+class Scenario(StoreModel, table=True):
+    """A plan variant saved on Compare plans (0012): management's what-if, apart from payroll.
+
+    Nothing in payroll reads this table. ``from_period``/``reps`` (JSON list, NULL:
+    every rep) say the what-if "this plan from that month for these reps"; the
+    ``live_*`` columns say which new plan id it became when made live, from when,
+    by whom.
+    """
+
+    __tablename__ = "scenarios"
+    scenario_id: int | None = Field(default=None, sa_column=Column(
+        Integer, primary_key=True, autoincrement=True))
+    plan_id: str = Field(sa_column=_text())
+    name: str = Field(sa_column=_text())
+    base_plan_id: str | None = Field(default=None, sa_column=_text(nullable=True))
+    yaml_text: str = Field(sa_column=_text())
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    from_period: str | None = Field(default=None, sa_column=_text(nullable=True))
+    reps: str | None = Field(default=None, sa_column=_text(nullable=True))
+    #: a what-if on the quota amounts (finance's inputs): every quota times this (Decimal)
+    quota_scale: str | None = Field(default=None, sa_column=_text(nullable=True))
+    note: str = Field(sa_column=_text())
+    created_by: str = Field(sa_column=_text())
+    created_at: dt.datetime = Field(sa_column=_stamp())
+    live_plan_id: str | None = Field(default=None, sa_column=_text(nullable=True))
+    live_from: dt.date | None = Field(default=None, sa_column=_date(nullable=True))
+    live_by: str | None = Field(default=None, sa_column=_text(nullable=True))
+    live_at: dt.datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+
+
 #: input table name -> model, in the order rows may reference each other
 INPUT_MODELS: dict[str, type[StoreModel]] = {
     "reps": Rep, "customers": Customer, "invoices": Invoice, "splits": Split,
