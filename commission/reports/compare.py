@@ -17,6 +17,7 @@ variant of a plan from the values of the page's controls.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ import pandas as pd
 from pydantic import ValidationError
 
 from commission.engine import calculate, event_months
-from commission.periods import parse_period, period_label
+from commission.inputs import over_time
+from commission.inputs.checks import CheckData
+from commission.periods import parse_period, period_label, span_label, span_start
 from commission.plans.language import Plan, parse_plan
 from commission.problems import Problem
 
@@ -55,8 +58,32 @@ def data_periods(inputs) -> list[str]:
     return list(period_label(np.arange(int(months.min()), int(months.max()) + 1)))
 
 
-def shift_payments(inputs, days: int):
+def pushed_past(inputs, days: int, end: dt.date | None) -> np.ndarray:
+    """Which payments, dated ``days`` later, would fall after ``end`` (the data's last day).
+
+    Such cash has not arrived within the data: it is still to come, not a saving.
+    """
+    pay = inputs.payments
+    if end is None or days <= 0 or len(pay) == 0:
+        return np.zeros(len(pay), dtype=bool)
+    moved = pay["payment_date"].to_numpy().astype("datetime64[D]") + np.timedelta64(days, "D")
+    return np.asarray(moved > np.datetime64(end, "D"), dtype=bool)
+
+
+def still_to_come(inputs, days: int, end: dt.date | None) -> tuple[int, int]:
+    """(count, amount in cents) of the payments :func:`pushed_past` leaves out."""
+    mask = pushed_past(inputs, days, end)
+    return int(mask.sum()), int(inputs.payments["amount"].to_numpy(np.int64)[mask].sum())
+
+
+def shift_payments(inputs, days: int, end: dt.date | None = None, hold_back: int | None = None):
     """The inputs with every payment (and reversal) dated ``days`` later (earlier if < 0).
+
+    With ``end`` (the data's last day), the payments that a shift of ``hold_back``
+    days (default ``days``) would push past ``end`` are left out: that cash is still
+    to come, and counting it as unpaid commission would show a slower collection as
+    a saving. Leaving out the same payments at every shift of a curve (``hold_back``
+    = its largest shift) compares like with like.
 
     A payment never moves before its invoice's date (the contract forbids it), so a
     large negative shift stops at the invoice date. The order of one invoice's
@@ -66,6 +93,9 @@ def shift_payments(inputs, days: int):
     changes. The shifted inputs are not re-validated: they are a what-if, not data.
     """
     days = int(days)
+    held = pushed_past(inputs, days if hold_back is None else int(hold_back), end)
+    if held.any():
+        inputs = inputs.replace(payments=inputs.payments[~held].reset_index(drop=True))
     if days == 0 or len(inputs.payments) == 0:
         return inputs
     pay = inputs.payments
@@ -125,10 +155,19 @@ class PlanRun:
         return self.plan.id
 
 
-def run_plan(inputs, plan: Plan, first: str, last: str) -> PlanRun:
-    """Run the engine with every rep on ``plan`` through ``last``; keep first..last."""
+def run_plan(inputs, plan: Plan, first: str, last: str,
+             plans: Mapping[str, Plan] | None = None) -> PlanRun:
+    """Run the engine with every rep on ``plan`` through ``last``; keep first..last.
+
+    With ``plans``, no rep is forced onto ``plan``: each rep is on the plan the inputs
+    assign (``reps.plan_id`` and ``plan_assignments``) and ``plan`` only names the run
+    (the status quo, or a variant from a month on: :func:`variant_from`).
+    """
     check_range(first, last)
-    result = calculate(inputs, {plan.id: plan}, through=last, plan_override=plan.id)
+    if plans is None:
+        result = calculate(inputs, {plan.id: plan}, through=last, plan_override=plan.id)
+    else:
+        result = calculate(inputs, dict(plans), through=last)
     pay = result.payouts
     pay = pay[_in_range(pay["period"], first, last)].reset_index(drop=True)
     lines = result.lines
@@ -363,6 +402,99 @@ def compare(inputs, plans: Mapping[str, Plan], plan_ids: Sequence[str], first_pe
                    shift_days)
 
 
+# --------------------------------------------------------------------------- what-ifs
+
+#: the id of the status-quo column: each rep on the plans the data assigns them
+STATUS_QUO = "Status quo"
+#: the days of the cost-versus-days curve
+CURVE_DAYS = tuple(range(-30, 61, 10))
+
+
+def status_quo_plan(like: Plan) -> Plan:
+    """A label for the status-quo run (its terms are never used: each rep keeps their plan)."""
+    return like.model_copy(update={"id": STATUS_QUO, "name": "Status quo",
+                                   "description": "Each rep on the plans assigned to them."})
+
+
+def variant_from(inputs, plan_id: str, month: str, reps: Iterable[str] | None = None):
+    """The inputs with ``reps`` (None: every rep) on ``plan_id`` from the first of ``month``.
+
+    Everything before the month keeps the plans the data assigns; the reps' own
+    assignments from that month on give way to the variant (the what-if is "this plan
+    from then on"). Run it with :func:`run_plan` and ``plans`` holding the variant.
+    """
+    parse_period(month)
+    rep_ids = (inputs.reps["rep_id"].astype(object).tolist() if reps is None
+               else sorted(set(reps)))
+    start = pd.Timestamp(f"{month}-01")
+    a = inputs.plan_assignments
+    keep = a[~(a["rep_id"].isin(rep_ids) & (a["effective_from"] >= start))]
+    added = pd.DataFrame({"rep_id": pd.Series(rep_ids, dtype=a["rep_id"].dtype),
+                          "plan_id": pd.Series([plan_id] * len(rep_ids),
+                                               dtype=a["plan_id"].dtype),
+                          "effective_from": pd.Series([start] * len(rep_ids),
+                                                      dtype=a["effective_from"].dtype)})
+    merged = pd.concat([keep, added], ignore_index=True).sort_values(
+        ["rep_id", "effective_from"], kind="stable", ignore_index=True)
+    return inputs.replace(plan_assignments=merged)
+
+
+def scale_quotas(inputs, scale: Decimal | None = None,
+                 amounts: Mapping[str, int] | None = None, form: str | None = None):
+    """The inputs with every quota times ``scale`` (half up to the cent), and the reps of
+    ``amounts`` given that quota (cents) for every ``form`` period of the data.
+
+    A what-if on finance's quota rows: a scenario never changes quotas.csv.
+    """
+    q = inputs.quotas
+    if scale is not None and scale != 1 and len(q):
+        cents = [int((Decimal(int(v)) * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+                 for v in q["amount"].to_numpy(np.int64)]
+        q = q.assign(amount=np.asarray(cents, dtype=np.int64))
+    if amounts and form is not None:
+        months = event_months(inputs)
+        firsts = np.unique(span_start(np.arange(int(months.min()), int(months.max()) + 1),
+                                      form)) if len(months) else np.zeros(0, np.int64)
+        labels = list(span_label(firsts, form))
+        rows = pd.DataFrame([(r, lab, int(c)) for r, c in sorted(amounts.items())
+                             for lab in labels], columns=["rep_id", "quota_period", "amount"])
+        q = pd.concat([q[~q["rep_id"].isin(list(amounts))], rows.astype(
+            {c: q[c].dtype for c in rows.columns})], ignore_index=True).sort_values(
+            ["rep_id", "quota_period"], kind="stable", ignore_index=True)
+    return inputs.replace(quotas=q)
+
+
+def missing_quotas(inputs, plans: Mapping[str, Plan], plan_override: str | None = None
+                   ) -> dict[str, list[str]]:
+    """rep -> the quota periods they have events in but no quota, under an attainment plan.
+
+    The engine cannot value attainment without a quota; the page names these reps
+    (and lets a quota be entered) instead of failing.
+    """
+    if not any(p.measures_attainment for p in plans.values()):
+        return {}
+    data = CheckData.of(inputs, list(plans), plans, plan_override)
+    out: dict[str, list[str]] = {}
+    for problem in over_time.missing_quotas(data):
+        if problem.record_id is not None:
+            period = problem.message.split(", where plan")[0].rsplit(" in ", 1)[-1]
+            out.setdefault(problem.record_id, []).append(period)
+    return out
+
+
+def cost_curve(points: Mapping[int, ComparisonResult]) -> pd.DataFrame:
+    """plan_id, days, payout, cash_collected and cost_pct for each shift's comparison."""
+    rows = [{"plan_id": r.plan_id, "days": int(days), "payout": int(r.payout),
+             "cash_collected": int(r.cash_collected), "cost_pct": r.cost_pct}
+            for days, result in sorted(points.items())
+            for r in result.summary.itertuples(index=False)]
+    frame = pd.DataFrame(rows, columns=["plan_id", "days", "payout", "cash_collected",
+                                        "cost_pct"])
+    for c in ("days", "payout", "cash_collected"):
+        frame[c] = frame[c].astype(np.int64)
+    return frame
+
+
 # --------------------------------------------------------------------------- variants
 
 
@@ -488,6 +620,8 @@ def save_plan(plan: Plan, rules_dir: str | Path, overwrite: bool = False, note: 
 
 
 __all__ = [
+    "CURVE_DAYS",
+    "STATUS_QUO",
     "SUMMARY_MONEY",
     "TOTAL_MONEY",
     "WATERFALL_STEPS",
@@ -497,15 +631,22 @@ __all__ = [
     "check_range",
     "combine",
     "compare",
+    "cost_curve",
     "data_periods",
     "decimal_of",
     "derive_plan",
+    "missing_quotas",
     "next_variant_id",
     "percent_of",
     "percent_of_share",
     "plan_file_text",
+    "pushed_past",
     "run_plan",
     "save_plan",
+    "scale_quotas",
     "share_of_percent",
     "shift_payments",
+    "status_quo_plan",
+    "still_to_come",
+    "variant_from",
 ]

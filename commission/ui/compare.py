@@ -1,21 +1,28 @@
 """Compare plans (management): the same history under several plans, side by side.
 
-Pick two to four plans of ``rules/``, derive a variant with the page's controls,
-shift every payment N days to see how sensitive each plan's cost is to how fast
-customers pay, and read the totals, the waterfall from gross to payout, each rep's
-payout, the months, the winners and losers against the baseline and the spread.
+The baseline is the status quo: each rep on the plan assigned to them (the data's
+``reps.plan_id`` and ``plan_assignments``). Beside it, plans of ``rules/`` with
+every rep on each in turn, saved scenarios, and a variant derived with the page's
+controls, applied to every rep from the start or from a chosen month to chosen
+reps. Shift every payment N days to see how sensitive each plan's cost is to how
+fast customers pay, and read the totals, the waterfall from gross to payout, each
+rep's payout, the months, the winners and losers against the baseline, the spread
+and the cost-versus-days curve.
 
-Each plan's engine run is cached by (data, the plan's exact terms, months, shift),
-so changing one control recomputes only what it touches: editing the variant
-reruns the engine for the variant alone (a few hundredths of a second on the
-sample data) and every other plan comes from the cache.
+A variant is saved as a scenario in the store (never in ``rules/`` nor in the plans
+payroll runs on); making a scenario live is a separate step for finance or an
+administrator (:mod:`commission.ui.scenarios_section`).
+
+Each run is cached by (data, the exact terms, the what-if, months, shift), so
+changing one control recomputes only what it touches: editing the variant reruns
+the engine for the variant alone and every other column comes from the cache.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
-from decimal import Decimal
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import altair as alt
@@ -24,32 +31,34 @@ import streamlit as st
 
 from commission import access
 from commission.access import Identity
+from commission.plans.assignments import plans_in_force
 from commission.plans.language import Plan
-from commission.problems import Problem
 from commission.reports.compare import (
+    CURVE_DAYS,
+    STATUS_QUO,
     SUMMARY_MONEY,
     TOTAL_MONEY,
     ComparisonResult,
     PlanRun,
     cash_collected,
     combine,
+    cost_curve,
     data_periods,
-    decimal_of,
     derive_plan,
-    next_variant_id,
-    percent_of_share,
+    missing_quotas,
     plan_file_text,
     run_plan,
-    share_of_percent,
+    scale_quotas,
     shift_payments,
+    status_quo_plan,
+    still_to_come,
+    variant_from,
 )
-from commission.ui import common, session
+from commission.ui import common, scenarios_section, session
+from commission.ui.variant import WhatIf, variant_controls, what_if_controls
 
-MAX_PLANS = 4  # from rules/; a variant may come on top
+MAX_PLANS = 4  # from rules/; the status quo, scenarios and a variant may come on top
 SHIFT_LIMIT = 90  # days, either way
-BASIS_WORDS = {"collected": "Collected (on cash)", "invoiced": "Invoiced",
-               "advance": "Advance (part at invoicing)"}
-SCHEDULES = {"none": "No haircut", "steps": "Steps", "linear": "Linear"}
 MEASURES = [  # (summary column, label) of the side-by-side table, in order
     ("gross", "Gross commission"), ("haircuts", "Haircuts"), ("clawbacks", "Clawbacks"),
     ("penalties", "Penalties"), ("net", "Net commission"), ("carry_in", "Carried in"),
@@ -59,19 +68,51 @@ MEASURES = [  # (summary column, label) of the side-by-side table, in order
 COST_LABEL = "Cost, % of cash collected"
 PER_REP_HIDDEN = ("Each rep's figures are for finance, approvers and administrators (who see "
                   "everyone's pay); the totals, months and distribution are for everyone here.")
-TABS = ["Totals", "Per rep", "By month", "Winners and losers", "Distribution"]
+TABS = ["Totals", "Per rep", "By month", "Winners and losers", "Distribution",
+        "Pay faster or slower"]
+
+
+# --------------------------------------------------------------------------- what is compared
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the comparison: a plan and how it is applied.
+
+    ``kind``: ``all`` (every rep on ``plan``), ``status`` (each rep on their assigned
+    plans: the status quo), ``from`` (the status quo until ``what_if.month``, then the
+    chosen reps on ``plan``).
+    """
+
+    plan: Plan
+    kind: str = "all"
+    what_if: WhatIf = field(default_factory=WhatIf)
+
+    def key(self) -> str:
+        terms = "" if self.kind == "status" else terms_of(self.plan).to_yaml()
+        return f"{self.kind}|{terms}|{self.what_if.key()}"
+
+
+def status_column(data: common.Data) -> Column:
+    like = next(iter(data.plans.values()))
+    return Column(status_quo_plan(like), "status")
+
+
+def column_of(plan: Plan, what_if: WhatIf) -> Column:
+    return Column(plan, "from" if what_if.month else "all", what_if)
 
 
 # --------------------------------------------------------------------------- cached engine runs
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _shifted(data_key: str, shift: int, _inputs):
-    return shift_payments(_inputs, shift)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _shifted(data_key: str, shift: int, end: dt.date | None, hold: int | None, _inputs):
+    return shift_payments(_inputs, shift, end, hold)
 
 
 _ENGINE_RUNS = [0]  # engine runs made (cache misses), to say how many came from the cache
 _TERMS_ID = "plan"  # every plan is run under this id: the cache holds terms, not names
+_VARIANT_ID = "what-if.variant"  # the variant's id among the data's plans (from a month)
 
 
 def terms_of(plan: Plan) -> Plan:
@@ -83,12 +124,41 @@ def terms_of(plan: Plan) -> Plan:
     return plan.model_copy(update={"id": _TERMS_ID, "name": "", "description": ""})
 
 
+def _what_if_inputs(inputs, column: Column):
+    w = column.what_if
+    if w.quota_scale is None and not w.quota_amounts:
+        return inputs
+    form = column.plan.quota.period if column.plan.quota else None
+    return scale_quotas(inputs, w.quota_scale, dict(w.quota_amounts), form)
+
+
 @st.cache_resource(show_spinner=False, max_entries=512)
-def _run(data_key: str, terms_yaml: str, first: str, last: str, shift: int, _inputs,
-         _terms: Plan) -> PlanRun:
-    """One engine run, keyed by the plan's exact terms: a changed term runs again."""
+def _run(data_key: str, column_key: str, first: str, last: str, shift: int, hold: int | None,
+         _inputs, _column: Column, _plans: dict[str, Plan]) -> PlanRun | dict[str, list[str]]:
+    """One engine run, keyed by the exact terms and what-if: a changed term runs again.
+
+    Returns the reps missing a quota (rep -> periods) instead when an attainment plan
+    cannot be valued: the page names them, the engine is not asked.
+    """
+    inputs = _what_if_inputs(_inputs, _column)
+    if _column.kind == "status":
+        plans: dict[str, Plan] | None = _plans
+        label = _column.plan
+        missing = missing_quotas(inputs, _plans)
+    elif _column.kind == "from":
+        label = _column.plan.model_copy(update={"id": _VARIANT_ID})
+        plans = {**_plans, _VARIANT_ID: label}
+        inputs = variant_from(inputs, _VARIANT_ID, str(_column.what_if.month),
+                              _column.what_if.reps)
+        missing = missing_quotas(inputs, plans)
+    else:
+        label = terms_of(_column.plan)
+        plans = None
+        missing = missing_quotas(inputs, {_TERMS_ID: label}, _TERMS_ID)
+    if missing:
+        return missing
     _ENGINE_RUNS[0] += 1
-    return run_plan(_inputs, _terms, first, last)
+    return run_plan(inputs, label, first, last, plans=plans)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -96,282 +166,129 @@ def _periods(data_key: str, _inputs) -> list[str]:
     return data_periods(_inputs)
 
 
-def comparison(data: common.Data, plans: list[Plan], first: str, last: str,
-               shift: int) -> tuple[ComparisonResult, int]:
-    """The comparison of ``plans`` (the first is the baseline); and how many runs were cached."""
-    shifted = _shifted(data.key, shift, data.inputs)
+@dataclass
+class Computed:
+    """A comparison (None when fewer than one column could run), the cached-run count, and
+    the columns left out for missing quotas (label -> rep -> periods)."""
+
+    result: ComparisonResult | None
+    cached: int
+    left_out: dict[str, dict[str, list[str]]]
+
+
+def comparison(data: common.Data, columns: list[Column], first: str, last: str, shift: int,
+               end: dt.date | None = None, hold: int | None = None) -> Computed:
+    """The comparison of ``columns`` (the first is the baseline) at one shift of payments."""
+    shifted = _shifted(data.key, shift, end, hold, data.inputs)
     before = _ENGINE_RUNS[0]
-    runs = []
-    for p in plans:
-        terms = terms_of(p)
-        run = _run(data.key, terms.to_yaml(), first, last, shift, shifted, terms)
-        runs.append(replace(run, plan=p, payouts=run.payouts.assign(plan_id=p.id)))
+    runs, left_out = [], {}
+    for c in columns:
+        run = _run(data.key, c.key(), first, last, shift, hold, shifted, c, data.plans)
+        if isinstance(run, dict):
+            left_out[c.plan.id] = run
+            continue
+        runs.append(replace(run, plan=c.plan, payouts=run.payouts.assign(plan_id=c.plan.id)))
     computed = _ENGINE_RUNS[0] - before
+    if not runs:
+        return Computed(None, 0, left_out)
     result = combine(runs, shifted.reps, cash_collected(shifted, first, last), shift)
-    return result, max(len(plans) - computed, 0)
+    return Computed(result, max(len(runs) - computed, 0), left_out)
 
 
 # --------------------------------------------------------------------------- the variant
 
 
-def _steps_frame(plan: Plan) -> pd.DataFrame:
-    lp = plan.late_payment
-    steps = lp.steps if lp is not None and lp.steps else []
-    if not steps:
-        steps_rows = [(30, 10.0), (60, 25.0)]
-    else:
-        steps_rows = [(s.after_days, percent_of_share(s.haircut)) for s in steps]
-    return pd.DataFrame({"after_days": pd.array([r[0] for r in steps_rows], dtype="Int64"),
-                         "haircut_pct": [float(r[1]) for r in steps_rows]})
+def _current_plans(data: common.Data) -> dict[str, str]:
+    """rep -> the plan in force for them on the data's last day (the status quo now)."""
+    inputs = data.inputs
+    day = pd.Timestamp(common.last_event_day(inputs))
+    ids = inputs.reps["rep_id"].to_numpy(dtype=object)
+    now = plans_in_force(inputs.reps, inputs.plan_assignments, ids, [day] * len(ids))
+    return dict(zip([str(r) for r in ids], [str(p) for p in now], strict=True))
 
 
-def _brackets_frame(plan: Plan) -> pd.DataFrame:
-    if plan.tiers is not None:
-        rows = [(float(b.from_), percent_of_share(b.rate)) for b in plan.tiers.brackets]
-    else:
-        rate = percent_of_share(plan.rate)
-        rows = [(0.0, rate), (100000.0, rate + 1)]
-    return pd.DataFrame({"from": [r[0] for r in rows], "rate_pct": [r[1] for r in rows]})
+def _unchanged(plan: Plan, base: Plan) -> bool:
+    return terms_of(plan) == terms_of(base)
 
 
-def _rows(frame: pd.DataFrame, cols: tuple[str, str], source: str, key: str
-          ) -> tuple[list[tuple[Any, Any]], list[Problem]]:
-    """Filled rows of an editable table; a half-filled row is a problem, an empty one is ignored."""
-    rows, problems = [], []
-    for i, (a, b) in enumerate(zip(frame[cols[0]], frame[cols[1]], strict=True), start=1):
-        if pd.isna(a) and pd.isna(b):
-            continue
-        if pd.isna(a) or pd.isna(b):
-            problems.append(Problem(source, i, key, None, "a row with an empty cell",
-                                    f"both {cols[0]} and {cols[1]}"))
-            continue
-        rows.append((a, b))
-    return rows, problems
-
-
-def _rate_controls(base: Plan, k: str, source: str, problems: list[Problem]
-                   ) -> dict[str, Any]:
-    """Basis, advance share and the rate (flat or tiers) of a variant; problems appended."""
-    changes: dict[str, Any] = {}
-    st.markdown("**Commission**")
-    basis = st.selectbox("Basis", list(BASIS_WORDS), format_func=BASIS_WORDS.get,
-                         index=list(BASIS_WORDS).index(base.basis), key=k + "basis")
-    changes["basis"] = basis
-    changes["advance_share"] = None
-    if basis == "advance":
-        adv = st.number_input("Advanced at invoicing, %", 0.0, 100.0, step=5.0,
-                              value=percent_of_share(base.advance_share or Decimal("0.5")),
-                              key=k + "advance")
-        changes["advance_share"] = share_of_percent(adv)
-    kind = st.radio("Rate", ["flat", "tiers"], horizontal=True, key=k + "rate_kind",
-                    index=0 if base.rate is not None else 1,
-                    format_func={"flat": "Flat rate", "tiers": "Tiers"}.get)
-    if kind == "flat":
-        default = base.rate if base.rate is not None else base.tiers.brackets[0].rate
-        rate = st.number_input("Rate, %", 0.0, 100.0, value=percent_of_share(default),
-                               step=0.25, format="%.4g", key=k + "rate")
-        changes.update(rate=share_of_percent(rate), tiers=None)
-    else:
-        mode = st.selectbox("Tiers mode", ["marginal", "retroactive"], key=k + "tier_mode",
-                            index=1 if base.tiers and base.tiers.mode == "retroactive"
-                            else 0)
-        edited = st.data_editor(
-            _brackets_frame(base), key=k + "brackets", num_rows="dynamic", hide_index=True,
-            width="stretch",
-            column_config={
-                "from": st.column_config.NumberColumn("month's volume from", min_value=0.0,
-                                                      step=1000.0, format="%.2f"),
-                "rate_pct": st.column_config.NumberColumn("rate %", min_value=0.0,
-                                                          max_value=100.0, step=0.25)})
-        rows, errs = _rows(edited, ("from", "rate_pct"), source, "tiers.brackets")
-        problems += errs
-        rows.sort(key=lambda r: float(r[0]))
-        changes.update(rate=None, tiers={"mode": mode, "brackets": [
-            {"from": decimal_of(f, 2), "rate": share_of_percent(r)} for f, r in rows]})
-    return changes
-
-
-def _late_controls(base: Plan, k: str, source: str, problems: list[Problem]
-                   ) -> dict[str, Any] | None:
-    """The late-payment haircut of a variant (None: no haircut); problems appended."""
-    st.markdown("**Late-payment haircut**")
-    lp = base.late_payment
-    current = "none" if lp is None else ("steps" if lp.steps is not None else "linear")
-    schedule = st.radio("Schedule", list(SCHEDULES), format_func=SCHEDULES.get,
-                        index=list(SCHEDULES).index(current), horizontal=True,
-                        key=k + "schedule")
-    if schedule == "none":
-        return None
-    late: dict[str, Any] = {}
-    if schedule == "steps":
-        st.caption("A payment more than *N* days late loses the haircut % of its "
-                   "commission.")
-        edited = st.data_editor(
-            _steps_frame(base), key=k + "steps", num_rows="dynamic", hide_index=True,
-            width="stretch",
-            column_config={
-                "after_days": st.column_config.NumberColumn(
-                    "more than N days late", min_value=0, step=1, format="%d"),
-                "haircut_pct": st.column_config.NumberColumn(
-                    "haircut %", min_value=0.0, max_value=100.0, step=0.5)})
-        rows, errs = _rows(edited, ("after_days", "haircut_pct"), source,
-                           "late_payment.steps")
-        problems += errs
-        rows.sort(key=lambda r: int(r[0]))
-        late["steps"] = [{"after_days": int(d), "haircut": share_of_percent(h)}
-                         for d, h in rows]
-    else:
-        lin = lp.linear if lp is not None and lp.linear is not None else None
-        start = st.number_input("Starts after days late", 0, 3650, step=1,
-                                value=lin.start_after_days if lin else 40,
-                                key=k + "lin_start")
-        per_day = st.number_input("Haircut per day, %", 0.0, 100.0, step=0.1,
-                                  value=percent_of_share(lin.per_day) if lin else 1.0,
-                                  format="%.4g", key=k + "lin_per_day")
-        top = st.number_input("At most, %", 0.0, 100.0, step=5.0,
-                              value=percent_of_share(lin.max) if lin else 100.0,
-                              key=k + "lin_max")
-        late["linear"] = {"start_after_days": int(start),
-                          "per_day": share_of_percent(per_day),
-                          "max": share_of_percent(top)}
-    clocks = ["due_date", "invoice_date"]
-    late["clock"] = st.selectbox(
-        "Days late counted from", clocks, key=k + "clock",
-        index=clocks.index(lp.clock) if lp is not None else 0,
-        format_func={"due_date": "the due date", "invoice_date": "the invoice date"}.get)
-    late["grace_days"] = int(st.number_input(
-        "Grace days", 0, 365, step=1, value=lp.grace_days if lp is not None else 0,
-        key=k + "grace"))
-    late["pause_during_disputes"] = st.checkbox(
-        "Pause the clock during disputes", key=k + "pause",
-        value=lp.pause_during_disputes if lp is not None else True)
-    return late
-
-
-def _payout_controls(base: Plan, k: str) -> dict[str, Any]:
-    """Bad debt, payout terms and rounding of a variant."""
-    changes: dict[str, Any] = {}
-    st.markdown("**Bad debt and payout**")
-    bd, pay = base.bad_debt, base.payout
-    penalty = st.number_input("Penalty on write-offs, %", 0.0, 100.0, step=0.5,
-                              value=percent_of_share(bd.penalty_rate), format="%.4g",
-                              key=k + "penalty")
-    any_time = st.checkbox("Write-offs count at any time (no window)",
-                           value=bd.window_days is None, key=k + "no_window")
-    window = None
-    if not any_time:
-        window = int(st.number_input("Window, days after invoicing", 0, 3650, step=30,
-                                     value=bd.window_days or 365, key=k + "window"))
-    changes["bad_debt"] = {"window_days": window, "penalty_rate": share_of_percent(penalty)}
-    min_payout = st.number_input("Minimum payout", 0.0, 1e9, step=10.0, format="%.2f",
-                                 value=float(pay.min_payout), key=k + "min_payout")
-    no_cap = st.checkbox("No cap", value=pay.cap is None, key=k + "no_cap")
-    cap = None
-    if not no_cap:
-        cap = decimal_of(st.number_input(
-            "Cap: most paid in one month", 0.01, 1e9, step=1000.0, format="%.2f",
-            value=float(pay.cap) if pay.cap is not None else 25000.0, key=k + "cap"), 2)
-    carry = st.checkbox("Carry a negative balance forward", key=k + "carry",
-                        value=pay.carry_forward_negative)
-    changes["payout"] = {"min_payout": decimal_of(min_payout, 2), "cap": cap,
-                         "carry_forward_negative": carry}
-    changes["rounding"] = st.selectbox(
-        "Rounding", ["half_up", "half_even"], key=k + "rounding",
-        index=0 if base.rounding == "half_up" else 1)
-    return changes
-
-
-def variant_controls(base: Plan, taken: set[str]) -> tuple[dict[str, Any], list[Problem],
-                                                           str, str, bool]:
-    """The controls of a variant of ``base``: (changes, problems, id, name, include).
-
-    Every widget's key starts with ``variant.<base id>.``: picking another base plan
-    shows fresh controls holding that plan's terms, and going back finds the edits.
-    """
-    k = f"variant.{base.id}."
-    problems: list[Problem] = []
-    c1, c2, c3 = st.columns([2, 3, 1], vertical_alignment="bottom")
-    vid = c1.text_input("Variant id", value=next_variant_id(base.id, taken), key=k + "id",
-                        help="The file name if you save it: rules/<id>.yaml")
-    name = c2.text_input("Name", value=f"{base.title} (variant)", key=k + "name")
-    include = c3.checkbox("Compare it", value=True, key=k + "include")
-    source = f"variant {vid}"
-    changes: dict[str, Any] = {}
-
-    rate_col, late_col, other_col = st.columns(3, gap="large")
-    with rate_col:
-        changes.update(_rate_controls(base, k, source, problems))
-    with late_col:
-        changes["late_payment"] = _late_controls(base, k, source, problems)
-    with other_col:
-        changes.update(_payout_controls(base, k))
-    return changes, problems, vid.strip(), name.strip(), include
-
-
-def variant_section(identity: Identity, rules: common.Rules) -> Plan | None:
-    """The variant editor; the variant to compare, or None (problems shown, or left out)."""
+def variant_section(identity: Identity, bases: dict[str, Plan], data: common.Data,
+                    periods: list[str]) -> Column | None:
+    """The variant editor; the variant's column, or None (unedited, invalid, or left out)."""
     flash = st.session_state.pop("compare.flash", None)
     if flash:
         st.success(flash)
+    current = _current_plans(data)
     with st.expander("Variant: change a plan's terms without writing YAML", expanded=True):
-        ids = sorted(rules.plans)
-        preferred = "collected-stepped" if "collected-stepped" in ids else ids[0]
+        ids = sorted(bases)
+        used = pd.Series(list(current.values())).value_counts()
+        preferred = next((p for p in used.index if p in bases), ids[0])
         base_id = st.selectbox("Start from", ids, index=ids.index(preferred),
                                key="variant.base",
-                               format_func=lambda p: f"{p} · {rules.plans[p].title}")
-        base = rules.plans[base_id]
-        changes, problems, vid, name, include = variant_controls(base, set(rules.plans))
+                               format_func=lambda p: f"{p} · {bases[p].title}")
+        base = bases[base_id]
+        changes, problems, vid, name, include = variant_controls(base, set(bases))
         plan, found = derive_plan(base, vid, changes, name=name or None)
+        problems += found
+        attainment = plan is not None and plan.measures_attainment
+        on_base = [r for r, p in current.items() if p == base_id]
+        what_if, found = what_if_controls(base, attainment, periods, data.inputs.reps, on_base)
         problems += found
         if problems or plan is None:
             common.show_problems(problems, "The variant is not a valid plan yet; it is left out "
                                            "of the comparison")
             return None
-        existing = rules.plans.get(plan.id)
-        clash = existing is not None and existing != plan
-        if clash:
-            st.warning(f"rules/{plan.id}.yaml already holds a different plan: give the variant "
-                       "another id (a plan file is never overwritten). It is left out of the "
-                       "comparison until then.")
-        elif existing is not None:
-            st.caption(f"Saved as rules/{plan.id}.yaml.")
-        s1, s2, s3 = st.columns(3, vertical_alignment="center")
-        if identity.may("plan.save"):
-            if s2.button("Save to rules/", key="variant.save", disabled=existing == plan):
-                _save(identity, plan, rules, False, base)
-        else:
-            s1.caption("Read-only: saving a variant needs the planner or admin role. Download "
-                       "its YAML to propose it.")
-        s3.download_button("Download YAML", plan_file_text(plan, _note(base)),
-                           file_name=f"{plan.id}.yaml", mime="application/x-yaml",
-                           key="variant.download", on_click="ignore")
-    return plan if include and not clash else None
+        _save_controls(identity, plan, base, what_if)
+    if _unchanged(plan, base) and what_if.plain:
+        st.caption(f"The variant is still {base_id} as it is: change a term to add it to the "
+                   "comparison.")
+        return None
+    return column_of(plan, what_if) if include else None
 
 
 def _note(base: Plan) -> str:
     return f"Derived from {base.id} on the compare page."
 
 
-def _save(identity: Identity, plan: Plan, rules: common.Rules, overwrite: bool,
-          base: Plan) -> None:
+def _save_controls(identity: Identity, plan: Plan, base: Plan, what_if: WhatIf) -> None:
+    s1, s2, s3 = st.columns(3, vertical_alignment="center")
+    if identity.may("scenario.save"):
+        if s2.button("Save as a scenario", key="variant.save",
+                     help="Kept in the store's scenarios, never in rules/ nor in the plans "
+                          "payroll runs on"):
+            _save(identity, plan, base, what_if)
+    else:
+        s1.caption("Read-only: saving a scenario needs the planner, finance or admin role. "
+                   "Download its YAML to propose it.")
+    s3.download_button("Download YAML", plan_file_text(plan, _note(base)),
+                       file_name=f"{plan.id}.yaml", mime="application/x-yaml",
+                       key="variant.download", on_click="ignore")
+
+
+def _save(identity: Identity, plan: Plan, base: Plan, what_if: WhatIf) -> None:
     store = common.open_current_store()
     if store is None:
         return
     try:
-        path = access.save_plan_variant(identity, store, plan, rules.folder,
-                                        overwrite=overwrite, note=_note(base))
+        sid = access.save_scenario(identity, store, plan, base.id, what_if.month,
+                                   list(what_if.reps) if what_if.reps else None,
+                                   what_if.quota_scale, note=_note(base))
     except access.AccessDenied as exc:
         session.refused(exc)
         return
-    except FileExistsError:
-        st.error(f"rules/{plan.id}.yaml already exists and is never overwritten (a change is "
-                 "a new plan id): change the variant id.")
-        return
-    except (OSError, ValueError) as exc:
-        st.error(f"The plan was not saved: {exc}")
-        return
-    st.session_state["compare.flash"] = f"Saved {path}. It is now one of the plans in rules/."
+    scenarios_section.remember(sid)
+    st.session_state["compare.flash"] = (f"Saved scenario #{sid} ({plan.id}). It stays in the "
+                                         "comparison; payroll is unchanged.")
     st.rerun()
+
+
+def scenario_columns(chosen: list[tuple[int, Any]]) -> list[Column]:
+    """Saved scenarios as columns, each under ``<plan id> #<scenario id>``."""
+    out = []
+    for sid, sc in chosen:
+        what_if = WhatIf(sc.from_period, tuple(sc.reps) if sc.reps else None, sc.quota_scale)
+        plan = sc.plan.model_copy(update={"id": f"{sc.plan.id} #{sid}"})
+        out.append(column_of(plan, what_if))
+    return out
 
 
 # --------------------------------------------------------------------------- results
@@ -395,28 +312,30 @@ def side_by_side(result: ComparisonResult) -> pd.DataFrame:
 
 
 def waterfall_chart(result: ComparisonResult) -> alt.FacetChart:
-    """Per plan, horizontal bars from gross commission down to payout.
+    """Per plan, horizontal bars from gross commission down to payout, from zero.
 
-    The axis does not start at zero: haircuts and clawbacks are a few percent of the
-    gross and would be invisible next to it.
+    The axis starts at zero so no bar is cut, and every bar carries its amount as
+    text: haircuts and clawbacks are a few percent of the gross and read from the
+    label even where the bar is thin.
     """
     w = result.waterfall.assign(start_u=_units(result.waterfall["start"]),
                                 end_u=_units(result.waterfall["end"]),
                                 text=[common.money(v) for v in result.waterfall["amount"]])
-    totals = w[w["kind"] == "total"]["end_u"]
-    low = float(totals.min()) * 0.9 if len(totals) else 0.0
+    w = w.assign(label_at=w[["start_u", "end_u"]].max(axis=1))
     order = list(dict.fromkeys(w["step"]))
-    chart = alt.Chart(w).mark_bar(clip=True).encode(
-        y=alt.Y("step:N", sort=order, title=None),
-        x=alt.X("start_u:Q", title="amount", scale=alt.Scale(domainMin=low, zero=False),
-                axis=alt.Axis(format="~s", tickCount=4)),
+    y = alt.Y("step:N", sort=order, title=None)
+    bars = alt.Chart().mark_bar().encode(
+        y=y, x=alt.X("start_u:Q", title="amount", scale=alt.Scale(zero=True),
+                     axis=alt.Axis(format="~s", tickCount=4)),
         x2="end_u:Q",
         color=alt.Color("kind:N", title=None,
                         scale=alt.Scale(domain=["total", "decrease", "increase"],
-                                        range=["#4c78a8", "#e45756", "#54a24b"])),
+                                        range=["#4c78a8", "#c23b3b", "#2f7d32"])),
         tooltip=[alt.Tooltip("plan_id:N", title="plan"), alt.Tooltip("step:N"),
                  alt.Tooltip("text:N", title="amount")])
-    return chart.properties(width=230, height=170).facet(
+    labels = alt.Chart().mark_text(align="left", dx=3, fontSize=10, color="#222").encode(
+        y=y, x="label_at:Q", text="text:N")
+    return alt.layer(bars, labels, data=w).properties(width=260, height=190).facet(
         facet=alt.Facet("plan_id:N", title=None, sort=result.plan_ids),
         columns=min(3, len(result.plan_ids)))
 
@@ -565,9 +484,27 @@ def _winners_tab(result: ComparisonResult) -> None:
     _download(result, "winners_losers.csv")
 
 
+def _shift_caption(result: ComparisonResult, held: tuple[int, int], last_day: dt.date | None
+                   ) -> str:
+    if not result.shift_days:
+        return "payments as recorded"
+    later = "later" if result.shift_days > 0 else "sooner"
+    text = f"payments {abs(result.shift_days)} days {later}"
+    if held[0]:
+        text += (f" ({held[0]:,} payments of {common.money(held[1])} would fall after the data "
+                 f"ends on {last_day}: still to come, left out of every plan and of cash "
+                 "collected, so they never count as a saving)")
+    return text
+
+
 def show_results(result: ComparisonResult, seconds: float, cached: int,
-                 last_day: dt.date | None = None, per_rep: bool = True) -> None:
-    """The comparison; ``per_rep`` False (who may not see every rep's pay): totals only."""
+                 last_day: dt.date | None = None, held: tuple[int, int] = (0, 0),
+                 curve: Callable[[], None] | None = None, per_rep: bool = True) -> None:
+    """The comparison; ``per_rep`` False (who may not see every rep's pay): totals only.
+
+    ``held``: the payments the shift pushed past the data's end (count, cents);
+    ``curve`` draws the pay-faster-or-slower tab when it is open.
+    """
     s = result.summary.set_index("plan_id")
     cols = st.columns(len(result.plan_ids))
     for col, pid in zip(cols, result.plan_ids, strict=True):
@@ -581,11 +518,10 @@ def show_results(result: ComparisonResult, seconds: float, cached: int,
                    border=True)
         cost = common.pct(s.at[pid, "cost_pct"])
         col.caption(f"{cost or 'n/a'} of cash collected")
-    later = "later" if result.shift_days > 0 else "sooner"
-    shift = (f"payments {abs(result.shift_days)} days {later}" if result.shift_days
-             else "payments as recorded")
+    shift = _shift_caption(result, held, last_day)
     st.caption(f"{result.first} to {result.last} · cash collected "
-               f"{common.money(result.cash_collected)} · {shift} · every rep on each plan · "
+               f"{common.money(result.cash_collected)} · {shift} · the status quo: each rep on "
+               "their own plans; a plan of rules/: every rep on it · "
                f"computed in {seconds * 1000:,.0f} ms ({cached} of {len(result.plan_ids)} "
                "plan runs from cache)")
     # lazy tabs: only the open tab's charts and tables are built on a rerun
@@ -627,47 +563,85 @@ def show_results(result: ComparisonResult, seconds: float, cached: int,
             common.show_table(result.distribution, ["min", "p25", "median", "p75", "max"],
                               key="compare.distribution")
             _download(result, "distribution.csv")
+    with tabs[5]:
+        if tabs[5].open and curve is not None:
+            curve()
     st.download_button("Download every table (ZIP)",
                        lambda: common.zip_bytes(csv_files(result, per_rep)),
                        file_name=f"comparison_{result.first}_{result.last}.zip",
                        mime="application/zip", key="compare.download.zip", on_click="ignore")
 
 
+# --------------------------------------------------------------------------- pay faster or slower
+
+
+def curve_tab(data: common.Data, columns: list[Column], first: str, last: str,
+              end: dt.date) -> None:
+    """Total payout (and cost as % of cash) of each column for payments shifted -30..+60 days.
+
+    The payments a +60-day shift would push past the data's last day are left out of
+    every point, on every side: that cash is still to come, not a saving.
+    """
+    hold = max(CURVE_DAYS)
+    n, amount = still_to_come(data.inputs, hold, end)
+    points, left = {}, {}
+    with st.spinner("Computing the curve..."):
+        for days in CURVE_DAYS:
+            got = comparison(data, columns, first, last, days, end, hold)
+            left.update(got.left_out)
+            if got.result is not None:
+                points[days] = got.result
+    if not points:
+        return
+    curve = cost_curve(points)
+    st.caption(f"Every point leaves out the {n:,} payments ({common.money(amount)}) of the "
+               f"last {hold} days before the data ends on {end}: pushed {hold} days later they "
+               "would fall after the data, where their commission is still to come, and "
+               "would look like a saving. Negative days: customers pay sooner (never before "
+               "the invoice date).")
+    shown = curve.assign(payout_u=curve["payout"].astype("int64") / 100,
+                         text=[common.money(v) for v in curve["payout"]],
+                         cost=[common.pct(v) for v in curve["cost_pct"]])
+    order = list(dict.fromkeys(curve["plan_id"]))
+    chart = alt.Chart(shown).mark_line(point=True).encode(
+        x=alt.X("days:Q", title="days customers pay later (negative: sooner)"),
+        y=alt.Y("payout_u:Q", title="total payout", axis=alt.Axis(format="~s"),
+                scale=alt.Scale(zero=False)),
+        color=alt.Color("plan_id:N", title="plan", sort=order, scale=alt.Scale(domain=order),
+                        legend=alt.Legend(orient="bottom", labelLimit=320)),
+        tooltip=[alt.Tooltip("plan_id:N", title="plan"), "days:Q",
+                 alt.Tooltip("text:N", title="payout"), alt.Tooltip("cost:N", title="cost")]
+    ).properties(height=320)
+    _chart(chart)
+    table = curve.pivot(index="days", columns="plan_id", values="payout")[order]
+    common.show_table(table.reset_index().rename_axis(columns=None), order,
+                      key="compare.curve", height=common.table_height(len(table)))
+    st.download_button("Download the curve (CSV)",
+                       lambda: common.csv_text(curve, ["payout", "cash_collected"]),
+                       file_name="cost_curve.csv", mime="text/csv",
+                       key="compare.download.cost_curve.csv", on_click="ignore")
+
+
 # --------------------------------------------------------------------------- the page
 
 
 def default_plans(ids: list[str], data: common.Data) -> list[str]:
-    """The plans the reps are on today first (what management compares against), then others."""
+    """The plans the reps are on today first (what management compares against), then others.
+
+    Plans measuring attainment come only when every rep has quotas (every rep is put on
+    each plan in turn); picked anyway, the page names the reps without one.
+    """
     used = set(data.inputs.reps["plan_id"].dropna())
     ordered = [p for p in ids if p in used] + [p for p in ids if p not in used]
     reps, quotas = data.inputs.reps["rep_id"], data.inputs.quotas["rep_id"]
-    if not reps.isin(quotas).all():  # every rep on a plan measuring attainment needs quotas
+    if not reps.isin(quotas).all():
         plans = common.rules().plans
         ordered = [p for p in ordered if p not in plans or not plans[p].measures_attainment]
-    return ordered[:MAX_PLANS]
+    return ordered[:MAX_PLANS - 1]
 
 
-def render() -> None:
-    identity = session.guard("compare")
-    st.title("Compare plans")
-    st.caption("The same history under each plan, every rep on it in turn: what each plan "
-               "costs, who wins and who loses, and how it reacts when customers pay faster "
-               "or slower. Figures come straight from the engine.")
-    rules = common.rules()
-    if rules.problems:
-        common.show_problems(rules.problems, f"Some plan files in {rules.folder} have problems; "
-                                             "they are left out", level="warning")
-    if not rules.plans:
-        st.info(f"No plans to compare: {rules.folder} holds no valid plan file.")
-        return
-    data = common.pick_data("compare", allow_folder=identity.local)
-    if data is None:
-        return
-    periods = _periods(data.key, data.inputs)
-    if not periods:
-        st.info("The data holds no invoices, payments or adjustments: nothing to compare.")
-        return
-    ids = sorted(rules.plans)
+def _sidebar(periods: list[str], ids: list[str], data: common.Data
+             ) -> tuple[str, str, int, list[str], str]:
     with st.sidebar:
         st.subheader("Comparison")
         if len(periods) > 1:
@@ -679,31 +653,84 @@ def render() -> None:
         shift = st.slider("Customers pay N days later (negative: sooner)", -SHIFT_LIMIT,
                           SHIFT_LIMIT, 0, step=1, key="compare.shift",
                           help="Moves every payment (and reversal) by N days, never before "
-                               "its invoice's date, to show how sensitive each plan's cost is "
-                               "to collection.")
-        chosen = st.multiselect("Plans from rules/ (two to four)", ids,
+                               "its invoice's date. Payments pushed past the data's last day "
+                               "are still to come: left out of every plan and of cash.")
+        chosen = st.multiselect("Plans from rules/, every rep on each", ids,
                                 default=default_plans(ids, data), max_selections=MAX_PLANS,
                                 key="compare.plans")
-        baseline = None
-        if chosen:
-            baseline = st.selectbox("Baseline (winners and losers against it)", chosen,
-                                    key="compare.baseline")
-    st.caption(f"Data: {data.label} · plans: {rules.folder}")
-    variant = variant_section(identity, rules)
-    plans = [rules.plans[p] for p in chosen]
-    if baseline in chosen:
-        plans.sort(key=lambda p: p.id != baseline)
-    if variant is not None and variant.id not in chosen:
-        plans.append(variant)
-    if len(plans) < 2:
-        st.info("Pick at least two plans (or one plan and the variant) to compare them.")
+        baseline = st.selectbox("Baseline (winners and losers against it)",
+                                [STATUS_QUO, *chosen], key="compare.baseline",
+                                format_func=lambda p: "Status quo (each rep's own plan)"
+                                if p == STATUS_QUO else p)
+    return first, last, shift, chosen, baseline
+
+
+def _columns(data: common.Data, rules: common.Rules, chosen: list[str], baseline: str,
+             extra: list[Column]) -> list[Column]:
+    """Status quo, the chosen plans, then scenarios and the variant; the baseline first;
+    a column with the same terms and what-if as an earlier one is shown once."""
+    columns = [status_column(data), *(Column(rules.plans[p]) for p in chosen), *extra]
+    seen: dict[str, Column] = {}
+    for c in columns:
+        seen.setdefault(c.key(), c)
+    unique: list[Column] = []
+    ids: set[str] = set()
+    for c in seen.values():
+        if c.plan.id not in ids:
+            unique.append(c)
+            ids.add(c.plan.id)
+    unique.sort(key=lambda c: c.plan.id != baseline)
+    return unique
+
+
+def _left_out(left: dict[str, dict[str, list[str]]]) -> None:
+    for pid, reps in left.items():
+        who = ", ".join(f"{r} ({', '.join(p[:3])}{'...' if len(p) > 3 else ''})"
+                        for r, p in sorted(reps.items()))
+        st.warning(f"{pid} is left out: it measures attainment of a quota, and these reps have "
+                   f"no quota for periods with events: {who}. Enter a quota for them in the "
+                   "variant (quotas of the what-if), or load their quotas.")
+
+
+def render() -> None:
+    identity = session.guard("compare")
+    st.title("Compare plans")
+    st.caption("What the plans would cost against the status quo (each rep on their own "
+               "plan), who wins and who loses, and how it reacts when customers pay faster "
+               "or slower. Figures come straight from the engine. Nothing here changes what "
+               "payroll pays.")
+    rules = common.rules()
+    if rules.problems:
+        common.show_problems(rules.problems, f"Some plan files in {rules.folder} have problems; "
+                                             "they are left out", level="warning")
+    data = common.pick_data("compare", allow_folder=identity.local)
+    if data is None:
         return
+    periods = _periods(data.key, data.inputs)
+    if not periods:
+        st.info("The data holds no invoices, payments or adjustments: nothing to compare.")
+        return
+    first, last, shift, chosen, baseline = _sidebar(periods, sorted(rules.plans), data)
+    st.caption(f"Data: {data.label} · plans: {rules.folder}")
+    bases = {**rules.plans, **data.plans}
+    variant = variant_section(identity, bases, data, periods)
+    saved = scenario_columns(scenarios_section.section(identity, bases, data.inputs.reps,
+                                                       periods[-1]))
+    columns = _columns(data, rules, chosen, baseline, [*saved, *([variant] if variant else [])])
+    end = common.last_event_day(data.inputs)
     clock = common.Stopwatch()
     with st.spinner("Computing..."):
-        result, cached = comparison(data, plans, first, last, shift)
+        got = comparison(data, columns, first, last, shift, end)
+    _left_out(got.left_out)
+    if got.result is None or len(got.result.plan_ids) < 2:
+        st.info("Pick a plan, a saved scenario or change the variant to compare it with the "
+                "status quo.")
+        return
     seconds = clock.seconds
     st.session_state["compare.seconds"] = seconds
-    show_results(result, seconds, cached, common.last_event_day(data.inputs),
+    held = still_to_come(data.inputs, shift, end)
+    show_results(got.result, seconds, got.cached, end, held,
+                 lambda: curve_tab(data, columns, first, last, end),
                  per_rep=identity.local or access.sees_all(identity))
 
 

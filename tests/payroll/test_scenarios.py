@@ -15,9 +15,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from commission.payroll import approve, lock, run_batch, stored_plans
+from commission.payroll import approve, lock, run_batch, scenarios, stored_plans
 from commission.payroll import lifecycle as batches
-from commission.payroll import scenarios
 from commission.plans.language import load_plans
 from commission.problems import InputError
 from commission.store import open_store
