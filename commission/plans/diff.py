@@ -7,6 +7,7 @@ term and is left out.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from commission.plans.language import Plan
@@ -21,13 +22,15 @@ def _flat(value: Any, prefix: str, out: dict[str, str]) -> None:
     elif isinstance(value, list):
         for i, inner in enumerate(value, start=1):
             _flat(inner, f"{prefix}.{i}", out)
+    elif isinstance(value, Decimal):
+        out[prefix] = format(value.normalize(), "f")  # 0.10 and 0.1 are the same term
     elif value is not None:
         out[prefix] = str(value)
 
 
 def terms(plan: Plan) -> dict[str, str]:
     """The plan's terms as {dotted key: value as written}."""
-    data = plan.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data = plan.model_dump(mode="python", by_alias=True, exclude_none=True)
     out: dict[str, str] = {}
     _flat({k: v for k, v in data.items() if k not in NOT_TERMS}, "", out)
     return out

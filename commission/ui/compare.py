@@ -631,8 +631,9 @@ def default_plans(ids: list[str], data: common.Data) -> list[str]:
     Plans measuring attainment come only when every rep has quotas (every rep is put on
     each plan in turn); picked anyway, the page names the reps without one.
     """
-    used = set(data.inputs.reps["plan_id"].dropna())
-    ordered = [p for p in ids if p in used] + [p for p in ids if p not in used]
+    counts = data.inputs.reps["plan_id"].dropna().value_counts()
+    used = sorted((p for p in counts.index if p in ids), key=lambda p: (-counts[p], p))
+    ordered = used + [p for p in ids if p not in used]
     reps, quotas = data.inputs.reps["rep_id"], data.inputs.quotas["rep_id"]
     if not reps.isin(quotas).all():
         plans = common.rules().plans

@@ -326,7 +326,8 @@ def what_if_controls(base: Plan, attainment: bool, periods: list[str], reps: pd.
                                 format_func=lambda r: f"{r} {names.get(r, '')}",
                                 key=k + "from_reps")
         chosen = tuple(sorted(picked)) if picked else None
-    scale, amounts = None, ()
+    scale: Decimal | None = None
+    amounts: tuple[tuple[str, int], ...] = ()
     if attainment:
         scale, amounts = _quota_controls(k, reps, problems)
     return WhatIf(month, chosen, scale, amounts), problems

@@ -76,7 +76,7 @@ def test_making_it_live_pays_from_the_effective_month_only(loaded):
     proposal = scenarios.make_live(loaded, sid, "collected-stepped-2026", "2026-03", None,
                                    "fin@example.com")
     assert proposal.reps == ["R1"]  # every rep on the base plan then
-    assert ("rate", "0.05", "0.10") in proposal.changes
+    assert ("rate", "0.05", "0.1") in proposal.changes
     assert proposal.current == {"R1": "collected-stepped"}
     a = loaded.stored_inputs().plan_assignments
     assert a.to_dict("records") == [{"rep_id": "R1", "plan_id": "collected-stepped-2026",

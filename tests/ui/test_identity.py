@@ -300,23 +300,32 @@ def test_the_batch_downloads_hold_only_what_the_identity_may_see(org, email, rep
 # --------------------------------------------------------------------------- compare
 
 
-def test_a_planner_saves_a_variant_and_sees_no_ones_pay(org):
+def test_a_planner_saves_a_scenario_may_not_make_it_live_and_sees_no_ones_pay(org):
     at = signed_in(PLANNER, "compare")
     click(at, "variant.save")
-    assert "Saved" in texts(at.success)
-    saved = [e for e in audit(org.url, PLANNER, "allowed") if e["action"] == "plan.save"]
+    assert "Saved scenario" in texts(at.success)
+    saved = [e for e in audit(org.url, PLANNER, "allowed") if e["action"] == "scenario.save"]
     assert len(saved) == 1
+    assert "Making a scenario live needs the finance or admin role" in texts(at.caption)
+    assert "live.go" not in buttons(at)
     at.session_state["compare.tab"] = "Per rep"
     run(at)
     assert "Each rep's figures are for finance" in texts(at.info)
     assert not any("rep_id" in df.value.columns for df in at.dataframe)
 
 
-@pytest.mark.parametrize("email", [FINANCE, APPROVER])
-def test_others_compare_read_only(org, email):
-    at = signed_in(email, "compare")
+def test_an_approver_compares_read_only(org):
+    at = signed_in(APPROVER, "compare")
     assert "variant.save" not in buttons(at)
-    assert "Read-only: saving a variant needs the planner or admin role" in texts(at.caption)
+    assert "Read-only: saving a scenario needs the planner, finance or admin role" in texts(
+        at.caption)
+
+
+def test_finance_saves_a_scenario_and_sees_the_make_live_step(org):
+    at = signed_in(FINANCE, "compare")
+    click(at, "variant.save")
+    assert "Saved scenario" in texts(at.success)
+    assert "live.go" in buttons(at) or "cannot be made live as set" in texts(at.error)
 
 
 # --------------------------------------------------------------------------- admin
