@@ -12,13 +12,19 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from commission.cli import collections_commands, commands, inquiry_commands, store_commands
+from commission.cli import (
+    collections_commands,
+    commands,
+    inquiry_commands,
+    scenario_commands,
+    store_commands,
+)
 from commission.cli.common import EXIT_PROBLEMS, UserError, print_problems
 from commission.problems import InputError
 
 #: the groups of commands, each adding its subcommands to the parser
 GROUPS = (commands.register, store_commands.register, collections_commands.register,
-          inquiry_commands.register)
+          inquiry_commands.register, scenario_commands.register)
 
 
 def build_parser() -> argparse.ArgumentParser:
