@@ -407,7 +407,7 @@ def compare(inputs, plans: Mapping[str, Plan], plan_ids: Sequence[str], first_pe
 #: the id of the status-quo column: each rep on the plans the data assigns them
 STATUS_QUO = "Status quo"
 #: the days of the cost-versus-days curve
-CURVE_DAYS = tuple(range(-30, 61, 10))
+CURVE_DAYS = tuple(range(-30, 61, 15))
 
 
 def status_quo_plan(like: Plan) -> Plan:

@@ -266,7 +266,7 @@ def test_the_cost_curve_compares_the_same_payments_at_every_shift(env):
     run(at)
     assert "Every point leaves out" in texts(at.caption)
     curve = table_with(at, "days").set_index("days")
-    assert list(curve.index) == list(range(-30, 61, 10))
+    assert list(curve.index) == list(range(-30, 61, 15))
     held = shift_payments(env.inputs, 0, env.end, hold_back=60)
     at0 = run_plan(held, status_quo_plan(env.plans[BASE]), env.periods[0], env.periods[-1],
                    plans=env.plans)
