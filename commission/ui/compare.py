@@ -714,6 +714,10 @@ def render() -> None:
     first, last, shift, chosen, baseline = _sidebar(periods, sorted(rules.plans), data)
     st.caption(f"Data: {data.label} · plans: {rules.folder}")
     bases = {**rules.plans, **data.plans}
+    if not bases or not data.plans:
+        st.info(f"No plans to compare: neither {rules.folder} nor the data's source holds a "
+                "valid plan.")
+        return
     variant = variant_section(identity, bases, data, periods)
     saved = scenario_columns(scenarios_section.section(identity, bases, data.inputs.reps,
                                                        periods[-1]))
