@@ -38,6 +38,7 @@ from commission.inputs.tables import (
     Inputs,
     empty_table,
 )
+from commission.keys import edge_bytes
 from commission.plans.language import Plan
 from commission.problems import Problem, sort_problems
 
@@ -148,11 +149,29 @@ def _read_csv(path: Path, source: str, out: Collector) -> pd.DataFrame | None:
                             "one field per column"))
         return None
     frame = pd.DataFrame({
-        str(name).lstrip("\ufeff").strip(): pc.utf8_trim_whitespace(col).to_pandas()
+        str(name).lstrip("\ufeff").strip(): _trimmed(col).to_pandas()
         for name, col in zip(table.column_names, table.columns, strict=True)
     })
     frame["_line"] = np.arange(2, len(frame) + 2, dtype=np.int64)
     return frame
+
+
+#: bytes a cell may start or end with only if trimming could change it: ASCII whitespace
+#: and control characters, and any non-ASCII byte (Unicode has spaces of its own)
+_MAY_TRIM = np.zeros(256, dtype=bool)
+_MAY_TRIM[:0x21] = True
+_MAY_TRIM[0x7F:] = True
+
+
+def _trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The cells without surrounding whitespace: trimmed only where some cell has any.
+
+    Most columns have none; finding that out reads each cell's first and last byte
+    (:func:`commission.keys.edge_bytes`) instead of building every cell anew.
+    """
+    chunks = [pc.utf8_trim_whitespace(c) if _MAY_TRIM[edge_bytes(c)].any()
+              or _MAY_TRIM[edge_bytes(c, last=True)].any() else c for c in column.chunks]
+    return pa.chunked_array(chunks, type=column.type)
 
 
 def _short(exc: BaseException) -> str:
