@@ -123,14 +123,19 @@ def _line_totals(raw: RawLines, inputs: Inputs) -> pd.DataFrame:
     })
 
 
+_EVENT_DATES = (("invoices", "invoice_date"), ("payments", "payment_date"),
+                ("adjustments", "adjustment_date"), ("commission_adjustments", "adjustment_date"))
+
+
+def _months(inputs: Inputs, table: str, column: str) -> np.ndarray:
+    """The month of each date of a column, once per Inputs (each plan of a what-if reads it)."""
+    return inputs.derived((table,), f"months {column}", lambda: (
+        month_index(getattr(inputs, table)[column].to_numpy())))
+
+
 def event_months(inputs: Inputs) -> np.ndarray:
     """Months of every dated event (invoices, payments, adjustments, manual lines)."""
-    return np.concatenate([
-        month_index(inputs.invoices["invoice_date"].to_numpy()),
-        month_index(inputs.payments["payment_date"].to_numpy()),
-        month_index(inputs.adjustments["adjustment_date"].to_numpy()),
-        month_index(inputs.commission_adjustments["adjustment_date"].to_numpy()),
-    ])
+    return np.concatenate([_months(inputs, t, c) for t, c in _EVENT_DATES])
 
 
 def calculate(inputs: Inputs, plans: Mapping[str, Plan], through: str | None = None,
@@ -149,16 +154,11 @@ def calculate(inputs: Inputs, plans: Mapping[str, Plan], through: str | None = N
     last = parse_period(through) if through else int(months.max())
     first = int(months.min())  # through before the first event: no month to pay
 
-    def paid_in(dates: pd.Series) -> np.ndarray:
-        m = month_index(dates.to_numpy())
+    def paid_in(table: str, column: str) -> np.ndarray:
+        m = _months(inputs, table, column)
         return np.where(m <= last, m, NOT_PAID)
 
-    periods = EventPeriods(
-        invoices=paid_in(inputs.invoices["invoice_date"]),
-        payments=paid_in(inputs.payments["payment_date"]),
-        adjustments=paid_in(inputs.adjustments["adjustment_date"]),
-        manual=paid_in(inputs.commission_adjustments["adjustment_date"]),
-    )
+    periods = EventPeriods(*(paid_in(t, c) for t, c in _EVENT_DATES))
     return compute(inputs, plans, _rep_plans(inputs, plan_override), periods,
                    np.arange(first, last + 1, dtype=np.int64))
 

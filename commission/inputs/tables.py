@@ -7,9 +7,13 @@ cents, split shares as int64 billionths (``SHARE_SCALE``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from typing import TypeVar
 
 import pandas as pd
+
+T = TypeVar("T")
 
 SHARE_SCALE = 10**9  # a split share 0.6 is held as 600_000_000
 
@@ -137,6 +141,26 @@ class Inputs:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name in COLUMNS}
 
+    def derived(self, tables: tuple[str, ...], name: str, make: Callable[[], T]) -> T:
+        """``make()``, a figure derived from ``tables`` only, computed once per Inputs.
+
+        What-if runs each plan on the same inputs: day numbers, merged disputes and
+        who is credited on each invoice are the same for every plan, so they are
+        worked out once. :meth:`replace` keeps what its changes do not touch.
+        """
+        key = ("derived", tables, name)
+        if key not in self._positions:
+            self._positions[key] = make()
+        return self._positions[key]
+
     def replace(self, **changes: pd.DataFrame) -> Inputs:
-        """A copy with some tables replaced (and no cached positions)."""
-        return replace(self, _positions={}, **changes)
+        """A copy with some tables replaced; cached figures of the other tables kept."""
+        changed = set(changes)
+
+        def still_valid(key: tuple) -> bool:
+            if key[0] == "derived":
+                return not changed & set(key[1])
+            return key[0] not in changed and key[2] not in changed
+
+        kept = {k: v for k, v in self._positions.items() if still_valid(k)}
+        return replace(self, _positions=kept, **changes)
