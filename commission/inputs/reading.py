@@ -327,7 +327,8 @@ def read_tables(folder: str | Path, require_all: bool = True
 
 def to_inputs(tables: dict[str, pd.DataFrame]) -> Inputs:
     """An Inputs from typed tables (absent optional tables empty)."""
-    return Inputs(**{name: tables.get(name, empty_table(name)) for name in COLUMNS})
+    return Inputs(**{name: tables[name] if name in tables else empty_table(name)
+                     for name in COLUMNS})
 
 
 def validate_tables(tables: dict[str, pd.DataFrame], problems: list[Problem],
