@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from commission.inputs.tables import (
     Inputs,
     empty_table,
 )
-from commission.keys import edge_bytes
+from commission.keys import as_arrow, edge_bytes
 from commission.plans.language import Plan
 from commission.problems import Problem, sort_problems
 
@@ -182,12 +183,19 @@ def _short(exc: BaseException) -> str:
 def _fixed_point(text: pd.Series, places: int) -> np.ndarray:
     """Decimal strings already known to be well formed, as exact integers × 10**places.
 
-    '1234.5' with places=2 -> 123450. The digits are parsed as integers (never floats):
-    the decimal point is dropped and the value scaled by the missing places.
+    '1234.5' with places=2 -> 123450, never through floats: Arrow parses each cell as
+    an exact decimal of ``places`` places, whose unscaled integer is the answer (the low
+    64 bits of its 128; the cells were checked to fit). Without that, the digits are
+    parsed as integers, the point dropped and the value scaled by the missing places.
     """
     if len(text) == 0:
         return np.zeros(0, dtype=np.int64)
     text = text.astype("str")
+    if sys.byteorder == "little":  # Arrow parses the decimal; its unscaled value is ours
+        with contextlib.suppress(pa.ArrowInvalid):
+            exact = pc.cast(as_arrow(text), pa.decimal128(38, places))
+            words = np.frombuffer(exact.buffers()[1], dtype=np.int64)
+            return words[2 * exact.offset:2 * (exact.offset + len(exact))][::2].copy()
     dot = text.str.find(".").to_numpy(dtype=np.int64)
     length = text.str.len().to_numpy(dtype=np.int64)
     decimals = np.where(dot >= 0, length - dot - 1, 0)

@@ -157,3 +157,17 @@ def test_cells_with_surrounding_space_are_trimmed_and_clean_ones_kept(tmp_path, 
     clean, _ = read_tables(tmp_path)
     assert clean["invoices"]["invoice_id"].tolist() == [
         v.strip() for v in clean["invoices"]["invoice_id"].tolist()]
+
+
+@pytest.mark.parametrize("places", [2, 9])
+def test_decimal_cells_parse_exactly(places):
+    from decimal import Decimal
+
+    from commission.inputs.reading import _fixed_point
+
+    cells = ["0", "1", "-1", "007.10", ".5", "0.6", "-0.01", "5.5", "1234567890.12",
+             "-9999999999.99", "0.123456789", ".000000001"]
+    cells = [c for c in cells if ("." not in c or len(c.split(".")[1]) <= places)
+             and abs(Decimal(c).scaleb(places)) < 2**63]
+    expected = [int(Decimal(c).scaleb(places)) for c in cells]
+    assert [int(v) for v in _fixed_point(pd.Series(cells, dtype="str"), places)] == expected
