@@ -82,7 +82,8 @@ class Result:
     def line_totals(self) -> pd.DataFrame:
         """Σ gross, haircut and amount per (period, rep_id, line_kind), without the lines.
 
-        Rows in period, rep and kind order; only combinations that have lines.
+        Only the combinations that have lines, by period and rep (the kinds' order may
+        differ between a built and an unbuilt result: sort when it matters).
         """
         cols = ["gross", "haircut", "amount"]
         if self._raw is None or self._lines is not None:
