@@ -73,6 +73,7 @@ class Result:
         if self._lines is None:
             assert self._raw is not None
             self._lines = _lines_frame(*self._raw)
+            self._raw = None  # the blocks and raw columns are no longer needed: free them
         return self._lines
 
     @lines.setter
