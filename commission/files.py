@@ -24,9 +24,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from commission.keys import edge_bytes
 
 __all__ = ["FILE_MODE", "file_mode", "safe_frame", "safe_text", "safe_value", "staged",
            "write_atomic"]
@@ -68,9 +71,20 @@ def safe_value(value: Any) -> Any:
     return value
 
 
+_FORMULA_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)
+
+
+def _may_start_a_formula(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether any cell starts with a formula character (a cheap test before the regex)."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    return any(np.isin(edge_bytes(c), _FORMULA_BYTES).any() for c in chunks)
+
+
 def safe_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """An Arrow string column with every formula-like cell prefixed by ``'`` (vectorised)."""
     if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        return values
+    if not _may_start_a_formula(values):
         return values
     risky = pc.and_(pc.match_substring_regex(values, FORMULA_START),
                     pc.invert(pc.match_substring_regex(values, PLAIN_NUMBER)))

@@ -50,41 +50,36 @@ def format_money(cents: int) -> str:
     return f"{sign}{whole:,}.{frac:02d}"
 
 
-_PAD2 = pa.array([f"{i:02d}" for i in range(100)], pa.string())
-_PAD3 = pa.array([f"{i:03d}" for i in range(1000)], pa.string())
-
-
 def cents_text(cents: np.ndarray, thousands: bool = True) -> pa.Array:
     """A column of cents as text, '-12,345.67' (or '-12345.67'), with Arrow string kernels.
 
     The vectorised twin of :func:`format_money` / :func:`format_cents`, for millions of
-    rows: zero-padded groups come from small lookup tables, not per-row formatting.
+    rows: the digits of |cents| are padded to at least three, the point and each
+    thousands separator are inserted at a fixed distance from the end (only on the
+    rows long enough to have one), and the sign goes in front; a few whole-column
+    kernels, no per-row formatting.
     """
     cents = np.asarray(cents, dtype=np.int64)
     a = np.abs(cents)
-    whole, frac = a // 100, a % 100
-    if thousands:
-        top = whole // 1000
-        out = pc.cast(pa.array(whole), pa.string())  # below 1,000: as is
-        low = _PAD3.take(pa.array(whole % 1000))
-        grouped = pc.binary_join_element_wise(cents_group_text(top), low, ",")
-        out = pc.if_else(pa.array(whole >= 1000), grouped, out)
-    else:
-        out = pc.cast(pa.array(whole), pa.string())
-    sign = pa.array(np.where(cents < 0, "-", ""), pa.string())
-    return pc.binary_join_element_wise(
-        pc.binary_join_element_wise(sign, out, ""), _PAD2.take(pa.array(frac)), ".")
+    text = pc.utf8_lpad(pc.cast(pa.array(a), pa.string()), width=3, padding="0")
+    text = pc.binary_replace_slice(text, start=-2, stop=-2, replacement=".")
+    if thousands:  # ',' before each group of 3 whole digits: 6, 10, 14, ... from the end
+        limit, at = 100_000, 6
+        while len(a) and (rows := a >= limit).any():
+            text = pc.if_else(pa.array(rows), pc.binary_replace_slice(
+                text, start=-at, stop=-at, replacement=","), text)
+            limit, at = limit * 1000, at + 4
+    negative = cents < 0
+    if negative.any():
+        text = pc.if_else(pa.array(negative),
+                          pc.binary_join_element_wise("-", text, ""), text)
+    return text
 
 
 def cents_group_text(whole: np.ndarray) -> pa.Array:
     """Whole numbers with thousands separators ('1,234,567'), vectorised."""
-    whole = np.asarray(whole, dtype=np.int64)
-    out = pc.cast(pa.array(whole), pa.string())
-    if not (whole >= 1000).any():
-        return out
-    grouped = pc.binary_join_element_wise(cents_group_text(whole // 1000),
-                                          _PAD3.take(pa.array(whole % 1000)), ",")
-    return pc.if_else(pa.array(whole >= 1000), grouped, out)
+    text = cents_text(np.asarray(whole, dtype=np.int64) * 100)
+    return pc.utf8_slice_codeunits(text, 0, -3)
 
 
 def ratio_to_decimal_str(num: int, den: int, places: int = 10) -> str:

@@ -89,3 +89,14 @@ def test_streamlit_run_app_listens_on_loopback_only(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_calculate_does_not_import_the_store():
+    """`commission calculate` starts without SQLAlchemy or alembic (a second saved per run)."""
+    code = ("import sys; from commission.cli import main; main(sys.argv[1:]); "
+            "print(sorted(m for m in ('sqlalchemy', 'alembic', 'commission.store') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, "validate", "--data", "sample_data"],
+                         capture_output=True, text=True,
+                         cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

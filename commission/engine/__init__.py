@@ -8,7 +8,6 @@ periods with a carry-in and earlier batches' lines (the store's batch).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -51,23 +50,94 @@ __all__ = [
 
 
 
-@dataclass
 class Result:
-    """Lines and payouts; money in int64 cents, rates exact (``rate_num``/``rate_den``)."""
+    """Lines and payouts; money in int64 cents, rates exact (``rate_num``/``rate_den``).
 
-    lines: pd.DataFrame
-    payouts: pd.DataFrame
-    periods: list[str] = field(default_factory=list)
+    ``lines`` (the contract's columns, explanations in words) is built the first time
+    it is read: a caller that needs only ``payouts`` or :meth:`line_totals` (what-if,
+    totals) never words an explanation. Built or given, it is the same frame.
+    """
+
+    def __init__(self, lines: pd.DataFrame | None = None, payouts: pd.DataFrame | None = None,
+                 periods: list[str] | None = None, *,
+                 raw: tuple[RawLines, Inputs, PlanTable] | None = None):
+        if lines is None and raw is None:
+            raise TypeError("Result needs its lines (or the raw lines to build them from)")
+        self._lines = lines
+        self._raw = raw
+        self.payouts = payouts if payouts is not None else pd.DataFrame()
+        self.periods = list(periods or [])
+
+    @property
+    def lines(self) -> pd.DataFrame:
+        if self._lines is None:
+            assert self._raw is not None
+            self._lines = _lines_frame(*self._raw)
+            self._raw = None  # the blocks and raw columns are no longer needed: free them
+        return self._lines
+
+    @lines.setter
+    def lines(self, value: pd.DataFrame) -> None:
+        self._lines = value
+
+    def line_totals(self) -> pd.DataFrame:
+        """Σ gross, haircut and amount per (period, rep_id, line_kind), without the lines.
+
+        Only the combinations that have lines, by period and rep (the kinds' order may
+        differ between a built and an unbuilt result: sort when it matters).
+        """
+        cols = ["gross", "haircut", "amount"]
+        if self._raw is None or self._lines is not None:
+            return (self.lines.groupby(["period", "rep_id", "line_kind"], sort=True)[cols]
+                    .sum().astype(np.int64).reset_index())
+        raw, inputs, _ = self._raw
+        return _line_totals(raw, inputs)
+
+    def __getstate__(self) -> dict:
+        """Pickled (a page's cache) with its lines built, not the engine's working state."""
+        return {"_lines": self.lines, "_raw": None, "payouts": self.payouts,
+                "periods": self.periods}
+
+    def __repr__(self) -> str:
+        return (f"Result({len(self.payouts)} payouts, periods {self.periods[:1]}.."
+                f"{self.periods[-1:]})")
+
+
+def _line_totals(raw: RawLines, inputs: Inputs) -> pd.DataFrame:
+    """Sums by (period, rep, kind) of the raw lines: one integer key, no strings per line."""
+    n_reps, n_kinds = max(len(inputs.reps), 1), len(KINDS)
+    p0 = int(raw.period.min()) if len(raw) else 0
+    key = ((raw.period.astype(np.int64) - p0) * n_reps + raw.rep) * n_kinds + raw.kind
+    keys, codes = np.unique(key, return_inverse=True)
+    sums = {}
+    for col in ("gross", "haircut", "amount"):  # over three columns
+        out = np.zeros(len(keys), dtype=np.int64)
+        np.add.at(out, codes, getattr(raw, col).astype(np.int64))
+        sums[col] = out
+    kind, rest = keys % n_kinds, keys // n_kinds
+    rep, period = rest % n_reps, rest // n_reps + p0
+    months, month_code = np.unique(period, return_inverse=True)
+    return pd.DataFrame({
+        "period": _text(period_label(months), month_code),
+        "rep_id": as_arrow(inputs.reps["rep_id"]).take(pa.array(rep)).to_pandas(),
+        "line_kind": _text(KINDS, kind),
+        **sums,
+    })
+
+
+_EVENT_DATES = (("invoices", "invoice_date"), ("payments", "payment_date"),
+                ("adjustments", "adjustment_date"), ("commission_adjustments", "adjustment_date"))
+
+
+def _months(inputs: Inputs, table: str, column: str) -> np.ndarray:
+    """The month of each date of a column, once per Inputs (each plan of a what-if reads it)."""
+    return inputs.derived((table,), f"months {column}", lambda: (
+        month_index(getattr(inputs, table)[column].to_numpy())))
 
 
 def event_months(inputs: Inputs) -> np.ndarray:
     """Months of every dated event (invoices, payments, adjustments, manual lines)."""
-    return np.concatenate([
-        month_index(inputs.invoices["invoice_date"].to_numpy()),
-        month_index(inputs.payments["payment_date"].to_numpy()),
-        month_index(inputs.adjustments["adjustment_date"].to_numpy()),
-        month_index(inputs.commission_adjustments["adjustment_date"].to_numpy()),
-    ])
+    return np.concatenate([_months(inputs, t, c) for t, c in _EVENT_DATES])
 
 
 def calculate(inputs: Inputs, plans: Mapping[str, Plan], through: str | None = None,
@@ -86,16 +156,11 @@ def calculate(inputs: Inputs, plans: Mapping[str, Plan], through: str | None = N
     last = parse_period(through) if through else int(months.max())
     first = int(months.min())  # through before the first event: no month to pay
 
-    def paid_in(dates: pd.Series) -> np.ndarray:
-        m = month_index(dates.to_numpy())
+    def paid_in(table: str, column: str) -> np.ndarray:
+        m = _months(inputs, table, column)
         return np.where(m <= last, m, NOT_PAID)
 
-    periods = EventPeriods(
-        invoices=paid_in(inputs.invoices["invoice_date"]),
-        payments=paid_in(inputs.payments["payment_date"]),
-        adjustments=paid_in(inputs.adjustments["adjustment_date"]),
-        manual=paid_in(inputs.commission_adjustments["adjustment_date"]),
-    )
+    periods = EventPeriods(*(paid_in(t, c) for t, c in _EVENT_DATES))
     return compute(inputs, plans, _rep_plans(inputs, plan_override), periods,
                    np.arange(first, last + 1, dtype=np.int64))
 
@@ -123,11 +188,8 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
         carry_in = np.zeros(n_reps, dtype=np.int64)
     raw, ledger, volumes = build_lines(inputs, table, rep_plan, periods, prior)
     pay = _payouts(raw, ledger, volumes, batch_periods, carry_in)
-    return Result(
-        lines=_lines_frame(raw, inputs, table),
-        payouts=_payouts_frame(pay, inputs, table),
-        periods=list(period_label(batch_periods)),
-    )
+    return Result(payouts=_payouts_frame(pay, inputs, table),
+                  periods=list(period_label(batch_periods)), raw=(raw, inputs, table))
 
 
 def _text(words: Sequence[str] | np.ndarray, codes: np.ndarray) -> pd.Series:
@@ -136,6 +198,8 @@ def _text(words: Sequence[str] | np.ndarray, codes: np.ndarray) -> pd.Series:
 
 
 def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFrame:
+    """The lines as the contract's columns, the explanations worded meanwhile on a thread."""
+    words = raw.explanations_later()
     c = raw
     kind = c.kind
     inv_ids = as_arrow(inputs.invoices["invoice_id"])
@@ -185,7 +249,7 @@ def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFram
         "amount": c.amount,
         "prior_period": _text([*period_label(ev_months), ""],
                               np.where(prior, ev_code, len(ev_months))),
-        "explanation": raw.explanation.to_pandas(),
+        "explanation": words.result().to_pandas(),
     })
 
 

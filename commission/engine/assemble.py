@@ -1,14 +1,18 @@
 """Stage 5: the blocks of lines gathered into one table, in the contract's order.
 
-This is the one stage that is not pure arithmetic on columns: the explanations
-(mostly Arrow string kernels, which release the GIL) are worded on a second
-thread while this one gathers and sorts the columns. The thread pool lives
-here and nowhere else; the stages before it are plain functions of their inputs.
+Each block is written once, straight into preallocated columns at its lines' final
+positions (found by one stable sort on a small integer key: period, then rep).
+The explanations are not worded here: a line carries what wording it needs (its
+block: kind, rate, share, dates, lateness, references), and
+:meth:`RawLines.explanations` words them when something shows the lines
+(``lines.csv``, a batch's stored lines, a page). Totals, payouts and what-if
+never do.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import itertools
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +30,9 @@ from commission.periods import month_index
 class RawLines:
     """Every line as integer columns, events, invoices and reps by row position.
 
-    ``ri`` indexes the exact rates ``rate_num``/``rate_den``; ``explanation`` is one
-    string per line, in the same order.
+    ``ri`` indexes the exact rates ``rate_num``/``rate_den``. ``blocks`` (with ``at``,
+    the final position of each of a block's lines) are what :meth:`explanations`
+    words the lines from.
     """
 
     kind: np.ndarray  # index into LINE_KINDS
@@ -48,44 +53,78 @@ class RawLines:
     event_month: np.ndarray
     rate_num: np.ndarray  # object (Python ints), by ri
     rate_den: np.ndarray
-    explanation: pa.Array
+    blocks: list[LineBlock]
+    at: list[np.ndarray]  # final positions of each block's lines
+    ledger: Ledger
+    notes: dict[int, str]
 
     def __len__(self) -> int:
         return len(self.amount)
 
+    def explanations(self) -> pa.Array:
+        """Every line's explanation in words, in the lines' order (worded now, per block)."""
+        inputs = self.ledger.inputs
+        ids = {"payments": as_arrow(inputs.payments["payment_id"]),
+               "adjustments": as_arrow(inputs.adjustments["adjustment_id"]),
+               "reps": as_arrow(inputs.reps["rep_id"]),
+               "reasons": as_arrow(inputs.commission_adjustments["reason"])}
+        words = [block_explanations(b, self.rate_num, self.rate_den, self.ledger.table, ids,
+                                    self.notes) for b in self.blocks]
+        if not words:
+            return pa.array([], pa.large_string())
+        # line i of the result is line order[i] of the blocks laid end to end
+        order = np.empty(len(self), dtype=np.int64)
+        order[np.concatenate(self.at)] = np.arange(len(self), dtype=np.int64)
+        return pa.concat_arrays(words).take(pa.array(order))
 
-def _sorted_columns(blocks: list[LineBlock], n_reps: int
-                    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The blocks' columns concatenated and sorted, and the order that sorted them.
+    def explanations_later(self) -> Future:
+        """:meth:`explanations` on a thread (Arrow's string kernels release the GIL)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=1)
+        future = pool.submit(self.explanations)
+        pool.shutdown(wait=False)
+        return future
+
+
+def _positions(blocks: list[LineBlock], n_reps: int) -> list[np.ndarray]:
+    """The final position of every line of every block.
 
     By period, then rep; within a rep's month, by kind, then in event order (blocks
     come kind by kind in event order, and the sort is stable).
     """
-    parts = [b.columns() for b in blocks]
-    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    p_min = int(cols["period"].min()) if len(cols["period"]) else 0
-    key = (cols["period"] - p_min) * max(n_reps, 1) + cols["rep"]
+    period = np.concatenate([b.period for b in blocks]).astype(np.int64)
+    rep = np.concatenate([b.rows.rep for b in blocks]).astype(np.int64)
+    p_min = int(period.min()) if len(period) else 0
+    key = (period - p_min) * max(n_reps, 1) + rep
     order = np.argsort(key, kind="stable")
-    return order, {k: v[order] for k, v in cols.items()}
+    dest = np.empty(len(order), dtype=np.int64)
+    dest[order] = np.arange(len(order), dtype=np.int64)
+    bounds = np.cumsum([0, *(len(b) for b in blocks)])
+    return [dest[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def _scatter(blocks: list[LineBlock], at: list[np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """Each column allocated once and every block written into it at its lines' places."""
+    parts = [b.columns() for b in blocks]
+    cols = {k: np.empty(n, dtype=np.result_type(*(p[k].dtype for p in parts)))
+            for k in parts[0]}
+    for where, part in zip(at, parts, strict=True):  # over blocks (line kinds), never lines
+        for k, out in cols.items():
+            out[where] = part[k]
+    return cols
 
 
 def assemble(blocks: list[LineBlock], ledger: Ledger, rates: RateRegistry) -> RawLines:
     """One table of lines from the blocks (the first block is always there, maybe empty)."""
     rate_num, rate_den = rates.arrays()
-    inputs = ledger.inputs
-    ids = {"payments": as_arrow(inputs.payments["payment_id"]),
-           "adjustments": as_arrow(inputs.adjustments["adjustment_id"]),
-           "reps": as_arrow(inputs.reps["rep_id"]),
-           "reasons": as_arrow(inputs.commission_adjustments["reason"])}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        words_of = [pool.submit(block_explanations, b, rate_num, rate_den, ledger.table, ids,
-                                rates.notes) for b in blocks]
-        order, cols = _sorted_columns(blocks, ledger.n_reps)
-        words = pa.concat_arrays([w.result() for w in words_of])
+    at = _positions(blocks, ledger.n_reps)
+    n = sum(len(b) for b in blocks)
+    cols = _scatter(blocks, at, n)
     return RawLines(
         **cols,
         event_month=month_index(cols["event_day"].astype("datetime64[D]")),
         amount=cols["gross"] - cols["haircut"],
         rate_num=rate_num, rate_den=rate_den,
-        explanation=words.take(pa.array(order)),
+        blocks=blocks, at=at, ledger=ledger, notes=rates.notes,
     )

@@ -16,30 +16,59 @@ EARNING_KINDS = (K_INVOICE, K_COLLECTION, K_OVERRIDE)
 
 def factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the distinct rows of several columns, and one row index per code."""
-    codes = np.zeros(len(columns[0]), dtype=np.int64)
-    for col in columns:
-        c, uniq = pd.factorize(col)
-        codes, _ = pd.factorize(codes * max(len(uniq), 1) + c)
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1
+    for col in columns:  # over a few columns: one combined integer key, hashed once
+        c, size = _small_codes(col)
+        if span * size >= 1 << 62:  # the key would overflow: number what it has so far
+            key, uniq = pd.factorize(key)
+            span = max(len(uniq), 1)
+        key, span = key * size + c, span * size
+    codes, _ = pd.factorize(key)
     n_codes = int(codes.max()) + 1 if len(codes) else 0
     first = np.full(n_codes, -1, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]
     return codes, first
 
 
+def _small_codes(col: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes 0..size-1 of a column: value − min for integers of a small range, else hashed."""
+    col = np.asarray(col)
+    if col.dtype.kind in "iu" and len(col):
+        low, high = int(col.min()), int(col.max())
+        if high - low < 1 << 24:
+            return col.astype(np.int64) - low, high - low + 1
+    c, uniq = pd.factorize(col)
+    return c.astype(np.int64), max(len(uniq), 1)
+
+
 class PairIndex:
-    """Find (a, b) integer pairs among known pairs (first occurrence wins)."""
+    """Find (a, b) integer pairs among known pairs (first occurrence wins).
+
+    Where the known keys span a small range (a rep's rate per period), a dense table
+    answers each query with one gather; otherwise a sorted index and a binary search.
+    """
 
     def __init__(self, a: np.ndarray, b: np.ndarray, width: int):
         self.width = max(int(width), 1)
         key = np.asarray(a, dtype=np.int64) * self.width + np.asarray(b, dtype=np.int64)
         order = np.argsort(key, kind="stable")
         self.key, self.pos = key[order], order
+        self.dense: np.ndarray | None = None
+        if len(key) and int(key.max()) - int(key.min()) < max(16 * len(key), 1 << 16):
+            self.low = int(self.key[0])
+            self.dense = np.full(int(self.key[-1]) - self.low + 1, -1, dtype=np.int64)
+            self.dense[self.key[::-1] - self.low] = self.pos[::-1]  # the first one wins
 
     def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Position of each pair among the known ones, -1 where unknown."""
         key = np.asarray(a, dtype=np.int64) * self.width + np.asarray(b, dtype=np.int64)
         if len(self.key) == 0:
             return np.full(len(key), -1, dtype=np.int64)
+        if self.dense is not None:
+            at = key - self.low
+            inside = (at >= 0) & (at < len(self.dense))
+            return np.where(inside, self.dense[np.where(inside, at, 0)], -1)
         i = np.searchsorted(self.key, key, side="left")
         i_ok = np.minimum(i, len(self.key) - 1)
         hit = (i < len(self.key)) & (self.key[i_ok] == key)

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from commission.inputs.tables import SHARE_SCALE, Inputs
-from commission.keys import lookup
 from commission.periods import NOT_PAID, day_numbers, last_day
 from commission.plans import PlanHistory, PlanTable, merged_disputes
 
@@ -70,13 +69,15 @@ class Ledger:
         return cls(
             inputs=inputs, table=table, rep_plan=rep_plan, history=history,
             pay_inv=pay_inv, adj_inv=adj_inv, split_inv=split_inv,
-            inv_day=day_numbers(inv["invoice_date"]), due_day=day_numbers(inv["due_date"]),
-            pay_day=day_numbers(pay["payment_date"]),
-            adj_day=day_numbers(adj["adjustment_date"]),
+            inv_day=_days(inputs, "invoices", "invoice_date"),
+            due_day=_days(inputs, "invoices", "due_date"),
+            pay_day=_days(inputs, "payments", "payment_date"),
+            adj_day=_days(inputs, "adjustments", "adjustment_date"),
             inv_amount=inv["amount"].to_numpy(dtype=np.int64),
             pay_amount=pay["amount"].to_numpy(dtype=np.int64),
             adj_amount=adj["amount"].to_numpy(dtype=np.int64),
-            disputes=merged_disputes(inputs.disputes.assign(invoice_id=dispute_inv)),
+            disputes=inputs.derived(("disputes", "invoices"), "merged disputes", lambda: (
+                merged_disputes(inputs.disputes.assign(invoice_id=dispute_inv)))),
         )
 
     @property
@@ -86,6 +87,12 @@ class Ledger:
     def plan_at_end(self, rep: np.ndarray, period: np.ndarray) -> np.ndarray:
         """The plan in force for each rep on the last day of each period (payout rules)."""
         return self.history.on(rep, last_day(period))
+
+
+def _days(inputs: Inputs, table: str, column: str) -> np.ndarray:
+    """Day numbers of a date column, worked out once per Inputs (every plan reads them)."""
+    return inputs.derived((table,), f"days {column}",
+                          lambda: day_numbers(getattr(inputs, table)[column]))
 
 
 @dataclass(frozen=True)
@@ -119,14 +126,14 @@ class _Splits:
 
     def __init__(self, ledger: Ledger):
         inputs = ledger.inputs
-        inv, sp, reps = inputs.invoices, inputs.splits, inputs.reps
+        inv, sp = inputs.invoices, inputs.splits
         has_split = np.zeros(len(inv), dtype=bool)
         has_split[ledger.split_inv] = True
         own = np.flatnonzero(~has_split)
         inv_pos = np.concatenate([own, ledger.split_inv])
         rep = np.concatenate([
-            lookup(inv["rep_id"], reps["rep_id"])[own],
-            lookup(sp["rep_id"], reps["rep_id"]),
+            inputs.positions("invoices", "rep_id", "reps", "rep_id")[own],
+            inputs.positions("splits", "rep_id", "reps", "rep_id"),
         ])
         share = np.concatenate([np.full(len(own), SHARE_SCALE, dtype=np.int64),
                                 sp["share"].to_numpy(dtype=np.int64)])
@@ -155,7 +162,8 @@ class _Splits:
 
 def expand_paid(ledger: Ledger, periods: EventPeriods) -> PaidEvents:
     """The events ``periods`` marks as paid, one row per credited rep, in event order."""
-    splits = _Splits(ledger)
+    splits = ledger.inputs.derived(("invoices", "splits", "reps"), "splits",
+                                   lambda: _Splits(ledger))
     inv_rows = np.flatnonzero(periods.invoices != NOT_PAID)
     pay_rows = np.flatnonzero(periods.payments != NOT_PAID)
     adj_rows = np.flatnonzero(periods.adjustments != NOT_PAID)

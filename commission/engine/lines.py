@@ -9,7 +9,8 @@
    and the reinstatements of write-offs (clawback_reversal, penalty_reversal);
    :mod:`~commission.engine.period_lines`: override and manual lines;
 5. :func:`~commission.engine.assemble.assemble`: the blocks in the contract's order,
-   with their explanations.
+   each written once into its final place; the explanations are worded later, only
+   when the lines are read (:meth:`RawLines.explanations`).
 
 Every money figure is rounded once. No Python loop runs over events or lines:
 loops are over plans, bracket or step positions, or line kinds only.

@@ -14,7 +14,8 @@ import pandas as pd
 from commission.engine.attainment import PriorVolume, Volumes
 from commission.engine.common import PairIndex
 from commission.engine.credited import EventPeriods, Ledger, PaidEvents
-from commission.plans import SCALE, PlanTable, group_volume, rate_over_volume
+from commission.inputs.tables import SHARE_SCALE
+from commission.plans import SCALE, PlanTable, rate_over_volume
 
 
 class RateRegistry:
@@ -74,6 +75,36 @@ class RateRegistry:
         return self._arrays
 
 
+def _groups(rep: np.ndarray, plan: np.ndarray, period: np.ndarray, n_plans: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (rep, plan, period) in that order, and each row's group.
+
+    One integer key per row and one sort of the keys, instead of frames of three
+    columns: the order is the same (rep, then plan, then period).
+    """
+    rep, plan, period = (np.asarray(a, dtype=np.int64) for a in (rep, plan, period))
+    p0 = int(period.min()) if len(period) else 0
+    width = int(period.max()) - p0 + 1 if len(period) else 1
+    keys, code = np.unique((rep * n_plans + plan) * width + (period - p0), return_inverse=True)
+    return keys // width // n_plans, keys // width % n_plans, keys % width + p0, code
+
+
+def _volume(code: np.ndarray, cents: np.ndarray, share: np.ndarray, n: int) -> np.ndarray:
+    """Σ amount × share per group (VOLUME units, Python ints), exactly.
+
+    Unsplit rows (share 1) are summed as int64 cents; only split rows need big products.
+    """
+    whole = share == SHARE_SCALE
+    sums = np.zeros(n, dtype=np.int64)
+    np.add.at(sums, code[whole], cents[whole].astype(np.int64))
+    volume = sums.astype(object) * SHARE_SCALE
+    if (~whole).any():
+        parts = pd.Series(cents[~whole].astype(object) * share[~whole].astype(object))
+        extra = parts.groupby(code[~whole]).sum()
+        volume[extra.index.to_numpy()] += extra.to_numpy(dtype=object)
+    return volume
+
+
 def period_rates(ledger: Ledger, periods: EventPeriods, paid: PaidEvents,
                  prior: PriorVolume) -> tuple[RateRegistry, Volumes]:
     """The registry of rates, starting with each (rep, plan, period)'s rate over its volume.
@@ -84,18 +115,14 @@ def period_rates(ledger: Ledger, periods: EventPeriods, paid: PaidEvents,
     """
     inv, pay, table = paid.invoices, paid.payments, ledger.table
     invoiced = table.basis_is(np.arange(len(table.plans)), "invoiced")
-    keys = pd.DataFrame({
-        "rep": np.concatenate([inv.rep, pay.rep]),
-        "plan": np.concatenate([inv.code, pay.code]),
-        "period": np.concatenate([periods.invoices[inv.ev], periods.payments[pay.ev]]),
-    })
     earn = np.concatenate([invoiced[inv.code], ~invoiced[pay.code]])
     cents = np.concatenate([ledger.inv_amount[inv.ev], ledger.pay_amount[pay.ev]])
     share = np.concatenate([inv.share, pay.share])
-    groups = keys.drop_duplicates().sort_values(["rep", "plan", "period"], ignore_index=True)
-    volume = group_volume(keys[earn], cents[earn], share[earn]).reindex(
-        pd.MultiIndex.from_frame(groups), fill_value=0).to_numpy(dtype=object)
-    rep, plan, period = (groups[c].to_numpy(dtype=np.int64) for c in ("rep", "plan", "period"))
+    rep, plan, period, code = _groups(
+        np.concatenate([inv.rep, pay.rep]), np.concatenate([inv.code, pay.code]),
+        np.concatenate([periods.invoices[inv.ev], periods.payments[pay.ev]]),
+        max(len(table.plans), 1))
+    volume = _volume(code[earn], cents[earn], share[earn], len(rep))
     vols = Volumes.of(ledger, rep, plan, period, volume, prior)
     num, den = rate_over_volume(plan, volume, table)
     num, den, notes = vols.price(num, den)

@@ -115,6 +115,13 @@ class KnownLines:
         return PairIndex(self.ev, self.rep, n_reps).find(ev, rep)
 
 
+def _adjustment_kinds(ledger: Ledger) -> np.ndarray:
+    """Each adjustment's kind as its index in ADJUSTMENT_KINDS (once per Inputs)."""
+    adjustments = ledger.inputs.adjustments
+    return ledger.inputs.derived(("adjustments",), "adjustment kinds", lambda: (
+        pd.Index(ADJUSTMENT_KINDS).get_indexer(adjustments["kind"])))
+
+
 def reversal_lines(ledger: Ledger, payments: Credited, periods: EventPeriods,
                    collected: LineBlock, prior: PriorLines, rates: RateRegistry
                    ) -> list[LineBlock]:
@@ -155,7 +162,7 @@ def adjustment_lines(ledger: Ledger, adjustments: Credited, periods: EventPeriod
     invoices = KnownLines.invoices(invoiced, prior, ledger, rates)
     rows, table = adjustments, ledger.table
     ev, code = rows.ev, rows.code
-    kind = pd.Index(ADJUSTMENT_KINDS).get_indexer(ledger.inputs.adjustments["kind"].take(ev))
+    kind = _adjustment_kinds(ledger)[ev]
     inv_pos = ledger.adj_inv[ev]
     at = invoices.find(inv_pos, rows.rep, ledger.n_reps)
     # rᵢ: the invoice line of this run, else of an earlier batch, else 0
@@ -195,8 +202,7 @@ def reinstatement_lines(ledger: Ledger, adjustments: Credited, periods: EventPer
     """
     if not len(adjustments):
         return []
-    kind = pd.Index(ADJUSTMENT_KINDS).get_indexer(
-        ledger.inputs.adjustments["kind"].take(adjustments.ev))
+    kind = _adjustment_kinds(ledger)[adjustments.ev]
     rows = adjustments.take(kind == _REINSTATED)
     if not len(rows):
         return []

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from commission.inputs import over_time
 from commission.inputs.collector import Collector
 from commission.inputs.tables import ADJUSTMENT_KINDS, ID_COLUMN, SHARE_SCALE, Inputs
-from commission.keys import as_arrow, lookup
+from commission.keys import as_arrow, lookup, text_buffers
 from commission.money import format_money
 from commission.plans.language import Plan
 from commission.problems import Problem
@@ -330,11 +330,15 @@ def text_cells(d: CheckData) -> list[Problem]:
             cells = as_arrow(frame[col])
             if not pa.types.is_string(cells.type) and not pa.types.is_large_string(cells.type):
                 continue
-            control = pc.fill_null(pc.match_substring_regex(cells, CONTROL_CHARS), False)
-            out.rows(f"{name}.csv", frame, control.to_numpy(zero_copy_only=False), col, None,
-                     _quoted("control character in {v}", col, 40),
-                     "text without control characters (NUL, tab, form feed, ...)")
-            if col.endswith("_id"):
+            offsets, data = text_buffers(cells) if len(cells) else (np.zeros(1, np.int64),
+                                                                      np.zeros(0, np.uint8))
+            used = data[int(offsets[0]):int(offsets[-1])]
+            if ((used < 0x20) | (used == 0x7F)).any():  # UTF-8: these bytes are these chars
+                control = pc.fill_null(pc.match_substring_regex(cells, CONTROL_CHARS), False)
+                out.rows(f"{name}.csv", frame, control.to_numpy(zero_copy_only=False), col,
+                         None, _quoted("control character in {v}", col, 40),
+                         "text without control characters (NUL, tab, form feed, ...)")
+            if col.endswith("_id") and len(cells) and int(np.diff(offsets).max()) > MAX_ID_LENGTH:
                 long = pc.fill_null(pc.greater(pc.utf8_length(cells), MAX_ID_LENGTH), False)
                 out.rows(f"{name}.csv", frame, long.to_numpy(zero_copy_only=False), col, None,
                          _quoted("an id of {n:,} characters ({v}...)", col, 20),

@@ -195,7 +195,10 @@ def missing_quotas(d) -> list[Problem]:
     """A quota for every rep and quota period with an event valued under an attainment plan."""
     if not d.plans or not any(p.measures_attainment for p in d.plans.values()):
         return []
-    inv, sp = d.t["invoices"], d.t["splits"]
+    override = d.plans.get(d.plan_override) if d.plan_override is not None else None
+    if override is not None and not override.measures_attainment:
+        return []  # every event valued under one plan that needs no quota
+    inv = d.t["invoices"]
     n_inv = len(inv)
     split_inv = d.positions("splits", "invoice_id", "invoices")
     has_split = np.zeros(n_inv, dtype=bool)
@@ -204,7 +207,7 @@ def missing_quotas(d) -> list[Problem]:
     credited = pd.DataFrame({
         "inv": np.concatenate([own, split_inv]),
         "rep": np.concatenate([d.positions("invoices", "rep_id", "reps")[own],
-                               lookup(sp["rep_id"], d.t["reps"]["rep_id"])])})
+                               d.positions("splits", "rep_id", "reps")])})
     credited = credited[(credited["inv"] >= 0) & (credited["rep"] >= 0)]
     ids = np.array(sorted(d.plans), dtype=object)
     plan_code = lookup(pd.Series(d.t["reps"]["plan_id"].to_numpy(dtype=object)),

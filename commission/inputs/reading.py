@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from commission.inputs.tables import (
     Inputs,
     empty_table,
 )
+from commission.keys import as_arrow, edge_bytes
 from commission.plans.language import Plan
 from commission.problems import Problem, sort_problems
 
@@ -148,11 +150,29 @@ def _read_csv(path: Path, source: str, out: Collector) -> pd.DataFrame | None:
                             "one field per column"))
         return None
     frame = pd.DataFrame({
-        str(name).lstrip("\ufeff").strip(): pc.utf8_trim_whitespace(col).to_pandas()
+        str(name).lstrip("\ufeff").strip(): _trimmed(col).to_pandas()
         for name, col in zip(table.column_names, table.columns, strict=True)
     })
     frame["_line"] = np.arange(2, len(frame) + 2, dtype=np.int64)
     return frame
+
+
+#: bytes a cell may start or end with only if trimming could change it: ASCII whitespace
+#: and control characters, and any non-ASCII byte (Unicode has spaces of its own)
+_MAY_TRIM = np.zeros(256, dtype=bool)
+_MAY_TRIM[:0x21] = True
+_MAY_TRIM[0x7F:] = True
+
+
+def _trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The cells without surrounding whitespace: trimmed only where some cell has any.
+
+    Most columns have none; finding that out reads each cell's first and last byte
+    (:func:`commission.keys.edge_bytes`) instead of building every cell anew.
+    """
+    chunks = [pc.utf8_trim_whitespace(c) if _MAY_TRIM[edge_bytes(c)].any()
+              or _MAY_TRIM[edge_bytes(c, last=True)].any() else c for c in column.chunks]
+    return pa.chunked_array(chunks, type=column.type)
 
 
 def _short(exc: BaseException) -> str:
@@ -163,12 +183,19 @@ def _short(exc: BaseException) -> str:
 def _fixed_point(text: pd.Series, places: int) -> np.ndarray:
     """Decimal strings already known to be well formed, as exact integers × 10**places.
 
-    '1234.5' with places=2 -> 123450. The digits are parsed as integers (never floats):
-    the decimal point is dropped and the value scaled by the missing places.
+    '1234.5' with places=2 -> 123450, never through floats: Arrow parses each cell as
+    an exact decimal of ``places`` places, whose unscaled integer is the answer (the low
+    64 bits of its 128; the cells were checked to fit). Without that, the digits are
+    parsed as integers, the point dropped and the value scaled by the missing places.
     """
     if len(text) == 0:
         return np.zeros(0, dtype=np.int64)
     text = text.astype("str")
+    if sys.byteorder == "little":  # Arrow parses the decimal; its unscaled value is ours
+        with contextlib.suppress(pa.ArrowInvalid):
+            exact = pc.cast(as_arrow(text), pa.decimal128(38, places))
+            words = np.frombuffer(exact.buffers()[1], dtype=np.int64)
+            return words[2 * exact.offset:2 * (exact.offset + len(exact))][::2].copy()
     dot = text.str.find(".").to_numpy(dtype=np.int64)
     length = text.str.len().to_numpy(dtype=np.int64)
     decimals = np.where(dot >= 0, length - dot - 1, 0)
@@ -308,7 +335,8 @@ def read_tables(folder: str | Path, require_all: bool = True
 
 def to_inputs(tables: dict[str, pd.DataFrame]) -> Inputs:
     """An Inputs from typed tables (absent optional tables empty)."""
-    return Inputs(**{name: tables.get(name, empty_table(name)) for name in COLUMNS})
+    return Inputs(**{name: tables[name] if name in tables else empty_table(name)
+                     for name in COLUMNS})
 
 
 def validate_tables(tables: dict[str, pd.DataFrame], problems: list[Problem],

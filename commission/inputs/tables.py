@@ -7,9 +7,13 @@ cents, split shares as int64 billionths (``SHARE_SCALE``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from typing import TypeVar
 
 import pandas as pd
+
+T = TypeVar("T")
 
 SHARE_SCALE = 10**9  # a split share 0.6 is held as 600_000_000
 
@@ -119,16 +123,50 @@ class Inputs:
         """
         from commission.keys import lookup_many  # here to keep tables.py free of Arrow at import
 
-        key = (table, column, target, target_column)
-        if key not in self._positions:
-            group = [r for r in REFERENCES.get((target, target_column), [])
-                     if r != (table, column)]
-            group = [(table, column), *group]
-            found = lookup_many([getattr(self, t)[c] for t, c in group],
+        def name(t: str, c: str) -> str:
+            return f"positions {t}.{c} in {target}.{target_column}"
+
+        found = self._cached((table, target), name(table, column))
+        if found is not None:
+            return found[1]
+        group = [r for r in REFERENCES.get((target, target_column), [])
+                 if r != (table, column)]
+        group = [(table, column), *group]
+        found_all = lookup_many([getattr(self, t)[c] for t, c in group],
                                 getattr(self, target)[target_column])
-            for (t, c), pos in zip(group, found, strict=True):
-                self._positions.setdefault((t, c, target, target_column), pos)
-        return self._positions[key]
+        for (t, c), pos in zip(group, found_all, strict=True):
+            if self._cached((t, target), name(t, c)) is None:
+                self._keep((t, target), name(t, c), pos)
+        return found_all[0]
+
+    def derived(self, tables: tuple[str, ...], name: str, make: Callable[[], T]) -> T:
+        """``make()``, a figure derived from ``tables`` only, computed once for those tables.
+
+        What-if runs each plan on the same inputs: day numbers, merged disputes and
+        who is credited on each invoice are the same for every plan, so they are
+        worked out once. The cache is shared with every :meth:`replace` copy and
+        keyed by the very table objects, so a copy with a table replaced never
+        reads a figure of the old one.
+        """
+        found = self._cached(tables, name)
+        if found is None:
+            found = self._keep(tables, name, make())
+        return found[1]
+
+    def _cached(self, tables: tuple[str, ...], name: str) -> tuple | None:
+        frames = tuple(getattr(self, t) for t in tables)
+        entry = self._positions.get((name, tuple(map(id, frames))))
+        if entry is None or any(a is not b for a, b in zip(entry[0], frames, strict=True)):
+            return None
+        return entry
+
+    def _keep(self, tables: tuple[str, ...], name: str, value: object) -> tuple:
+        frames = tuple(getattr(self, t) for t in tables)
+        if len(self._positions) > 512:  # many what-ifs on shifted copies: start afresh
+            self._positions.clear()
+        entry = (frames, value)  # the frames kept alive: their ids stay theirs
+        self._positions[(name, tuple(map(id, frames)))] = entry
+        return entry
 
     @classmethod
     def empty(cls) -> Inputs:
@@ -138,5 +176,5 @@ class Inputs:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name in COLUMNS}
 
     def replace(self, **changes: pd.DataFrame) -> Inputs:
-        """A copy with some tables replaced (and no cached positions)."""
-        return replace(self, _positions={}, **changes)
+        """A copy with some tables replaced, sharing what was worked out from the others."""
+        return replace(self, **changes)

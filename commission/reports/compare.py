@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from commission.engine import calculate, event_months
+from commission.engine import Result, calculate, event_months
 from commission.inputs import over_time
 from commission.inputs.checks import CheckData
 from commission.periods import parse_period, period_label, span_label, span_start
@@ -118,9 +118,9 @@ def cash_collected(inputs, first: str, last: str) -> int:
     pay = inputs.payments
     if len(pay) == 0:
         return 0
-    months = pd.Series(period_label(pay["payment_date"].to_numpy().astype("datetime64[M]")
-                                    .astype(np.int64)))
-    return int(pay["amount"].to_numpy(dtype=np.int64)[_in_range(months, first, last)].sum())
+    months = pay["payment_date"].to_numpy().astype("datetime64[M]").astype(np.int64)
+    inside = (months >= parse_period(first)) & (months <= parse_period(last))
+    return int(pay["amount"].to_numpy(dtype=np.int64)[inside].sum())
 
 
 def check_range(first: str, last: str) -> None:
@@ -168,17 +168,23 @@ def run_plan(inputs, plan: Plan, first: str, last: str,
         result = calculate(inputs, {plan.id: plan}, through=last, plan_override=plan.id)
     else:
         result = calculate(inputs, dict(plans), through=last)
+    return _plan_run(plan, first, last, result)
+
+
+def _plan_run(plan: Plan, first: str, last: str, result: Result) -> PlanRun:
+    """The months first..last of one plan's result; penalties from its line totals.
+
+    Only totals are read (never ``result.lines``): no line is explained for a what-if.
+    """
     pay = result.payouts
     pay = pay[_in_range(pay["period"], first, last)].reset_index(drop=True)
-    lines = result.lines
-    pen = lines[(lines["line_kind"].to_numpy(dtype=object) == "penalty")
-                & _in_range(lines["period"], first, last)]
-    penalties = (pd.DataFrame({"period": pen["period"].to_numpy(dtype=object),
-                               "rep_id": pen["rep_id"].to_numpy(dtype=object),
-                               "penalties": -pen["amount"].to_numpy(dtype=np.int64)})
-                 .groupby(["period", "rep_id"], sort=True, as_index=False)["penalties"].sum())
-    penalties["penalties"] = penalties["penalties"].astype(np.int64)
-    return PlanRun(plan, first, last, pay, penalties)
+    totals = result.line_totals()
+    pen = totals[(totals["line_kind"].to_numpy(dtype=object) == "penalty")
+                 & _in_range(totals["period"], first, last)]
+    penalties = pd.DataFrame({"period": pen["period"].to_numpy(dtype=object),
+                              "rep_id": pen["rep_id"].to_numpy(dtype=object),
+                              "penalties": -pen["amount"].to_numpy(dtype=np.int64)})
+    return PlanRun(plan, first, last, penalties=penalties.reset_index(drop=True), payouts=pay)
 
 
 # --------------------------------------------------------------------------- the comparison

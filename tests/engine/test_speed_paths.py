@@ -1,0 +1,173 @@
+"""The fast paths give the same answers as the plain ones (issue 14, items 1–3).
+
+Each fast path (lines worded only when read, totals without the lines, figures
+shared by what-if copies of the inputs, dense lookups, one-key factorising, money
+as text through Arrow kernels, trimming and formula checks from the cells' edge
+bytes) is checked against the straightforward computation it replaces.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from commission import load_plans
+from commission.engine import calculate
+from commission.engine.common import PairIndex, factorize_rows
+from commission.files import safe_text, safe_value
+from commission.inputs.reading import read_inputs, read_tables
+from commission.keys import edge_bytes
+from commission.money import cents_text, format_cents, format_money
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    plans, _, problems = load_plans(ROOT / "rules")
+    assert not problems
+    inputs, problems = read_inputs(ROOT / "sample_data", plans.keys(), plans)
+    assert not problems
+    return inputs, plans
+
+
+def test_lines_are_built_only_when_read_and_then_explained(sample):
+    inputs, plans = sample
+    result = calculate(inputs, plans)
+    assert result._lines is None  # payouts and totals need no line, no word
+    totals = result.line_totals()
+    assert result._lines is None
+    lines = result.lines
+    assert lines["explanation"].str.len().min() > 0
+    assert result.lines is lines  # built once
+    keys = ["period", "rep_id", "line_kind"]
+    by_frame = (lines.groupby(keys, sort=True)[["gross", "haircut", "amount"]].sum()
+                .reset_index())
+    got = totals.astype(dict.fromkeys(keys, object)).sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, by_frame.astype(dict.fromkeys(keys, object)),
+                                  check_dtype=False)
+
+
+def test_a_result_pickles_with_its_lines(sample):
+    import pickle
+
+    inputs, plans = sample
+    result = calculate(inputs, plans, plan_override="collected-40day")
+    again = pickle.loads(pickle.dumps(result))
+    pd.testing.assert_frame_equal(again.lines, result.lines)
+    pd.testing.assert_frame_equal(again.payouts, result.payouts)
+    assert again.periods == result.periods
+
+
+def test_replace_shares_figures_of_unchanged_tables_only(sample):
+    inputs, _ = sample
+    before = inputs.positions("payments", "invoice_id", "invoices", "invoice_id")
+    copy = inputs.replace(plan_assignments=inputs.plan_assignments.iloc[:0])
+    assert copy.positions("payments", "invoice_id", "invoices", "invoice_id") is before
+    assert len(copy.positions("plan_assignments", "rep_id", "reps", "rep_id")) == 0
+    assert len(inputs.positions("plan_assignments", "rep_id", "reps", "rep_id")) == len(
+        inputs.plan_assignments)
+    # a new invoices table: every figure of it is worked out again
+    reordered = inputs.invoices.iloc[::-1].reset_index(drop=True)
+    moved = inputs.replace(invoices=reordered)
+    got = moved.positions("payments", "invoice_id", "invoices", "invoice_id")
+    assert (got == len(reordered) - 1 - before).all()
+    assert moved.derived(("invoices",), "n", lambda: len(moved.invoices)) == len(reordered)
+    assert inputs.derived(("invoices",), "first", lambda: "a") == "a"
+    assert copy.derived(("invoices",), "first", lambda: "b") == "a"  # same table: shared
+    assert moved.derived(("invoices",), "first", lambda: "c") == "c"  # another table
+
+
+def test_what_if_copies_pay_as_fresh_inputs(sample):
+    """Plans run one after another on one Inputs pay what each pays on its own."""
+    inputs, plans = sample
+    ids = ["collected-40day", "advance-marginal", "collected-stepped", "invoiced-traditional",
+           "manager-override", "new-rep-draw"]
+    shared = [calculate(inputs, plans, plan_override=p).payouts for p in ids]
+    for pid, got in zip(ids, shared, strict=True):
+        fresh, _ = read_inputs(ROOT / "sample_data", plans.keys(), plans)
+        pd.testing.assert_frame_equal(got, calculate(fresh, plans, plan_override=pid).payouts)
+
+
+def test_pair_index_dense_and_sorted_agree():
+    rng = np.random.default_rng(3)
+    for n, width, dense in ((40, 7, True), (3000, 5, True), (20000, 80, False)):
+        a, b = rng.integers(0, n, n), rng.integers(0, width, n)
+        index = PairIndex(a, b, width)
+        assert (index.dense is not None) == dense
+        qa, qb = rng.integers(-3, n + 3, 4 * n), rng.integers(0, width, 4 * n)
+        dense = index.find(qa, qb)
+        index.dense = None
+        assert (dense == index.find(qa, qb)).all()
+    sparse = PairIndex(np.array([0, 10**9]), np.array([1, 2]), 5)
+    assert sparse.dense is None
+    assert list(sparse.find(np.array([10**9, 0, 3]), np.array([2, 1, 1]))) == [1, 0, -1]
+
+
+def test_factorize_rows_numbers_distinct_rows():
+    rng = np.random.default_rng(4)
+    cols = [rng.integers(0, 3, 5000), rng.integers(-2, 2, 5000) * 10**15,
+            rng.integers(0, 10**9, 5000) // 10**8, np.array(list("ab") * 2500, dtype=object)]
+    codes, first = factorize_rows(*cols)
+    rows = list(zip(*cols, strict=True))
+    for i in range(len(rows)):
+        assert rows[first[codes[i]]] == rows[i]
+    assert len(first) == len(set(rows))
+
+
+@pytest.mark.parametrize("thousands", [True, False])
+def test_money_text_matches_the_one_value_formatters(thousands):
+    rng = np.random.default_rng(5)
+    edge = [0, 1, -1, 99, -99, 100, -100, 99_999, 100_000, -100_000, 99_999_999,
+            100_000_000, -123_456_789_012, 10**15, 2**62]
+    cents = np.concatenate([edge, rng.integers(-10**12, 10**12, 3000),
+                            rng.integers(-10**5, 10**5, 3000)])
+    one = format_money if thousands else format_cents
+    assert cents_text(cents, thousands).to_pylist() == [one(int(c)) for c in cents]
+    assert cents_text(np.zeros(0, np.int64), thousands).to_pylist() == []
+
+
+def test_formula_cells_are_still_quoted_after_the_edge_check():
+    cells = ["Ann", "=HYPERLINK(1)", "-45.00", "", None, "@x", "+1", "\tx", "a=b", "-x"]
+    for values in (pa.array(cells), pa.array(cells).slice(2), pa.array(cells, pa.large_string())):
+        expected = [safe_value(v) for v in values.to_pylist()]
+        assert safe_text(values).to_pylist() == expected
+    assert list(edge_bytes(pa.array(["ab", "", "cd"]), last=True)) == [ord("b"), ord("d")]
+    assert list(edge_bytes(pa.array(["", None]))) == []
+
+
+def test_cells_with_surrounding_space_are_trimmed_and_clean_ones_kept(tmp_path, csvs):
+    csvs.small(tmp_path)
+    path = tmp_path / "reps.csv"
+    text = path.read_text().splitlines()
+    head, first, *rest = text
+    cells = first.split(",")
+    cells[0] = f" {cells[0]}\u00a0"  # ASCII and Unicode space around an id
+    cells[1] = f"\t{cells[1]}"
+    path.write_text("\n".join([head, ",".join(cells), *rest]) + "\n")
+    tables, problems = read_tables(tmp_path)
+    assert not problems
+    reps = tables["reps"]
+    assert reps["rep_id"].iloc[0] == cells[0].strip()
+    assert reps.iloc[0, 1] == cells[1].strip()
+    clean, _ = read_tables(tmp_path)
+    assert clean["invoices"]["invoice_id"].tolist() == [
+        v.strip() for v in clean["invoices"]["invoice_id"].tolist()]
+
+
+@pytest.mark.parametrize("places", [2, 9])
+def test_decimal_cells_parse_exactly(places):
+    from decimal import Decimal
+
+    from commission.inputs.reading import _fixed_point
+
+    cells = ["0", "1", "-1", "007.10", ".5", "0.6", "-0.01", "5.5", "1234567890.12",
+             "-9999999999.99", "0.123456789", ".000000001"]
+    cells = [c for c in cells if ("." not in c or len(c.split(".")[1]) <= places)
+             and abs(Decimal(c).scaleb(places)) < 2**63]
+    expected = [int(Decimal(c).scaleb(places)) for c in cells]
+    assert [int(v) for v in _fixed_point(pd.Series(cells, dtype="str"), places)] == expected
