@@ -167,7 +167,7 @@ def export_batch(identity: Identity, store: Store, batch_id: int
         problems = reconcile(lifecycle.batch_lines(store, batch_id), payouts, summary.period)
         if problems:  # never hand payroll a file that does not add up
             raise lifecycle.BatchError("the batch does not reconcile: " + "; ".join(problems))
-        frame = payroll_export(payouts, store.stored_inputs().reps, summary.period, batch_id)
+        frame = payroll_export(payouts, store.input_table("reps"), summary.period, batch_id)
         return frame, summary
 
     frame, summary = _perform(store, identity, "batch.export", obj, work)

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection
 
-from commission.store.bulk import read_frame, write_frame
+from commission.store.bulk import mark, read_frame, write_frame
 from commission.store.models import (
     Batch,
     BatchEvent,
@@ -137,9 +137,14 @@ def _where(batch_id: int, order: str = "") -> str:
     return f"WHERE batch_id = {int(batch_id)}" + (f" ORDER BY {order}" if order else "")
 
 
-def read_lines(conn: Connection, batch_id: int) -> pd.DataFrame:
-    """A batch's lines with the columns and types of the engine's ``Result.lines``."""
-    f = read_frame(conn, LINES, ["line_no", *LINE_COLUMNS], _where(batch_id, "line_no"))
+def read_lines(conn: Connection, batch_id: int, rep_id: str | None = None) -> pd.DataFrame:
+    """A batch's lines (of ``rep_id`` only, if given: an index finds them) with the columns
+    and types of the engine's ``Result.lines``."""
+    where, params = _where(batch_id), ()
+    if rep_id is not None:
+        where, params = f"{where} AND rep_id = {mark(conn)}", (rep_id,)
+    f = read_frame(conn, LINES, ["line_no", *LINE_COLUMNS], f"{where} ORDER BY line_no",
+                   params)
     f = f.sort_values("line_no", kind="stable", ignore_index=True)
     data: dict[str, Any] = {}
     for c in LINE_COLUMNS:

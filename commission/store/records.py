@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.inputs.tables import Inputs
-from commission.store.bulk import read_frame
+from commission.store.bulk import mark, read_frame
 from commission.store.models import INPUT_MODELS, Load
 
 #: key columns of each input table (a split is keyed by invoice and rep)
@@ -36,15 +36,47 @@ def table(name: str) -> Table:
     return INPUT_MODELS[name].__table__  # type: ignore[attr-defined]
 
 
-def read_table(conn: Connection, name: str, extra: list[str] | None = None) -> pd.DataFrame:
-    """One input table, typed, in key order; ``extra`` adds store columns (e.g. load_id)."""
-    frame = read_frame(conn, table(name), [*COLUMNS[name], *(extra or [])])
+def read_table(conn: Connection, name: str, extra: list[str] | None = None,
+               where: str = "", params: tuple = ()) -> pd.DataFrame:
+    """One input table, typed, in key order; ``extra`` adds store columns (e.g. load_id);
+    ``where``/``params`` keep some rows (see :func:`read_rep_inputs`)."""
+    frame = read_frame(conn, table(name), [*COLUMNS[name], *(extra or [])], where, params)
     return frame.sort_values(KEYS[name], kind="stable", ignore_index=True)
 
 
 def read_stored_inputs(conn: Connection) -> Inputs:
     """Every input table in the store as the engine's typed Inputs (already validated)."""
     return Inputs(**{name: read_table(conn, name) for name in COLUMNS})
+
+
+def read_rep_inputs(conn: Connection, rep_id: str, batch_id: int | None = None) -> Inputs:
+    """The part of the store one rep's statement reads, as :class:`Inputs`.
+
+    The rep's invoices (their own, split to them, or named by their lines in batch
+    ``batch_id``) with every split, payment, adjustment and dispute of those
+    invoices and their customers; the rep's manual lines; every rep, plan assignment
+    and quota (small tables). What :func:`read_stored_inputs` gives, minus rows that
+    cannot change a figure about this rep (each report computes per invoice); found
+    by the indexes of migration 0011.
+    """
+    m = mark(conn)
+    mine = (f"SELECT invoice_id FROM invoices WHERE rep_id = {m} UNION "
+            f"SELECT invoice_id FROM splits WHERE rep_id = {m}")
+    params: tuple = (rep_id, rep_id)
+    if batch_id is not None:
+        mine += f" UNION SELECT invoice_id FROM batch_lines WHERE batch_id = {int(batch_id)} " \
+                f"AND rep_id = {m}"
+        params += (rep_id,)
+    by_invoice = (f"WHERE invoice_id IN ({mine})", params)
+    where: dict[str, tuple[str, tuple]] = {
+        "customers": (f"WHERE customer_id IN (SELECT customer_id FROM invoices "
+                      f"WHERE invoice_id IN ({mine}))", params),
+        "invoices": by_invoice, "splits": by_invoice, "payments": by_invoice,
+        "adjustments": by_invoice, "disputes": by_invoice,
+        "commission_adjustments": (f"WHERE rep_id = {m}", (rep_id,)),
+    }
+    return Inputs(**{name: read_table(conn, name, None, *where.get(name, ("", ())))
+                     for name in COLUMNS})
 
 
 def data_version(conn: Connection) -> int:
