@@ -8,9 +8,8 @@ splits, disputes), on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import uuid
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -121,8 +120,7 @@ def test_a_store_at_0010_upgrades_in_place_to_the_indexes(sample_store) -> None:
         command.downgrade(alembic_config(conn), "0010")
     assert not any(n.startswith(("ix_invoices", "ix_payments", "ix_batch_lines",
                                  "ix_paid_events")) for n in indexes())
-    again = open_store(store.url if "sqlite" in store.url else str(store.engine.url
-                                                                     .render_as_string(False)))
+    again = open_store(store.engine.url.render_as_string(hide_password=False))
     try:
         with again.read() as conn:
             assert current_revision(conn) == head_revision()
@@ -130,3 +128,21 @@ def test_a_store_at_0010_upgrades_in_place_to_the_indexes(sample_store) -> None:
     finally:
         again.close()
     assert "ix_batch_lines_batch_id" in indexes()
+
+
+def test_aging_from_the_open_invoices_summed_in_the_database_equals_the_full_read(
+        sample_store) -> None:
+    import datetime as dt
+
+    from commission.reports.aging import aging
+
+    store, _b = sample_store
+    full = store.stored_inputs()
+    for day in ("2024-12-31", "2025-04-30", "2025-11-15", "2026-12-31"):
+        as_of = dt.date.fromisoformat(day)
+        narrow = store.open_inputs(as_of)
+        assert len(narrow.invoices) < len(full.invoices)
+        pd.testing.assert_frame_equal(aging(narrow, as_of), aging(full, as_of), obj=day)
+        for rep in ("R003", "R005", "R011"):
+            pd.testing.assert_frame_equal(aging(store.open_inputs(as_of, rep), as_of, rep),
+                                          aging(full, as_of, rep), obj=f"{day} {rep}")
