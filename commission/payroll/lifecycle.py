@@ -390,6 +390,13 @@ def batch_lines(store: Store, batch_id: int, rep_id: str | None = None) -> pd.Da
         return batchdb.read_lines(conn, batch_id, rep_id)
 
 
+def batch_line_sums(store: Store, batch_id: int, period: str) -> pd.DataFrame:
+    """A batch's lines of ``period`` summed by rep and kind (:func:`batchdb.line_sums`)."""
+    with store.read() as conn:
+        _get(conn, batch_id)
+        return batchdb.line_sums(conn, batch_id, period)
+
+
 def batch_payouts(store: Store, batch_id: int) -> pd.DataFrame:
     """A batch's payouts, with the columns of the engine's ``Result.payouts``."""
     with store.read() as conn:

@@ -163,6 +163,34 @@ def read_lines(conn: Connection, batch_id: int, rep_id: str | None = None) -> pd
     return pd.DataFrame(data)  # text columns take pandas' default string dtype, as the engine
 
 
+def line_sums(conn: Connection, batch_id: int, period: str) -> pd.DataFrame:
+    """A batch's lines of ``period`` summed in the database by rep and kind (manual lines
+    split by sign): columns period, rep_id, line_kind, gross, haircut, amount (int64).
+
+    Every figure :func:`commission.reports.export.line_totals` takes from lines is a
+    sum over such groups, so it gives the same totals from these few rows as from
+    the lines themselves (a million lines are never fetched to reconcile 400 payouts).
+    """
+    cur = conn.connection.driver_connection.cursor()
+    m = mark(conn)
+    try:
+        cur.execute(
+            "SELECT period, rep_id, line_kind, SUM(gross), SUM(haircut), SUM(amount) "
+            f"FROM batch_lines WHERE batch_id = {int(batch_id)} AND period = {m} "
+            "GROUP BY period, rep_id, line_kind, "
+            "CASE WHEN line_kind = 'manual' AND amount > 0 THEN 1 ELSE 0 END", (period,))
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 6
+    return pd.DataFrame({
+        **{c: np.array(v, dtype=object) for c, v in zip(
+            ("period", "rep_id", "line_kind"), cols[:3], strict=True)},
+        **{c: np.array([int(x) for x in v], dtype=np.int64) for c, v in zip(
+            ("gross", "haircut", "amount"), cols[3:], strict=True)},
+    })
+
+
 def read_payouts(conn: Connection, batch_id: int) -> pd.DataFrame:
     """A batch's payouts with the columns and types of the engine's ``Result.payouts``."""
     f = read_frame(conn, PAYOUTS, PAYOUT_COLUMNS, _where(batch_id))

@@ -146,3 +146,23 @@ def test_aging_from_the_open_invoices_summed_in_the_database_equals_the_full_rea
         for rep in ("R003", "R005", "R011"):
             pd.testing.assert_frame_equal(aging(store.open_inputs(as_of, rep), as_of, rep),
                                           aging(full, as_of, rep), obj=f"{day} {rep}")
+
+
+def test_line_sums_reconcile_as_the_lines_do(sample_store) -> None:
+    """The export reconciles payouts with lines summed in the database: the same totals
+    as from the lines, and a line changed behind its payout is still caught."""
+    from commission.payroll.lifecycle import batch_line_sums
+    from commission.reports.export import line_totals, reconcile
+
+    store, b = sample_store
+    lines, payouts = batch_lines(store, b), batch_payouts(store, b)
+    for period in sorted(set(lines["period"])):
+        sums = batch_line_sums(store, b, period)
+        assert len(sums) < len(lines[lines["period"] == period])
+        pd.testing.assert_frame_equal(line_totals(sums, period), line_totals(lines, period))
+        assert reconcile(sums, payouts, period) == reconcile(lines, payouts, period)
+    assert "manual" in set(lines["line_kind"])
+    off = payouts.copy()
+    off.loc[off["period"] == PERIOD, "gross"] += 1
+    assert reconcile(batch_line_sums(store, b, PERIOD), off, PERIOD) == reconcile(
+        lines, off, PERIOD) != []
