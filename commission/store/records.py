@@ -98,16 +98,23 @@ def _inputs_of_invoices(conn: Connection, invoices: str, params: tuple,
                         manual: tuple[str, tuple]) -> Inputs:
     """Inputs holding the invoices of the query ``invoices`` (with ``params``) and every
     row of those invoices, their customers, the manual lines ``manual`` keeps, and
-    every rep, plan assignment and quota."""
+    every rep, plan assignment and quota.
+
+    The query runs once per large table (invoices, payments, adjustments); the small
+    ones (customers, splits, disputes) are read whole and kept by the invoices read.
+    """
     by_invoice = (f"WHERE invoice_id IN ({invoices})", params)
-    where: dict[str, tuple[str, tuple]] = {
-        "customers": (f"WHERE customer_id IN (SELECT customer_id FROM invoices "
-                      f"WHERE invoice_id IN ({invoices}))", params),
-        "invoices": by_invoice, "splits": by_invoice, "payments": by_invoice,
-        "adjustments": by_invoice, "disputes": by_invoice, "commission_adjustments": manual,
-    }
-    return Inputs(**{name: read_table(conn, name, None, *where.get(name, ("", ())))
-                     for name in COLUMNS})
+    where = {"invoices": by_invoice, "payments": by_invoice, "adjustments": by_invoice,
+             "commission_adjustments": manual}
+    tables = {name: read_table(conn, name, None, *where.get(name, ("", ())))
+              for name in COLUMNS}
+    ids = tables["invoices"]["invoice_id"]
+    keep = {"splits": ("invoice_id", ids), "disputes": ("invoice_id", ids),
+            "customers": ("customer_id", tables["invoices"]["customer_id"])}
+    for name, (column, values) in keep.items():
+        t = tables[name]
+        tables[name] = t[t[column].isin(values)].reset_index(drop=True)
+    return Inputs(**tables)
 
 
 def data_version(conn: Connection) -> int:
