@@ -148,11 +148,9 @@ def aging(identity: Identity, store: Store, as_of: dt.date | str,
           rep_id: str | None = None) -> pd.DataFrame:
     """Open invoices by age bucket for ``rep_id`` (or every rep one may see)."""
     from commission.reports.aging import aging as aging_frame
-    from commission.reports.outlook import as_day
 
     reps = _scope(identity, store, "aging", rep_id)
-    # only the invoices open on as_of (summed in the database), with their rows
-    inputs = store.open_inputs(as_day(as_of).item(), rep_id)
+    inputs = store.stored_inputs()
     if rep_id is not None and rep_id not in set(inputs.reps["rep_id"]):
         raise lifecycle.BatchError(f"unknown rep {rep_id!r}")
     frame = _keep(aging_frame(inputs, as_of, rep_id=rep_id), reps)

@@ -97,11 +97,6 @@ class Store:
         with self.read() as conn:
             return records.read_rep_inputs(conn, rep_id, batch_id)
 
-    def open_inputs(self, as_of: dt.date, rep_id: str | None = None) -> Inputs:
-        """What aging reads of the data (:func:`records.read_open_inputs`)."""
-        with self.read() as conn:
-            return records.read_open_inputs(conn, as_of, rep_id)
-
     def input_table(self, name: str) -> pd.DataFrame:
         """One input table (e.g. ``reps``), as in :meth:`stored_inputs`, read alone."""
         with self.read() as conn:

@@ -7,8 +7,6 @@ engine the same rows in the same order, and a re-run gives identical lines.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
@@ -70,28 +68,6 @@ def read_rep_inputs(conn: Connection, rep_id: str, batch_id: int | None = None) 
                 f"AND rep_id = {m}"
         params += (rep_id,)
     return _inputs_of_invoices(conn, mine, params, (f"WHERE rep_id = {m}", (rep_id,)))
-
-
-def read_open_inputs(conn: Connection, as_of: dt.date, rep_id: str | None = None) -> Inputs:
-    """The part of the store aging reads: invoices issued by ``as_of`` with a balance open
-    then (amount − payments − adjustments dated by then, summed in the database, as
-    ``outlook.open_balances`` sums them), credited to ``rep_id`` if given, with every
-    split, payment, adjustment and dispute of those invoices; every rep."""
-    m = mark(conn)
-    day = as_of.isoformat() if conn.dialect.name == "sqlite" else as_of
-    mine = (f"SELECT i.invoice_id FROM invoices i "
-            f"LEFT JOIN (SELECT invoice_id, SUM(amount) AS s FROM payments "
-            f"WHERE payment_date <= {m} GROUP BY invoice_id) p ON p.invoice_id = i.invoice_id "
-            f"LEFT JOIN (SELECT invoice_id, SUM(amount) AS s FROM adjustments "
-            f"WHERE adjustment_date <= {m} GROUP BY invoice_id) a "
-            f"ON a.invoice_id = i.invoice_id WHERE i.invoice_date <= {m} "
-            f"AND i.amount - COALESCE(p.s, 0) - COALESCE(a.s, 0) > 0")
-    params: tuple = (day, day, day)
-    if rep_id is not None:
-        mine += (f" AND (i.rep_id = {m} OR i.invoice_id IN "
-                 f"(SELECT invoice_id FROM splits WHERE rep_id = {m}))")
-        params += (rep_id, rep_id)
-    return _inputs_of_invoices(conn, mine, params, ("WHERE 1 = 0", ()))
 
 
 def _inputs_of_invoices(conn: Connection, invoices: str, params: tuple,

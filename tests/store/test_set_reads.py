@@ -130,24 +130,6 @@ def test_a_store_at_0010_upgrades_in_place_to_the_indexes(sample_store) -> None:
     assert "ix_batch_lines_batch_id" in indexes()
 
 
-def test_aging_from_the_open_invoices_summed_in_the_database_equals_the_full_read(
-        sample_store) -> None:
-    import datetime as dt
-
-    from commission.reports.aging import aging
-
-    store, _b = sample_store
-    full = store.stored_inputs()
-    for day in ("2024-12-31", "2025-04-30", "2025-11-15", "2026-12-31"):
-        as_of = dt.date.fromisoformat(day)
-        narrow = store.open_inputs(as_of)
-        assert len(narrow.invoices) < len(full.invoices)
-        pd.testing.assert_frame_equal(aging(narrow, as_of), aging(full, as_of), obj=day)
-        for rep in ("R003", "R005", "R011"):
-            pd.testing.assert_frame_equal(aging(store.open_inputs(as_of, rep), as_of, rep),
-                                          aging(full, as_of, rep), obj=f"{day} {rep}")
-
-
 def test_line_sums_reconcile_as_the_lines_do(sample_store) -> None:
     """The export reconciles payouts with lines summed in the database: the same totals
     as from the lines, and a line changed behind its payout is still caught."""
