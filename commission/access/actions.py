@@ -164,10 +164,11 @@ def export_batch(identity: Identity, store: Store, batch_id: int
         require_intact(store, batch_id)  # a locked batch must still match its seal
         summary = lifecycle.show(store, batch_id)
         payouts = lifecycle.batch_payouts(store, batch_id)
-        problems = reconcile(lifecycle.batch_lines(store, batch_id), payouts, summary.period)
+        sums = lifecycle.batch_line_sums(store, batch_id, summary.period)  # summed in the db
+        problems = reconcile(sums, payouts, summary.period)
         if problems:  # never hand payroll a file that does not add up
             raise lifecycle.BatchError("the batch does not reconcile: " + "; ".join(problems))
-        frame = payroll_export(payouts, store.stored_inputs().reps, summary.period, batch_id)
+        frame = payroll_export(payouts, store.input_table("reps"), summary.period, batch_id)
         return frame, summary
 
     frame, summary = _perform(store, identity, "batch.export", obj, work)

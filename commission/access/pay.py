@@ -132,11 +132,12 @@ def statement(identity: Identity, store: Store, batch_id: int, rep_id: str,
     _scope(identity, store, obj, rep_id)
     require_intact(store, batch_id)  # never a statement of a locked batch that was altered
     summary = lifecycle.show(store, batch_id)
-    lines, payouts = lifecycle.batch_lines(store, batch_id), lifecycle.batch_payouts(store,
-                                                                                     batch_id)
+    payouts = lifecycle.batch_payouts(store, batch_id)
     if rep_id not in set(payouts["rep_id"]):
         raise lifecycle.BatchError(f"rep {rep_id!r} has no payout in batch {batch_id}")
-    inputs, plans = store.stored_inputs(), lifecycle.batch_plans(store, batch_id)
+    # only what this rep's statement reads: their lines and invoices (indexed)
+    lines = lifecycle.batch_lines(store, batch_id, rep_id)
+    inputs, plans = store.rep_inputs(rep_id, batch_id), lifecycle.batch_plans(store, batch_id)
     data = statement_data(rep_id, summary.period, lines, payouts, inputs, plans,
                           as_of or period_bounds(summary.period)[1], batch_id=batch_id)
     _viewed(identity, store, obj, [rep_id], False)

@@ -383,11 +383,18 @@ def show(store: Store, batch_id: int) -> BatchSummary:
         totals={k: t[k] for k in PAYOUT_MONEY_COLUMNS})
 
 
-def batch_lines(store: Store, batch_id: int) -> pd.DataFrame:
-    """A batch's lines, with the columns of the engine's ``Result.lines``."""
+def batch_lines(store: Store, batch_id: int, rep_id: str | None = None) -> pd.DataFrame:
+    """A batch's lines (``rep_id``'s only, if given), with the columns of ``Result.lines``."""
     with store.read() as conn:
         _get(conn, batch_id)
-        return batchdb.read_lines(conn, batch_id)
+        return batchdb.read_lines(conn, batch_id, rep_id)
+
+
+def batch_line_sums(store: Store, batch_id: int, period: str) -> pd.DataFrame:
+    """A batch's lines of ``period`` summed by rep and kind (:func:`batchdb.line_sums`)."""
+    with store.read() as conn:
+        _get(conn, batch_id)
+        return batchdb.line_sums(conn, batch_id, period)
 
 
 def batch_payouts(store: Store, batch_id: int) -> pd.DataFrame:

@@ -188,11 +188,12 @@ def _date_select(name: str, dialect: str) -> str:
 
 
 def read_frame(conn: Connection, table: Table, columns: Sequence[str] | None = None,
-               where: str = "") -> pd.DataFrame:
+               where: str = "", params: Sequence[object] = ()) -> pd.DataFrame:
     """Typed columns of ``table``: str (text), int64 (integers), datetime64[s] (dates).
 
     A nullable integer column comes back as pandas ``Int64``. ``where`` is SQL built
-    by the caller from trusted values only (batch ids are integers). Rows are
+    by the caller from trusted values only (batch ids are integers); anything else
+    goes in ``params`` (marked :func:`mark` in ``where``). Rows are
     fetched with the driver's cursor: SQLAlchemy's row objects would cost more than
     the query itself for a million rows.
     """
@@ -202,7 +203,7 @@ def read_frame(conn: Connection, table: Table, columns: Sequence[str] | None = N
                        for n in columns)
     cur = conn.connection.driver_connection.cursor()
     try:
-        cur.execute(f"SELECT {select} FROM {table.name} {where}")
+        cur.execute(f"SELECT {select} FROM {table.name} {where}", tuple(params))
         rows = cur.fetchall()
     finally:
         cur.close()
@@ -211,6 +212,11 @@ def read_frame(conn: Connection, table: Table, columns: Sequence[str] | None = N
         grid[:] = rows
     return pd.DataFrame({name: column_in(grid[:, i], table.c[name], dialect)
                          for i, name in enumerate(columns)})
+
+
+def mark(conn: Connection) -> str:
+    """The driver's parameter mark (``?`` on SQLite, ``%s`` on psycopg)."""
+    return "?" if conn.dialect.name == "sqlite" else "%s"
 
 
 def column_in(values: np.ndarray, column, dialect: str) -> pd.Series:

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import pandas as pd
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import StaticPool
@@ -90,6 +91,16 @@ class Store:
         """The whole data set as the engine's typed :class:`~commission.inputs.tables.Inputs`."""
         with self.read() as conn:
             return records.read_stored_inputs(conn)
+
+    def rep_inputs(self, rep_id: str, batch_id: int | None = None) -> Inputs:
+        """What a rep's statement reads of the data (:func:`records.read_rep_inputs`)."""
+        with self.read() as conn:
+            return records.read_rep_inputs(conn, rep_id, batch_id)
+
+    def input_table(self, name: str) -> pd.DataFrame:
+        """One input table (e.g. ``reps``), as in :meth:`stored_inputs`, read alone."""
+        with self.read() as conn:
+            return records.read_table(conn, name)
 
     def close(self) -> None:
         self.engine.dispose()

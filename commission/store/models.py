@@ -25,6 +25,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
@@ -413,3 +414,22 @@ INPUT_MODELS: dict[str, type[StoreModel]] = {
     "plan_assignments": PlanAssignment, "quotas": Quota,
     "commission_adjustments": CommissionAdjustment,
 }
+
+
+#: the indexes of each access path (migration 0011): a rep's invoices and splits, an
+#: invoice's events, a rep's manual lines, a rep's lines in a batch, a batch's paid events
+STORE_INDEXES = [
+    Index("ix_invoices_rep_id", Invoice.__table__.c.rep_id),  # type: ignore[attr-defined]
+    Index("ix_splits_rep_id", Split.__table__.c.rep_id),  # type: ignore[attr-defined]
+    Index("ix_payments_invoice_id", Payment.__table__.c.invoice_id),  # type: ignore[attr-defined]
+    Index("ix_adjustments_invoice_id",
+          Adjustment.__table__.c.invoice_id),  # type: ignore[attr-defined]
+    Index("ix_disputes_invoice_id", Dispute.__table__.c.invoice_id),  # type: ignore[attr-defined]
+    Index("ix_commission_adjustments_rep_id",
+          CommissionAdjustment.__table__.c.rep_id),  # type: ignore[attr-defined]
+    Index("ix_batch_lines_batch_id", BatchLine.__table__.c.batch_id,  # type: ignore[attr-defined]
+          BatchLine.__table__.c.rep_id),  # type: ignore[attr-defined]
+    Index("ix_paid_events_batch_id", PaidEvent.__table__.c.batch_id,  # type: ignore[attr-defined]
+          PaidEvent.__table__.c.event_kind,  # type: ignore[attr-defined]
+          PaidEvent.__table__.c.event_id),  # type: ignore[attr-defined]
+]

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.inputs.tables import Inputs
-from commission.store.bulk import read_frame
+from commission.store.bulk import mark, read_frame
 from commission.store.models import INPUT_MODELS, Load
 
 #: key columns of each input table (a split is keyed by invoice and rep)
@@ -36,15 +36,61 @@ def table(name: str) -> Table:
     return INPUT_MODELS[name].__table__  # type: ignore[attr-defined]
 
 
-def read_table(conn: Connection, name: str, extra: list[str] | None = None) -> pd.DataFrame:
-    """One input table, typed, in key order; ``extra`` adds store columns (e.g. load_id)."""
-    frame = read_frame(conn, table(name), [*COLUMNS[name], *(extra or [])])
+def read_table(conn: Connection, name: str, extra: list[str] | None = None,
+               where: str = "", params: tuple = ()) -> pd.DataFrame:
+    """One input table, typed, in key order; ``extra`` adds store columns (e.g. load_id);
+    ``where``/``params`` keep some rows (see :func:`read_rep_inputs`)."""
+    frame = read_frame(conn, table(name), [*COLUMNS[name], *(extra or [])], where, params)
     return frame.sort_values(KEYS[name], kind="stable", ignore_index=True)
 
 
 def read_stored_inputs(conn: Connection) -> Inputs:
     """Every input table in the store as the engine's typed Inputs (already validated)."""
     return Inputs(**{name: read_table(conn, name) for name in COLUMNS})
+
+
+def read_rep_inputs(conn: Connection, rep_id: str, batch_id: int | None = None) -> Inputs:
+    """The part of the store one rep's statement reads, as :class:`Inputs`.
+
+    The rep's invoices (their own, split to them, or named by their lines in batch
+    ``batch_id``) with every split, payment, adjustment and dispute of those
+    invoices and their customers; the rep's manual lines; every rep, plan assignment
+    and quota (small tables). What :func:`read_stored_inputs` gives, minus rows that
+    cannot change a figure about this rep (each report computes per invoice); found
+    by the indexes of migration 0011.
+    """
+    m = mark(conn)
+    mine = (f"SELECT invoice_id FROM invoices WHERE rep_id = {m} UNION "
+            f"SELECT invoice_id FROM splits WHERE rep_id = {m}")
+    params: tuple = (rep_id, rep_id)
+    if batch_id is not None:
+        mine += f" UNION SELECT invoice_id FROM batch_lines WHERE batch_id = {int(batch_id)} " \
+                f"AND rep_id = {m}"
+        params += (rep_id,)
+    return _inputs_of_invoices(conn, mine, params, (f"WHERE rep_id = {m}", (rep_id,)))
+
+
+def _inputs_of_invoices(conn: Connection, invoices: str, params: tuple,
+                        manual: tuple[str, tuple]) -> Inputs:
+    """Inputs holding the invoices of the query ``invoices`` (with ``params``) and every
+    row of those invoices, their customers, the manual lines ``manual`` keeps, and
+    every rep, plan assignment and quota.
+
+    The query runs once per large table (invoices, payments, adjustments); the small
+    ones (customers, splits, disputes) are read whole and kept by the invoices read.
+    """
+    by_invoice = (f"WHERE invoice_id IN ({invoices})", params)
+    where = {"invoices": by_invoice, "payments": by_invoice, "adjustments": by_invoice,
+             "commission_adjustments": manual}
+    tables = {name: read_table(conn, name, None, *where.get(name, ("", ())))
+              for name in COLUMNS}
+    ids = tables["invoices"]["invoice_id"]
+    keep = {"splits": ("invoice_id", ids), "disputes": ("invoice_id", ids),
+            "customers": ("customer_id", tables["invoices"]["customer_id"])}
+    for name, (column, values) in keep.items():
+        t = tables[name]
+        tables[name] = t[t[column].isin(values)].reset_index(drop=True)
+    return Inputs(**tables)
 
 
 def data_version(conn: Connection) -> int:

@@ -178,3 +178,25 @@ def test_verify_of_a_draft_says_only_locked_batches_are_sealed(locked, capsys):
         d = run_batch(store, "2026-02", by="ann").batch_id
     code, _out, err = run(capsys, "batch", "verify", str(d), *db)
     assert code == 2 and "is draft, not locked: only a locked batch is sealed" in err
+
+
+def test_database_serialization_equals_the_python_reference(locked) -> None:
+    """The seal's large sections are serialized by the database (fast); they must give the
+    bytes of the row-by-row ``json.dumps`` reference, on text that JSON escapes too."""
+    from commission.store import seal
+
+    url, b = locked
+    tricky = "quote \" backslash \\ tab \t newline \n bell \x07 del \x7f é … € \u2028 😀"
+    tamper(url, [f"UPDATE batch_lines SET explanation = '{tricky.replace(chr(39), chr(39) * 2)}'"
+                 f" WHERE batch_id = {b} AND line_no = 1",
+                 f"UPDATE batch_lines SET days_late = NULL WHERE batch_id = {b} AND line_no = 2"])
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert seal._database_json_agrees(conn)
+        fast = seal.sections(conn, b)
+        reference = {name: seal._digest(conn, q) for name, q in seal._queries(b).items()}
+        explanation = conn.exec_driver_sql(
+            f"SELECT explanation FROM batch_lines WHERE batch_id = {b} AND line_no = 1").scalar()
+    engine.dispose()
+    assert explanation == tricky
+    assert fast == reference
