@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_scenarios"
-down_revision = "0010"
+down_revision = "0011_store_indexes"
 branch_labels = None
 depends_on = None
 
