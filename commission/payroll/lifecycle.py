@@ -391,10 +391,15 @@ def batch_lines(store: Store, batch_id: int) -> pd.DataFrame:
 
 
 def batch_payouts(store: Store, batch_id: int) -> pd.DataFrame:
-    """A batch's payouts, with the columns of the engine's ``Result.payouts``."""
+    """A batch's payouts: ``payouts.csv``'s columns, then the draw's top-up and forfeited
+    (cents; net + carry_in − carry_out − forfeited = payout on every row)."""
     with store.read() as conn:
         _get(conn, batch_id)
-        return batchdb.read_payouts(conn, batch_id)
+        payouts = batchdb.read_payouts(conn, batch_id)
+        extras = batchdb.read_payout_extras(conn, batch_id).set_index("rep_id")
+    for col in ("draw", "forfeited"):
+        payouts[col] = extras[col].reindex(payouts["rep_id"]).fillna(0).to_numpy(np.int64)
+    return payouts
 
 
 def batch_plans(store: Store, batch_id: int) -> dict[str, Plan]:

@@ -166,6 +166,26 @@ def read_payouts(conn: Connection, batch_id: int) -> pd.DataFrame:
     return f[PAYOUT_COLUMNS]
 
 
+def read_payout_extras(conn: Connection, batch_id: int) -> pd.DataFrame:
+    """rep_id, draw and forfeited (cents) of a batch's payouts, by rep_id.
+
+    Payouts written before migration 0013 hold NULL: the top-up is unknown (0) and
+    forfeited is what the identity net + carry_in − carry_out − forfeited = payout
+    leaves.
+    """
+    f = read_frame(conn, PAYOUTS, ["rep_id", "draw", "forfeited", "net", "carry_in",
+                                   "carry_out", "payout"], _where(batch_id))
+    f = f.sort_values("rep_id", kind="stable", ignore_index=True)
+    residual = (f["net"].astype(np.int64) + f["carry_in"].astype(np.int64)
+                - f["carry_out"].astype(np.int64) - f["payout"].astype(np.int64))
+    return pd.DataFrame({
+        "rep_id": f["rep_id"].to_numpy(dtype=object),
+        "draw": f["draw"].fillna(0).to_numpy(dtype=np.int64),
+        "forfeited": np.where(f["forfeited"].isna().to_numpy(), residual.to_numpy(np.int64),
+                              f["forfeited"].fillna(0).to_numpy(dtype=np.int64)),
+    })
+
+
 def read_events(conn: Connection, batch_id: int) -> pd.DataFrame:
     cols = ["event_kind", "event_id", "event_date", "amount", "row_hash"]
     return read_frame(conn, EVENTS, cols, _where(batch_id))
