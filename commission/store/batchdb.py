@@ -186,6 +186,15 @@ def read_payout_extras(conn: Connection, batch_id: int) -> pd.DataFrame:
     })
 
 
+def manual_lines(conn: Connection, batch_id: int) -> pd.DataFrame:
+    """event_id (the commission_adjustment_id) and amount of a batch's manual lines."""
+    rows = conn.exec_driver_sql(
+        "SELECT event_id, amount FROM batch_lines WHERE batch_id = "
+        f"{int(batch_id)} AND line_kind = 'manual' ORDER BY line_no").fetchall()
+    return pd.DataFrame({"event_id": np.array([r[0] for r in rows], dtype=object),
+                         "amount": np.array([int(r[1]) for r in rows], dtype=np.int64)})
+
+
 def read_events(conn: Connection, batch_id: int) -> pd.DataFrame:
     cols = ["event_kind", "event_id", "event_date", "amount", "row_hash"]
     return read_frame(conn, EVENTS, cols, _where(batch_id))
