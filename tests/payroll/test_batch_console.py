@@ -319,3 +319,50 @@ def test_the_export_takes_an_employee_id_when_the_reps_have_one():
     assert frame["employee_id"].tolist() == ["E-1", ""]
     without = payroll_export(payouts, reps.drop(columns="employee_id"), "2026-01", 3)
     assert without["employee_id"].tolist() == ["", ""]
+
+
+# ----------------------------------------------------------------------------- triggers
+
+USED = {
+    "plan_assignments": ("UPDATE plan_assignments SET plan_id = 'invoiced-traditional' "
+                         "WHERE rep_id = 'R1' AND effective_from = '2026-01-01'",
+                         "DELETE FROM plan_assignments WHERE rep_id = 'R1'"),
+    "quotas": ("UPDATE quotas SET amount = 100 WHERE quota_period = '2026-Q1'",
+               "DELETE FROM quotas WHERE quota_period = '2026-Q1'"),
+    "commission_adjustments": ("UPDATE commission_adjustments SET amount = 90000 "
+                               "WHERE commission_adjustment_id = 'M1'",
+                               "DELETE FROM commission_adjustments "
+                               "WHERE commission_adjustment_id = 'M1'"),
+}
+
+
+def test_the_database_refuses_edits_of_what_a_locked_batch_used(csvs, store, tmp_path):
+    """Beyond the load's check: SQL run against the store itself is refused by triggers."""
+    from sqlalchemy.exc import DBAPIError
+
+    lifecycle.load(store, csvs.small(tmp_path / "data"), RULES)
+    lifecycle.load(store, csvs.write(
+        tmp_path / "extra",
+        plan_assignments=[("R1", "collected-stepped", "2026-01-01"),
+                          ("R1", "collected-40day", "2026-04-01")],
+        quotas=[("R1", "2026-Q1", "9000.00"), ("R1", "2026-Q2", "9000.00")],
+        commission_adjustments=[("M1", "R1", "2026-01-15", "100.00", "SPIFF"),
+                                ("M2", "R1", "2026-02-15", "50.00", "SPIFF")]))
+    _lock(store, "2026-01")
+    for table, statements in USED.items():
+        for sql in statements:
+            with pytest.raises(DBAPIError, match="a locked batch (used|paid) this"), \
+                    store.write() as conn:
+                conn.exec_driver_sql(sql)
+    # the same kinds of rows that no locked batch used stay editable (a draft's inputs)
+    with store.write() as conn:
+        conn.exec_driver_sql("UPDATE quotas SET amount = 100 WHERE quota_period = '2026-Q2'")
+        conn.exec_driver_sql("DELETE FROM plan_assignments WHERE effective_from = '2026-04-01'")
+        conn.exec_driver_sql("UPDATE commission_adjustments SET amount = 6000 "
+                             "WHERE commission_adjustment_id = 'M2'")
+    inputs = store.stored_inputs()
+    assert inputs.quotas.set_index("quota_period")["amount"].to_dict() == {
+        "2026-Q1": 900000, "2026-Q2": 100}
+    assert len(inputs.plan_assignments) == 1
+    assert inputs.commission_adjustments.set_index("commission_adjustment_id")[
+        "amount"].to_dict() == {"M1": 10000, "M2": 6000}
