@@ -349,9 +349,9 @@ def test_the_database_refuses_edits_of_what_a_locked_batch_used(csvs, store, tmp
         commission_adjustments=[("M1", "R1", "2026-01-15", "100.00", "SPIFF"),
                                 ("M2", "R1", "2026-02-15", "50.00", "SPIFF")]))
     _lock(store, "2026-01")
-    for table, statements in USED.items():
+    for statements in USED.values():
         for sql in statements:
-            with pytest.raises(DBAPIError, match="a locked batch (used|paid) this"), \
+            with pytest.raises(DBAPIError, match=r"a locked batch (used|paid) this"), \
                     store.write() as conn:
                 conn.exec_driver_sql(sql)
     # the same kinds of rows that no locked batch used stay editable (a draft's inputs)
