@@ -483,8 +483,9 @@ def show(store: Store, batch_id: int) -> BatchSummary:
         t = batchdb.totals(conn, batch_id)
         t["forfeited"] = int(batchdb.read_payout_extras(conn, batch_id)["forfeited"].sum())
         plans = batchdb.read_plans(conn, batch_id)
-        first = (parse_period(base["period"]) + 1 if base else
-                 _first_month(batchdb.read_events(conn, batch_id), b["period"]))
+        earliest = batchdb.first_event_month(conn, batch_id)
+    first = parse_period(base["period"]) + 1 if base else min(
+        parse_period(b["period"]), parse_period(earliest or b["period"]))
     return BatchSummary(
         batch_id=b["batch_id"], period=b["period"], status=b["status"], run_no=b["run_no"],
         run_by=b["run_by"], run_at=b["run_at"], approved_by=b["approved_by"],
@@ -496,14 +497,6 @@ def show(store: Store, batch_id: int) -> BatchSummary:
         totals={k: t[k] for k in [*PAYOUT_MONEY_COLUMNS, "forfeited"]},
         months=tuple(str(np.datetime64(m, "M"))
                      for m in range(first, parse_period(b["period"]) + 1)))
-
-
-def _first_month(events: pd.DataFrame, period: str) -> int:
-    """The earliest month a first batch paid an event of (its period when it paid none)."""
-    month = parse_period(period)
-    if events.empty:
-        return month
-    return min(month, int(month_index(events["event_date"].to_numpy()).min()))
 
 
 def batch_lines(store: Store, batch_id: int) -> pd.DataFrame:

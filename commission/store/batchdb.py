@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from commission.store.bulk import read_frame, write_frame
@@ -184,6 +184,13 @@ def read_payout_extras(conn: Connection, batch_id: int) -> pd.DataFrame:
         "forfeited": np.where(f["forfeited"].isna().to_numpy(), residual.to_numpy(np.int64),
                               f["forfeited"].fillna(0).to_numpy(dtype=np.int64)),
     })
+
+
+def first_event_month(conn: Connection, batch_id: int) -> str | None:
+    """'YYYY-MM' of the earliest event a batch pays (None when it pays none)."""
+    value = conn.execute(select(func.min(EVENTS.c.event_date))
+                         .where(EVENTS.c.batch_id == batch_id)).scalar_one_or_none()
+    return None if value is None else str(np.datetime64(pd.Timestamp(value), "M"))
 
 
 def manual_lines(conn: Connection, batch_id: int) -> pd.DataFrame:
