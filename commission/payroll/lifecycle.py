@@ -227,13 +227,15 @@ class _State:
 
 
 def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
-              by: str = "", catch_up: bool = False) -> BatchSummary:
+              by: str = "", catch_up: bool | None = None) -> BatchSummary:
     """Compute the draft batch of ``period`` (replacing its earlier draft) from the store.
 
     With ``rules_dir``, its plans are stored first (new versions where changed);
     the batch computes with the newest stored version of each plan. A period after
     the first open month merges every open month into one batch (a catch-up: caps
-    and minimums apply once, to the merged balance): refused unless ``catch_up``.
+    and minimums apply once, to the merged balance): with ``catch_up=False`` (what
+    the doors pass unless the person confirmed) it is refused; ``None`` leaves it to
+    a program that computes directly.
     """
     by = _who(by, "run")
     month, label = _month(period)
@@ -249,7 +251,7 @@ def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
                        data_version(conn))
     _refuse_future(month, label, state.inputs, base)
     months = _covered(month, state.inputs, base)
-    if len(months) > 1 and not catch_up:
+    if len(months) > 1 and catch_up is False:
         raise BatchError(catch_up_warning(months) + "; run the earliest month first, or "
                          "confirm the catch-up (--catch-up); nothing was run")
     plans, used = _plans_for(state.inputs, state.plans)
