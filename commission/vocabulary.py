@@ -28,8 +28,9 @@ PAYOUT_MONEY_COLUMNS = ["gross", "haircuts", "clawbacks", "net", "carry_in", "pa
                         "carry_out"]
 
 #: the columns of the engine's ``Result.payouts`` beyond ``payouts.csv``: the draw's
-#: top-up in cents (0 without one) and the payout's note in words ("draw top-up ...")
-RESULT_PAYOUT_EXTRA_COLUMNS = ["draw", "note"]
+#: top-up in cents (0 without one), the payout's note in words ("draw top-up ...") and
+#: the cents forfeited, so that net + carry_in − carry_out − forfeited = payout
+RESULT_PAYOUT_EXTRA_COLUMNS = ["draw", "note", "forfeited"]
 
 #: the store when neither ``--db`` nor ``COMMISSION_DB`` names one
 DEFAULT_DB_URL = "sqlite:///commission.db"

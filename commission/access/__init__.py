@@ -10,11 +10,16 @@ another person's pay. See docs/identity.md.
 from __future__ import annotations
 
 from commission.access.actions import (
+    add_manual_line,
     approve_batch,
+    batch_staleness,
+    catch_up_months,
     export_batch,
+    export_control,
     load_data,
     lock_batch,
     make_plans_effective,
+    manual_lines,
     run_draft,
     save_plan_variant,
     self_approval_allowed,
@@ -74,17 +79,16 @@ from commission.access.users import (
 )
 
 __all__ = [
-    "LOCAL_ADMIN", "PERMISSIONS", "ROLES", "AccessDenied", "Identity", "add_user", "aging",
-    "approve_batch", "audit_log", "batch_diff", "batch_summary", "batches", "bootstrap_admin",
-    "check_pay_view", "collections_performance", "collections_worklist", "customer_credit",
-    "export_batch", "grant_role", "list_users", "load_data", "lock_batch",
-    "make_plans_effective", "may_see_worklist", "needs_bootstrap", "open_dispute", "pay_lines",
-    "pay_payouts",
-    "record", "record_arrangement", "record_contact", "resolve", "resolve_dispute",
-    "revoke_role", "run_draft", "save_plan_variant", "sees_all", "self_approval_allowed",
-    "send_messages", "set_setting", "set_user_active", "setting", "sign_in", "statement",
-    "verify_batch",
-    "visible_reps",
+    "LOCAL_ADMIN", "PERMISSIONS", "ROLES", "AccessDenied", "Identity", "add_manual_line",
+    "add_user", "aging", "approve_batch", "audit_log", "batch_diff", "batch_staleness",
+    "batch_summary", "batches", "bootstrap_admin", "catch_up_months", "check_pay_view",
+    "collections_performance", "collections_worklist", "customer_credit", "export_batch",
+    "export_control", "grant_role", "list_users", "load_data", "lock_batch",
+    "make_plans_effective", "manual_lines", "may_see_worklist", "needs_bootstrap", "open_dispute",
+    "pay_lines", "pay_payouts", "record", "record_arrangement", "record_contact", "resolve",
+    "resolve_dispute", "revoke_role", "run_draft", "save_plan_variant", "sees_all",
+    "self_approval_allowed", "send_messages", "set_setting", "set_user_active", "setting",
+    "sign_in", "statement", "verify_batch", "visible_reps",
 ]
 __all__ += ["list_scenarios", "make_scenario_live", "open_scenario", "preview_make_live",
             "save_scenario"]

@@ -21,6 +21,7 @@ import pandas as pd
 
 from commission.access.identity import Identity, record, refuse, require
 from commission.payroll import lifecycle
+from commission.payroll.staleness import Staleness
 from commission.payroll.summary import BatchSummary, LoadSummary
 from commission.payroll.verify import Verification, require_intact, verify
 from commission.problems import InputError
@@ -93,12 +94,18 @@ def load_data(identity: Identity, store: Store, data_dir: str | Path,
 
 
 def run_draft(identity: Identity, store: Store, period: str,
-              rules_dir: str | Path | None = None) -> BatchSummary:
-    """Compute (or recompute) the draft batch of a period (finance)."""
+              rules_dir: str | Path | None = None, catch_up: bool = False) -> BatchSummary:
+    """Compute (or recompute) the draft batch of a period (finance).
+
+    A period after the first open month is a catch-up (several months in one batch):
+    refused unless ``catch_up`` confirms it (audited as ``catch_up: true``).
+    """
     require(store, identity, "batch.run", f"period:{period}", f"run the batch of {period}")
     changed = _require_plans(store, identity, rules_dir)
+    details = {"catch_up": True} if catch_up else {}
     summary = _perform(store, identity, "batch.run", f"period:{period}",
-                       lambda: lifecycle.run_batch(store, period, rules_dir, by=identity.email))
+                       lambda: lifecycle.run_batch(store, period, rules_dir, by=identity.email,
+                                                   catch_up=catch_up), **details)
     if changed:
         record(store, identity, "plan.effective", "plans", plans=changed)
     return summary
@@ -151,11 +158,14 @@ def lock_batch(identity: Identity, store: Store, batch_id: int) -> BatchSummary:
 
 def export_batch(identity: Identity, store: Store, batch_id: int
                  ) -> tuple[pd.DataFrame, BatchSummary]:
-    """The payroll file of a batch (finance): one row per rep and a control total.
+    """The payroll file of a batch (finance): one data row per rep, DRAFT until locked,
+    with the currency and pay date of the settings; :func:`export_control` is its
+    control total.
 
     Refused (BatchError) when the batch does not reconcile with its lines.
     """
-    from commission.reports.export import payroll_export, reconcile
+    from commission.access.settings import currency, pay_date
+    from commission.reports.export import DRAFT, FINAL, payroll_export, reconcile
 
     obj = f"batch:{batch_id}"
     require(store, identity, "batch.export", obj, f"export batch {batch_id}")
@@ -168,11 +178,61 @@ def export_batch(identity: Identity, store: Store, batch_id: int
         problems = reconcile(sums, payouts, summary.period)
         if problems:  # never hand payroll a file that does not add up
             raise lifecycle.BatchError("the batch does not reconcile: " + "; ".join(problems))
-        frame = payroll_export(payouts, store.input_table("reps"), summary.period, batch_id)
+        frame = payroll_export(payouts, store.input_table("reps"), summary.period, batch_id,
+                               status=FINAL if summary.status == "locked" else DRAFT,
+                               currency=currency(store),
+                               pay_date=pay_date(store, summary.period).isoformat())
         return frame, summary
 
     frame, summary = _perform(store, identity, "batch.export", obj, work)
     return frame, summary
+
+
+def export_control(store: Store, frame: pd.DataFrame, summary: BatchSummary) -> pd.DataFrame:
+    """The control total of an export from :func:`export_batch` (a file of its own)."""
+    from commission.access.settings import currency, pay_date
+    from commission.reports.export import DRAFT, FINAL, control_totals
+
+    return control_totals(frame, summary.period, summary.batch_id,
+                          status=FINAL if summary.status == "locked" else DRAFT,
+                          currency=currency(store),
+                          pay_date=pay_date(store, summary.period).isoformat())
+
+
+def batch_staleness(identity: Identity, store: Store, batch_id: int) -> Staleness:
+    """What changed since a draft was run (finance, approver, admin): a stale draft is
+    run again before it is approved."""
+    require(store, identity, "batch.read", f"batch:{batch_id}", f"read batch {batch_id}")
+    return lifecycle.batch_staleness(store, batch_id)
+
+
+def catch_up_months(identity: Identity, store: Store, period: str) -> list[str]:
+    """The months a run of ``period`` would pay for (more than one: a catch-up)."""
+    require(store, identity, "batch.run", f"period:{period}", f"run the batch of {period}")
+    return lifecycle.catch_up_months(store, period)
+
+
+def add_manual_line(identity: Identity, store: Store, rep_id: str, period: str, amount: int,
+                    reason: str) -> str:
+    """Add a manual commission line for a rep and an open period, with its reason (finance,
+    admin); recorded with who and when, audited. A draft of that period is stale until
+    it is run again. Returns the line's id."""
+    obj = f"rep:{rep_id}"
+    require(store, identity, "batch.manual_line", obj,
+            f"add a manual line for {rep_id} in {period}")
+    line_id, _load = _perform(
+        store, identity, "batch.manual_line", obj,
+        lambda: lifecycle.add_manual_line(store, rep_id, period, amount, reason,
+                                          identity.email),
+        period=period, amount=int(amount), reason=reason)
+    return line_id
+
+
+def manual_lines(identity: Identity, store: Store, period: str) -> pd.DataFrame:
+    """A period's manual lines with reason, who and when (finance, approver, admin)."""
+    require(store, identity, "batch.read", f"period:{period}", f"read the manual lines of "
+            f"{period}")
+    return lifecycle.manual_lines(store, period)
 
 
 def verify_batch(identity: Identity, store: Store, batch_id: int) -> Verification:
@@ -209,5 +269,19 @@ def make_plans_effective(identity: Identity, store: Store, rules_dir: str | Path
     return versions
 
 
-__all__ = ["approve_batch", "export_batch", "load_data", "lock_batch", "make_plans_effective",
-           "run_draft", "save_plan_variant", "self_approval_allowed", "verify_batch"]
+__all__ = [
+    "add_manual_line",
+    "approve_batch",
+    "batch_staleness",
+    "catch_up_months",
+    "export_batch",
+    "export_control",
+    "load_data",
+    "lock_batch",
+    "make_plans_effective",
+    "manual_lines",
+    "run_draft",
+    "save_plan_variant",
+    "self_approval_allowed",
+    "verify_batch",
+]

@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "batch.lock": frozenset({"finance", "admin"}),
     "batch.export": frozenset({"finance"}),
     "batch.read": frozenset({"finance", "approver", "admin"}),  # summaries, totals, diffs
+    "batch.manual_line": frozenset({"finance", "admin"}),  # add a manual line with a reason
     "plan.save": frozenset({"planner", "admin"}),
     "plan.effective": frozenset({"admin"}),
     # scenarios (Compare plans): saved apart from payroll; making one live is payroll's

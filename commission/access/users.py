@@ -184,6 +184,10 @@ def set_setting(identity: Identity, store: Store, key: str, value: str) -> None:
     if key not in db.SETTINGS:
         raise refuse(store, identity, "settings.change", obj,
                      f"no setting {key!r}; settings are {', '.join(db.SETTINGS)}")
+    from commission.access.settings import problem
+
+    if problem(key, value):
+        raise refuse(store, identity, "settings.change", obj, problem(key, value))
     before = setting(store, key)
     with store.write() as conn:
         db.put_setting(conn, key, value, identity.email, utcnow())

@@ -110,7 +110,8 @@ def cmd_batch_run(args: argparse.Namespace) -> int:
     from commission.access import run_draft
 
     with _store(args) as store:
-        print(run_draft(_as(args, store), store, args.period, args.rules).text())
+        print(run_draft(_as(args, store), store, args.period, args.rules,
+                        catch_up=getattr(args, "catch_up", False)).text())
     return 0
 
 
@@ -192,14 +193,23 @@ def cmd_batch_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _draft_path(out: str, status: str) -> Path:
+    """The file name, marked _DRAFT before its suffix while the batch is not locked."""
+    path = Path(out)
+    if status == "locked" or "draft" in path.name.lower():
+        return path
+    return path.with_name(f"{path.stem}_DRAFT{path.suffix}")
+
+
 @_with_batch_errors
 def cmd_batch_export(args: argparse.Namespace) -> int:
-    from commission.access import export_batch
+    from commission.access import export_batch, export_control
     from commission.money import format_money
     from commission.reports.export import export_csv_text
 
     with _store(args) as store:
         frame, summary = export_batch(_as(args, store), store, args.id)
+        control = export_control(store, frame, summary)
         if str(args.out).lower().endswith(".xlsx"):  # payroll and the batch's lines, as sheets
             from commission.access import pay_lines
             from commission.reports.xlsx import payroll_workbook
@@ -207,11 +217,16 @@ def cmd_batch_export(args: argparse.Namespace) -> int:
             body = payroll_workbook(frame, pay_lines(_as(args, store), store, args.id))
         else:
             body = export_csv_text(frame).encode("utf-8")
-    write_atomic(args.out, body)
-    total = frame[frame["rep_id"] == "TOTAL"].iloc[0]
-    note = "" if summary.status == "locked" else f" (batch is {summary.status}, not locked)"
-    print(f"wrote {args.out}: {len(frame) - 1} reps, payout {format_money(int(total['payout']))}"
-          f"{note}")
+    out = _draft_path(args.out, summary.status)
+    side = out.with_name(f"{out.stem}_control.csv")
+    write_atomic(out, body)
+    write_atomic(side, export_csv_text(control).encode("utf-8"))
+    total = control.iloc[0]
+    note = ("" if summary.status == "locked" else
+            f" (DRAFT: batch is {summary.status}, not locked; payroll must not pay it)")
+    print(f"wrote {out}: {len(frame)} reps, payout {format_money(int(total['payout']))} "
+          f"{total['currency']}, pay date {total['pay_date']}{note}\n"
+          f"wrote {side}: the control total")
     return 0
 
 
@@ -375,13 +390,17 @@ def _register_batch(sub: argparse._SubParsersAction) -> None:
     q = bsub.add_parser("run", help="compute (or recompute) the draft batch of a period")
     q.add_argument("--period", required=True, help="YYYY-MM")
     q.add_argument("--rules", help="store these plans first (default: the plans in the store)")
+    q.add_argument("--catch-up", action="store_true",
+                   help="run a period although earlier months are not locked: they are paid "
+                        "in this one batch (caps apply once to the merged balance)")
     _common(q, nested=True)
     q.set_defaults(func=cmd_batch_run)
     q = bsub.add_parser("list", help="every batch")
     _common(q, nested=True)
     q.set_defaults(func=cmd_batch_list)
-    q = bsub.add_parser("export", help="the payroll file: one row per rep and a control total "
-                                       "(FILE.csv, or FILE.xlsx with the lines too)")
+    q = bsub.add_parser("export", help="the payroll file: one row per rep (FILE.csv, or "
+                                       "FILE.xlsx with the lines too), FILE_control.csv its "
+                                       "control total; _DRAFT in the name until locked")
     q.add_argument("id", type=int)
     q.add_argument("--out", required=True)
     _common(q, nested=True)

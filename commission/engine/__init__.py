@@ -255,7 +255,8 @@ def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFram
 
 def _payouts_frame(pay: dict[str, np.ndarray], inputs: Inputs, table: PlanTable
                    ) -> pd.DataFrame:
-    """``payouts.csv``'s columns, then the draw's top-up (cents) and its note in words."""
+    """``payouts.csv``'s columns, then the draw's top-up (cents), its note in words and
+    what the payout rules forfeited (cents)."""
     months, codes = np.unique(pay["period"], return_inverse=True)
     frame = pd.DataFrame({
         "period": _text(period_label(months), codes),
@@ -267,4 +268,5 @@ def _payouts_frame(pay: dict[str, np.ndarray], inputs: Inputs, table: PlanTable
     frame["attainment"] = pa.array(pay["attainment"], pa.string()).to_pandas()
     frame["draw"] = pay["draw"].astype(np.int64)
     frame["note"] = pa.array(pay["note"], pa.string()).to_pandas()
+    frame["forfeited"] = pay["forfeited"].astype(np.int64)
     return frame

@@ -47,6 +47,7 @@ def payouts(lines: RawLines, ledger: Ledger, volumes: Volumes, periods: np.ndarr
     pay = np.zeros((n_per, n_reps), dtype=np.int64)
     c_out = np.zeros((n_per, n_reps), dtype=np.int64)
     top_up = np.zeros((n_per, n_reps), dtype=np.int64)
+    lost = np.zeros((n_per, n_reps), dtype=np.int64)
     carry = np.asarray(carry_in, dtype=np.int64).copy()
     for i in range(n_per):  # over periods
         code = plan[i]
@@ -62,8 +63,12 @@ def payouts(lines: RawLines, ledger: Ledger, volumes: Volumes, periods: np.ndarr
         draw = table.draw[code]
         top_up[i] = np.where((draw >= 0) & (pay[i] < draw), draw - pay[i], 0)
         pay[i] += top_up[i]
-        carry = carry - np.where(table.draw_recoverable[code], top_up[i], 0)
+        recoverable = table.draw_recoverable[code]
+        carry = carry - np.where(recoverable, top_up[i], 0)
         c_out[i] = carry
+        lost[i] = _forfeited(np.where(paid, balance - (pay[i] - top_up[i]), 0),
+                             np.where(negative & ~table.carry_negative[code], balance, 0),
+                             np.where(recoverable, 0, top_up[i]))
     return {
         "period": period, "rep": rep, "plan": plan.ravel(),
         "gross": gross.ravel(), "haircuts": haircuts.ravel(), "clawbacks": clawbacks.ravel(),
@@ -71,7 +76,20 @@ def payouts(lines: RawLines, ledger: Ledger, volumes: Volumes, periods: np.ndarr
         "carry_out": c_out.ravel(),
         "attainment": volumes.attainment(rep, plan.ravel(), period),
         "draw": top_up.ravel(), "note": _draw_notes(top_up.ravel(), plan.ravel(), ledger),
+        "forfeited": lost.ravel(),
     }
+
+
+def _forfeited(above_cap: np.ndarray, dropped: np.ndarray, granted: np.ndarray) -> np.ndarray:
+    """What the payout rules took from (or gave to) the balance, so that
+    net + carry_in − carry_out − forfeited = payout holds for every row.
+
+    Positive: the balance above the cap (paid out nowhere). Negative: a negative
+    balance not carried forward (``carry_forward_negative: false``) and a draw top-up
+    that is never recovered; both are money the plan gives up on. Computed from the
+    rules' parts, not as the difference, so the identity is a check.
+    """
+    return above_cap + dropped - granted
 
 
 def _draw_notes(top_up: np.ndarray, plan: np.ndarray, ledger: Ledger) -> np.ndarray:

@@ -31,6 +31,7 @@ from commission.keys import lookup
 from commission.payroll import loading
 from commission.payroll.changes import describe  # the wording lives with the comparison
 from commission.payroll.fingerprint import event_frame, events_digest, fingerprint
+from commission.payroll.staleness import Staleness, staleness
 from commission.payroll.summary import BatchSummary, LoadSummary
 from commission.periods import NOT_PAID, month_index, parse_period
 from commission.plans.language import Plan, load_plans, parse_plan
@@ -42,9 +43,29 @@ from commission.store.records import EVENTS, data_version, read_stored_inputs, r
 from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
 __all__ = [
-    "BatchError", "BatchSummary", "LoadSummary", "approve", "batch_lines", "batch_payouts",
-    "batch_plans", "batch_runs", "diff", "list_batches", "load", "lock", "parse_stored_plans",
-    "run_batch", "show", "store_plans", "store_version", "stored_plans",
+    "BatchError",
+    "BatchSummary",
+    "LoadSummary",
+    "add_manual_line",
+    "approve",
+    "batch_lines",
+    "batch_payouts",
+    "batch_plans",
+    "batch_runs",
+    "batch_staleness",
+    "catch_up_months",
+    "catch_up_warning",
+    "diff",
+    "list_batches",
+    "load",
+    "lock",
+    "manual_lines",
+    "parse_stored_plans",
+    "run_batch",
+    "show",
+    "store_plans",
+    "store_version",
+    "stored_plans",
 ]
 
 LOAD_ATTEMPTS = 3  # a load recomputed when another load or a lock commits meanwhile
@@ -127,6 +148,56 @@ class _Clock:
         return time.perf_counter() - self.start
 
 
+def add_manual_line(store: Store, rep_id: str, period: str, amount: int, reason: str,
+                    by: str) -> tuple[str, LoadSummary]:
+    """Record a manual commission line (a bonus, SPIFF or correction; cents, not 0) for a
+    rep, dated the first day of ``period``, with who and when (a load of one row).
+
+    A locked period cannot get one: it goes to the next open period (a line dated in
+    a locked month would be paid by the next batch as prior-period, which reads as
+    editing history). Validated like any load (unknown rep, empty reason, zero amount).
+    Returns the new commission_adjustment_id and the load.
+    """
+    import csv
+    import tempfile
+    import uuid
+
+    from commission.money import format_cents
+
+    by = _who(by, "add a manual line to")
+    month, label = _month(period)
+    with store.read() as conn:
+        last = batchdb.last_locked(conn)
+    if last is not None and month <= parse_period(last["period"]):
+        nxt = str(np.datetime64(parse_period(last["period"]) + 1, "M"))
+        raise BatchError(f"{label} is locked (batch {last['batch_id']}); a manual line goes to "
+                         f"the next open period, {nxt}")
+    line_id = f"ML-{label}-{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix="commission-manual-") as tmp:
+        with (Path(tmp) / "commission_adjustments.csv").open("w", newline="",
+                                                              encoding="utf-8") as fh:
+            out = csv.writer(fh, lineterminator="\n")
+            out.writerow(["commission_adjustment_id", "rep_id", "adjustment_date", "amount",
+                          "reason"])
+            out.writerow([line_id, rep_id, f"{label}-01", format_cents(int(amount)), reason])
+        summary = load(store, tmp, None, by=by)
+    return line_id, summary
+
+
+def manual_lines(store: Store, period: str) -> pd.DataFrame:
+    """The manual lines dated in ``period``: id, rep, date, amount (cents), reason, and who
+    recorded them when (the load that last wrote each)."""
+    _month_no, label = _month(period)
+    with store.read() as conn:
+        frame = read_table(conn, "commission_adjustments", ["load_id", "recorded_at"])
+        loads_by = dict(conn.exec_driver_sql("SELECT load_id, loaded_by FROM loads").fetchall())
+    days = pd.to_datetime(frame["adjustment_date"])
+    mine = frame[days.dt.strftime("%Y-%m").to_numpy() == label].reset_index(drop=True)
+    mine["recorded_by"] = [str(loads_by.get(int(i)) or "") for i in mine["load_id"]]
+    return mine[["commission_adjustment_id", "rep_id", "adjustment_date", "amount", "reason",
+                 "recorded_by", "recorded_at"]]
+
+
 def store_plans(store: Store, rules_dir: str | Path) -> dict[str, int]:
     """Store the plans of ``rules_dir`` (a new version where the text changed)."""
     _plans, texts, problems = load_plans(rules_dir)
@@ -156,11 +227,15 @@ class _State:
 
 
 def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
-              by: str = "") -> BatchSummary:
+              by: str = "", catch_up: bool | None = None) -> BatchSummary:
     """Compute the draft batch of ``period`` (replacing its earlier draft) from the store.
 
     With ``rules_dir``, its plans are stored first (new versions where changed);
-    the batch computes with the newest stored version of each plan.
+    the batch computes with the newest stored version of each plan. A period after
+    the first open month merges every open month into one batch (a catch-up: caps
+    and minimums apply once, to the merged balance): with ``catch_up=False`` (what
+    the doors pass unless the person confirmed) it is refused; ``None`` leaves it to
+    a program that computes directly.
     """
     by = _who(by, "run")
     month, label = _month(period)
@@ -175,6 +250,10 @@ def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
                        batchdb.carry_out(conn, base["batch_id"]) if base else {},
                        data_version(conn))
     _refuse_future(month, label, state.inputs, base)
+    months = _covered(month, state.inputs, base)
+    if len(months) > 1 and catch_up is False:
+        raise BatchError(catch_up_warning(months) + "; run the earliest month first, or "
+                         "confirm the catch-up (--catch-up); nothing was run")
     plans, used = _plans_for(state.inputs, state.plans)
     result, events = _compute(state, plans, month)
     digest = events_digest(events)
@@ -184,6 +263,37 @@ def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
               "fingerprint": fingerprint(digest, used)}
     batch_id = _write_run(store, label, state, fields, result, events, used)
     return show(store, batch_id)
+
+
+def catch_up_months(store: Store, period: str) -> list[str]:
+    """The months a batch of ``period`` would pay for, oldest first: from the month after
+    the last locked period (or the earliest event's month) to ``period``. More than one
+    is a catch-up; [] when the period cannot be run (the run says why)."""
+    month, _label = _month(period)
+    with store.read() as conn:
+        base = batchdb.last_locked(conn)
+        inputs = read_stored_inputs(conn)
+    if base is not None and month <= parse_period(base["period"]):
+        return []
+    return _covered(month, inputs, base)
+
+
+def catch_up_warning(months: list[str]) -> str:
+    """Why a batch over several months may forfeit more, in one sentence."""
+    return (f"{months[-1]} would pay {len(months)} months ({months[0]} to {months[-1]}) in "
+            "one batch: caps, minimums and draws apply once, to the merged balance, so a "
+            "capped plan forfeits more than month by month")
+
+
+def _covered(month: int, inputs: Inputs, base: dict | None) -> list[str]:
+    """Month labels from the first open month to ``month`` (the first open month: after
+    the last locked period, or the earliest event's month)."""
+    if base is not None:
+        first = parse_period(base["period"]) + 1
+    else:
+        months = _event_months(inputs)
+        first = int(months.min()) if len(months) else month
+    return [str(np.datetime64(m, "M")) for m in range(min(first, month), month + 1)]
 
 
 def _with_corrections(inputs: Inputs, conn: Any) -> Inputs:
@@ -310,6 +420,7 @@ def approve(store: Store, batch_id: int, by: str,
             raise BatchError(f"batch {batch_id} ({b['period']}) is already approved by "
                              f"{b['approved_by']}")
         _refuse_stale(conn, b)
+        _refuse_changed(conn, b)
         waiting = inquirydb.open_in(conn, b["period"])
         if waiting and not acknowledge_open_inquiries:
             raise BatchError(f"{waiting} inquiry(ies) of {b['period']} are still open; answer "
@@ -331,6 +442,7 @@ def lock(store: Store, batch_id: int, by: str) -> BatchSummary:
                 raise BatchError(f"batch {batch_id} ({b['period']}) must be approved before it "
                                  f"is locked (commission batch approve {batch_id} --as EMAIL)")
             _refuse_stale(conn, b)
+            _refuse_changed(conn, b)
             changed = _changed_events(conn, batch_id)
             if changed:
                 raise BatchError(
@@ -371,7 +483,11 @@ def show(store: Store, batch_id: int) -> BatchSummary:
         b = _get(conn, batch_id)
         base = batchdb.get(conn, b["base_batch_id"]) if b["base_batch_id"] else None
         t = batchdb.totals(conn, batch_id)
+        t["forfeited"] = int(batchdb.read_payout_extras(conn, batch_id)["forfeited"].sum())
         plans = batchdb.read_plans(conn, batch_id)
+        earliest = batchdb.first_event_month(conn, batch_id)
+    first = parse_period(base["period"]) + 1 if base else min(
+        parse_period(b["period"]), parse_period(earliest or b["period"]))
     return BatchSummary(
         batch_id=b["batch_id"], period=b["period"], status=b["status"], run_no=b["run_no"],
         run_by=b["run_by"], run_at=b["run_at"], approved_by=b["approved_by"],
@@ -380,7 +496,9 @@ def show(store: Store, batch_id: int) -> BatchSummary:
         plans=plans, events_digest=b["events_digest"], fingerprint=b["fingerprint"],
         events={k: t[k] for k in ("invoices", "payments", "adjustments")},
         lines=t["lines"], prior_lines=t["prior_lines"], reps=t["reps"],
-        totals={k: t[k] for k in PAYOUT_MONEY_COLUMNS})
+        totals={k: t[k] for k in [*PAYOUT_MONEY_COLUMNS, "forfeited"]},
+        months=tuple(str(np.datetime64(m, "M"))
+                     for m in range(first, parse_period(b["period"]) + 1)))
 
 
 def batch_lines(store: Store, batch_id: int, rep_id: str | None = None) -> pd.DataFrame:
@@ -398,10 +516,15 @@ def batch_line_sums(store: Store, batch_id: int, period: str) -> pd.DataFrame:
 
 
 def batch_payouts(store: Store, batch_id: int) -> pd.DataFrame:
-    """A batch's payouts, with the columns of the engine's ``Result.payouts``."""
+    """A batch's payouts: ``payouts.csv``'s columns, then the draw's top-up and forfeited
+    (cents; net + carry_in − carry_out − forfeited = payout on every row)."""
     with store.read() as conn:
         _get(conn, batch_id)
-        return batchdb.read_payouts(conn, batch_id)
+        payouts = batchdb.read_payouts(conn, batch_id)
+        extras = batchdb.read_payout_extras(conn, batch_id).set_index("rep_id")
+    for col in ("draw", "forfeited"):
+        payouts[col] = extras[col].reindex(payouts["rep_id"]).fillna(0).to_numpy(np.int64)
+    return payouts
 
 
 def batch_plans(store: Store, batch_id: int) -> dict[str, Plan]:
@@ -555,6 +678,23 @@ def _refuse_stale(conn, b: dict[str, Any]) -> None:
     if last is not None and b["period"] <= last["period"]:
         raise BatchError(f"batch {b['batch_id']} ({b['period']}) is not after the last locked "
                          f"period {last['period']}")
+
+
+def _refuse_changed(conn, b: dict[str, Any]) -> None:
+    """A draft whose inputs changed since its run is run again before it is approved."""
+    found = staleness(conn, int(b["batch_id"]))
+    if found.stale:
+        raise BatchError(f"batch {b['batch_id']} ({b['period']}) is stale: "
+                         f"{found.headline()} (commission batch run {b['period']}); "
+                         "the details: commission batch diff " + str(b["batch_id"]))
+
+
+def batch_staleness(store: Store, batch_id: int) -> Staleness:
+    """What changed since a batch's run (nothing for a locked batch): stale drafts are
+    run again before they are approved or locked."""
+    with store.read() as conn:
+        _get(conn, batch_id)
+        return staleness(conn, batch_id)
 
 
 def _db_message(exc: IntegrityError) -> str:

@@ -66,7 +66,8 @@ class BatchSummary:
     lines: int
     prior_lines: int  # lines of events from an earlier (locked) month
     reps: int
-    totals: dict[str, int] = field(default_factory=dict)  # cents: gross ... carry_out
+    totals: dict[str, int] = field(default_factory=dict)  # cents: gross ... carry_out, forfeited
+    months: tuple[str, ...] = ()  # the months it pays for: more than one is a catch-up
 
     def text(self) -> str:
         def when(by: str | None, at: dt.datetime | None, what: str) -> str:
@@ -81,8 +82,12 @@ class BatchSummary:
         t = self.totals
         money = ", ".join(f"{k.replace('_', '-')} {format_money(t[k])}"
                           for k in PAYOUT_MONEY_COLUMNS)
+        if t.get("forfeited"):
+            money += f"; forfeited {format_money(t['forfeited'])}"
         plans = ", ".join(f"{pid} v{v} ({sha[:12]})" for pid, (v, sha) in self.plans.items())
-        return "\n".join([
+        catch_up = (f"  catch-up: covers {len(self.months)} months ({self.months[0]} to "
+                    f"{self.months[-1]}) in one batch" if len(self.months) > 1 else "")
+        return "\n".join(line for line in [
             f"batch {self.batch_id} · {self.period} · {self.status}",
             f"  {who}",
             f"  carry-in from: {carry}",
@@ -92,4 +97,5 @@ class BatchSummary:
             f"  {self.reps:,} reps: {money}",
             f"  plans: {plans or 'none'}",
             f"  inputs: events {self.events_digest[:16]}, fingerprint {self.fingerprint[:16]}",
-        ])
+            catch_up,
+        ] if line)

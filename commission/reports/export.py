@@ -1,4 +1,9 @@
-"""The payroll export: one row per rep of a batch, and a control total that reconciles."""
+"""The payroll export: one data row per rep of a batch, and apart from it a control total.
+
+A batch not locked yet exports as DRAFT (in the file name and on every row), so a
+draft never passes for what payroll pays; the control total is its own file, so
+the file payroll imports holds data rows only.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +14,32 @@ from commission.files import safe_frame
 from commission.money import format_cents
 from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
-#: money columns of a payout, in the contract's order
-MONEY_COLUMNS = PAYOUT_MONEY_COLUMNS
-EXPORT_COLUMNS = ["period", "batch_id", "rep_id", "name", "email", "plan_id", *MONEY_COLUMNS]
+#: money columns of a payout, in the contract's order, then what the payout rules forfeited
+#: and the draw's top-up (net + carry_in − carry_out − forfeited = payout on every row)
+MONEY_COLUMNS = [*PAYOUT_MONEY_COLUMNS, "forfeited", "draw"]
+#: the data rows payroll imports: one per rep, nothing else (the control total is apart)
+EXPORT_COLUMNS = ["status", "period", "batch_id", "pay_date", "currency", "employee_id",
+                  "rep_id", "name", "email", "plan_id", *MONEY_COLUMNS]
+#: the control file: one row that the data rows add up to
+CONTROL_COLUMNS = ["status", "period", "batch_id", "pay_date", "currency", "reps",
+                   *MONEY_COLUMNS]
 TOTAL = "TOTAL"
+DRAFT, FINAL = "DRAFT", "FINAL"
 #: line kinds whose money counts as earnings (the rest are clawbacks)
 EARNING_KINDS = ("invoice", "collection", "override")
 
 
 def payroll_export(payouts: pd.DataFrame, reps: pd.DataFrame, period: str,
-                   batch_id: int | str) -> pd.DataFrame:
-    """The batch's payouts for ``period``, one row per rep, then a control-total row.
+                   batch_id: int | str, *, status: str = FINAL, currency: str = "USD",
+                   pay_date: str = "") -> pd.DataFrame:
+    """The batch's payouts for ``period``: one data row per rep, nothing else.
 
-    Rows are sorted by rep_id; name and email come from ``reps`` (blank for an
-    unknown rep). Money stays int64 cents (:func:`export_csv_text` writes it as
-    ``1234.50``). The last row has rep_id ``'TOTAL'``, blank name, email and plan,
-    and the exact integer sum of every money column, so payroll can check the file
-    it imported against the batch.
+    Rows are sorted by rep_id; name, email and employee_id come from ``reps`` (blank
+    for an unknown rep, and employee_id blank when the reps have none). ``status`` is
+    DRAFT for a batch not locked yet (payroll must not pay it) or FINAL, on every row.
+    Money stays int64 cents (:func:`export_csv_text` writes ``1234.50``); forfeited
+    and draw are 0 where the payouts lack them. The control total is
+    :func:`control_totals`, a file of its own.
 
     ValueError if a rep has more than one row in the period (a batch pays each rep
     once per period).
@@ -38,23 +52,46 @@ def payroll_export(payouts: pd.DataFrame, reps: pd.DataFrame, period: str,
     rows = rows.sort_values("rep_id", kind="stable", ignore_index=True)
     who = reps.drop_duplicates("rep_id").set_index("rep_id")
     ids = rows["rep_id"].to_numpy(dtype=object)
+    n = len(rows)
+
+    def const(value: object) -> np.ndarray:
+        return np.full(n, value, dtype=object)
+
+    employee = (who["employee_id"].reindex(ids).fillna("").to_numpy(dtype=object)
+                if "employee_id" in who else const(""))
     out = pd.DataFrame({
-        "period": np.full(len(rows), period, dtype=object),
-        "batch_id": np.full(len(rows), batch_id, dtype=object),
+        "status": const(status), "period": const(period), "batch_id": const(batch_id),
+        "pay_date": const(pay_date), "currency": const(currency), "employee_id": employee,
         "rep_id": ids,
         "name": who["name"].reindex(ids).fillna("").to_numpy(dtype=object),
         "email": who["email"].reindex(ids).fillna("").to_numpy(dtype=object),
         "plan_id": rows["plan_id"].to_numpy(dtype=object),
     })
     for col in MONEY_COLUMNS:
-        out[col] = rows[col].to_numpy(dtype=np.int64)
-    total = {"period": period, "batch_id": batch_id, "rep_id": TOTAL, "name": "", "email": "",
-             "plan_id": ""}
-    total.update({col: int(out[col].sum()) for col in MONEY_COLUMNS})
-    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
-    for col in MONEY_COLUMNS:
-        out[col] = out[col].astype(np.int64)
+        out[col] = (rows[col].to_numpy(dtype=np.int64) if col in rows
+                    else np.zeros(n, dtype=np.int64))
     return out[EXPORT_COLUMNS]
+
+
+def control_totals(export: pd.DataFrame, period: str, batch_id: int | str, *,
+                   status: str = FINAL, currency: str = "USD", pay_date: str = ""
+                   ) -> pd.DataFrame:
+    """The control file: one row with the number of reps and the exact sum of every
+    money column of ``export``'s data rows, so payroll checks what it imported."""
+    row: dict[str, object] = {"status": status, "period": period, "batch_id": batch_id,
+                              "pay_date": pay_date, "currency": currency, "reps": len(export)}
+    row.update({col: int(export[col].sum()) for col in MONEY_COLUMNS})
+    frame = pd.DataFrame([row])
+    for col in MONEY_COLUMNS:
+        frame[col] = frame[col].astype(np.int64)
+    return frame[CONTROL_COLUMNS]
+
+
+def export_file_name(period: str, batch_id: int | str, status: str, what: str = "payroll",
+                     suffix: str = ".csv") -> str:
+    """'payroll_2026-03_batch4_DRAFT.csv' (DRAFT while the batch is not locked)."""
+    mark = "_DRAFT" if status == DRAFT else ""
+    return f"{what}_{period}_batch{batch_id}{mark}{suffix}"
 
 
 def export_csv_text(frame: pd.DataFrame) -> str:
@@ -98,7 +135,8 @@ def reconcile(lines: pd.DataFrame, payouts: pd.DataFrame, period: str) -> list[s
 
     Checks, per rep, gross, haircuts, clawbacks and net against :func:`line_totals`
     (a rep with lines but no payout row is a difference too), and each payout row's
-    own arithmetic, net = gross − haircuts − clawbacks. Meant to run before an
+    own arithmetic, net = gross − haircuts − clawbacks and (when the payouts carry
+    ``forfeited``) net + carry_in − carry_out − forfeited = payout. Meant to run before an
     export is handed to payroll.
     """
     problems: list[str] = []
@@ -115,8 +153,15 @@ def reconcile(lines: pd.DataFrame, payouts: pd.DataFrame, period: str) -> list[s
     own = pay["gross"] - pay["haircuts"] - pay["clawbacks"] - pay["net"]
     for rep in own.index[own != 0]:
         problems.append(f"{period} {rep}: net is not gross − haircuts − clawbacks")
+    if "forfeited" in pay:
+        left = (pay["net"] + pay["carry_in"] - pay["carry_out"] - pay["forfeited"]
+                - pay["payout"])
+        for rep in left.index[left != 0]:
+            problems.append(f"{period} {rep}: net + carried in − carried out − forfeited is "
+                            "not the payout")
     return problems
 
 
-__all__ = ["EXPORT_COLUMNS", "MONEY_COLUMNS", "TOTAL", "export_csv_text", "line_totals",
+__all__ = ["CONTROL_COLUMNS", "DRAFT", "EXPORT_COLUMNS", "FINAL", "MONEY_COLUMNS", "TOTAL",
+           "control_totals", "export_csv_text", "export_file_name", "line_totals",
            "payroll_export", "reconcile"]

@@ -285,6 +285,11 @@ def _reconciled_totals(rep_id: str, period: str, pay_row: pd.Series, mine: pd.Da
         raise ValueError(f"payout of {rep_id} in {period} does not equal its lines: {off}")
     totals["balance"] = totals["net"] + totals["carry_in"]
     totals["forfeited"] = totals["balance"] - totals["payout"] - totals["carry_out"]
+    stored = pay_row.get("forfeited") if hasattr(pay_row, "get") else None
+    if stored is not None and not pd.isna(stored) and int(stored) != totals["forfeited"]:
+        raise ValueError(f"payout of {rep_id} in {period} does not reconcile: forfeited "
+                         f"{int(stored)} is not net + carry-in − carry-out − payout "
+                         f"({totals['forfeited']})")
     return totals
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from commission.store.bulk import mark, read_frame, write_frame
@@ -197,6 +197,42 @@ def read_payouts(conn: Connection, batch_id: int) -> pd.DataFrame:
     f = f.sort_values("rep_id", kind="stable", ignore_index=True)
     f["attainment"] = f["attainment"].fillna("").to_numpy(dtype=object)  # NULL: before part 2
     return f[PAYOUT_COLUMNS]
+
+
+def read_payout_extras(conn: Connection, batch_id: int) -> pd.DataFrame:
+    """rep_id, draw and forfeited (cents) of a batch's payouts, by rep_id.
+
+    Payouts written before migration 0013 hold NULL: the top-up is unknown (0) and
+    forfeited is what the identity net + carry_in − carry_out − forfeited = payout
+    leaves.
+    """
+    f = read_frame(conn, PAYOUTS, ["rep_id", "draw", "forfeited", "net", "carry_in",
+                                   "carry_out", "payout"], _where(batch_id))
+    f = f.sort_values("rep_id", kind="stable", ignore_index=True)
+    residual = (f["net"].astype(np.int64) + f["carry_in"].astype(np.int64)
+                - f["carry_out"].astype(np.int64) - f["payout"].astype(np.int64))
+    return pd.DataFrame({
+        "rep_id": f["rep_id"].to_numpy(dtype=object),
+        "draw": f["draw"].fillna(0).to_numpy(dtype=np.int64),
+        "forfeited": np.where(f["forfeited"].isna().to_numpy(), residual.to_numpy(np.int64),
+                              f["forfeited"].fillna(0).to_numpy(dtype=np.int64)),
+    })
+
+
+def first_event_month(conn: Connection, batch_id: int) -> str | None:
+    """'YYYY-MM' of the earliest event a batch pays (None when it pays none)."""
+    value = conn.execute(select(func.min(EVENTS.c.event_date))
+                         .where(EVENTS.c.batch_id == batch_id)).scalar_one_or_none()
+    return None if value is None else str(np.datetime64(pd.Timestamp(value), "M"))
+
+
+def manual_lines(conn: Connection, batch_id: int) -> pd.DataFrame:
+    """event_id (the commission_adjustment_id) and amount of a batch's manual lines."""
+    rows = conn.exec_driver_sql(
+        "SELECT event_id, amount FROM batch_lines WHERE batch_id = "
+        f"{int(batch_id)} AND line_kind = 'manual' ORDER BY line_no").fetchall()
+    return pd.DataFrame({"event_id": np.array([r[0] for r in rows], dtype=object),
+                         "amount": np.array([int(r[1]) for r in rows], dtype=np.int64)})
 
 
 def read_events(conn: Connection, batch_id: int) -> pd.DataFrame:

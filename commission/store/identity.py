@@ -37,7 +37,9 @@ from commission.store.models import StoreModel
 ROLES = ("rep", "manager", "planner", "finance", "approver", "admin", "collector", "credit")
 OUTCOMES = ("allowed", "refused", "failed")
 #: settings and their defaults (values are text)
-SETTINGS = {"allow_self_approval": "false"}
+SETTINGS = {"allow_self_approval": "false",
+            "currency": "USD",  # ISO 4217 code on payroll files and figures
+            "pay_date_days": "0"}  # a period is paid on its last day plus this many days
 
 
 class User(StoreModel, table=True):

@@ -355,6 +355,10 @@ class BatchPayout(StoreModel, table=True):
     # exact attainment of the quota period ('' without a quota); NULL in batches run
     # before migration 0010
     attainment: str | None = Field(default=None, sa_column=_text(nullable=True))
+    # the draw's top-up and what the payout rules forfeited (cents); NULL in batches run
+    # before migration 0013 (net + carry_in − carry_out − forfeited = payout)
+    draw: int | None = Field(default=None, sa_column=_money(nullable=True))
+    forfeited: int | None = Field(default=None, sa_column=_money(nullable=True))
 
 
 class BatchSeal(StoreModel, table=True):

@@ -23,8 +23,9 @@ import streamlit as st
 
 from commission import access, payroll
 from commission.access import Identity
+from commission.money import to_cents
 from commission.reports.compare import data_periods
-from commission.reports.export import export_csv_text
+from commission.reports.export import DRAFT, FINAL, export_csv_text, export_file_name
 from commission.reports.statement import (
     period_bounds,
     render_statement_html,
@@ -38,6 +39,7 @@ from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 STATUS_ICON = {"draft": ":material/edit_note:", "approved": ":material/thumb_up:",
                "locked": ":material/lock:"}
 PAYOUT_LABELS = {"rep_id": "rep", "plan_id": "plan", "carry_in": "carried in",
+                 "forfeited": "forfeited",
                  "carry_out": "carried out", "previous": "previous payout",
                  "change": "change"}
 
@@ -69,7 +71,10 @@ def payouts_against(identity: Identity, store, batch_id: int,
     else:
         out["previous"] = np.zeros(len(out), dtype=np.int64)
     out["change"] = out["payout"].to_numpy(np.int64) - out["previous"].to_numpy(np.int64)
-    return out[["rep_id", "name", "plan_id", *PAYOUT_MONEY_COLUMNS, "previous", "change"]]
+    if "forfeited" not in out:
+        out["forfeited"] = np.zeros(len(out), dtype=np.int64)
+    return out[["rep_id", "name", "plan_id", *PAYOUT_MONEY_COLUMNS, "forfeited", "previous",
+                "change"]]
 
 
 # --------------------------------------------------------------------------- steps
@@ -158,14 +163,34 @@ def run_section(identity: Identity, store, periods: list[str], listing: pd.DataF
         c2.caption("Pays every event dated by the end of the period that no locked batch has "
                    "paid (late data for a locked month is paid here), with the last locked "
                    "batch's carry-forward. Running a period again replaces its draft.")
-        if not st.button(f"Run {period}", key="batches.run", type="primary"):
+        months = open_months(locked, after, period)
+        catch_up = False
+        if len(months) > 1:
+            st.warning(payroll.catch_up_warning(months) + ". Running the months one by one "
+                       "pays each month under its own cap.", icon=":material/warning:")
+            catch_up = st.checkbox(f"Run {period} as one catch-up batch of {len(months)} "
+                                   "months", key="batches.catch_up")
+        if not st.button(f"Run {period}", key="batches.run", type="primary",
+                         disabled=len(months) > 1 and not catch_up):
             return
         with common.user_errors(f"Run of {period} refused"), \
                 st.spinner(f"Computing {period}..."):
-            summary = access.run_draft(identity, store, period, _plans_folder(identity))
+            summary = access.run_draft(identity, store, period, _plans_folder(identity),
+                                       catch_up=catch_up)
             _done(f"Batch {summary.batch_id} ({summary.period}) computed: run "
                   f"{summary.run_no}, {summary.lines:,} lines, payout "
                   f"{common.money(summary.totals['payout'])}.", summary.batch_id)
+
+
+def open_months(locked: pd.DataFrame, after: list[str], period: str) -> list[str]:
+    """The months a run of ``period`` pays for: from the first open month (after the last
+    locked period, else the data's first month) to ``period``."""
+    if locked.empty:
+        first = np.datetime64(after[0], "M") if after else np.datetime64(period, "M")
+    else:
+        first = np.datetime64(locked["period"].max(), "M") + 1
+    last = np.datetime64(period, "M")
+    return [str(m) for m in np.arange(min(first, last), last + 1)]
 
 
 def review_section(identity: Identity, store, listing: pd.DataFrame, inputs) -> None:
@@ -218,18 +243,92 @@ def review_section(identity: Identity, store, listing: pd.DataFrame, inputs) -> 
                f"{summary.lines:,} lines ({summary.prior_lines:,} for earlier periods) · "
                f"{summary.reps} reps · carry-in from {carry}{against}")
 
-    _actions(identity, store, summary)
+    _forfeited_note(summary)
+    stale = _staleness_banner(identity, store, summary)
+    _actions(identity, store, summary, stale)
     inquiries_ui.console_section(store, summary.batch_id, summary.period, summary.status)
 
     st.markdown("#### Per rep")
     per_rep = payouts_against(identity, store, batch_id, previous, inputs.reps)
-    common.show_table(per_rep, [*PAYOUT_MONEY_COLUMNS, "previous", "change"], labels=PAYOUT_LABELS,
+    common.show_table(per_rep, [*PAYOUT_MONEY_COLUMNS, "forfeited", "previous", "change"],
+                      labels=PAYOUT_LABELS,
                       key="batches.per_rep", height=common.table_height(len(per_rep), 25))
+    manual_section(identity, store, summary, inputs)
     _downloads(identity, store, summary, inputs)
     _audit(identity, store, summary)
 
 
-def _actions(identity: Identity, store, summary: payroll.BatchSummary) -> None:
+def _forfeited_note(summary: payroll.BatchSummary) -> None:
+    """Catch-up and forfeited money, where everyone reviewing sees them."""
+    months = summary.months
+    if len(months) > 1:
+        st.caption(f"Catch-up: this batch pays {len(months)} months ({months[0]} to "
+                   f"{months[-1]}) in one; caps and minimums applied once, to the merged "
+                   "balance.")
+    lost = int(summary.totals.get("forfeited", 0))
+    if lost > 0:
+        st.warning(f"Forfeited under payout caps: {common.money(lost)} "
+                   f"(net + carried in − carried out − forfeited = payout; per rep below).",
+                   icon=":material/money_off:")
+    elif lost < 0:
+        st.caption(f"The plans gave {common.money(-lost)} beyond the balance (draws not "
+                   "recovered, negative balances not carried); per rep below as forfeited.")
+
+
+def _staleness_banner(identity: Identity, store, summary: payroll.BatchSummary) -> bool:
+    """At the top of a draft: what changed since its run, and the details on demand."""
+    if summary.status == "locked":
+        return False
+    found = access.batch_staleness(identity, store, summary.batch_id)
+    if not found.stale:
+        return False
+    st.error(f"Stale: {found.headline()}.", icon=":material/sync_problem:")
+    with st.expander(f"What changed ({len(found.details):,})"):
+        st.dataframe(found.details, hide_index=True, key="batches.stale_details",
+                     height=common.table_height(len(found.details), 12))
+    return True
+
+
+def manual_section(identity: Identity, store, summary: payroll.BatchSummary, inputs) -> None:
+    """The period's manual lines (reason, who, when); finance adds one with a reason."""
+    st.markdown("#### Manual lines")
+    lines = access.manual_lines(identity, store, summary.period)
+    if lines.empty:
+        st.caption(f"No manual lines dated in {summary.period}.")
+    else:
+        view = lines.assign(recorded_at=[_when(v) for v in lines["recorded_at"]])
+        common.show_table(view, ["amount"], key="batches.manual",
+                          height=common.table_height(len(view), 8),
+                          labels={"commission_adjustment_id": "line", "rep_id": "rep",
+                                  "adjustment_date": "date", "recorded_by": "recorded by",
+                                  "recorded_at": "recorded at (UTC)"})
+    if not identity.may("batch.manual_line"):
+        return
+    if summary.status == "locked":
+        st.caption("The period is locked: a manual line goes to the next open period.")
+        return
+    with st.form("batches.manual_form", clear_on_submit=True):
+        c1, c2 = st.columns([1, 1])
+        rep = c1.selectbox("Rep", list(inputs.reps["rep_id"]), key="batches.manual_rep")
+        amount = c2.text_input("Amount (negative for a deduction)", key="batches.manual_amount")
+        reason = st.text_input("Reason (shown on the rep's statement)",
+                               key="batches.manual_reason")
+        if not st.form_submit_button("Add manual line"):
+            return
+    with common.user_errors("Manual line refused"):
+        try:
+            cents = to_cents(amount.strip().replace(",", ""))
+        except (ValueError, ArithmeticError):
+            st.error(f"{amount!r} is not an amount: write e.g. 250.00 or -75.50")
+            return
+        line_id = access.add_manual_line(identity, store, str(rep), summary.period, cents,
+                                         reason)
+        _done(f"Manual line {line_id} added for {rep}: {common.money(cents)}. The draft of "
+              f"{summary.period} is stale until it is run again.", summary.batch_id)
+
+
+def _actions(identity: Identity, store, summary: payroll.BatchSummary,
+             stale: bool = False) -> None:
     if summary.status == "locked":
         st.info(f"Locked by {summary.locked_by} on {summary.locked_at:%Y-%m-%d %H:%M} UTC: "
                 "read-only. Late data for this month is paid by the next period's batch.",
@@ -244,7 +343,8 @@ def _actions(identity: Identity, store, summary: payroll.BatchSummary) -> None:
             return
         with note:
             acknowledged = bool(inquiries_ui.acknowledge(store, summary.period))
-        if button.button("Approve", key="batches.approve", type="primary"):
+        if button.button("Approve", key="batches.approve", type="primary", disabled=stale,
+                         help="Run it again first: the inputs changed" if stale else None):
             with common.user_errors("Approval refused"):
                 access.approve_batch(identity, store, summary.batch_id,
                                      acknowledge_open_inquiries=acknowledged)
@@ -255,7 +355,8 @@ def _actions(identity: Identity, store, summary: payroll.BatchSummary) -> None:
                      "its events paid; run it again instead if anything changed.")
         if not identity.may("batch.lock"):
             return
-        if button.button("Lock", key="batches.lock", type="primary"):
+        if button.button("Lock", key="batches.lock", type="primary", disabled=stale,
+                         help="Run it again first: the inputs changed" if stale else None):
             with common.user_errors("Lock refused"), st.spinner("Locking..."):
                 access.lock_batch(identity, store, summary.batch_id)
                 _done(f"Batch {summary.batch_id} ({summary.period}) locked by "
@@ -297,13 +398,14 @@ def pdf_statements(identity: Identity, store, summary: payroll.BatchSummary, inp
     return common.zip_bytes(files)
 
 
-def export_text(identity: Identity, store, batch_id: int) -> str:
-    """The payroll export as CSV (finance; recorded), or why it was refused."""
+def export_text(identity: Identity, store, batch_id: int, control: bool = False) -> str:
+    """The payroll export as CSV (finance; recorded), its control total with ``control``,
+    or why it was refused."""
     try:
-        frame, _summary = access.export_batch(identity, store, batch_id)
+        frame, summary = access.export_batch(identity, store, batch_id)
     except (access.AccessDenied, payroll.BatchError) as exc:
         return f"refused: {exc}\n"
-    return export_csv_text(frame)
+    return export_csv_text(access.export_control(store, frame, summary) if control else frame)
 
 
 def lines_text(identity: Identity, store, batch_id: int) -> str:
@@ -323,11 +425,16 @@ def _downloads(identity: Identity, store, summary: payroll.BatchSummary, inputs)
     d1, d2, d3 = st.columns(3)
     final = summary.status == "locked"
     if identity.may("batch.export"):
-        d1.download_button("Payroll export (CSV)" + ("" if final else " · not locked yet"),
+        status = FINAL if final else DRAFT
+        d1.download_button("Payroll export (CSV)" + ("" if final else " · DRAFT"),
                            lambda: export_text(identity, store, summary.batch_id),
-                           mime="text/csv",
-                           file_name=f"payroll_{summary.period}_batch{summary.batch_id}.csv",
-                           key="batches.export", on_click="ignore")
+                           mime="text/csv", key="batches.export", on_click="ignore",
+                           file_name=export_file_name(summary.period, summary.batch_id, status))
+        d1.download_button("Control total (CSV)" + ("" if final else " · DRAFT"),
+                           lambda: export_text(identity, store, summary.batch_id, True),
+                           mime="text/csv", key="batches.export_control", on_click="ignore",
+                           file_name=export_file_name(summary.period, summary.batch_id, status,
+                                                      "payroll_control"))
     d2.download_button("Statements (ZIP of HTML)",
                        lambda: statements_zip(identity, store, summary, inputs),
                        mime="application/zip",
@@ -367,12 +474,8 @@ def _audit(identity: Identity, store, summary: payroll.BatchSummary) -> None:
         st.caption(f"Events digest {summary.events_digest} · fingerprint "
                    f"{summary.fingerprint}")
         if summary.status != "locked":
-            changes = access.batch_diff(identity, store, summary.batch_id)
-            if changes:
-                st.warning("The inputs changed since this batch was computed; run it again:\n\n"
-                           + "\n".join(f"- {c}" for c in changes))
-            else:
-                st.caption("Nothing changed in the inputs since it was computed.")
+            st.caption("What changed in the inputs since the run shows at the top of the "
+                       "batch (commission batch diff lists it in full).")
 
 
 # --------------------------------------------------------------------------- the page

@@ -68,6 +68,8 @@ def _actions(store, batch_id: int, data: Path, tmp_path: Path) -> dict:
         "batch.lock": lambda who: access.lock_batch(who, store, batch_id),
         "batch.export": lambda who: access.export_batch(who, store, batch_id),
         "batch.read": lambda who: access.batch_summary(who, store, batch_id),
+        "batch.manual_line": lambda who: access.add_manual_line(who, store, "R1", "2026-01",
+                                                                5000, "SPIFF for the launch"),
         "plan.save": lambda who: access.save_plan_variant(who, store, variant,
                                                           tmp_path / "drafts", overwrite=True),
         "plan.effective": lambda who: access.make_plans_effective(who, store, RULES),

@@ -110,9 +110,10 @@ def _export_reconciles(capsys, db, tmp_path, batch_id, payouts, lines) -> None:
     """The payroll export reconciles with the batch, cent for cent."""
     export = tmp_path / "export.csv"
     assert run(capsys, "batch", *db, "export", str(batch_id), "--out", str(export))[0] == 0
-    rows = list(csv.DictReader(export.open()))
-    total, reps = rows[-1], rows[:-1]
-    assert total["rep_id"] == "TOTAL" and len(reps) == len(payouts)
+    reps = list(csv.DictReader(export.open()))
+    total = next(csv.DictReader((tmp_path / "export_control.csv").open()))
+    assert int(total["reps"]) == len(reps) == len(payouts)  # locked: no _DRAFT in the name
+    assert {r["status"] for r in reps} == {"FINAL"}
 
     def cents(text: str) -> int:
         return int(Decimal(text) * 100)

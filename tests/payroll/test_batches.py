@@ -128,9 +128,9 @@ def test_an_event_that_makes_no_line_is_still_paid_only_once(loaded):
 
 
 def test_rerunning_a_draft_with_unchanged_data_gives_identical_lines_and_payouts(loaded):
-    first = run_batch(loaded, "2026-02", by="ann")
+    first = run_batch(loaded, "2026-02", by="ann", catch_up=True)
     lines, payouts = batch_lines(loaded, first.batch_id), batch_payouts(loaded, first.batch_id)
-    again = run_batch(loaded, "2026-02", by="dan")
+    again = run_batch(loaded, "2026-02", by="dan", catch_up=True)
     assert again.batch_id == first.batch_id and again.run_no == 2 and again.run_by == "dan"
     assert again.fingerprint == first.fingerprint
     pd.testing.assert_frame_equal(batch_lines(loaded, again.batch_id), lines)
@@ -152,15 +152,15 @@ def test_rerunning_a_draft_after_new_data_replaces_it(csvs, loaded, tmp_path):
 
 
 def test_diff_reports_a_changed_payment_and_lock_waits_for_a_rerun(csvs, loaded, tmp_path):
-    b = run_batch(loaded, "2026-02", by="ann")
+    b = run_batch(loaded, "2026-02", by="ann", catch_up=True)
     assert diff(loaded, b.batch_id) == []
+    approve(loaded, b.batch_id, by="bob")
     load(loaded, csvs.write(tmp_path / "fix", payments=[("P2", "I1", "2026-02-20", "2500.00",
                                                          None)]))
     assert diff(loaded, b.batch_id) == ["payment P2 changed: amount 3,000.00 -> 2,500.00"]
-    approve(loaded, b.batch_id, by="bob")
-    with pytest.raises(BatchError, match="changed since it was computed"):
+    with pytest.raises(BatchError, match="is stale: 1 event changed or arrived: run again"):
         lock(loaded, b.batch_id, by="cy")
-    b = run_batch(loaded, "2026-02", by="ann")
+    b = run_batch(loaded, "2026-02", by="ann", catch_up=True)
     assert diff(loaded, b.batch_id) == []
     approve(loaded, b.batch_id, by="bob")
     assert lock(loaded, b.batch_id, by="cy").status == "locked"
@@ -213,7 +213,7 @@ def test_a_batch_must_be_approved_before_it_is_locked(loaded):
 
 
 def test_a_draft_computed_before_another_batch_was_locked_cannot_be_locked(loaded):
-    feb = run_batch(loaded, "2026-02", by="ann")  # computed with nothing locked: pays January too
+    feb = run_batch(loaded, "2026-02", by="ann", catch_up=True)  # pays January too
     close(loaded, "2026-01")
     with pytest.raises(BatchError, match="was computed before batch"):
         approve(loaded, feb.batch_id, by="bob")

@@ -1,4 +1,5 @@
-"""The payroll export: one row per rep, a control total that reconciles to the cent."""
+"""The payroll export: one data row per rep, and apart from it a control total that
+reconciles to the cent."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from strategies import CAPPED_PLAN, WORKED_EXAMPLE_PLAN, make_inputs, plan_from_
 
 from commission.engine import calculate
 from commission.reports.export import (
+    CONTROL_COLUMNS,
     EXPORT_COLUMNS,
     MONEY_COLUMNS,
+    control_totals,
     export_csv_text,
+    export_file_name,
     line_totals,
     payroll_export,
     reconcile,
@@ -43,32 +47,52 @@ def result():
     return calculate(ledger(), PLANS)
 
 
-def test_one_row_per_rep_then_a_control_total(result):
-    frame = payroll_export(result.payouts, ledger().reps, "2026-03", 17)
+def test_one_row_per_rep_and_nothing_else(result):
+    frame = payroll_export(result.payouts, ledger().reps, "2026-03", 17, currency="EUR",
+                           pay_date="2026-04-05")
     assert list(frame.columns) == EXPORT_COLUMNS
-    assert list(frame["rep_id"]) == ["R1", "R2", "R3", "TOTAL"]
+    assert list(frame["rep_id"]) == ["R1", "R2", "R3"]  # no TOTAL row: payroll imports rows
     r1 = frame.iloc[0]
-    assert (r1["name"], r1["email"], r1["plan_id"], r1["batch_id"]) == (
-        "Ann Lee", "ann@example.com", "example", 17)
+    assert (r1["name"], r1["email"], r1["plan_id"], r1["batch_id"], r1["status"],
+            r1["currency"], r1["pay_date"], r1["employee_id"]) == (
+        "Ann Lee", "ann@example.com", "example", 17, "FINAL", "EUR", "2026-04-05", "")
     # March: R1 150.00 − 15.00 haircut; R2 123.46 invoiced (1,234.55 × 10%, half up), capped
-    # at 100.00 and the rest forfeited; R3 a row of zeros
+    # at 100.00 and the rest (23.46) forfeited; R3 a row of zeros
     assert frame.set_index("rep_id").loc["R1", ["gross", "haircuts", "net", "payout"]].tolist() \
         == [15000, 1500, 13500, 13500]
-    assert frame.set_index("rep_id").loc["R2", ["gross", "net", "payout", "carry_out"]].tolist() \
-        == [12346, 12346, 10000, 0]
-    assert frame.set_index("rep_id").loc["R3", MONEY_COLUMNS].tolist() == [0] * 7
+    assert frame.set_index("rep_id").loc["R2", ["gross", "net", "payout", "carry_out",
+                                                "forfeited"]].tolist() \
+        == [12346, 12346, 10000, 0, 2346]
+    assert frame.set_index("rep_id").loc["R3", MONEY_COLUMNS].tolist() == [0] * 9
 
 
-def test_the_total_row_is_the_exact_sum_of_every_money_column(result):
+def test_every_row_reconciles_net_carry_forfeited_and_payout(result):
+    for period in result.periods:
+        frame = payroll_export(result.payouts, ledger().reps, period, 1)
+        assert (frame["net"] + frame["carry_in"] - frame["carry_out"] - frame["forfeited"]
+                == frame["payout"]).all(), period
+
+
+def test_the_control_total_is_the_exact_sum_of_every_money_column(result):
     for period in ("2026-02", "2026-03", "2026-04", "2026-06"):
-        frame = payroll_export(result.payouts, ledger().reps, period, "B-1")
-        body, total = frame.iloc[:-1], frame.iloc[-1]
-        assert total["rep_id"] == "TOTAL"
+        frame = payroll_export(result.payouts, ledger().reps, period, "B-1", status="DRAFT")
+        control = control_totals(frame, period, "B-1", status="DRAFT")
+        assert list(control.columns) == CONTROL_COLUMNS and len(control) == 1
+        total = control.iloc[0]
+        assert (total["status"], total["reps"]) == ("DRAFT", 3)
         for col in MONEY_COLUMNS:
-            assert frame[col].dtype == "int64"
-            assert total[col] == body[col].sum()
-    june = payroll_export(result.payouts, ledger().reps, "2026-06", 1).iloc[-1]
-    assert (june["net"], june["carry_in"], june["carry_out"]) == (-8000, -4500, -12500)
+            assert frame[col].dtype == "int64" and control[col].dtype == "int64"
+            assert total[col] == frame[col].sum()
+    june = payroll_export(result.payouts, ledger().reps, "2026-06", 1)
+    total = control_totals(june, "2026-06", 1).iloc[0]
+    assert (total["net"], total["carry_in"], total["carry_out"]) == (-8000, -4500, -12500)
+
+
+def test_a_draft_is_marked_in_its_file_name_and_on_every_row(result):
+    assert export_file_name("2026-03", 4, "DRAFT") == "payroll_2026-03_batch4_DRAFT.csv"
+    assert export_file_name("2026-03", 4, "FINAL") == "payroll_2026-03_batch4.csv"
+    frame = payroll_export(result.payouts, ledger().reps, "2026-03", 4, status="DRAFT")
+    assert set(frame["status"]) == {"DRAFT"}
 
 
 def test_payouts_equal_the_totals_of_their_lines(result):
@@ -91,16 +115,18 @@ def test_reconcile_names_a_payout_that_does_not_match_its_lines(result):
 
 
 def test_csv_text_writes_two_decimal_money_that_adds_up(result):
-    frame = payroll_export(result.payouts, ledger().reps, "2026-04", 9)
+    frame = payroll_export(result.payouts, ledger().reps, "2026-04", 9, pay_date="2026-04-30")
     text = export_csv_text(frame)
     lines = text.splitlines()
     assert lines[0] == ",".join(EXPORT_COLUMNS)
-    assert lines[1] == "2026-04,9,R1,Ann Lee,ann@example.com,example,0.00,0.00,45.00,-45.00," \
-                       "0.00,0.00,-45.00"
-    assert lines[-1].startswith("2026-04,9,TOTAL,,,,")
+    assert lines[1] == "FINAL,2026-04,9,2026-04-30,USD,,R1,Ann Lee,ann@example.com,example," \
+                       "0.00,0.00,45.00,-45.00,0.00,0.00,-45.00,0.00,0.00"
+    control = export_csv_text(control_totals(frame, "2026-04", 9))
     back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    total = pd.read_csv(io.StringIO(control), dtype=str, keep_default_na=False)
     cents = back[MONEY_COLUMNS].apply(lambda s: s.str.replace(".", "", regex=False).astype(int))
-    assert (cents.iloc[:-1].sum() == cents.iloc[-1]).all()
+    sums = total[MONEY_COLUMNS].apply(lambda s: s.str.replace(".", "", regex=False).astype(int))
+    assert (cents.sum() == sums.iloc[0]).all()
     assert "\r" not in text
 
 
@@ -111,7 +137,8 @@ def test_a_rep_paid_twice_in_one_period_is_refused(result):
         payroll_export(payouts, ledger().reps, period, 1)
 
 
-def test_a_period_without_payouts_exports_only_a_zero_total(result):
+def test_a_period_without_payouts_exports_no_rows_and_a_zero_total(result):
     frame = payroll_export(result.payouts, ledger().reps, "2030-01", 1)
-    assert list(frame["rep_id"]) == ["TOTAL"]
-    assert frame.iloc[0][MONEY_COLUMNS].tolist() == [0] * 7
+    assert frame.empty and list(frame.columns) == EXPORT_COLUMNS
+    control = control_totals(frame, "2030-01", 1)
+    assert control.iloc[0][MONEY_COLUMNS].tolist() == [0] * 9 and control.iloc[0]["reps"] == 0

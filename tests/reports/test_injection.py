@@ -48,7 +48,7 @@ def test_the_payroll_export_quotes_names_and_keeps_money_numbers():
     by = {r["rep_id"]: r for r in rows}
     assert by["R1"]["name"] == "'" + NASTY[0] and by["R1"]["email"] == "'@r1@example.com"
     assert by["'=R2"]["plan_id"] == "'+p"
-    assert by["R1"]["payout"] == "-45.00" and by["TOTAL"]["payout"] == "-44.00"
+    assert by["R1"]["payout"] == "-45.00" and by["'=R2"]["payout"] == "1.00"
 
 
 def test_lines_and_payouts_csv_quote_ids(csvs, tmp_path, capsys):

@@ -185,7 +185,9 @@ def test_a_capped_payout_shows_what_is_forfeited(result):
     t = data["totals"]
     assert (t["net"], t["payout"], t["carry_out"], t["forfeited"]) == (24000, 10000, 0, 14000)
     assert "140.00 above the cap is forfeited" in data["carry_note"]
-    assert "Above the cap, forfeited" in render_statement_html(data)
+    html = render_statement_html(data)
+    assert "Less forfeited (above the cap)" in html and "-140.00" in html
+    assert "Net + carry-in − carry-out − forfeited = payout." in html
 
 
 def test_a_tiered_plan_says_which_rate_the_commission_to_come_uses(result):

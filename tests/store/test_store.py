@@ -315,7 +315,8 @@ def _frozen(store) -> dict[str, list]:
         for t in ("batches", "batch_runs", "batch_plans", "batch_events", "paid_events",
                   "batch_lines", "batch_payouts"):
             names = list(conn.exec_driver_sql(f"SELECT * FROM {t} LIMIT 0").keys())
-            cols = [c for c in names if c != "attainment"]
+            # columns added after 0008 (attainment: 0010; draw, forfeited: 0013) start NULL
+            cols = [c for c in names if c not in ("attainment", "draw", "forfeited")]
             out[t] = sorted(conn.execute(text(f"SELECT {', '.join(cols)} FROM {t}")).all(),
                             key=repr)
     return out

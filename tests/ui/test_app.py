@@ -297,8 +297,49 @@ def test_locking_a_batch_whose_data_changed_is_refused_on_the_page(env):
     at.text_input(key="batches.folder").set_value(str(changed))
     click(at, "batches.load")
     assert "Load 2 written." in texts(at.success)
-    click(at, "batches.lock")
-    assert "Lock refused" in texts(at.error)
-    assert "changed since it was computed" in texts(at.error)
+    # stale: said at the top, the details in one table, Lock offered no more
+    assert "Stale: 1 event changed or arrived: run again." in texts(at.error)
+    details = table_with(at, "change")
+    assert details[["what", "id", "change"]].values.tolist() == [
+        ["payment", "P0000001", "changed (amount 567.64 -> 567.00)"]]
+    assert at.button(key="batches.lock").proto.disabled
     with open_store(env.db) as store:
         assert batches.list_batches(store)["status"].tolist() == ["approved"]
+    click(at, "batches.run")  # run again: fresh, and Approve is offered again
+    assert not [e for e in at.error if "Stale" in e.value]
+    assert not at.button(key="batches.approve").proto.disabled
+
+
+def test_a_catch_up_run_warns_and_needs_a_confirmation(env):
+    at = batches_page()
+    click(at, "batches.load")
+    third = env.periods[2]
+    at.selectbox(key="batches.period").set_value(third)
+    run(at)
+    assert f"would pay 3 months ({env.periods[0]} to {third})" in texts(at.warning)
+    assert at.button(key="batches.run").proto.disabled
+    at.checkbox(key="batches.catch_up").check()
+    run(at)
+    click(at, "batches.run")
+    assert f"Catch-up: this batch pays 3 months ({env.periods[0]} to {third})" in texts(
+        at.caption)
+    per_rep = table_with(at, "forfeited")
+    assert len(per_rep) == len(env.inputs.reps)
+
+
+def test_finance_adds_a_manual_line_on_the_batch_page_and_the_draft_turns_stale(env):
+    at = batches_page()
+    click(at, "batches.load")
+    click(at, "batches.run")
+    assert not [e for e in at.error if "Stale" in e.value]
+    at.selectbox(key="batches.manual_rep").set_value("R004")
+    at.text_input(key="batches.manual_amount").set_value("250.00")
+    at.text_input(key="batches.manual_reason").set_value("Launch SPIFF")
+    at.button[[b.label for b in at.button].index("Add manual line")].click()
+    run(at)
+    assert "Manual line ML-" in texts(at.success) and "250.00" in texts(at.success)
+    lines = table_with(at, "reason")
+    assert lines[["rep_id", "amount", "reason", "recorded_by"]].values.tolist() == [
+        ["R004", "250.00", "Launch SPIFF", "local-admin@localhost"]]
+    assert "1 manual line added or changed: run again" in texts(at.error)
+    assert at.button(key="batches.approve").proto.disabled
