@@ -317,7 +317,7 @@ class BatchLine(StoreModel, table=True):
     period: str = Field(sa_column=Column(String(7), nullable=False))
     rep_id: str = Field(sa_column=_text())
     plan_id: str = Field(sa_column=_text())
-    line_kind: str = Field(sa_column=Column(String(10), nullable=False))
+    line_kind: str = Field(sa_column=Column(String(20), nullable=False))
     event_id: str = Field(sa_column=_text())
     invoice_id: str = Field(sa_column=_text())
     event_date: dt.date = Field(sa_column=_date())

@@ -24,9 +24,9 @@ from commission.store import open_store
 from tests.conftest import BACKENDS, pg_url_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
-#: before the sample's first write-off reversal: on PostgreSQL, ``batch_lines.line_kind``
-#: (VARCHAR(10)) cannot hold "penalty_reversal" yet, a known schema bug left to its own fix
-PERIOD = "2025-04"
+#: past the sample's first write-off recoveries (2025-09): the batch holds every line kind,
+#: "penalty_reversal" included (PostgreSQL's VARCHAR(10) refused it before 0014)
+PERIOD = "2025-09"
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -51,6 +51,12 @@ def sample_store(tmp_path_factory, request):
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
+
+
+def test_the_batch_stores_the_longest_line_kinds(sample_store) -> None:
+    store, batch_id = sample_store
+    kinds = set(batch_lines(store, batch_id)["line_kind"])
+    assert {"penalty_reversal", "override", "manual"} <= kinds
 
 
 def test_a_reps_lines_are_the_full_read_filtered(sample_store) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import String, text
 from sqlalchemy.exc import DBAPIError
 
 import commission.payroll.loading as loading_mod
@@ -48,10 +48,29 @@ def recorded(store) -> dict[str, list]:
 # ----------------------------------------------------------------------------- schema
 
 
-def test_migrations_create_exactly_the_schema_of_the_models(store):
+def schema_diffs(store) -> list:
+    """What the migrated database lacks or has beyond the models.
+
+    A VARCHAR whose length alone differs is no difference on SQLite, which never
+    enforces a length (0014 widens ``batch_lines.line_kind`` on PostgreSQL only).
+    """
     with store.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert diffs == []
+    if store.engine.dialect.name != "sqlite":
+        return diffs
+    return [d for d in diffs if not _length_only(d)]
+
+
+def _length_only(diff) -> bool:
+    change = diff[0] if isinstance(diff, list) and len(diff) == 1 else diff
+    if not (isinstance(change, tuple) and change[0] == "modify_type"):
+        return False
+    old, new = change[5], change[6]
+    return isinstance(old, String) and isinstance(new, String)
+
+
+def test_migrations_create_exactly_the_schema_of_the_models(store):
+    assert schema_diffs(store) == []
 
 
 def test_a_database_made_earlier_opens_again_at_the_same_revision(store_url):
@@ -277,8 +296,7 @@ def test_a_draft_batch_can_still_be_rewritten(csvs, store, tmp_path):
 def test_a_bulk_load_still_checks_every_reference(csvs, store, tmp_path, monkeypatch):
     monkeypatch.setattr(loads_mod, "BULK_ROWS", 1)  # PostgreSQL: keys dropped, re-added
     batches.load(store, csvs.small(tmp_path / "data"), RULES)
-    with store.engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    assert schema_diffs(store) == []
     with pytest.raises(DBAPIError), store.write() as conn:
         conn.execute(text("INSERT INTO payments (payment_id, invoice_id, payment_date, amount, "
                           "recorded_at, load_id) SELECT 'PX', 'NO-SUCH-INVOICE', payment_date, "
