@@ -13,6 +13,7 @@ import time
 import pandas as pd
 
 from commission import InputError, Problem, Result, calculate, load_plans
+from commission.cli import distributed_commands as dist
 from commission.cli.common import UserError
 from commission.inputs.reading import read_tables, validate_tables
 from commission.money import format_money
@@ -76,6 +77,9 @@ def summary_table(result: Result, reps: pd.DataFrame) -> str:
 def cmd_calculate(args: argparse.Namespace) -> int:
     from commission.reports.result_files import write_result
 
+    if dist.wanted(args) and dist.cmd_calculate_partitioned(args, summary_table) == 0:
+        return 0  # otherwise the input has a problem: the one-process path reports it
+
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if args.through:
@@ -133,6 +137,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plan", help="apply this plan to every rep (what-if)")
     p.add_argument("--quiet", action="store_true", help="no per-rep summary")
     p.add_argument("--timings", action="store_true", help="print phase timings to stderr")
+    dist.add_arguments(p)
     p.set_defaults(func=cmd_calculate)
 
     p = sub.add_parser("validate", help="check a data folder and the plans; list every problem")
