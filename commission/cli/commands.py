@@ -77,9 +77,6 @@ def summary_table(result: Result, reps: pd.DataFrame) -> str:
 def cmd_calculate(args: argparse.Namespace) -> int:
     from commission.reports.result_files import write_result
 
-    if dist.wanted(args) and dist.cmd_calculate_partitioned(args, summary_table) == 0:
-        return 0  # otherwise the input has a problem: the one-process path reports it
-
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if args.through:
@@ -87,6 +84,8 @@ def cmd_calculate(args: argparse.Namespace) -> int:
             parse_period(args.through)
         except ValueError as exc:
             raise UserError(f"--through: {exc}") from None
+    if dist.wanted(args) and dist.cmd_calculate_partitioned(args, summary_table) == 0:
+        return 0  # otherwise the input has a problem: the one-process path reports it
     plans, inputs = _load_all(args.data, args.rules, args.plan, timings)
     t1 = time.perf_counter()
     result = calculate(inputs, plans, through=args.through, plan_override=args.plan)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from commission import InputError, Problem, Result, load_plans
+from commission import Result, load_plans
+from commission.cli.common import UserError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def wanted(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "workers", None) or getattr(args, "scheduler", None))
+    return getattr(args, "workers", None) is not None or bool(getattr(args, "scheduler", None))
 
 
 def cmd_calculate_partitioned(args: argparse.Namespace,
@@ -40,11 +41,13 @@ def cmd_calculate_partitioned(args: argparse.Namespace,
     ``summary_table`` is the one-process command's per-rep summary (printed the same).
     """
     from commission.distributed import Unsplittable, calculate_partitioned, dask_client
+    from commission.distributed.split import MAX_PARTITIONS
 
     t0 = time.perf_counter()
     if args.workers is not None and args.workers < 1:
-        raise InputError([Problem("--workers", None, None, str(args.workers),
-                                  "not a number of workers", "1 or more")])
+        raise UserError(f"--workers must be 1 or more, not {args.workers}")
+    if args.partitions is not None and not 1 <= args.partitions <= MAX_PARTITIONS:
+        raise UserError(f"--partitions must be 1 to {MAX_PARTITIONS}, not {args.partitions}")
     plans, _texts, plan_problems = load_plans(args.rules)
     if plan_problems or (args.plan is not None and args.plan not in plans):
         return None

@@ -14,6 +14,7 @@ Any problem with the input sends the caller back to the one-process path
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import shutil
@@ -220,6 +221,7 @@ def calculate_partitioned(client: Any, data: str | Path, plans: Mapping[str, Pla
     problems reported) in one process.
     """
     opts = dict(options or {})
+    made = not Path(out_dir).exists()
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".partitions-", dir=opts.get("scratch") or out_dir))
     try:
@@ -239,5 +241,11 @@ def calculate_partitioned(client: Any, data: str | Path, plans: Mapping[str, Pla
         reps = pd.concat([o.reps for o in outcomes if o.reps is not None], ignore_index=True)
         return Partitioned(sum(o.n_lines for o in outcomes), periods, payouts, len(outcomes),
                            reps)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if made:  # nothing written: leave no empty folder behind either
+            with contextlib.suppress(OSError):
+                Path(out_dir).rmdir()
+        raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

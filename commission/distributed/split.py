@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from commission.inputs.tables import COLUMNS
+from commission.inputs.tables import COLUMNS, ID_COLUMN
 
 #: whole in every partition (small: one row per rep, customer, quota, manual line)
 WHOLE = ("reps", "customers", "plan_assignments", "quotas", "commission_adjustments")
@@ -236,9 +236,8 @@ def _stream(router: _Router, path: Path, name: str, folders: list[Path], months:
                 mask = np.where(found, mask, np.uint64(1))  # unknown: partition 0 reports it
             if name in EVENT_DATES:
                 months.see(_column(batch, names, EVENT_DATES[name]))
-            id_col = {"splits": None}.get(name, f"{name[:-1]}_id")
-            if id_col:
-                ids.append(_hash(_column(batch, names, id_col)))
+            if name in ID_COLUMN:
+                ids.append(_hash(_column(batch, names, ID_COLUMN[name])))
             writer.write(batch, mask)
     finally:
         writer.close()
@@ -280,7 +279,7 @@ def split_folder(data: str | Path, scratch: str | Path, n_parts: int | None = No
     for name in BY_INVOICE:
         if name in files:
             rows[name], ids = _stream(router, files[name], name, folders, months)
-            _unique(ids, name) if name != "splits" else None
+            _unique(ids, name)  # splits have no id of their own: nothing to check
     for name in WHOLE:
         if name not in files:
             continue

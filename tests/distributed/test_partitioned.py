@@ -173,3 +173,15 @@ def test_the_workers_flag_end_to_end(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "(3 partitions)" in proc.stdout
     assert _files(many) == _files(one)
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--workers", "0"], "--workers must be 1 or more"),
+    (["--workers", "1", "--partitions", "64"], "--partitions must be 1 to 63"),
+    (["--workers", "1", "--through", "2025-13"], "--through"),
+])
+def test_bad_flags_are_refused_before_any_cluster_starts(tmp_path, capsys, flags, message):
+    out = tmp_path / "out"
+    assert main(["calculate", "--data", str(SAMPLE), "--out", str(out), *flags]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
