@@ -225,7 +225,8 @@ def calculate_partitioned(client: Any, data: str | Path, plans: Mapping[str, Pla
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".partitions-", dir=opts.get("scratch") or out_dir))
     try:
-        parts = split_folder(data, scratch, opts.get("partitions"))
+        overriding = frozenset(pid for pid, plan in plans.items() if plan.override)
+        parts = split_folder(data, scratch, opts.get("partitions"), overriding, opts.get("plan"))
         job = _job(parts, plans, opts.get("through"), opts.get("plan"))
         if job is None:
             raise Unsplittable("no dated event")

@@ -40,6 +40,7 @@ EVENT_DATES = {"invoices": "invoice_date", "payments": "payment_date",
                "adjustments": "adjustment_date", "commission_adjustments": "adjustment_date"}
 MAX_PARTITIONS = 63  # one bit each in a uint64 mask
 BLOCK = 1 << 24  # bytes of CSV per streamed batch
+ROWS_PER_PART = 250_000  # invoices per partition, by default
 
 
 class Unsplittable(Exception):
@@ -96,6 +97,39 @@ def _column(batch: pa.RecordBatch, names: list[str], col: str) -> pa.Array:
     return pc.utf8_trim_whitespace(batch.column(names.index(col)))
 
 
+def _small(path: Path) -> pd.DataFrame:
+    """A small table (reps, plan assignments) as trimmed-header text."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise Unsplittable(f"{path.name}: {exc}") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def pays_override(files: dict[str, Path], override_plans: frozenset[str],
+                  plan_override: str | None) -> np.ndarray:
+    """For each row of reps.csv: may this rep be paid an override (under any of its plans)?
+
+    With ``plan_override`` (what-if) every rep is under that one plan; otherwise a
+    rep's plans are ``reps.plan_id`` and every plan it is assigned over time.
+    """
+    reps = _small(files["reps"])
+    if plan_override is not None:
+        return np.full(len(reps), plan_override in override_plans)
+    if "rep_id" not in reps or "plan_id" not in reps:
+        raise Unsplittable("reps.csv")
+    ids = reps["rep_id"].str.strip()
+    paid = reps["plan_id"].str.strip().isin(override_plans).to_numpy()
+    if "plan_assignments" in files:
+        assigned = _small(files["plan_assignments"])
+        if "rep_id" not in assigned or "plan_id" not in assigned:
+            raise Unsplittable("plan_assignments.csv")
+        hit = assigned["plan_id"].str.strip().isin(override_plans)
+        paid |= ids.isin(assigned["rep_id"].str.strip()[hit]).to_numpy()
+    return paid
+
+
 def _hash(values: pa.Array) -> np.ndarray:
     """64-bit hashes of ids: a collision only costs a fall back to one process."""
     return pd.util.hash_array(values.to_numpy(zero_copy_only=False), categorize=False)
@@ -104,17 +138,15 @@ def _hash(values: pa.Array) -> np.ndarray:
 class _Router:
     """Partition masks of reps and invoices, built as the files stream past."""
 
-    def __init__(self, data: Path, n_parts: int | None, rows_per_part: int) -> None:
-        files = _files(data)
-        reps = pd.read_csv(files["reps"], dtype=str, keep_default_na=False,
-                           encoding="utf-8-sig", skipinitialspace=False)
-        reps.columns = [str(c).strip() for c in reps.columns]
+    def __init__(self, files: dict[str, Path], n_parts: int | None,
+                 pays_override: np.ndarray | None = None) -> None:
+        reps = _small(files["reps"])
         if "rep_id" not in reps or "manager_id" not in reps or reps.empty:
             raise Unsplittable("reps.csv")
         ids = reps["rep_id"].str.strip()
         n = len(ids)
         size = files["invoices"].stat().st_size
-        want = n_parts or max(2, -(-size // (rows_per_part * 50)))
+        want = n_parts or max(2, -(-size // (ROWS_PER_PART * 50)))
         parts = int(min(want, MAX_PARTITIONS, n))
         bounds = np.linspace(0, n, parts + 1).round().astype(np.int64)
         self.owned = [(int(bounds[k]), int(bounds[k + 1])) for k in range(parts)]
@@ -124,8 +156,11 @@ class _Router:
             raise Unsplittable("duplicate rep ids")
         mgr = self.rep_index.get_indexer(reps["manager_id"].str.strip())
         bit = np.left_shift(np.uint64(1), owner.astype(np.uint64))
-        # a rep is needed by its owner and by its manager's owner (the override)
-        self.rep_mask = bit | np.where(mgr >= 0, bit[np.maximum(mgr, 0)], np.uint64(0))
+        paid = np.ones(n, bool) if pays_override is None else pays_override
+        # a rep is needed by its owner, and by its manager's owner when the manager
+        # may be paid an override on the rep's collections
+        use = (mgr >= 0) & paid[np.maximum(mgr, 0)]
+        self.rep_mask = bit | np.where(use, bit[np.maximum(mgr, 0)], np.uint64(0))
         self.parts = parts
         self.inv_hash = np.zeros(0, np.uint64)
         self.inv_mask = np.zeros(0, np.uint64)
@@ -255,20 +290,23 @@ def _unique(hashes: np.ndarray, name: str) -> None:
 
 
 def split_folder(data: str | Path, scratch: str | Path, n_parts: int | None = None,
-                 rows_per_part: int = 250_000) -> Partitions:
+                 override_plans: frozenset[str] | None = None,
+                 plan_override: str | None = None) -> Partitions:
     """Cut ``data`` into partition folders under ``scratch``; see the module docstring.
 
-    ``n_parts`` defaults to one partition per ``rows_per_part`` invoices (estimated
+    ``n_parts`` defaults to one partition per ``ROWS_PER_PART`` invoices (estimated
     from the file's size), at least 2, at most 63 and the number of reps.
+    ``override_plans``: the plans that pay managers an override; a report's invoices
+    go to the manager's partition only when the manager may be under one of them
+    (None: always). ``plan_override`` is ``calculate --plan`` (what-if).
     """
     data, scratch = Path(data), Path(scratch)
     files = _files(data)
     if not {"reps", "customers", "invoices", "payments", "adjustments"} <= set(files):
         raise Unsplittable("a required file is missing")
-    try:
-        router = _Router(data, n_parts, rows_per_part)
-    except (ValueError, KeyError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise Unsplittable(f"reps.csv: {exc}") from exc
+    paid = None if override_plans is None else pays_override(files, override_plans,
+                                                             plan_override)
+    router = _Router(files, n_parts, paid)
     folders = [scratch / f"part-{k:02d}" for k in range(router.parts)]
     for f in folders:
         f.mkdir(parents=True, exist_ok=True)

@@ -71,10 +71,16 @@ def test_the_sample_data_partitioned_is_the_one_process_run(client, tmp_path, pa
     assert not list((tmp_path / "many").glob(".partitions-*"))  # scratch removed
 
 
-def test_every_partition_gets_what_its_reps_need(tmp_path):
-    """A split invoice goes to each credited rep's partition; a report's, to its manager's."""
-    parts = split_folder(SAMPLE, tmp_path, 12)
+@pytest.mark.parametrize("only_overriding", [False, True])
+def test_every_partition_gets_what_its_reps_need(tmp_path, only_overriding):
+    """A split invoice goes to each credited rep's partition; a report's, to its manager's
+    (with ``override_plans``: only when the manager's plan pays an override)."""
+    plans, _, _ = load_plans(RULES)
+    overriding = frozenset(p for p, plan in plans.items() if plan.override)
+    assert overriding  # the sample has a manager on an override plan
+    parts = split_folder(SAMPLE, tmp_path, 12, overriding if only_overriding else None)
     reps = pd.read_csv(SAMPLE / "reps.csv", dtype=str, keep_default_na=False)
+    assigned = pd.read_csv(SAMPLE / "plan_assignments.csv", dtype=str)
     invoices = pd.read_csv(SAMPLE / "invoices.csv", dtype=str)
     splits = pd.read_csv(SAMPLE / "splits.csv", dtype=str)
     held = {k: set(pd.read_csv(f / "invoices.csv", dtype=str)["invoice_id"])
@@ -84,12 +90,20 @@ def test_every_partition_gets_what_its_reps_need(tmp_path):
         invoices.loc[~invoices["invoice_id"].isin(splits["invoice_id"]), ["invoice_id", "rep_id"]],
         splits[["invoice_id", "rep_id"]]])
     manager = dict(zip(reps["rep_id"], reps["manager_id"], strict=True))
+    paid = set(reps.loc[reps["plan_id"].isin(overriding), "rep_id"]) | set(
+        assigned.loc[assigned["plan_id"].isin(overriding), "rep_id"])
+    needed = 0
     for inv, rep in credited.itertuples(index=False):
         assert inv in held[part_of[rep]]
-        if manager[rep]:
+        if manager[rep] and (manager[rep] in paid or not only_overriding):
             assert inv in held[part_of[manager[rep]]]
+            needed += part_of[manager[rep]] != part_of[rep]
+    assert needed > 0  # some report's invoices did cross to the manager's partition
     total = sum(len(h) for h in held.values())
     assert total < 12 * len(invoices)  # not everything everywhere
+    if only_overriding:
+        conservative = split_folder(SAMPLE, tmp_path / "all", 12)
+        assert total < sum(conservative.rows["invoices"])
 
 
 def _csv_folder(inputs: Inputs, folder: Path) -> Path:
