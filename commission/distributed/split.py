@@ -126,7 +126,7 @@ def pays_override(files: dict[str, Path], override_plans: frozenset[str],
         if "rep_id" not in assigned or "plan_id" not in assigned:
             raise Unsplittable("plan_assignments.csv")
         hit = assigned["plan_id"].str.strip().isin(override_plans)
-        paid |= ids.isin(assigned["rep_id"].str.strip()[hit]).to_numpy()
+        paid = paid | ids.isin(assigned["rep_id"].str.strip()[hit]).to_numpy()
     return paid
 
 
