@@ -28,6 +28,7 @@ import argparse
 import filecmp
 import os
 import platform
+import signal
 import statistics
 import sys
 import tempfile
@@ -224,6 +225,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     global DATA_DIR
+    # a terminated run still stops its throwaway PostgreSQL (the `finally` blocks run)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = _args(argv)
     DATA_DIR = args.data_dir
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
