@@ -125,6 +125,17 @@ def test_only_the_doors_import_the_doors():
     assert broken == []
 
 
+def test_only_the_doors_run_partitioned():
+    """distributed/ (Dask) sits just below the doors; nothing else pulls it (or Dask) in."""
+    broken = [str(i) for i in IMPORTS
+              if _in(i.target, "commission.distributed")
+              and not any(_in(i.source, r) for r in ("commission.cli", "commission.ui",
+                                                     "commission.distributed"))]
+    assert broken == []
+    assert _broken("commission.distributed", ("commission.cli", "commission.ui",
+                                              "commission.payroll", "commission.store")) == []
+
+
 def test_the_core_imports_no_room_above_it():
     """engine, plans, inputs, periods, money: no payroll, store, reports or doors."""
     core = ("commission.engine", "commission.plans", "commission.inputs", "commission.periods",

@@ -13,6 +13,7 @@ import time
 import pandas as pd
 
 from commission import InputError, Problem, Result, calculate, load_plans
+from commission.cli import distributed_commands as dist
 from commission.cli.common import UserError
 from commission.inputs.reading import read_tables, validate_tables
 from commission.money import format_money
@@ -83,6 +84,8 @@ def cmd_calculate(args: argparse.Namespace) -> int:
             parse_period(args.through)
         except ValueError as exc:
             raise UserError(f"--through: {exc}") from None
+    if dist.wanted(args) and dist.cmd_calculate_partitioned(args, summary_table) == 0:
+        return 0  # otherwise the input has a problem: the one-process path reports it
     plans, inputs = _load_all(args.data, args.rules, args.plan, timings)
     t1 = time.perf_counter()
     result = calculate(inputs, plans, through=args.through, plan_override=args.plan)
@@ -133,6 +136,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plan", help="apply this plan to every rep (what-if)")
     p.add_argument("--quiet", action="store_true", help="no per-rep summary")
     p.add_argument("--timings", action="store_true", help="print phase timings to stderr")
+    dist.add_arguments(p)
     p.set_defaults(func=cmd_calculate)
 
     p = sub.add_parser("validate", help="check a data folder and the plans; list every problem")

@@ -1,0 +1,69 @@
+"""``commission calculate --workers N`` / ``--scheduler ADDRESS``: the partitioned run.
+
+The same files as the one-process run, computed rep partition by rep partition on
+a Dask cluster (:mod:`commission.distributed`). When the input has a problem, the
+one-process path reads it again and reports every problem with its row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+
+import pandas as pd
+
+from commission import Result, load_plans
+from commission.cli.common import UserError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The partitioned run's options on ``calculate``."""
+    p.add_argument("--workers", type=int,
+                   help="compute rep partitions on a local Dask cluster of N processes")
+    p.add_argument("--scheduler", help="compute on a running Dask cluster (tcp://HOST:PORT)")
+    p.add_argument("--partitions", type=int,
+                   help="how many rep partitions (default: about one per 250,000 invoices)")
+    p.add_argument("--scratch", help="folder for partition files, shared by every worker "
+                                     "(default: inside --out)")
+
+
+def wanted(args: argparse.Namespace) -> bool:
+    return getattr(args, "workers", None) is not None or bool(getattr(args, "scheduler", None))
+
+
+def cmd_calculate_partitioned(args: argparse.Namespace,
+                              summary_table: Callable[[Result, pd.DataFrame], str]
+                              ) -> int | None:
+    """Run partitioned; None when the input needs the one-process path (problems).
+
+    ``summary_table`` is the one-process command's per-rep summary (printed the same).
+    """
+    from commission.distributed import Unsplittable, calculate_partitioned, dask_client
+    from commission.distributed.split import MAX_PARTITIONS
+
+    t0 = time.perf_counter()
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers must be 1 or more, not {args.workers}")
+    if args.partitions is not None and not 1 <= args.partitions <= MAX_PARTITIONS:
+        raise UserError(f"--partitions must be 1 to {MAX_PARTITIONS}, not {args.partitions}")
+    plans, _texts, plan_problems = load_plans(args.rules)
+    if plan_problems or (args.plan is not None and args.plan not in plans):
+        return None
+    options = {"through": args.through, "plan": args.plan, "partitions": args.partitions,
+               "scratch": args.scratch}
+    try:
+        with dask_client(args.workers, args.scheduler) as client:
+            done = calculate_partitioned(client, args.data, plans, args.out, options)
+    except Unsplittable:
+        return None
+    if done.periods:
+        print(f"{done.n_lines:,} lines, {len(done.payouts):,} payouts, "
+              f"{done.periods[0]} to {done.periods[-1]}, written to {args.out}/ "
+              f"({done.partitions} partitions)")
+    if not args.quiet:
+        print(summary_table(Result(done.payouts.iloc[:0], done.payouts), done.reps))
+    if args.timings:
+        print(f"timings: total {time.perf_counter() - t0:.2f}s", file=sys.stderr)
+    return 0
