@@ -11,6 +11,7 @@ opens only on a new store.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -177,6 +178,22 @@ def setting(store: Store, key: str) -> str:
         return db.get_setting(conn, key)
 
 
+def currency(store: Store | None) -> str:
+    """The currency code every figure is in (the ``currency`` setting; "USD" by default).
+
+    The one accessor: pages, statements and payroll exports all ask this. Without a
+    store (a data folder on its own) it is the default.
+    """
+    if store is None:
+        return db.DEFAULT_CURRENCY
+    code = setting(store, "currency").strip().upper()
+    return code if CURRENCY_CODE.fullmatch(code) else db.DEFAULT_CURRENCY
+
+
+#: an ISO 4217-style code: three capital letters
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+
+
 def set_setting(identity: Identity, store: Store, key: str, value: str) -> None:
     """Change a setting (admin), e.g. ``allow_self_approval`` to ``true``."""
     obj = f"setting:{key}"
@@ -184,6 +201,11 @@ def set_setting(identity: Identity, store: Store, key: str, value: str) -> None:
     if key not in db.SETTINGS:
         raise refuse(store, identity, "settings.change", obj,
                      f"no setting {key!r}; settings are {', '.join(db.SETTINGS)}")
+    if key == "currency":
+        value = value.strip().upper()
+        if not CURRENCY_CODE.fullmatch(value):
+            raise refuse(store, identity, "settings.change", obj,
+                         f"a currency is a three-letter code such as USD or EUR, not {value!r}")
     before = setting(store, key)
     with store.write() as conn:
         db.put_setting(conn, key, value, identity.email, utcnow())
@@ -202,5 +224,5 @@ def audit_log(identity: Identity, store: Store, since: dt.datetime | dt.date | N
         return db.read_audit(conn, since, user_email, obj)
 
 
-__all__ = ["add_user", "audit_log", "bootstrap_admin", "grant_role", "list_users",
+__all__ = ["add_user", "audit_log", "bootstrap_admin", "currency", "grant_role", "list_users",
            "needs_bootstrap", "revoke_role", "set_setting", "set_user_active", "setting", "user"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 TEMPLATES = Path(__file__).parent / "templates"
 #: an open invoice due within this many days (or overdue) gets a "collect by" note
 SOON_DAYS = 14
+#: the mark on a statement that no locked batch has paid (My pay's projection)
+PROJECTED_MARK = "PROJECTED — not a payslip"
 
 KIND_WORDS = {
     "invoice": "Invoice",
@@ -40,6 +43,8 @@ KIND_WORDS = {
     "credit": "Credit",
     "clawback": "Clawback",
     "penalty": "Penalty",
+    "override": "Override",
+    "manual": "Manual",
 }
 _KIND_ORDER = {k: i for i, k in enumerate(KIND_WORDS)}
 
@@ -161,9 +166,32 @@ def _iso(value: Any) -> str:
 # --------------------------------------------------------------------------- data
 
 
+@dataclass(frozen=True)
+class SharedFrames:
+    """The frames over every rep that many statements of one day share, computed once.
+
+    Statements for a whole batch (or My pay switching rep) would otherwise read all
+    the open invoices and aging again for each rep.
+    """
+
+    day: np.datetime64
+    open_frame: pd.DataFrame  # open_invoices(inputs, plans, None, day, lines=lines), every rep
+    aging_frame: pd.DataFrame  # aging(inputs, day), every rep
+
+
+def shared_frames(lines: pd.DataFrame, inputs: Inputs, plans: Mapping[str, Plan],
+                  as_of: dt.date | str) -> SharedFrames:
+    """Open invoices and aging of every rep as of ``as_of``, for :func:`statement_data`."""
+    day = as_day(as_of)
+    return SharedFrames(day, open_invoices(inputs, plans, None, day, lines=lines),
+                        aging(inputs, day))
+
+
+
 def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.DataFrame,
                    inputs: Inputs, plans: Mapping[str, Plan], as_of: dt.date | str, *,
-                   batch_id: int | str | None = None) -> dict[str, Any]:
+                   batch_id: int | str | None = None,
+                   shared: SharedFrames | None = None) -> dict[str, Any]:
     """Everything a rep's statement for ``period`` shows, as plain data.
 
     ``lines`` and ``payouts`` are the engine's frames (they may hold other reps and
@@ -188,7 +216,9 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
     mine = lines[(lines["period"] == period) & (lines["rep_id"] == rep_id)]
     totals = _reconciled_totals(rep_id, period, pay_row, mine)
     start, end = period_bounds(period)
-    outlook = _outlook(rep_id, plan_id, plan, lines, inputs, plans, day)
+    if shared is not None and shared.day != day:
+        raise ValueError(f"shared frames are for {shared.day}, not {day}")
+    outlook = _outlook(rep_id, plan, lines, inputs, plans, day, shared)
     footnotes = outlook.pop("footnotes")
     return {
         "title": "Commission statement",
@@ -197,6 +227,7 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),
         "batch_id": "" if batch_id is None else str(batch_id),
+        "projected": "",  # PROJECTED_MARK when no locked batch pays it (set by the caller)
         "as_of": str(day),
         "rep": _rep_block(reps, rep_id),
         "plan": {"id": plan.id, "title": plan.title, "basis": plan.basis,
@@ -209,7 +240,7 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
         "draw": _draw_block(plan, pay_row, totals),
         "manual": _manual_lines(mine, inputs),
         "outlook": outlook,
-        "aging": _aging(inputs, day, rep_id),
+        "aging": _aging(inputs, day, rep_id, shared),
         "footnotes": footnotes,
     }
 
@@ -366,10 +397,14 @@ def _carry_note(t: dict[str, int], plan: Plan) -> str:
     return ""
 
 
-def _outlook(rep_id: str, plan_id: str, plan: Plan, lines: pd.DataFrame, inputs: Inputs,
-             plans: Mapping[str, Plan], day: np.datetime64) -> dict[str, Any]:
+def _outlook(rep_id: str, plan: Plan, lines: pd.DataFrame, inputs: Inputs,
+             plans: Mapping[str, Plan], day: np.datetime64, shared: SharedFrames | None
+             ) -> dict[str, Any]:
     """The rep's open invoices: commission still to come and what is at stake."""
-    frame = open_invoices(inputs, plans, None, day, rep_id, lines=lines)
+    if shared is None:
+        frame = open_invoices(inputs, plans, None, day, rep_id, lines=lines)
+    else:
+        frame = shared.open_frame[shared.open_frame["rep_id"] == rep_id]
     names = inputs.customers.set_index("customer_id")["name"]
     rows = []
     for r in frame.sort_values(["due_date", "invoice_id"], kind="stable").itertuples(index=False):
@@ -400,6 +435,7 @@ def _outlook(rep_id: str, plan_id: str, plan: Plan, lines: pd.DataFrame, inputs:
             "haircut_pct": percent(int(r.haircut_num_now), 10**9) if r.haircut_num_now else "",
             "commission_to_come": int(r.commission_to_come),
             "haircut_now": int(r.haircut_now),
+            "net_to_come": int(r.net_to_come),
             "at_stake": int(r.at_stake),
             "act_by": act_by,
             "action": action,
@@ -409,6 +445,7 @@ def _outlook(rep_id: str, plan_id: str, plan: Plan, lines: pd.DataFrame, inputs:
         "rows": rows,
         "commission_to_come": int(frame["commission_to_come"].sum()),
         "haircut_now": int(frame["haircut_now"].sum()),
+        "net_to_come": int(frame["net_to_come"].sum()),
         "at_stake": int(frame["at_stake"].sum()),
         "footnotes": footnotes,
     }
@@ -450,8 +487,12 @@ def _outlook_notes(plan: Plan, frame: pd.DataFrame) -> list[str]:
     return notes
 
 
-def _aging(inputs: Inputs, day: np.datetime64, rep_id: str) -> dict[str, Any]:
-    frame = aging(inputs, day, rep_id)
+def _aging(inputs: Inputs, day: np.datetime64, rep_id: str, shared: SharedFrames | None
+           ) -> dict[str, Any]:
+    if shared is None:
+        frame = aging(inputs, day, rep_id)
+    else:
+        frame = shared.aging_frame[shared.aging_frame["rep_id"] == rep_id]
     rows = [{"customer": str(r["customer_name"] or r["customer_id"]),
              "invoices": int(r["invoices"]),
              "buckets": [int(r[c]) for c in BUCKET_COLUMNS], "total": int(r["total"])}
@@ -511,5 +552,5 @@ def render_statement_pdf(data: dict[str, Any]) -> bytes:
                 url_fetcher=no_outside_urls()).write_pdf()
 
 
-__all__ = ["KIND_WORDS", "SOON_DAYS", "percent", "period_label", "plan_summary",
+__all__ = ["KIND_WORDS", "PROJECTED_MARK", "SOON_DAYS", "SharedFrames", "shared_frames", "percent", "period_label", "plan_summary",
            "render_statement_html", "render_statement_pdf", "statement_data"]

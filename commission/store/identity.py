@@ -37,7 +37,9 @@ from commission.store.models import StoreModel
 ROLES = ("rep", "manager", "planner", "finance", "approver", "admin", "collector", "credit")
 OUTCOMES = ("allowed", "refused", "failed")
 #: settings and their defaults (values are text)
-SETTINGS = {"allow_self_approval": "false"}
+SETTINGS = {"allow_self_approval": "false", "currency": "USD"}
+#: the currency every figure is in when no administrator has set one
+DEFAULT_CURRENCY = "USD"
 
 
 class User(StoreModel, table=True):

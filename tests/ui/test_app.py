@@ -82,6 +82,11 @@ def open_app(page: str | None = None, **query: str) -> AppTest:
     return at
 
 
+def usd(cents) -> str:
+    """Money as the app shows a figure: with the currency (the default setting, USD)."""
+    return f"USD {format_money(int(cents))}"
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -113,7 +118,7 @@ def test_compare_shows_the_engines_totals_for_the_four_shipped_plans(env):
     shown = metrics(at)
     assert list(shown) == [*SHIPPED, VARIANT]  # the variant starts as a copy of its base
     for pid in SHIPPED:
-        assert shown[pid] == format_money(expected.total(pid))
+        assert shown[pid] == usd(expected.total(pid))
     assert shown[VARIANT] == shown["collected-stepped"]
     summary = table_with(at, "measure").set_index("measure")
     for col, label in (("gross", "Gross commission"), ("haircuts", "Haircuts"),
@@ -121,7 +126,7 @@ def test_compare_shows_the_engines_totals_for_the_four_shipped_plans(env):
                        ("net", "Net commission"), ("payout", "Total payout"),
                        ("cash_collected", "Cash collected")):
         for pid in SHIPPED:
-            assert summary.at[label, pid] == format_money(expected.total(pid, col)), (label, pid)
+            assert summary.at[label, pid] == usd(expected.total(pid, col)), (label, pid)
     costs = expected.summary.set_index("plan_id")["cost_pct"]
     assert summary.at["Cost, % of cash collected", "collected-40day"] == \
         f"{costs['collected-40day']}%"
@@ -169,11 +174,11 @@ def test_compare_follows_the_period_range_the_shift_and_the_baseline(env):
     shown = metrics(at)
     assert next(iter(shown)) == "invoiced-traditional"
     for pid in SHIPPED:
-        assert shown[pid] == format_money(expected.total(pid))
+        assert shown[pid] == usd(expected.total(pid))
     assert "payments 20 days later" in texts(at.caption)
     base = expected.total("invoiced-traditional")
     delta = next(m.delta for m in at.metric if m.label == "collected-40day")
-    assert delta == f"{format_money(expected.total('collected-40day') - base)} vs baseline"
+    assert delta == f"{usd(expected.total('collected-40day') - base)} vs baseline"
     open_tab(at, "Winners and losers")
     winners = table_with(at, "invoiced-traditional (baseline)").set_index("rep_id")
     w = expected.winners_losers
@@ -195,7 +200,7 @@ def test_editing_the_variant_haircut_steps_recomputes_only_the_variant_fast(env)
     expected = compare(env.inputs, {**env.plans, VARIANT: variant},
                        ["collected-stepped", VARIANT], env.periods[0], env.periods[-1])
     shown = metrics(at)
-    assert shown[VARIANT] == format_money(expected.total(VARIANT))
+    assert shown[VARIANT] == usd(expected.total(VARIANT))
     assert shown[VARIANT] != shown["collected-stepped"]
     assert "(4 of 5 plan runs from cache)" in texts(at.caption)  # only the variant ran
     # control change -> results, measured by the page itself: the issue asks for < 1 s
@@ -229,7 +234,7 @@ def test_a_linear_tiered_variant_equals_the_engine_on_the_same_terms(env):
     assert variant is not None, problems
     expected = compare(env.inputs, {VARIANT: variant}, [VARIANT], env.periods[0],
                        env.periods[-1])
-    assert metrics(at)[VARIANT] == format_money(expected.total(VARIANT))
+    assert metrics(at)[VARIANT] == usd(expected.total(VARIANT))
     assert at.download_button(key="variant.download").proto.label == "Download YAML"
 
 
@@ -305,7 +310,7 @@ def test_uploaded_files_are_validated_and_their_problems_listed(env):
     at.file_uploader(key="compare.upload").set_value(files)
     run(at)
     expected = compare(env.inputs, env.plans, SHIPPED, env.periods[0], env.periods[-1])
-    assert metrics(at)["collected-40day"] == format_money(expected.total("collected-40day"))
+    assert metrics(at)["collected-40day"] == usd(expected.total("collected-40day"))
 
 
 def test_an_empty_store_and_too_few_plans_are_explained_not_errors(env):
@@ -329,7 +334,7 @@ def test_compare_reads_the_store_when_asked(env):
     at.radio(key="compare.source").set_value("store")
     run(at)
     expected = compare(env.inputs, env.plans, SHIPPED, env.periods[0], env.periods[-1])
-    assert metrics(at)["collected-stepped"] == format_money(expected.total("collected-stepped"))
+    assert metrics(at)["collected-stepped"] == usd(expected.total("collected-stepped"))
     assert "Data: store" in texts(at.caption)
 
 
@@ -351,9 +356,9 @@ def test_my_pay_shows_the_engines_payout_year_to_date_and_lines(env):
     now = mine[mine["period"] == period].iloc[0]
     ytd = mine[(mine["period"] >= period[:4] + "-01") & (mine["period"] <= period)]
     shown = metrics(at)
-    assert shown[f"Projected payout, {period}"] == format_money(now["payout"])
-    assert shown[f"Year to date, {period[:4]}"] == format_money(ytd["payout"].sum())
-    assert shown["Net commission this period"] == format_money(now["net"])
+    assert shown[f"Projected payout, {period}"] == usd(now["payout"])
+    assert shown[f"Projected year to date, {period[:4]}"] == usd(ytd["payout"].sum())
+    assert shown["Net commission this period"] == usd(now["net"])
     lines = table_with(at, "explanation")
     engine_lines = result.lines[(result.lines["rep_id"] == "R004")
                                 & (result.lines["period"] == period)]
@@ -363,8 +368,10 @@ def test_my_pay_shows_the_engines_payout_year_to_date_and_lines(env):
 
     as_of = last_event_day(env.inputs)  # the data's last day: the page's default "as of"
     outlook = open_invoices(env.inputs, env.plans, None, as_of, "R004", lines=result.lines)
-    assert shown["Still to come"] == format_money(outlook["commission_to_come"].sum())
-    assert shown["At stake if paid late"] == format_money(outlook["at_stake"].sum())
+    # still to come is net of the haircut already incurred (the collection line of today)
+    assert shown["Still to come"] == usd(outlook["commission_to_come"].sum()
+                                         - outlook["haircut_now"].sum())
+    assert shown["At stake if paid late"] == usd(outlook["at_stake"].sum())
     opened = table_with(at, "commission_to_come")
     assert len(opened) == len(outlook)
     assert "collect by" in texts(at.warning)
@@ -381,8 +388,8 @@ def test_my_pay_follows_the_rep_in_the_address_and_the_period(env):
     row = pay[(pay["rep_id"] == "R007") & (pay["period"] == "2025-06")].iloc[0]
     ytd = pay[(pay["rep_id"] == "R007") & (pay["period"] >= "2025-01")]["payout"].sum()
     shown = metrics(at)
-    assert shown["Projected payout, 2025-06"] == format_money(row["payout"])
-    assert shown["Year to date, 2025"] == format_money(ytd)
+    assert shown["Projected payout, 2025-06"] == usd(row["payout"])
+    assert shown["Projected year to date, 2025"] == usd(ytd)
     assert at.query_params["rep"] == ["R007"] or at.query_params["rep"] == "R007"
 
 
@@ -396,8 +403,8 @@ def test_my_pay_on_the_store_mentions_its_batch(env):
     at.selectbox(key="my_pay.period").set_value(env.periods[0])
     run(at)
     row = expected[expected["rep_id"] == "R002"].iloc[0]
-    assert f"pays you {format_money(row['payout'])}" in texts(at.caption)
-    assert metrics(at)[f"Projected payout, {env.periods[0]}"] == format_money(row["payout"])
+    assert f"pays you {usd(row['payout'])}" in texts(at.caption)
+    assert metrics(at)[f"Projected payout, {env.periods[0]}"] == usd(row["payout"])
 
 
 def test_my_pay_on_an_empty_store_says_so(env):
@@ -434,7 +441,7 @@ def test_finance_loads_runs_approves_locks_and_runs_the_next_period(env):
     shown = metrics(at)
     for col, label in (("payout", "Payout"), ("gross", "Gross"), ("haircuts", "Haircuts"),
                        ("clawbacks", "Clawbacks"), ("net", "Net")):
-        assert shown[label] == format_money(engine[col].sum()), label
+        assert shown[label] == usd(engine[col].sum()), label
     per_rep = table_with(at, "previous").set_index("rep_id")
     assert per_rep.at["R004", "payout"] == format_money(
         engine.loc[engine["rep_id"] == "R004", "payout"].iloc[0])
@@ -461,8 +468,8 @@ def test_finance_loads_runs_approves_locks_and_runs_the_next_period(env):
         before = batches.show(store, int(listing["batch_id"].iloc[0]))
     assert now.period == second and now.status == "draft"
     shown = next(m for m in at.metric if m.label == "Payout")
-    assert shown.value == format_money(now.totals["payout"])
-    assert shown.delta == (f"{format_money(now.totals['payout'] - before.totals['payout'])} "
+    assert shown.value == usd(now.totals["payout"])
+    assert shown.delta == (f"{usd(now.totals['payout'] - before.totals['payout'])} "
                            f"vs {first}")
     per_rep = table_with(at, "previous").set_index("rep_id")
     assert per_rep.at["R004", "previous"] == format_money(
