@@ -332,45 +332,74 @@ def _rep_block(reps: pd.DataFrame, rep_id: str) -> dict[str, str]:
 
 
 def _grouped_lines(mine: pd.DataFrame, inputs: Inputs) -> list[dict[str, Any]]:
-    """The lines grouped by customer, then invoice, with subtotals."""
-    inv = inputs.invoices.set_index("invoice_id")
+    """The lines grouped by customer, then invoice, with subtotals.
+
+    Columns are turned into Python lists once and the sorted rows walked once
+    (consecutive runs are the groups): per-group pandas lookups made a statement of
+    a large batch take seconds. Lines without an invoice (override, manual) are not
+    grouped here (the draw and manual sections show them).
+    """
+    frame = mine[mine["invoice_id"].notna()]
+    invs = inputs.invoices
+    inv = invs[invs["invoice_id"].isin(pd.unique(frame["invoice_id"].to_numpy(dtype=object)))
+               ].set_index("invoice_id")
     names = inputs.customers.set_index("customer_id")["name"]
-    frame = mine.assign(
-        _kind=mine["line_kind"].map(_KIND_ORDER).fillna(99).to_numpy(),
-        customer_id=inv["customer_id"].reindex(mine["invoice_id"]).fillna("").to_numpy(
-            dtype=object),
-    )
-    frame = frame.assign(
-        customer_name=names.reindex(frame["customer_id"]).fillna("").to_numpy(dtype=object))
+    cids = inv["customer_id"].reindex(frame["invoice_id"]).fillna("").to_numpy(dtype=object)
+    frame = frame.assign(_kind=frame["line_kind"].map(_KIND_ORDER).fillna(99).to_numpy(),
+                         customer_id=cids,
+                         customer_name=names.reindex(cids).fillna("").to_numpy(dtype=object))
     frame = frame.sort_values(["customer_name", "customer_id", "invoice_id", "event_date",
                                "_kind", "event_id"], kind="stable")
-    customers = []
-    for (cid, cname), cust in frame.groupby(["customer_id", "customer_name"], sort=False):
-        invoices = []
-        for iid, rows in cust.groupby("invoice_id", sort=False):
-            known = iid in inv.index
-            share = int(rows["share"].iloc[0]) if "share" in rows else SHARE_SCALE
-            invoices.append({
-                "invoice_id": str(iid),
-                "invoice_date": _iso(inv.at[iid, "invoice_date"]) if known else "",
-                "due_date": _iso(inv.at[iid, "due_date"]) if known else "",
-                "invoice_amount": int(inv.at[iid, "amount"]) if known else None,
-                "share": _share_text(share),
-                "lines": [{
-                    "date": _iso(r.event_date),
-                    "kind": KIND_WORDS.get(r.line_kind, str(r.line_kind)),
-                    "event_id": str(r.event_id),
-                    "explanation": str(r.explanation),
-                    "gross": int(r.gross),
-                    "haircut": int(r.haircut),
-                    "amount": int(r.amount),
-                    "prior_period": _text(r.prior_period),
-                } for r in rows.itertuples(index=False)],
-                **_sums(rows),
-            })
-        customers.append({"customer_id": str(cid), "name": str(cname or cid),
-                          "invoices": invoices, **_sums(cust)})
+    info = _invoice_info(inv, frame["invoice_id"].to_numpy(dtype=object))
+    rows = _line_rows(frame)
+    keys = list(zip(frame["customer_id"].tolist(), frame["customer_name"].tolist(),
+                    frame["invoice_id"].tolist(), strict=True))
+    shares = (frame["share"].tolist() if "share" in frame else [SHARE_SCALE] * len(frame))
+    customers: list[dict[str, Any]] = []
+    for i, (cid, cname, iid) in enumerate(keys):
+        if not customers or (customers[-1]["customer_id"], customers[-1]["_name"]) != (
+                str(cid), cname):
+            customers.append({"customer_id": str(cid), "name": str(cname or cid), "_name": cname,
+                              "invoices": [], "gross": 0, "haircut": 0, "amount": 0})
+        cust = customers[-1]
+        if not cust["invoices"] or cust["invoices"][-1]["invoice_id"] != str(iid):
+            cust["invoices"].append({**info[i], "share": _share_text(int(shares[i])),
+                                     "lines": [], "gross": 0, "haircut": 0, "amount": 0})
+        invoice, line = cust["invoices"][-1], rows[i]
+        invoice["lines"].append(line)
+        for c in ("gross", "haircut", "amount"):
+            invoice[c] += line[c]
+            cust[c] += line[c]
+    for cust in customers:
+        del cust["_name"]
     return customers
+
+
+def _invoice_info(inv: pd.DataFrame, ids: np.ndarray) -> list[dict[str, Any]]:
+    """Each line's invoice: id, dates (ISO, '' when unknown) and amount (None when unknown)."""
+    known = pd.Index(ids).isin(inv.index)
+    at = inv.reindex(ids)
+    dates = {c: np.where(known, np.datetime_as_string(
+        at[c].to_numpy().astype("datetime64[D]"), unit="D"), "") for c in
+        ("invoice_date", "due_date")}
+    amounts = at["amount"].to_numpy(dtype=object)
+    return [{"invoice_id": str(iid), "invoice_date": str(dates["invoice_date"][i]),
+             "due_date": str(dates["due_date"][i]),
+             "invoice_amount": int(amounts[i]) if known[i] else None}
+            for i, iid in enumerate(ids)]
+
+
+def _line_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The lines as the template's rows (dates ISO, kinds in words, money int)."""
+    days = frame["event_date"].to_numpy().astype("datetime64[D]")
+    date = np.where(np.isnat(days), "", np.datetime_as_string(days, unit="D"))
+    cols = {c: frame[c].tolist() for c in ("line_kind", "event_id", "explanation", "gross",
+                                           "haircut", "amount", "prior_period")}
+    return [{"date": str(date[i]), "kind": KIND_WORDS.get(k, str(k)),
+             "event_id": str(cols["event_id"][i]), "explanation": str(cols["explanation"][i]),
+             "gross": int(cols["gross"][i]), "haircut": int(cols["haircut"][i]),
+             "amount": int(cols["amount"][i]), "prior_period": _text(cols["prior_period"][i])}
+            for i, k in enumerate(cols["line_kind"])]
 
 
 def _sums(rows: pd.DataFrame) -> dict[str, int]:
