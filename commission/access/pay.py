@@ -11,8 +11,8 @@ identity's own: it is recorded (repeats within ten minutes are folded).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 

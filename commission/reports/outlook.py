@@ -43,7 +43,8 @@ OPEN_INVOICE_COLUMNS = [
     "rep_id", "plan_id", "customer_id", "invoice_id", "invoice_date", "due_date", "amount",
     "open_amount", "share", "days_past_due", "days_late_if_paid_today", "haircut_num_now",
     "haircut_pct_now", "rate", "rate_num", "rate_den", "rate_source", "commission_to_come",
-    "haircut_now", "net_to_come", "at_stake", "act_by", "next_haircut_num", "next_haircut_pct", "clock_paused",
+    "haircut_now", "net_to_come", "at_stake", "act_by", "next_haircut_num", "next_haircut_pct",
+    "clock_paused",
 ]
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -189,9 +190,9 @@ def shared_frames(lines: pd.DataFrame, inputs: Inputs, plans: Mapping[str, Plan]
 
 
 def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.DataFrame,
-                   inputs: Inputs, plans: Mapping[str, Plan], as_of: dt.date | str, *,
-                   batch_id: int | str | None = None,
-                   shared: SharedFrames | None = None) -> dict[str, Any]:
+                   inputs: Inputs, plans: Mapping[str, Plan],
+                   as_of: dt.date | str | SharedFrames, *,
+                   batch_id: int | str | None = None) -> dict[str, Any]:
     """Everything a rep's statement for ``period`` shows, as plain data.
 
     ``lines`` and ``payouts`` are the engine's frames (they may hold other reps and
@@ -203,7 +204,8 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
     ValueError when the rep has no payout row in ``period`` or the payout does not
     equal its lines' totals (a statement that does not reconcile is never issued).
     """
-    day = as_day(as_of)
+    shared = as_of if isinstance(as_of, SharedFrames) else None
+    day = shared.day if shared is not None else as_day(as_of)
     reps = inputs.reps.set_index("rep_id")
     if rep_id not in reps.index:
         raise KeyError(f"unknown rep {rep_id!r}")
@@ -216,8 +218,6 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
     mine = lines[(lines["period"] == period) & (lines["rep_id"] == rep_id)]
     totals = _reconciled_totals(rep_id, period, pay_row, mine)
     start, end = period_bounds(period)
-    if shared is not None and shared.day != day:
-        raise ValueError(f"shared frames are for {shared.day}, not {day}")
     outlook = _outlook(rep_id, plan, lines, inputs, plans, day, shared)
     footnotes = outlook.pop("footnotes")
     return {
@@ -559,7 +559,9 @@ def no_outside_urls() -> Any:
     return URLFetcher(allowed_protocols=("data",), allow_redirects=False)
 
 
+@lru_cache(maxsize=1)
 def _environment() -> Environment:
+    """The template environment, built (and the template compiled) once per process."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["money"] = lambda cents: "" if cents is None else format_money(int(cents))
@@ -578,8 +580,27 @@ def render_statement_pdf(data: dict[str, Any]) -> bytes:
     from weasyprint import HTML  # imported here: slow to import, and only PDFs need it
 
     return HTML(string=render_statement_html(data), base_url=str(TEMPLATES),
-                url_fetcher=no_outside_urls()).write_pdf()
+                url_fetcher=no_outside_urls()).write_pdf(font_config=_font_config())
 
 
-__all__ = ["KIND_WORDS", "PROJECTED_MARK", "SOON_DAYS", "SharedFrames", "shared_frames", "percent", "period_label", "plan_summary",
-           "render_statement_html", "render_statement_pdf", "statement_data"]
+@lru_cache(maxsize=1)
+def _font_config() -> Any:
+    """WeasyPrint's fonts, found once per process and kept for every later statement."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+__all__ = [
+    "KIND_WORDS",
+    "PROJECTED_MARK",
+    "SOON_DAYS",
+    "SharedFrames",
+    "percent",
+    "period_label",
+    "plan_summary",
+    "render_statement_html",
+    "render_statement_pdf",
+    "shared_frames",
+    "statement_data",
+]

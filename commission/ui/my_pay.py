@@ -66,7 +66,7 @@ def _projected_statement(data_key: str, plans_key: str, rep_id: str, period: str
                          ) -> dict[str, Any]:
     """The projection's statement data of one rep (cached per data version and rep)."""
     sdata = statement_data(rep_id, period, _result.lines, _result.payouts, _inputs, _plans,
-                           as_of, shared=_shared)
+                           _shared)
     sdata["projected"] = PROJECTED_MARK
     return sdata
 
@@ -204,7 +204,7 @@ def _statement(identity: access.Identity, data: common.Data, rep_id: str, period
         sources, shared = _batch_sources(data.key, batch_id, _who(identity), day, identity,
                                          store, data.inputs)
         sdata = statement_data(rep_id, period, sources.lines, sources.payouts, sources.inputs,
-                               sources.plans, day, batch_id=batch_id, shared=shared)
+                               sources.plans, shared, batch_id=batch_id)
         return sdata
     result = _result(data.key, data.plans_key, period, data.inputs, data.plans)
     shared = _projected_shared(data.key, data.plans_key, period, day, result, data.inputs,

@@ -8,13 +8,13 @@ its statement. An unknown ``?rep=`` shows an error, never another rep.
 from __future__ import annotations
 
 import pytest
+from ui.test_app import env, metrics, open_app, run, sample_dir, table_with, texts, usd
 
 from commission import access
 from commission.access import LOCAL_ADMIN, AccessDenied, Identity
 from commission.payroll import lifecycle as batches
 from commission.reports.statement import PROJECTED_MARK
 from commission.store import open_store
-from ui.test_app import env, metrics, open_app, run, sample_dir, table_with, texts, usd
 
 __all__ = ["env", "sample_dir"]  # fixtures used here
 
