@@ -425,9 +425,9 @@ def show_table(frame: pd.DataFrame, money_cols: Iterable[str] = (),
                  width="stretch")
 
 
-#: pixels a character of a table's font takes at most (digits and most letters are less),
-#: and a cell's padding plus the header's sort/menu icons
-CHAR_PX, CELL_PAD_PX, MAX_FIT_PX = 8.5, 36, 560
+#: pixels a character of a table's 14 px font takes (digits are 7; the browser test checks
+#: the estimate covers every column's real text), a cell's padding, and the widest column
+CHAR_PX, CELL_PAD_PX, MAX_FIT_PX = 7.2, 32, 560
 
 
 def fit_width(values: Iterable[Any], label: str = "") -> int:

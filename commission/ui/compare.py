@@ -179,7 +179,9 @@ def _rate_controls(base: Plan, k: str, source: str, problems: list[Problem]
             _brackets_frame(base), key=k + "brackets", num_rows="dynamic", hide_index=True,
             width="stretch",
             column_config={
-                "from": st.column_config.NumberColumn("month's volume from", min_value=0.0,
+                "from": st.column_config.NumberColumn("volume from", min_value=0.0,
+                                                      help="The month's volume from which "
+                                                           "the bracket's rate applies",
                                                       step=1000.0, format="%.2f"),
                 "rate_pct": st.column_config.NumberColumn("rate %", min_value=0.0,
                                                           max_value=100.0, step=0.25)})
@@ -211,9 +213,10 @@ def _late_controls(base: Plan, k: str, source: str, problems: list[Problem]
             width="stretch",
             column_config={
                 "after_days": st.column_config.NumberColumn(
-                    "more than N days late", min_value=0, step=1, format="%d"),
+                    "days late >", min_value=0, step=1, format="%d", width=88,
+                    help="More than this many days late"),
                 "haircut_pct": st.column_config.NumberColumn(
-                    "haircut %", min_value=0.0, max_value=100.0, step=0.5)})
+                    "haircut %", min_value=0.0, max_value=100.0, step=0.5, width=88)})
         rows, errs = _rows(edited, ("after_days", "haircut_pct"), source,
                            "late_payment.steps")
         problems += errs

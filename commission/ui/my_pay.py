@@ -137,8 +137,8 @@ def statement_lines(data: dict[str, Any]) -> pd.DataFrame:
                              "explanation": line["explanation"], "gross": line["gross"],
                              "haircut": line["haircut"], "amount": line["amount"],
                              "prior_period": line["prior_period"]})
-    cols = ["customer", "invoice_id", "date", "kind", "explanation", "gross", "haircut",
-            "amount", "prior_period"]
+    cols = ["customer", "invoice_id", "date", "kind", "gross", "haircut", "amount",
+            "prior_period", "explanation"]  # the long text last: the money is seen first
     return pd.DataFrame(rows, columns=cols)
 
 
