@@ -184,8 +184,8 @@ def shared_frames(lines: pd.DataFrame, inputs: Inputs, plans: Mapping[str, Plan]
                   as_of: dt.date | str) -> SharedFrames:
     """Open invoices and aging of every rep as of ``as_of``, for :func:`statement_data`."""
     day = as_day(as_of)
-    return SharedFrames(day, open_invoices(inputs, plans, None, day, lines=lines),
-                        aging(inputs, day))
+    return SharedFrames(day, open_invoices(inputs, plans, None, as_of, lines=lines),
+                        aging(inputs, as_of))
 
 
 

@@ -210,7 +210,10 @@ def open_current_store():
     try:
         return store_for(url)
     except Exception as exc:  # any failure to open (bad URL, no server) is shown, not raised
-        st.error(f"Cannot open the store at {url}: {exc}")
+        st.error(f"Cannot open the store at {plain(url)}. Check the database address "
+                 "(COMMISSION_DB) and that the database server is running.")
+        with st.expander("Technical details"):
+            st.code(str(exc)[:2000], language=None)
         return None
 
 
@@ -319,7 +322,8 @@ PAGE_CSS = f"""
   font-size: clamp(1.15rem, 0.6rem + 1.1vw, 2.25rem) !important; line-height: 1.25 !important;
   height: auto !important; min-height: 0 !important;
 }}
-[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {{
   overflow: visible !important; text-overflow: clip !important; white-space: normal !important;
 }}
 [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap !important; }}
@@ -366,8 +370,15 @@ def refresh_currency() -> str:
 
 
 def money(cents: int | None) -> str:
-    """Cents as people read money, with the currency ('USD 12,345.67'); '' for nothing."""
-    return "" if cents is None or pd.isna(cents) else f"{currency()} {format_money(int(cents))}"
+    """Cents as people read money, with the currency ('USD 12,345.67'); '' for nothing.
+
+    A negative amount has its sign first ('-USD 2,787.96'), so a metric's delta built
+    from it points down (Streamlit reads the direction from the leading sign).
+    """
+    if cents is None or pd.isna(cents):
+        return ""
+    value = int(cents)
+    return f"{'-' if value < 0 else ''}{currency()} {format_money(abs(value))}"
 
 
 def amount(cents: int | None) -> str:

@@ -28,7 +28,8 @@ UPDATE_S = 15  # the page must show new figures well within this (it takes well 
 
 def usd(cents: int) -> str:
     """Money as a figure shows it: with the currency code (the default setting)."""
-    return f"USD {format_money(int(cents))}"
+    value = int(cents)
+    return f"{'-' if value < 0 else ''}USD {format_money(abs(value))}"
 
 
 def _metric(page, label: str):

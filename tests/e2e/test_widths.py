@@ -4,7 +4,7 @@ Chromium at 1280, 1440 and 1920 px visits every page of the menu (on a store wit
 a locked and a draft batch, so Batches and My pay show their figures) and checks,
 generically, every element of a kind:
 
-- every ``st.metric`` value is whole: no element inside it is wider than its box
+- every ``st.metric`` value and delta is whole: no element inside it is wider than its box
   (``scrollWidth <= clientWidth``), none ends in an ellipsis;
 - every editor and small table (glide data grid of at most six columns, as its
   ``aria-colcount`` says) shows all its columns without a horizontal scroll bar
@@ -18,6 +18,7 @@ generically, every element of a kind:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -45,7 +46,8 @@ IDLE = """() => !document.querySelector(
 
 CUT_METRICS = """() => {
   const cut = [];
-  for (const value of document.querySelectorAll('[data-testid="stMetricValue"]')) {
+  const shown = '[data-testid="stMetricValue"], [data-testid="stMetricDelta"]';
+  for (const value of document.querySelectorAll(shown)) {
     for (const el of [value, ...value.querySelectorAll('*')]) {
       const style = getComputedStyle(el);
       if (el.scrollWidth > el.clientWidth + 1 || style.textOverflow === 'ellipsis'
@@ -63,7 +65,8 @@ GRIDS = """(long) => {
   const canvas = document.createElement('canvas').getContext('2d');
   const out = [];
   for (const frame of SHOWN) {
-    const heads = [...frame.querySelectorAll('th[role="columnheader"]')].map(h => h.innerText.trim());
+    const heads = [...frame.querySelectorAll('th[role="columnheader"]')]
+      .map(h => h.innerText.trim());
     const scroller = frame.querySelector('.dvn-scroller');
     const font = getComputedStyle(frame).fontFamily;
     canvas.font = '14px ' + font;
@@ -86,7 +89,10 @@ GRIDS = """(long) => {
 LOW_CONTRAST = """() => {
   const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
   const lum = ([r, g, b]) => {
-    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    const f = v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    };
     return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
   };
   const behind = el => {  // the first opaque background up the tree, else white
@@ -96,9 +102,11 @@ LOW_CONTRAST = """() => {
     }
     return [255, 255, 255];
   };
-  const over = (fg, bg) => fg.length >= 4 ? fg.slice(0, 3).map((v, i) => v * fg[3] + bg[i] * (1 - fg[3])) : fg;
+  const over = (fg, bg) => fg.length >= 4
+    ? fg.slice(0, 3).map((v, i) => v * fg[3] + bg[i] * (1 - fg[3])) : fg;
   const low = [];
-  const els = [...document.querySelectorAll('[data-testid="stCaptionContainer"], .vega-embed text')];
+  const els = [...document.querySelectorAll(
+    '[data-testid="stCaptionContainer"], .vega-embed text')];
   for (const el of els) {
     if (!el.textContent.trim()) continue;
     const style = getComputedStyle(el);
@@ -149,10 +157,8 @@ def _settle(page) -> None:
     time.sleep(0.5)
     page.wait_for_function(IDLE, timeout=120_000)
     time.sleep(1.5)  # grids and charts draw after the run
-    try:
+    with contextlib.suppress(Exception):  # reported below: a grid without its headers
         page.wait_for_function(GRIDS_DRAWN, timeout=30_000)
-    except Exception:  # noqa: BLE001 - reported below: a grid without headers is a problem
-        pass
 
 
 @pytest.mark.parametrize("width", WIDTHS)

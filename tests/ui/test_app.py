@@ -84,7 +84,8 @@ def open_app(page: str | None = None, **query: str) -> AppTest:
 
 def usd(cents) -> str:
     """Money as the app shows a figure: with the currency (the default setting, USD)."""
-    return f"USD {format_money(int(cents))}"
+    value = int(cents)
+    return f"{'-' if value < 0 else ''}USD {format_money(abs(value))}"
 
 
 def metrics(at: AppTest) -> dict[str, str]:

@@ -8,7 +8,7 @@ its statement. An unknown ``?rep=`` shows an error, never another rep.
 from __future__ import annotations
 
 import pytest
-from ui.test_app import env, metrics, open_app, run, sample_dir, table_with, texts, usd
+from ui.test_app import REPO, env, metrics, open_app, run, sample_dir, table_with, texts, usd
 
 from commission import access
 from commission.access import LOCAL_ADMIN, AccessDenied, Identity
@@ -137,3 +137,17 @@ def test_locked_payouts_of_another_rep_are_refused(env):
         assert set(mine["rep_id"]) == {"R002"}
         only_mine = access.statement_sources(rep, store, 1)
         assert set(only_mine.payouts["rep_id"]) == {"R002"} and only_mine.reps == ["R002"]
+
+
+def test_every_page_has_the_glossary_and_docs_hold_the_same_words(env):
+    from commission.ui import glossary
+
+    for word in ("Haircut", "Clawback", "Penalty", "Reversal", "Carry", "Forfeited", "Draw",
+                 "Attainment", "Override"):
+        assert any(k.startswith(word) for k in glossary.GLOSSARY), word
+    assert (REPO / "docs" / "glossary.md").read_text() == glossary.markdown()
+    for page in (None, "commission/ui/my_pay.py", "commission/ui/batches.py",
+                 "commission/ui/collections.py", "commission/ui/admin.py"):
+        at = open_app(page)
+        labels = [e.label for e in at.sidebar.expander]
+        assert "Glossary: words of pay" in labels, (page, labels)

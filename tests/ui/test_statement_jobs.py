@@ -11,6 +11,7 @@ import time
 import zipfile
 
 import pytest
+from ui.test_app import env, open_app, run, sample_dir
 
 from commission import access
 from commission.access import LOCAL_ADMIN, Identity
@@ -18,7 +19,6 @@ from commission.payroll import lifecycle as batches
 from commission.reports import statement_jobs
 from commission.reports.statement import period_bounds, render_statement_html, statement_data
 from commission.store import open_store
-from ui.test_app import env, open_app, run, sample_dir
 
 __all__ = ["env", "sample_dir"]  # fixtures used here
 
