@@ -447,7 +447,8 @@ def test_finance_loads_runs_approves_locks_and_runs_the_next_period(env):
     assert per_rep.at["R004", "payout"] == format_money(
         engine.loc[engine["rep_id"] == "R004", "payout"].iloc[0])
     assert {d.proto.label.split(" ·")[0] for d in at.download_button} >= {
-        "Payroll export (CSV)", "Statements (ZIP of HTML)", "Lines (CSV)"}
+        "Payroll export (CSV)", "Lines (CSV)"}
+    assert at.button(key="statements.start").proto.label == "Make statements"
 
     click(at, "batches.approve")
     assert "approved by local-admin@localhost" in texts(at.success)
@@ -457,9 +458,8 @@ def test_finance_loads_runs_approves_locks_and_runs_the_next_period(env):
     assert not [b for b in at.button if b.key in ("batches.approve", "batches.lock")]
     audit = table_with(at, "step")
     assert audit["step"].tolist() == ["run", "approved", "locked"]
-    click(at, "batches.print_pdf")
-    assert at.download_button(key="batches.statements_pdf").proto.label == \
-        "Statements (ZIP of PDF)"
+    # statements are made in the background (tests/ui/test_statement_jobs.py)
+    assert at.radio(key="statements.format").value == "pdf"
 
     assert at.selectbox(key="batches.period").value == second
     click(at, "batches.run")
