@@ -191,6 +191,8 @@ def _grid_problems(path: str, width: int, grids: list[dict]) -> list[str]:
     """Grids scrolled sideways without a long-text column; widths that underestimate text."""
     found = []
     for grid in grids:
+        if not grid["heads"] or not grid["count"]:
+            continue  # its accessible table has not drawn yet (a loaded machine): not judged
         small = grid["count"] <= SMALL_GRID
         if small and not grid["hasLong"] and grid["scroll"] > grid["client"] + 1:
             found.append(f"{path} @{width}: table {grid['heads']} needs a horizontal scroll "
