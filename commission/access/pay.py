@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +125,13 @@ def pay_payouts(identity: Identity, store: Store, batch_id: int,
 
 
 def statement(identity: Identity, store: Store, batch_id: int, rep_id: str,
-              as_of: dt.date | str | None = None) -> dict[str, Any]:
-    """The data of a rep's statement for a batch (render it with reports.statement)."""
+              as_of: dt.date | str | None = None, period: str | None = None
+              ) -> dict[str, Any]:
+    """The data of a rep's statement for a batch (render it with reports.statement).
+
+    ``period``: one month of a batch that covers several (a catch-up); by default the
+    batch's own period.
+    """
     from commission.reports.statement import period_bounds, statement_data
 
     obj = f"batch:{batch_id}"
@@ -135,13 +141,77 @@ def statement(identity: Identity, store: Store, batch_id: int, rep_id: str,
     payouts = lifecycle.batch_payouts(store, batch_id)
     if rep_id not in set(payouts["rep_id"]):
         raise lifecycle.BatchError(f"rep {rep_id!r} has no payout in batch {batch_id}")
+    month = period or summary.period
     # only what this rep's statement reads: their lines and invoices (indexed)
     lines = lifecycle.batch_lines(store, batch_id, rep_id)
     inputs, plans = store.rep_inputs(rep_id, batch_id), lifecycle.batch_plans(store, batch_id)
-    data = statement_data(rep_id, summary.period, lines, payouts, inputs, plans,
-                          as_of or period_bounds(summary.period)[1], batch_id=batch_id)
+    data = statement_data(rep_id, month, lines, payouts, inputs, plans,
+                          as_of or period_bounds(month)[1], batch_id=batch_id)
     _viewed(identity, store, obj, [rep_id], False)
     return data
+
+
+@dataclass(frozen=True)
+class StatementSources:
+    """Everything the statements of a batch are made of, read once for all its reps."""
+
+    summary: BatchSummary
+    lines: pd.DataFrame
+    payouts: pd.DataFrame  # only the reps the identity may see
+    inputs: Any  # commission.inputs.Inputs
+    plans: dict[str, Any]
+
+    @property
+    def reps(self) -> list[str]:
+        """The reps with a payout in the batch's period, in order."""
+        mine = self.payouts[self.payouts["period"] == self.summary.period]
+        return sorted({str(r) for r in mine["rep_id"]})
+
+
+def statement_sources(identity: Identity, store: Store, batch_id: int,
+                      inputs: Any = None) -> StatementSources:
+    """A batch's lines, payouts, inputs and plans for every rep one may see (one read each).
+
+    What a batch's statements are generated from: the store is read once, not once
+    per rep, and the view of other people's pay is recorded once. ``inputs``: the
+    store's inputs when the caller already holds them (they are not pay).
+    """
+    obj = f"batch:{batch_id}"
+    reps = _scope(identity, store, obj, None)
+    require_intact(store, batch_id)
+    summary = lifecycle.show(store, batch_id)
+    payouts = _keep(lifecycle.batch_payouts(store, batch_id), reps)
+    lines = _keep(lifecycle.batch_lines(store, batch_id), reps)
+    sources = StatementSources(summary, lines, payouts,
+                               store.stored_inputs() if inputs is None else inputs,
+                               dict(lifecycle.batch_plans(store, batch_id)))
+    _viewed(identity, store, obj, payouts["rep_id"], reps is None)
+    return sources
+
+
+def locked_payouts(identity: Identity, store: Store, rep_id: str, first: str,
+                   last: str) -> pd.DataFrame:
+    """The rep's payout rows of locked batches for the months ``first``..``last``.
+
+    Columns: the batch's payout columns and ``batch_id``. What was paid, as opposed
+    to a projection: My pay's headline and year to date.
+    """
+    obj = "locked-payouts"
+    _scope(identity, store, obj, rep_id)
+    listing = lifecycle.list_batches(store)
+    locked = listing[(listing["status"] == "locked") & (listing["period"] >= first)]
+    frames = []
+    for batch_id in locked["batch_id"]:  # one read per locked batch (a handful a year)
+        pay = lifecycle.batch_payouts(store, int(batch_id))
+        pay = pay[(pay["rep_id"] == rep_id) & (pay["period"] >= first) & (pay["period"] <= last)]
+        frames.append(pay.assign(batch_id=int(batch_id)))
+    _viewed(identity, store, obj, [rep_id], False)
+    if not frames:
+        return pd.DataFrame({"period": pd.Series([], dtype=object),
+                             "rep_id": pd.Series([], dtype=object),
+                             "payout": pd.Series([], dtype="int64"),
+                             "batch_id": pd.Series([], dtype="int64")})
+    return pd.concat(frames, ignore_index=True)
 
 
 def aging(identity: Identity, store: Store, as_of: dt.date | str,
@@ -191,5 +261,6 @@ def batch_diff(identity: Identity, store: Store, batch_id: int,
     return lifecycle.diff(store, batch_id, rules_dir)
 
 
-__all__ = ["AccessDenied", "aging", "batch_diff", "batch_summary", "batches", "check_pay_view",
-           "pay_lines", "pay_payouts", "sees_all", "statement", "team_of", "visible_reps"]
+__all__ = ["AccessDenied", "StatementSources", "aging", "batch_diff", "batch_summary", "batches",
+           "check_pay_view", "locked_payouts", "pay_lines", "pay_payouts", "sees_all", "statement",
+           "statement_sources", "team_of", "visible_reps"]

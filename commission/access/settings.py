@@ -14,7 +14,7 @@ import re
 from commission.store import Store
 from commission.store import identity as db
 
-CURRENCY_DEFAULT = "USD"
+CURRENCY_DEFAULT = db.DEFAULT_CURRENCY
 _CURRENCY = re.compile(r"[A-Z]{3}")
 MAX_PAY_DAYS = 90
 
@@ -28,8 +28,14 @@ def problem(key: str, value: str) -> str:
     return ""
 
 
-def currency(store: Store) -> str:
-    """The currency code of every figure (setting ``currency``, default USD)."""
+def currency(store: Store | None) -> str:
+    """The currency code of every figure (setting ``currency``, default USD).
+
+    The one accessor: pages, statements and payroll exports all ask this. Without a
+    store (a data folder on its own) it is the default.
+    """
+    if store is None:
+        return CURRENCY_DEFAULT
     with store.read() as conn:
         value = db.get_setting(conn, "currency").strip().upper()
     return value if _CURRENCY.fullmatch(value) else CURRENCY_DEFAULT

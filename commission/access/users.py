@@ -186,6 +186,8 @@ def set_setting(identity: Identity, store: Store, key: str, value: str) -> None:
                      f"no setting {key!r}; settings are {', '.join(db.SETTINGS)}")
     from commission.access.settings import problem
 
+    if key == "currency":
+        value = value.strip().upper()
     if problem(key, value):
         raise refuse(store, identity, "settings.change", obj, problem(key, value))
     before = setting(store, key)

@@ -250,6 +250,32 @@ def cmd_statement(args: argparse.Namespace) -> int:
 
 
 @_with_batch_errors
+def cmd_statements(args: argparse.Namespace) -> int:
+    """Every statement of a batch (the reps one may see) into one ZIP, with progress."""
+    import time
+
+    from commission.access import statement_sources
+    from commission.reports.statement_jobs import generate
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".zip":
+        raise UserError(f"--out {args.out!r}: the statements go into one ZIP file (FILE.zip)")
+    start = time.perf_counter()
+    with _store(args) as store:
+        sources = statement_sources(_as(args, store), store, args.batch)
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r{done} of {total} statements", end="", file=sys.stderr, flush=True)
+
+    made = generate(sources, args.format, out, as_of=_date_option(args.as_of, "--as-of"),
+                    workers=args.workers, progress=progress)
+    print(file=sys.stderr)
+    print(f"wrote {out}: {made} {args.format.upper()} statements for batch {args.batch} "
+          f"({sources.summary.period}) in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+@_with_batch_errors
 def cmd_aging(args: argparse.Namespace) -> int:
     from commission.access import aging
     from commission.reports.aging import aging_text
@@ -466,6 +492,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=["html", "pdf", "xlsx"])
     p.add_argument("--as-of", dest="as_of", help="date for open invoices (default: period end)")
     p.set_defaults(func=cmd_statement)
+
+    p = sub.add_parser("statements", help="every statement of a batch, into one ZIP")
+    _common(p)
+    p.add_argument("--batch", type=int, required=True)
+    p.add_argument("--out", required=True, help="FILE.zip")
+    p.add_argument("--format", choices=["html", "pdf"], default="pdf")
+    p.add_argument("--workers", type=int, help="processes printing PDFs (default: cores, ≤ 4)")
+    p.add_argument("--as-of", dest="as_of", help="date for open invoices (default: period end)")
+    p.set_defaults(func=cmd_statements)
 
     p = sub.add_parser("aging", help="each rep's open invoices by age bucket")
     _common(p)

@@ -43,7 +43,8 @@ OPEN_INVOICE_COLUMNS = [
     "rep_id", "plan_id", "customer_id", "invoice_id", "invoice_date", "due_date", "amount",
     "open_amount", "share", "days_past_due", "days_late_if_paid_today", "haircut_num_now",
     "haircut_pct_now", "rate", "rate_num", "rate_den", "rate_source", "commission_to_come",
-    "haircut_now", "at_stake", "act_by", "next_haircut_num", "next_haircut_pct", "clock_paused",
+    "haircut_now", "net_to_come", "at_stake", "act_by", "next_haircut_num", "next_haircut_pct",
+    "clock_paused",
 ]
 
 
@@ -162,7 +163,7 @@ def _latest_rates(lines: pd.DataFrame | None, as_of: np.datetime64) -> pd.DataFr
 def _empty_open_frame() -> pd.DataFrame:
     dates = ("invoice_date", "due_date", "act_by")
     ints = ("amount", "open_amount", "share", "days_past_due", "haircut_num_now",
-            "commission_to_come", "haircut_now", "at_stake", "next_haircut_num")
+            "commission_to_come", "haircut_now", "net_to_come", "at_stake", "next_haircut_num")
     data = {}
     for c in OPEN_INVOICE_COLUMNS:
         if c in dates:
@@ -199,6 +200,10 @@ def open_invoices(inputs: Inputs, plans: Mapping[str, Plan],
       balance in one payment would earn before any haircut;
     - ``haircut_now`` = round(open × share × r × h_now), h_now the haircut of a
       payment on ``as_of``;
+    - ``net_to_come`` = commission_to_come − haircut_now: "still to come" net of the
+      haircut already incurred, exactly the ``collection`` line (contract: round(c × share
+      × r × (1 − p)) − round(c × share × r × h)) a payment of the whole balance on
+      ``as_of`` makes; negative on an invoiced plan with a haircut (only a cut is left);
     - ``at_stake`` = round(open × share × r × h_next) − haircut_now: what the plan's
       next haircut step would cut in addition, 0 when the haircut can grow no more
       (kept while a dispute pauses the clock: it is what the step cuts once it runs).
@@ -267,6 +272,7 @@ def _open_frame(rows: pd.DataFrame, plan_ids: np.ndarray, late: _Lateness,
         "rate_source": source,
         "commission_to_come": to_come,
         "haircut_now": cut_now,
+        "net_to_come": to_come - cut_now,
         "at_stake": cut_next - cut_now,
         "act_by": late.act_by,
         "next_haircut_num": late.h_next,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,8 @@ from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 TEMPLATES = Path(__file__).parent / "templates"
 #: an open invoice due within this many days (or overdue) gets a "collect by" note
 SOON_DAYS = 14
+#: the mark on a statement that no locked batch has paid (My pay's projection)
+PROJECTED_MARK = "PROJECTED — not a payslip"
 
 KIND_WORDS = {
     "invoice": "Invoice",
@@ -40,6 +44,8 @@ KIND_WORDS = {
     "credit": "Credit",
     "clawback": "Clawback",
     "penalty": "Penalty",
+    "override": "Override",
+    "manual": "Manual",
 }
 _KIND_ORDER = {k: i for i, k in enumerate(KIND_WORDS)}
 
@@ -161,8 +167,31 @@ def _iso(value: Any) -> str:
 # --------------------------------------------------------------------------- data
 
 
+@dataclass(frozen=True)
+class SharedFrames:
+    """The frames over every rep that many statements of one day share, computed once.
+
+    Statements for a whole batch (or My pay switching rep) would otherwise read all
+    the open invoices and aging again for each rep.
+    """
+
+    day: np.datetime64
+    open_frame: pd.DataFrame  # open_invoices(inputs, plans, None, day, lines=lines), every rep
+    aging_frame: pd.DataFrame  # aging(inputs, day), every rep
+
+
+def shared_frames(lines: pd.DataFrame, inputs: Inputs, plans: Mapping[str, Plan],
+                  as_of: dt.date | str) -> SharedFrames:
+    """Open invoices and aging of every rep as of ``as_of``, for :func:`statement_data`."""
+    day = as_day(as_of)
+    return SharedFrames(day, open_invoices(inputs, plans, None, as_of, lines=lines),
+                        aging(inputs, as_of))
+
+
+
 def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.DataFrame,
-                   inputs: Inputs, plans: Mapping[str, Plan], as_of: dt.date | str, *,
+                   inputs: Inputs, plans: Mapping[str, Plan],
+                   as_of: dt.date | str | SharedFrames, *,
                    batch_id: int | str | None = None) -> dict[str, Any]:
     """Everything a rep's statement for ``period`` shows, as plain data.
 
@@ -175,7 +204,8 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
     ValueError when the rep has no payout row in ``period`` or the payout does not
     equal its lines' totals (a statement that does not reconcile is never issued).
     """
-    day = as_day(as_of)
+    shared = as_of if isinstance(as_of, SharedFrames) else None
+    day = shared.day if shared is not None else as_day(as_of)
     reps = inputs.reps.set_index("rep_id")
     if rep_id not in reps.index:
         raise KeyError(f"unknown rep {rep_id!r}")
@@ -188,7 +218,7 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
     mine = lines[(lines["period"] == period) & (lines["rep_id"] == rep_id)]
     totals = _reconciled_totals(rep_id, period, pay_row, mine)
     start, end = period_bounds(period)
-    outlook = _outlook(rep_id, plan_id, plan, lines, inputs, plans, day)
+    outlook = _outlook(rep_id, plan, lines, inputs, plans, day, shared)
     footnotes = outlook.pop("footnotes")
     return {
         "title": "Commission statement",
@@ -197,6 +227,7 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),
         "batch_id": "" if batch_id is None else str(batch_id),
+        "projected": "",  # PROJECTED_MARK when no locked batch pays it (set by the caller)
         "as_of": str(day),
         "rep": _rep_block(reps, rep_id),
         "plan": {"id": plan.id, "title": plan.title, "basis": plan.basis,
@@ -209,7 +240,7 @@ def statement_data(rep_id: str, period: str, lines: pd.DataFrame, payouts: pd.Da
         "draw": _draw_block(plan, pay_row, totals),
         "manual": _manual_lines(mine, inputs),
         "outlook": outlook,
-        "aging": _aging(inputs, day, rep_id),
+        "aging": _aging(inputs, day, rep_id, shared),
         "footnotes": footnotes,
     }
 
@@ -306,45 +337,74 @@ def _rep_block(reps: pd.DataFrame, rep_id: str) -> dict[str, str]:
 
 
 def _grouped_lines(mine: pd.DataFrame, inputs: Inputs) -> list[dict[str, Any]]:
-    """The lines grouped by customer, then invoice, with subtotals."""
-    inv = inputs.invoices.set_index("invoice_id")
+    """The lines grouped by customer, then invoice, with subtotals.
+
+    Columns are turned into Python lists once and the sorted rows walked once
+    (consecutive runs are the groups): per-group pandas lookups made a statement of
+    a large batch take seconds. Lines without an invoice (override, manual) are not
+    grouped here (the draw and manual sections show them).
+    """
+    frame = mine[mine["invoice_id"].notna()]
+    invs = inputs.invoices
+    inv = invs[invs["invoice_id"].isin(pd.unique(frame["invoice_id"].to_numpy(dtype=object)))
+               ].set_index("invoice_id")
     names = inputs.customers.set_index("customer_id")["name"]
-    frame = mine.assign(
-        _kind=mine["line_kind"].map(_KIND_ORDER).fillna(99).to_numpy(),
-        customer_id=inv["customer_id"].reindex(mine["invoice_id"]).fillna("").to_numpy(
-            dtype=object),
-    )
-    frame = frame.assign(
-        customer_name=names.reindex(frame["customer_id"]).fillna("").to_numpy(dtype=object))
+    cids = inv["customer_id"].reindex(frame["invoice_id"]).fillna("").to_numpy(dtype=object)
+    frame = frame.assign(_kind=frame["line_kind"].map(_KIND_ORDER).fillna(99).to_numpy(),
+                         customer_id=cids,
+                         customer_name=names.reindex(cids).fillna("").to_numpy(dtype=object))
     frame = frame.sort_values(["customer_name", "customer_id", "invoice_id", "event_date",
                                "_kind", "event_id"], kind="stable")
-    customers = []
-    for (cid, cname), cust in frame.groupby(["customer_id", "customer_name"], sort=False):
-        invoices = []
-        for iid, rows in cust.groupby("invoice_id", sort=False):
-            known = iid in inv.index
-            share = int(rows["share"].iloc[0]) if "share" in rows else SHARE_SCALE
-            invoices.append({
-                "invoice_id": str(iid),
-                "invoice_date": _iso(inv.at[iid, "invoice_date"]) if known else "",
-                "due_date": _iso(inv.at[iid, "due_date"]) if known else "",
-                "invoice_amount": int(inv.at[iid, "amount"]) if known else None,
-                "share": _share_text(share),
-                "lines": [{
-                    "date": _iso(r.event_date),
-                    "kind": KIND_WORDS.get(r.line_kind, str(r.line_kind)),
-                    "event_id": str(r.event_id),
-                    "explanation": str(r.explanation),
-                    "gross": int(r.gross),
-                    "haircut": int(r.haircut),
-                    "amount": int(r.amount),
-                    "prior_period": _text(r.prior_period),
-                } for r in rows.itertuples(index=False)],
-                **_sums(rows),
-            })
-        customers.append({"customer_id": str(cid), "name": str(cname or cid),
-                          "invoices": invoices, **_sums(cust)})
+    info = _invoice_info(inv, frame["invoice_id"].to_numpy(dtype=object))
+    rows = _line_rows(frame)
+    keys = list(zip(frame["customer_id"].tolist(), frame["customer_name"].tolist(),
+                    frame["invoice_id"].tolist(), strict=True))
+    shares = (frame["share"].tolist() if "share" in frame else [SHARE_SCALE] * len(frame))
+    customers: list[dict[str, Any]] = []
+    for i, (cid, cname, iid) in enumerate(keys):
+        if not customers or (customers[-1]["customer_id"], customers[-1]["_name"]) != (
+                str(cid), cname):
+            customers.append({"customer_id": str(cid), "name": str(cname or cid), "_name": cname,
+                              "invoices": [], "gross": 0, "haircut": 0, "amount": 0})
+        cust = customers[-1]
+        if not cust["invoices"] or cust["invoices"][-1]["invoice_id"] != str(iid):
+            cust["invoices"].append({**info[i], "share": _share_text(int(shares[i])),
+                                     "lines": [], "gross": 0, "haircut": 0, "amount": 0})
+        invoice, line = cust["invoices"][-1], rows[i]
+        invoice["lines"].append(line)
+        for c in ("gross", "haircut", "amount"):
+            invoice[c] += line[c]
+            cust[c] += line[c]
+    for cust in customers:
+        del cust["_name"]
     return customers
+
+
+def _invoice_info(inv: pd.DataFrame, ids: np.ndarray) -> list[dict[str, Any]]:
+    """Each line's invoice: id, dates (ISO, '' when unknown) and amount (None when unknown)."""
+    known = pd.Index(ids).isin(inv.index)
+    at = inv.reindex(ids)
+    dates = {c: np.where(known, np.datetime_as_string(
+        at[c].to_numpy().astype("datetime64[D]"), unit="D"), "") for c in
+        ("invoice_date", "due_date")}
+    amounts = at["amount"].to_numpy(dtype=object)
+    return [{"invoice_id": str(iid), "invoice_date": str(dates["invoice_date"][i]),
+             "due_date": str(dates["due_date"][i]),
+             "invoice_amount": int(amounts[i]) if known[i] else None}
+            for i, iid in enumerate(ids)]
+
+
+def _line_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The lines as the template's rows (dates ISO, kinds in words, money int)."""
+    days = frame["event_date"].to_numpy().astype("datetime64[D]")
+    date = np.where(np.isnat(days), "", np.datetime_as_string(days, unit="D"))
+    cols = {c: frame[c].tolist() for c in ("line_kind", "event_id", "explanation", "gross",
+                                           "haircut", "amount", "prior_period")}
+    return [{"date": str(date[i]), "kind": KIND_WORDS.get(k, str(k)),
+             "event_id": str(cols["event_id"][i]), "explanation": str(cols["explanation"][i]),
+             "gross": int(cols["gross"][i]), "haircut": int(cols["haircut"][i]),
+             "amount": int(cols["amount"][i]), "prior_period": _text(cols["prior_period"][i])}
+            for i, k in enumerate(cols["line_kind"])]
 
 
 def _sums(rows: pd.DataFrame) -> dict[str, int]:
@@ -371,10 +431,14 @@ def _carry_note(t: dict[str, int], plan: Plan) -> str:
     return ""
 
 
-def _outlook(rep_id: str, plan_id: str, plan: Plan, lines: pd.DataFrame, inputs: Inputs,
-             plans: Mapping[str, Plan], day: np.datetime64) -> dict[str, Any]:
+def _outlook(rep_id: str, plan: Plan, lines: pd.DataFrame, inputs: Inputs,
+             plans: Mapping[str, Plan], day: np.datetime64, shared: SharedFrames | None
+             ) -> dict[str, Any]:
     """The rep's open invoices: commission still to come and what is at stake."""
-    frame = open_invoices(inputs, plans, None, day, rep_id, lines=lines)
+    if shared is None:
+        frame = open_invoices(inputs, plans, None, day, rep_id, lines=lines)
+    else:
+        frame = shared.open_frame[shared.open_frame["rep_id"] == rep_id]
     names = inputs.customers.set_index("customer_id")["name"]
     rows = []
     for r in frame.sort_values(["due_date", "invoice_id"], kind="stable").itertuples(index=False):
@@ -405,6 +469,7 @@ def _outlook(rep_id: str, plan_id: str, plan: Plan, lines: pd.DataFrame, inputs:
             "haircut_pct": percent(int(r.haircut_num_now), 10**9) if r.haircut_num_now else "",
             "commission_to_come": int(r.commission_to_come),
             "haircut_now": int(r.haircut_now),
+            "net_to_come": int(r.net_to_come),
             "at_stake": int(r.at_stake),
             "act_by": act_by,
             "action": action,
@@ -414,6 +479,7 @@ def _outlook(rep_id: str, plan_id: str, plan: Plan, lines: pd.DataFrame, inputs:
         "rows": rows,
         "commission_to_come": int(frame["commission_to_come"].sum()),
         "haircut_now": int(frame["haircut_now"].sum()),
+        "net_to_come": int(frame["net_to_come"].sum()),
         "at_stake": int(frame["at_stake"].sum()),
         "footnotes": footnotes,
     }
@@ -455,8 +521,12 @@ def _outlook_notes(plan: Plan, frame: pd.DataFrame) -> list[str]:
     return notes
 
 
-def _aging(inputs: Inputs, day: np.datetime64, rep_id: str) -> dict[str, Any]:
-    frame = aging(inputs, day, rep_id)
+def _aging(inputs: Inputs, day: np.datetime64, rep_id: str, shared: SharedFrames | None
+           ) -> dict[str, Any]:
+    if shared is None:
+        frame = aging(inputs, day, rep_id)
+    else:
+        frame = shared.aging_frame[shared.aging_frame["rep_id"] == rep_id]
     rows = [{"customer": str(r["customer_name"] or r["customer_id"]),
              "invoices": int(r["invoices"]),
              "buckets": [int(r[c]) for c in BUCKET_COLUMNS], "total": int(r["total"])}
@@ -494,7 +564,9 @@ def no_outside_urls() -> Any:
     return URLFetcher(allowed_protocols=("data",), allow_redirects=False)
 
 
+@lru_cache(maxsize=1)
 def _environment() -> Environment:
+    """The template environment, built (and the template compiled) once per process."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["money"] = lambda cents: "" if cents is None else format_money(int(cents))
@@ -513,8 +585,27 @@ def render_statement_pdf(data: dict[str, Any]) -> bytes:
     from weasyprint import HTML  # imported here: slow to import, and only PDFs need it
 
     return HTML(string=render_statement_html(data), base_url=str(TEMPLATES),
-                url_fetcher=no_outside_urls()).write_pdf()
+                url_fetcher=no_outside_urls()).write_pdf(font_config=_font_config())
 
 
-__all__ = ["KIND_WORDS", "SOON_DAYS", "percent", "period_label", "plan_summary",
-           "render_statement_html", "render_statement_pdf", "statement_data"]
+@lru_cache(maxsize=1)
+def _font_config() -> Any:
+    """WeasyPrint's fonts, found once per process and kept for every later statement."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+__all__ = [
+    "KIND_WORDS",
+    "PROJECTED_MARK",
+    "SOON_DAYS",
+    "SharedFrames",
+    "percent",
+    "period_label",
+    "plan_summary",
+    "render_statement_html",
+    "render_statement_pdf",
+    "shared_frames",
+    "statement_data",
+]

@@ -40,6 +40,8 @@ OUTCOMES = ("allowed", "refused", "failed")
 SETTINGS = {"allow_self_approval": "false",
             "currency": "USD",  # ISO 4217 code on payroll files and figures
             "pay_date_days": "0"}  # a period is paid on its last day plus this many days
+#: the currency every figure is in when no administrator has set one
+DEFAULT_CURRENCY = SETTINGS["currency"]
 
 
 class User(StoreModel, table=True):

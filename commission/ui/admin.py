@@ -97,6 +97,20 @@ def settings_tab(identity: Identity, store) -> None:
                lambda: access.set_setting(identity, store, "allow_self_approval",
                                           "true" if wanted else "false"),
                f"Self-approval is now {'allowed' if wanted else 'not allowed'}.")
+    _currency_setting(identity, store)
+
+
+def _currency_setting(identity: Identity, store) -> None:
+    """The currency code shown on every figure, statement and payroll export."""
+    now = access.currency(store)
+    st.markdown("**Currency**")
+    st.caption("The three-letter code shown with every amount in the app, on statements and "
+               "in payroll exports (amounts are never converted).")
+    wanted = st.text_input("Currency code", value=now, max_chars=3, key="admin.currency")
+    if wanted.strip().upper() != now:
+        _apply("Setting not changed",
+               lambda: access.set_setting(identity, store, "currency", wanted),
+               f"Amounts are now shown in {wanted.strip().upper()}.")
 
 
 def audit_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:

@@ -26,13 +26,7 @@ from commission.access import Identity
 from commission.money import to_cents
 from commission.reports.compare import data_periods
 from commission.reports.export import DRAFT, FINAL, export_csv_text, export_file_name
-from commission.reports.statement import (
-    period_bounds,
-    render_statement_html,
-    render_statement_pdf,
-    statement_data,
-)
-from commission.ui import common, session
+from commission.ui import common, session, statement_panel
 from commission.ui import inquiries as inquiries_ui
 from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
@@ -372,30 +366,13 @@ def _statement_parts(identity: Identity, store, summary: payroll.BatchSummary):
 
 def statements_zip(identity: Identity, store, summary: payroll.BatchSummary, inputs) -> bytes:
     """Every statement of the batch the identity may see (HTML), dated the end of its period."""
-    lines, payouts, plans = _statement_parts(identity, store, summary)
-    _start, end = period_bounds(summary.period)
-    files = {}
-    for rep_id in payouts["rep_id"]:
-        data = statement_data(rep_id, summary.period, lines, payouts, inputs, plans, end,
-                              batch_id=summary.batch_id)
-        files[f"statement_{rep_id}_{summary.period}.html"] = render_statement_html(data)
-    return common.zip_bytes(files)
+    from commission.reports.statement_jobs import generate
 
-
-def pdf_statements(identity: Identity, store, summary: payroll.BatchSummary, inputs) -> bytes:
-    """Every statement as PDF in a ZIP, with a progress bar (a PDF takes a moment)."""
-    lines, payouts, plans = _statement_parts(identity, store, summary)
-    _start, end = period_bounds(summary.period)
-    reps = list(payouts["rep_id"])
-    bar = st.progress(0.0, text="Printing statements...")
-    files = {}
-    for i, rep_id in enumerate(reps, start=1):
-        data = statement_data(rep_id, summary.period, lines, payouts, inputs, plans, end,
-                              batch_id=summary.batch_id)
-        files[f"statement_{rep_id}_{summary.period}.pdf"] = render_statement_pdf(data)
-        bar.progress(i / len(reps), text=f"Printed {i} of {len(reps)} statements")
-    bar.empty()
-    return common.zip_bytes(files)
+    with tempfile.TemporaryDirectory(prefix="commission-statements-") as tmp:
+        out = Path(tmp) / "statements.zip"
+        generate(access.statement_sources(identity, store, summary.batch_id, inputs), "html",
+                 out)
+        return out.read_bytes()
 
 
 def export_text(identity: Identity, store, batch_id: int, control: bool = False) -> str:
@@ -435,21 +412,8 @@ def _downloads(identity: Identity, store, summary: payroll.BatchSummary, inputs)
                            mime="text/csv", key="batches.export_control", on_click="ignore",
                            file_name=export_file_name(summary.period, summary.batch_id, status,
                                                       "payroll_control"))
-    d2.download_button("Statements (ZIP of HTML)",
-                       lambda: statements_zip(identity, store, summary, inputs),
-                       mime="application/zip",
-                       file_name=f"statements_{summary.period}_batch{summary.batch_id}.zip",
-                       key="batches.statements", on_click="ignore")
-    made = st.session_state.get("batches.pdf")
-    version = (summary.batch_id, summary.run_no, summary.status, identity.email)
-    if made is not None and made[0] == version:
-        d2.download_button("Statements (ZIP of PDF)", made[1], mime="application/zip",
-                           file_name=f"statements_{summary.period}_batch{summary.batch_id}_pdf"
-                           ".zip", key="batches.statements_pdf", on_click="ignore")
-    elif d2.button("Print PDF statements", key="batches.print_pdf"):
-        st.session_state["batches.pdf"] = (version,
-                                           pdf_statements(identity, store, summary, inputs))
-        st.rerun()
+    with d2:  # made in the background, with progress (commission/ui/statement_panel.py)
+        statement_panel.render(identity, store, summary, inputs)
     d3.download_button("Lines (CSV)", lambda: lines_text(identity, store, summary.batch_id),
                        mime="text/csv", key="batches.lines",
                        file_name=f"lines_{summary.period}_batch{summary.batch_id}.csv",

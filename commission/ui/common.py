@@ -210,7 +210,10 @@ def open_current_store():
     try:
         return store_for(url)
     except Exception as exc:  # any failure to open (bad URL, no server) is shown, not raised
-        st.error(f"Cannot open the store at {url}: {exc}")
+        st.error(f"Cannot open the store at {plain(url)}. Check the database address "
+                 "(COMMISSION_DB) and that the database server is running.")
+        with st.expander("Technical details"):
+            st.code(str(exc)[:2000], language=None)
         return None
 
 
@@ -304,9 +307,82 @@ def last_event_day(inputs: Inputs) -> dt.date:
 
 # --------------------------------------------------------------------------- showing things
 
+#: text on white at a contrast of at least 4.5:1 (WCAG AA): captions, help, chart labels
+READABLE_GREY = "#4a4d5a"  # 8.4:1 on white; Streamlit's own caption grey is about 3.5:1
+
+#: the app's styles, on every page (session.identify adds them): figures never cut off,
+#: columns that wrap onto a new row when too narrow, captions readable
+PAGE_CSS = f"""
+<style>
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{
+  overflow: visible !important; text-overflow: clip !important;
+  white-space: normal !important; overflow-wrap: normal !important;
+}}
+[data-testid="stMetricValue"] {{
+  font-size: clamp(1.15rem, 0.6rem + 1.1vw, 2.25rem) !important; line-height: 1.25 !important;
+  height: auto !important; min-height: 0 !important;
+}}
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {{
+  overflow: visible !important; text-overflow: clip !important; white-space: normal !important;
+}}
+[data-testid="stHorizontalBlock"] {{ flex-wrap: wrap !important; }}
+[data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {{
+  min-width: min(11.5rem, 100%) !important;
+}}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] *,
+[data-testid="stWidgetLabel"] small, [data-testid="stMetricDelta"] + div,
+[data-testid="stExpanderDetails"] small {{
+  color: {READABLE_GREY} !important;
+}}
+.vega-embed text {{ fill: {READABLE_GREY} !important; }}
+</style>
+"""
+
+
+def page_style() -> None:
+    """The app's styles (:data:`PAGE_CSS`) on this page: once a run, from the session."""
+    st.markdown(PAGE_CSS, unsafe_allow_html=True)
+
+
+
+#: where this run keeps the currency code (read from the store once a run)
+CURRENCY_KEY = "common.currency"
+
+
+def currency() -> str:
+    """The currency code of every figure (the store's ``currency`` setting; "USD" by default)."""
+    from commission.store.identity import DEFAULT_CURRENCY
+
+    return str(st.session_state.get(CURRENCY_KEY) or DEFAULT_CURRENCY)
+
+
+def refresh_currency() -> str:
+    """Read the ``currency`` setting (one query a run), so an administrator's change counts."""
+    from commission import access
+
+    try:
+        code = access.currency(store_for(db_url()))
+    except Exception:  # no store to ask (bad URL, no server): the default, never an error
+        code = access.currency(None)
+    st.session_state[CURRENCY_KEY] = code
+    return code
+
 
 def money(cents: int | None) -> str:
-    """Cents as people read money ('12,345.67'); '' for nothing."""
+    """Cents as people read money, with the currency ('USD 12,345.67'); '' for nothing.
+
+    A negative amount has its sign first ('-USD 2,787.96'), so a metric's delta built
+    from it points down (Streamlit reads the direction from the leading sign).
+    """
+    if cents is None or pd.isna(cents):
+        return ""
+    value = int(cents)
+    return f"{'-' if value < 0 else ''}{currency()} {format_money(abs(value))}"
+
+
+def amount(cents: int | None) -> str:
+    """Cents without the currency ('12,345.67'), for a table whose column names it."""
     return "" if cents is None or pd.isna(cents) else format_money(int(cents))
 
 
@@ -317,11 +393,11 @@ def pct(value: Decimal | None, places: int = 2) -> str:
 
 
 def money_view(frame: pd.DataFrame, money_cols: Iterable[str]) -> pd.DataFrame:
-    """A copy with the money columns as formatted text, for display only."""
+    """A copy with the money columns as formatted text (the column names the currency)."""
     out = frame.copy()
     for c in money_cols:
         if c in out.columns:
-            out[c] = [money(v) for v in out[c].to_numpy()]
+            out[c] = [amount(v) for v in out[c].to_numpy()]
     return out
 
 
@@ -331,26 +407,58 @@ def show_table(frame: pd.DataFrame, money_cols: Iterable[str] = (),
                wide: Iterable[str] = ()) -> None:
     """A table with money formatted and right-aligned, and columns named for people.
 
-    ``wide`` columns (long text such as explanations) get a large width.
+    Money columns name the currency ("gross (USD)"); every other column is as wide as
+    its longest text (:func:`fit_width`), so no figure is cut off; ``wide`` columns
+    (long text such as explanations) get a large width. Missing values show empty,
+    never "None".
     """
     money_cols = [c for c in money_cols if c in frame.columns]
-    view = money_view(frame, money_cols)
+    view = blank_missing(money_view(frame, money_cols))
     labels = dict(labels or {})
-    config = {c: st.column_config.TextColumn(labels.get(c, c), alignment="right")
-              for c in [*money_cols, *right] if c in view.columns}
-    for c in wide:
-        if c in view.columns:
-            config[c] = st.column_config.TextColumn(labels.get(c, c), width="large")
+    code = currency()
+    names = {c: labels.get(c, str(c).replace("_", " ")) for c in view.columns}
+    for c in money_cols:
+        names[c] = f"{names[c]} ({code})"
+    config: dict[str, Any] = {}
     for c in view.columns:
-        if c in config:
-            continue
-        label = labels.get(c, str(c).replace("_", " "))  # a column is named for people
-        if pd.api.types.is_datetime64_any_dtype(view[c]):  # a day, not a midnight timestamp
-            config[c] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        label = names[c]
+        if c in wide:
+            config[c] = st.column_config.TextColumn(label, width="large")
+        elif c in money_cols or c in right:
+            config[c] = st.column_config.TextColumn(label, alignment="right",
+                                                    width=fit_width(view[c], label))
+        elif pd.api.types.is_datetime64_any_dtype(view[c]):  # a day, not a midnight timestamp
+            config[c] = st.column_config.DateColumn(label, format="YYYY-MM-DD",
+                                                    width=fit_width(["2026-01-01"], label))
         else:
-            config[c] = st.column_config.Column(label)
+            config[c] = st.column_config.Column(label, width=fit_width(view[c], label))
     st.dataframe(view, hide_index=True, column_config=config, key=key, height=height,
                  width="stretch")
+
+
+#: pixels a character of a table's 14 px font takes (digits are 7; the browser test checks
+#: the estimate covers every column's real text), a cell's padding, and the widest column
+CHAR_PX, CELL_PAD_PX, MAX_FIT_PX = 7.2, 32, 560
+
+
+def fit_width(values: Iterable[Any], label: str = "") -> int:
+    """Pixels a table column needs to show its longest text (and its header) whole.
+
+    Passed as ``column_config`` ``width``, so a grid never cuts a figure off with "…";
+    capped, beyond which text wraps into the row's tooltip (long explanations).
+    """
+    texts = [str(v) for v in values if v is not None and not (isinstance(v, float) and pd.isna(v))]
+    longest = max([len(label), *map(len, texts)]) if texts or label else 4
+    return int(min(MAX_FIT_PX, CELL_PAD_PX + CHAR_PX * longest))
+
+
+def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns with None/NaN as empty text: a table never says "None" to a person."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].where(out[c].notna(), "")
+    return out
 
 
 def table_height(rows: int, most: int = 20) -> int:

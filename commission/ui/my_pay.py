@@ -28,9 +28,12 @@ from commission.engine import Result, calculate
 from commission.reports.compare import data_periods
 from commission.reports.outlook import as_day, credited, known_disputes, open_balances
 from commission.reports.statement import (
+    PROJECTED_MARK,
+    SharedFrames,
     period_bounds,
     render_statement_html,
     render_statement_pdf,
+    shared_frames,
     statement_data,
 )
 from commission.ui import common, session
@@ -48,6 +51,40 @@ def _result(data_key: str, plans_key: str, through: str, _inputs, _plans) -> Res
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _periods(data_key: str, _inputs) -> list[str]:
     return data_periods(_inputs)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _projected_shared(data_key: str, plans_key: str, through: str, as_of: str, _result: Result,
+                      _inputs, _plans) -> SharedFrames:
+    """Open invoices and aging of every rep, once: switching rep reads nothing again."""
+    return shared_frames(_result.lines, _inputs, _plans, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _projected_statement(data_key: str, plans_key: str, rep_id: str, period: str, as_of: str,
+                         _result: Result, _inputs, _plans, _shared: SharedFrames
+                         ) -> dict[str, Any]:
+    """The projection's statement data of one rep (cached per data version and rep)."""
+    sdata = statement_data(rep_id, period, _result.lines, _result.payouts, _inputs, _plans,
+                           _shared)
+    sdata["projected"] = PROJECTED_MARK
+    return sdata
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _batch_sources(data_key: str, batch_id: int, who: tuple, as_of: str, _identity, _store,
+                   _inputs) -> tuple[access.StatementSources, SharedFrames]:
+    """A locked batch's statement sources as ``who`` may see them, and their shared frames.
+
+    A locked batch never changes, so this is read once per batch, person and day.
+    """
+    sources = access.statement_sources(_identity, _store, batch_id, inputs=_inputs)
+    return sources, shared_frames(sources.lines, sources.inputs, sources.plans, as_of)
+
+
+def _who(identity: access.Identity) -> tuple:
+    """What a cached read of pay depends on about the person: who, and their roles now."""
+    return (identity.email, identity.rep_id, tuple(sorted(identity.roles)))
 
 
 def default_as_of(period: str, inputs) -> dt.date:
@@ -100,14 +137,15 @@ def statement_lines(data: dict[str, Any]) -> pd.DataFrame:
                              "explanation": line["explanation"], "gross": line["gross"],
                              "haircut": line["haircut"], "amount": line["amount"],
                              "prior_period": line["prior_period"]})
-    cols = ["customer", "invoice_id", "date", "kind", "explanation", "gross", "haircut",
-            "amount", "prior_period"]
+    cols = ["customer", "invoice_id", "date", "kind", "gross", "haircut", "amount",
+            "prior_period", "explanation"]  # the long text last: the money is seen first
     return pd.DataFrame(rows, columns=cols)
 
 
 def open_invoice_table(data: dict[str, Any]) -> pd.DataFrame:
     cols = ["customer", "invoice_id", "due_date", "status", "open_amount", "share",
-            "haircut_pct", "commission_to_come", "haircut_now", "at_stake", "action"]
+            "haircut_pct", "commission_to_come", "haircut_now", "net_to_come", "at_stake",
+            "action"]
     return pd.DataFrame([{c: r[c] for c in cols} for r in data["outlook"]["rows"]], columns=cols)
 
 
@@ -125,9 +163,10 @@ def aging_table(data: dict[str, Any]) -> pd.DataFrame:
 
 
 def _batch_note(data: common.Data, rep_id: str, period: str) -> None:
-    """When the store has a batch for the period, what it pays this rep."""
+    """Under a projection: whether a draft batch for the period exists, and what it pays."""
     store = data.extra.get("store")
     if store is None:
+        st.caption("The data folder has no batches: every figure here is a projection.")
         return
     identity = session.current()
     listing = access.batches(identity, store)
@@ -138,7 +177,40 @@ def _batch_note(data: common.Data, rep_id: str, period: str) -> None:
     b = mine.iloc[0]
     pay = access.pay_payouts(identity, store, int(b["batch_id"]), rep_id)
     amount = common.money(int(pay["payout"].iloc[0])) if len(pay) else "nothing"
-    st.caption(f"Batch {int(b['batch_id'])} for {period} ({b['status']}) pays you {amount}.")
+    st.caption(f"Batch {int(b['batch_id'])} for {period} ({b['status']}, not locked yet) "
+               f"pays you {amount}.")
+
+
+def locked_payouts(identity: access.Identity, data: common.Data, rep_id: str,
+                   period: str) -> pd.DataFrame:
+    """The rep's locked payouts from January of the period's year through the period."""
+    store = data.extra.get("store")
+    if store is None:
+        return pd.DataFrame({"period": pd.Series([], dtype=object),
+                             "payout": pd.Series([], dtype="int64"),
+                             "batch_id": pd.Series([], dtype="int64")})
+    return access.locked_payouts(identity, store, rep_id, period[:4] + "-01", period)
+
+
+def _statement(identity: access.Identity, data: common.Data, rep_id: str, period: str,
+               as_of: dt.date, paid: pd.DataFrame) -> dict[str, Any]:
+    """The locked batch's statement for the period, else the projection's (marked so)."""
+    day = as_of.isoformat()
+    row = paid[paid["period"] == period]
+    if len(row):
+        batch_id = int(row["batch_id"].iloc[0])
+        store = data.extra["store"]
+        access.check_pay_view(identity, store, rep_id, f"batch:{batch_id}")  # every run
+        sources, shared = _batch_sources(data.key, batch_id, _who(identity), day, identity,
+                                         store, data.inputs)
+        sdata = statement_data(rep_id, period, sources.lines, sources.payouts, sources.inputs,
+                               sources.plans, shared, batch_id=batch_id)
+        return sdata
+    result = _result(data.key, data.plans_key, period, data.inputs, data.plans)
+    shared = _projected_shared(data.key, data.plans_key, period, day, result, data.inputs,
+                               data.plans)
+    return _projected_statement(data.key, data.plans_key, rep_id, period, day, result,
+                                data.inputs, data.plans, shared)
 
 
 def _visible(identity: access.Identity, data: common.Data) -> list[str]:
@@ -164,7 +236,8 @@ def _rep_choice(identity: access.Identity, data: common.Data) -> str | None:
             except access.AccessDenied as exc:
                 session.refused(exc)
                 return None
-        st.error(f"There is no rep {wanted} in the data.")
+        st.error(f"There is no rep {common.plain(wanted)} in the data, so no pay is shown: "
+                 "check the link (its ?rep= part).")
         return None
     if not ids:
         st.info("The data has no reps." if identity.local else
@@ -186,28 +259,64 @@ def _rep_choice(identity: access.Identity, data: common.Data) -> str | None:
 
 
 def _headline(data: common.Data, sdata: dict[str, Any], rep: pd.Series, rep_id: str,
-              period: str, result: Result) -> None:
-    """Who, which plan, and the five figures a rep looks at first."""
+              period: str, result: Result, paid: pd.DataFrame) -> None:
+    """Who, which plan, and the five figures a rep looks at first.
+
+    A period a locked batch paid shows that batch's payout ("Paid"); any other is
+    "Projected", and says so. Year to date is what locked batches paid.
+    """
     plan = sdata["plan"]
     st.subheader(common.plain(f"{rep['name']} ({rep_id}) · {sdata['period_label']}"))
     st.caption(f"Plan {plan['id']}: {plan['title']}. " + " ".join(plan["summary"]))
     t, out = sdata["totals"], sdata["outlook"]
+    projected = bool(sdata["projected"])
     c = st.columns(5)
-    c[0].metric(f"Projected payout, {period}", common.money(t["payout"]), border=True,
-                help="What the engine pays you for this period from the data so far.")
-    c[1].metric(f"Year to date, {period[:4]}",
-                common.money(year_to_date(result.payouts, rep_id, period)), border=True)
+    if projected:
+        c[0].metric(f"Projected payout, {period}", common.money(t["payout"]), border=True,
+                    help="What the engine would pay you for this period from the data so "
+                         "far. Not paid until finance locks a batch for it.")
+    else:
+        c[0].metric(f"Paid, {period}", common.money(t["payout"]), border=True,
+                    help=f"What locked batch {sdata['batch_id']} pays you for {period}.")
+    _year_to_date(c[1], data, result, rep_id, period, paid)
     c[2].metric("Net commission this period", common.money(t["net"]), border=True,
-                help="Gross − haircuts − clawbacks, before carry-forward, minimum and cap.")
-    c[3].metric("Still to come", common.money(out["commission_to_come"]), border=True,
-                help="The commission on your open invoices if they are collected in full.")
+                help="Gross − haircuts − amounts taken back (reversals, credits, clawbacks, "
+                     "penalties), before carry-forward, minimum and cap.")
+    c[3].metric("Still to come", common.money(out["net_to_come"]), border=True,
+                help="The commission on your open invoices if they are collected in full "
+                     "today, less the haircut already incurred on the late ones.")
     c[4].metric("At stake if paid late", common.money(out["at_stake"]), border=True,
                 help="What the next haircut step would cut on your open invoices.")
-    _batch_note(data, rep_id, period)
+    if projected:
+        st.info(f"**Projected**: no locked batch pays {period} yet. These figures come from "
+                "the data so far and may change; the statement downloads are marked "
+                "PROJECTED.", icon=":material/pending:")
+        _batch_note(data, rep_id, period)
+    else:
+        st.success(f"**Paid**: locked batch {sdata['batch_id']} pays you these figures for "
+                   f"{period}, lines of earlier periods included.", icon=":material/lock:")
     _attainment_note(sdata)
     if sdata["carry_note"]:
         st.info(sdata["carry_note"])
-    st.caption(f"Data: {data.label} · open invoices as of {sdata['as_of']}")
+    st.caption(f"Data: {data.label} · open invoices as of {sdata['as_of']} · amounts in "
+               f"{common.currency()}")
+
+
+def _year_to_date(col, data: common.Data, result: Result, rep_id: str, period: str,
+                  paid: pd.DataFrame) -> None:
+    """Paid year to date (locked batches); a data folder has none, so there it is projected."""
+    year = period[:4]
+    if data.extra.get("store") is None:
+        col.metric(f"Projected year to date, {year}",
+                   common.money(year_to_date(result.payouts, rep_id, period)), border=True,
+                   help="The engine's payouts from January through this period: a "
+                        "projection (a data folder has no batches).")
+        return
+    months = sorted(set(paid["period"]))
+    col.metric(f"Paid year to date, {year}", common.money(int(paid["payout"].sum())),
+               border=True, help="What locked batches paid you from January through this "
+                                 "period" + (f" ({', '.join(months)})." if months
+                                             else ": nothing is locked yet."))
 
 
 def _attainment_note(sdata: dict[str, Any]) -> None:
@@ -246,7 +355,8 @@ def _lines_section(sdata: dict[str, Any], rep_id: str, period: str) -> pd.DataFr
         st.info(f"No commission lines for {rep_id} in {period}.")
     else:
         st.caption(f"{len(lines)} lines · gross {common.money(t['gross'])} − haircuts "
-                   f"{common.money(t['haircuts'])} − clawbacks {common.money(t['clawbacks'])} "
+                   f"{common.money(t['haircuts'])} − taken back (reversals, credits, "
+                   f"clawbacks, penalties) {common.money(t['clawbacks'])} "
                    f"= net {common.money(t['net'])}; carried in {common.money(t['carry_in'])}, "
                    f"carried out {common.money(t['carry_out'])}")
         common.show_table(lines, ["gross", "haircut", "amount"], key="my_pay.lines",
@@ -262,10 +372,11 @@ def _open_section(sdata: dict[str, Any]) -> None:
         st.info("No open invoices: everything is collected.")
     else:
         common.show_table(opened, ["open_amount", "commission_to_come", "haircut_now",
-                                   "at_stake"], key="my_pay.open",
+                                   "net_to_come", "at_stake"], key="my_pay.open",
                           labels={"invoice_id": "invoice", "haircut_pct": "haircut now",
                                   "commission_to_come": "to come", "haircut_now":
-                                  "lost if paid today", "at_stake": "at stake"},
+                                  "lost if paid today", "net_to_come": "to come, net",
+                                  "at_stake": "at stake", "action": "collect by"},
                           height=common.table_height(len(opened), 15))
     for note in sdata["footnotes"]:
         st.caption(note)
@@ -312,8 +423,11 @@ def _collections_section(identity: access.Identity, data: common.Data, rep_id: s
 
 
 def _downloads(sdata: dict[str, Any], lines: pd.DataFrame, rep_id: str, period: str) -> None:
-    name = f"statement_{rep_id}_{period}"
+    """The statement (marked PROJECTED unless a locked batch paid it) and the lines."""
+    name = f"statement_{rep_id}_{period}" + ("_PROJECTED" if sdata["projected"] else "")
     d1, d2, d3 = st.columns(3)
+    if sdata["projected"]:
+        st.caption(f"The statement is a projection: it is marked \"{PROJECTED_MARK}\".")
     d1.download_button("Statement (HTML)", render_statement_html(sdata),
                        file_name=f"{name}.html", mime="text/html", key="my_pay.html",
                        on_click="ignore")
@@ -323,6 +437,12 @@ def _downloads(sdata: dict[str, Any], lines: pd.DataFrame, rep_id: str, period: 
     d3.download_button("Lines (CSV)", common.csv_text(lines, ["gross", "haircut", "amount"]),
                        file_name=f"lines_{rep_id}_{period}.csv", mime="text/csv",
                        key="my_pay.csv", on_click="ignore")
+
+
+def _reason(exc: Exception) -> str:
+    """Why a statement could not be made, in words (not a KeyError's quoted repr)."""
+    text = str(exc.args[0]) if exc.args else str(exc)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _data(identity: access.Identity) -> common.Data | None:
@@ -353,13 +473,14 @@ def render() -> None:
     rep = data.inputs.reps.set_index("rep_id").loc[rep_id]
     with st.spinner("Computing your pay..."):
         result = _result(data.key, data.plans_key, period, data.inputs, data.plans)
+        paid = locked_payouts(identity, data, rep_id, period)
         try:
-            sdata = statement_data(rep_id, period, result.lines, result.payouts, data.inputs,
-                                   data.plans, as_of)
-        except (KeyError, ValueError) as exc:
-            st.error(f"No statement for {rep_id} in {period}: {exc}")
+            sdata = _statement(identity, data, rep_id, period, as_of, paid)
+        except (KeyError, ValueError, access.AccessDenied) as exc:
+            st.error(f"There is no statement for {rep_id} in {period}. "
+                     f"{common.plain(_reason(exc))}")
             return
-    _headline(data, sdata, rep, rep_id, period, result)
+    _headline(data, sdata, rep, rep_id, period, result, paid)
     _act_now(sdata["outlook"]["rows"])
     lines = _lines_section(sdata, rep_id, period)
     inquiries_ui.compared_section(result, data.plans, rep_id, period)  # why it changed

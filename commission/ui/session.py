@@ -35,7 +35,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from commission import access
 from commission.access import AccessDenied, Identity
-from commission.ui import common
+from commission.ui import common, glossary
 
 IDENTITY_KEY = "session.identity"
 DENIED_KEY = "session.denied"
@@ -107,7 +107,11 @@ def may_open(identity: Identity, page: PageSpec) -> bool:
 
 
 def identify() -> Identity | None:
-    """The identity of this session, or None after showing the sign-in or no-access page."""
+    """The identity of this session, or None after showing the sign-in or no-access page.
+
+    Every page also gets the app's styles, the currency setting and the glossary here.
+    """
+    common.page_style()
     if not auth_configured():
         st.session_state[IDENTITY_KEY] = access.LOCAL_ADMIN
         st.warning(LOCAL_BANNER, icon=":material/computer:")
@@ -197,7 +201,9 @@ def navigation(identity: Identity):
         made[p.key] = st.Page(p.script, title=p.title, icon=p.icon, url_path=p.key,
                               default=p is default)
         pages.setdefault(p.section, []).append(made[p.key])
+    common.refresh_currency()
     if identity.local:
+        glossary.render()
         return st.navigation(pages)
     nav = st.navigation(pages, position="hidden")
     with st.sidebar:
@@ -206,6 +212,7 @@ def navigation(identity: Identity):
             for p in allowed:
                 if p.section == section:
                     st.page_link(made[p.key], label=p.title, icon=p.icon)
+    glossary.render()
     return nav
 
 

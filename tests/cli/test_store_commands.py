@@ -148,3 +148,30 @@ def test_commands_on_a_missing_batch_or_rep_fail_cleanly(tmp_path, capsys, monke
         code, _, err = run(capsys, *args)
         assert code == 2 and err.startswith("commission:") and "Traceback" not in err
     assert not (tmp_path / "s").exists()
+
+
+def test_every_statement_of_a_batch_into_one_zip(operators, store_url, tmp_path, capsys):
+    import zipfile
+
+    db = operators
+    data = tmp_path / "sample"
+    assert main(["sample", "--out", str(data), "--seed", "7", "--invoices", "400"]) == 0
+    assert main(["load", *db, "--data", str(data), "--rules", str(ROOT / "rules"),
+                 "--as", "root@example.com"]) == 0
+    assert main(["batch", "run", *db, "--period", "2024-11"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "s.zip"
+    code, text, err = run(capsys, "statements", *db, "--batch", "1", "--out", str(out),
+                          "--format", "html")
+    assert code == 0, err
+    with open_store(store_url) as store:
+        period = batch_payouts(store, 1)
+    reps = sorted(set(period.loc[period["period"] == "2024-11", "rep_id"]))
+    with zipfile.ZipFile(out) as zf:
+        assert sorted(zf.namelist()) == [f"statement_{r}_2024-11.html" for r in reps]
+    assert f"{len(reps)} HTML statements" in text and f"{len(reps)} of {len(reps)}" in err
+    code, _, err = run(capsys, "statements", *db, "--batch", "1", "--out", str(tmp_path / "x"))
+    assert code == 2 and "ZIP" in err  # a user's mistake: said plainly, nothing written
+    code, _, err = run(capsys, "statements", *db, "--batch", "1", "--out", str(out),
+                       "--as", "nobody@example.com")
+    assert code == 2 and "Traceback" not in err

@@ -27,6 +27,12 @@ VARIANT = "collected-stepped-variant-1"
 UPDATE_S = 15  # the page must show new figures well within this (it takes well under 1 s)
 
 
+def usd(cents: int) -> str:
+    """Money as a figure shows it: with the currency code (the default setting)."""
+    value = int(cents)
+    return f"{'-' if value < 0 else ''}USD {format_money(abs(value))}"
+
+
 def _metric(page, label: str):
     """The value element of the st.metric whose label is exactly ``label``."""
     box = page.locator('[data-testid="stMetric"]').filter(
@@ -111,7 +117,7 @@ def test_editing_the_variant_haircut_schedule_changes_its_totals(page, server, a
     periods = data_periods(inputs)
     expected = compare(inputs, {**plans, VARIANT: variant}, ["collected-stepped", VARIANT],
                        periods[0], periods[-1])
-    assert after == format_money(expected.total(VARIANT))
+    assert after == usd(expected.total(VARIANT))
     assert expected.total(VARIANT) < expected.total("collected-stepped")  # a bigger haircut
     assert _metric(page, "Status quo").inner_text() == status  # the baseline is unchanged
     page.screenshot(path=str(artifacts / "compare.png"), full_page=True)
@@ -135,10 +141,10 @@ def test_my_pay_shows_the_reps_projected_payout(page, server, app_env, artifacts
 
     page.goto(server + "/my-pay?rep=R004")
     shown = _metric(page, f"Projected payout, {period}").inner_text(timeout=60_000)
-    assert shown == format_money(int(row["payout"].iloc[0]))
+    assert shown == usd(int(row["payout"].iloc[0]))
     ytd = pay[(pay["rep_id"] == "R004") & (pay["period"] >= period[:4] + "-01")
               & (pay["period"] <= period)]["payout"].sum()
-    assert _metric(page, f"Year to date, {period[:4]}").inner_text() == format_money(int(ytd))
+    assert _metric(page, f"Projected year to date, {period[:4]}").inner_text() == usd(int(ytd))
     assert page.get_by_text("Jonas Evans (R004)").count() == 1
     _wait_idle(page)
     page.screenshot(path=str(artifacts / "my_pay.png"), full_page=True)
@@ -156,7 +162,7 @@ def test_finance_loads_runs_approves_and_locks_a_batch(page, server, app_env, ar
     page.get_by_text("Load 1 written.").wait_for(timeout=60_000)
     page.get_by_role("button", name=f"Run {first}").click()
     page.get_by_text(f"Batch 1 ({first}) computed").wait_for(timeout=60_000)
-    assert _metric(page, "Payout").inner_text() == format_money(expected)
+    assert _metric(page, "Payout").inner_text() == usd(expected)
     _wait_idle(page)
     page.screenshot(path=str(artifacts / "batches_draft.png"), full_page=True)
 
@@ -165,6 +171,6 @@ def test_finance_loads_runs_approves_and_locks_a_batch(page, server, app_env, ar
     page.get_by_role("button", name="Lock", exact=True).click()
     page.get_by_text("Locked by local-admin@localhost on").wait_for(timeout=60_000)
     assert page.get_by_role("button", name="Approve", exact=True).count() == 0
-    assert _metric(page, "Payout").inner_text() == format_money(expected)
+    assert _metric(page, "Payout").inner_text() == usd(expected)
     _wait_idle(page)
     page.screenshot(path=str(artifacts / "batches.png"), full_page=True)

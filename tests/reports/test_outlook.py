@@ -143,6 +143,7 @@ def test_grace_days_and_a_resolved_dispute_pause_the_lateness_clock():
     assert r["haircut_pct_now"] == "0.1"  # 44 > 30
     assert r["commission_to_come"] == 37500  # 7,500.00 × 5%
     assert r["haircut_now"] == 3750  # 375.00 × 10%
+    assert r["net_to_come"] == 37500 - 3750  # still to come net of the haircut incurred
     # the haircut grows when days late passes 60: 17 more days, on Apr 17 (75 − 10 − 5 = 60
     # on Apr 16 still keeps 10%); so collect by Apr 16 to keep 375.00 × (25% − 10%)
     assert r["act_by"] == day("2026-04-16")
@@ -324,6 +325,7 @@ def test_paying_the_open_balance_makes_the_lines_the_outlook_predicted(data, off
             assert today["haircut_num"] == r.haircut_num_now
         if plan.rate is not None:
             assert (today["gross"], today["haircut"]) == (r.commission_to_come, r.haircut_now)
+            assert today["amount"] == r.net_to_come  # still to come, net of today's haircut
         if pd.isna(r.act_by):
             assert r.at_stake == 0 or r.clock_paused
             continue

@@ -37,6 +37,7 @@ from commission.reports.compare import (
 from commission.sample import write_sample
 from commission.store import open_store
 from commission.ui.common import last_event_day
+from tests.ui.test_app import usd
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
@@ -117,12 +118,12 @@ def test_the_status_quo_is_the_baseline_and_every_figure_is_the_engines(env):
     shown = metrics(at)
     chosen = at.multiselect(key="compare.plans").value
     assert list(shown) == [STATUS_QUO, *chosen]  # no variant until one is edited
-    assert shown[STATUS_QUO] == format_money(payout(status_quo(env)))
+    assert shown[STATUS_QUO] == usd(payout(status_quo(env)))
     expected = compare(env.inputs, env.plans, chosen, env.periods[0], env.periods[-1])
     for pid in chosen:
-        assert shown[pid] == format_money(expected.total(pid))
+        assert shown[pid] == usd(expected.total(pid))
     delta = next(m.delta for m in at.metric if m.label == chosen[0])
-    assert delta == (f"{format_money(expected.total(chosen[0]) - payout(status_quo(env)))} "
+    assert delta == (f"{usd(expected.total(chosen[0]) - payout(status_quo(env)))} "
                      "vs baseline")
     # the plans most reps are on come first; the status quo differs from each of them
     # because reps are on different plans (and change plans over time)
@@ -140,7 +141,7 @@ def test_a_variant_appears_once_edited_and_only_it_runs_again(env):
     expected = compare(env.inputs, {VARIANT: variant}, [VARIANT], env.periods[0],
                        env.periods[-1])
     shown = metrics(at)
-    assert shown[VARIANT] == format_money(expected.total(VARIANT))
+    assert shown[VARIANT] == usd(expected.total(VARIANT))
     n = len(shown)
     assert f"({n - 1} of {n} plan runs from cache)" in texts(at.caption)
 
@@ -191,7 +192,7 @@ def test_a_variant_from_a_month_leaves_the_months_before_unchanged(env):
     moved = variant_from(env.inputs, "v", month, ["R001", "R002"])
     expected = run_plan(moved, variant, env.periods[0], env.periods[-1],
                         plans={**env.plans, "v": variant})
-    assert metrics(at)[VARIANT] == format_money(payout(expected))
+    assert metrics(at)[VARIANT] == usd(payout(expected))
     at.session_state["compare.tab"] = "By month"
     run(at)
     months = table_with(at, "period").set_index("period")
@@ -240,7 +241,7 @@ def test_draw_and_override_are_edited_in_the_variant(env):
     assert variant is not None, problems
     expected = compare(env.inputs, {VARIANT: variant}, [VARIANT], env.periods[0],
                        env.periods[-1])
-    assert metrics(at)[VARIANT] == format_money(expected.total(VARIANT))
+    assert metrics(at)[VARIANT] == usd(expected.total(VARIANT))
     yaml_text = at.download_button(key="variant.download").proto
     assert yaml_text.label == "Download YAML"
 
@@ -256,8 +257,8 @@ def test_cash_pushed_past_the_data_is_still_to_come_not_a_saving(env):
     assert "would fall after the data ends" in caption and "still to come" in caption
     shifted = shift_payments(env.inputs, 30, env.end)
     first, last = env.periods[0], env.periods[-1]
-    assert f"cash collected {format_money(cash_collected(shifted, first, last))}" in caption
-    assert metrics(at)[STATUS_QUO] == format_money(payout(status_quo(env, inputs=shifted)))
+    assert f"cash collected {usd(cash_collected(shifted, first, last))}" in caption
+    assert metrics(at)[STATUS_QUO] == usd(payout(status_quo(env, inputs=shifted)))
 
 
 def test_the_cost_curve_compares_the_same_payments_at_every_shift(env):
@@ -325,8 +326,8 @@ def test_the_period_range_the_shift_and_a_plan_as_the_baseline(env):
     expected = compare(shifted, env.plans, [chosen[1], chosen[0]], "2025-01", "2025-12")
     shown = metrics(at)
     assert next(iter(shown)) == chosen[1]
-    assert shown[chosen[0]] == format_money(expected.total(chosen[0]))
-    assert shown[STATUS_QUO] == format_money(payout(status_quo(env, "2025-01", "2025-12",
+    assert shown[chosen[0]] == usd(expected.total(chosen[0]))
+    assert shown[STATUS_QUO] == usd(payout(status_quo(env, "2025-01", "2025-12",
                                                                shifted)))
     assert "payments 20 days sooner" in texts(at.caption)
     at.session_state["compare.tab"] = "Winners and losers"
@@ -366,14 +367,14 @@ def test_uploaded_files_and_the_store_as_sources(env):
     with open_store(env.db) as store:
         batches.load(store, env.data, env.rules, by="test")
     run(at)
-    assert metrics(at)[STATUS_QUO] == format_money(payout(status_quo(env)))
+    assert metrics(at)[STATUS_QUO] == usd(payout(status_quo(env)))
     assert "Data: store" in texts(at.caption)
     at.radio(key="compare.source").set_value("upload")
     run(at)
     files = [(p.name, p.read_bytes(), "text/csv") for p in sorted(env.data.glob("*.csv"))]
     at.file_uploader(key="compare.upload").set_value(files)
     run(at)
-    assert metrics(at)[STATUS_QUO] == format_money(payout(status_quo(env)))
+    assert metrics(at)[STATUS_QUO] == usd(payout(status_quo(env)))
 
 
 def test_nothing_to_compare_is_explained_not_an_error(env):

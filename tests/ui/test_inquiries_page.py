@@ -114,7 +114,7 @@ def test_a_rep_flags_finance_resolves_and_the_rep_reads_the_answer(env):
     at = my_pay("2024-11")
     shown = text(at)
     assert "Right, the dispute paused the clock" in shown
-    assert "correction 12.34" in shown
+    assert "correction USD 12.34" in shown
 
 
 def test_declined_shows_its_answer_and_an_open_one_rolls_at_lock(env):
