@@ -135,15 +135,17 @@ def _tier_controls(base: Plan, k: str, source: str, problems: list[Problem]
         period = st.selectbox("Quota period", QUOTA_PERIODS, key=k + "quota_period",
                               index=QUOTA_PERIODS.index(base.quota.period) if base.quota
                               else 1)
-    label = "attainment from, % of quota" if attainment else "month's volume from"
+    label = "attainment from %" if attainment else "volume from"
     edited = st.data_editor(
         _brackets_frame(base, attainment), key=k + ("brackets_att" if attainment
                                                     else "brackets"),
         num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
-            "from": st.column_config.NumberColumn(label, min_value=0.0,
-                                                  step=10.0 if attainment else 1000.0,
-                                                  format="%.2f"),
+            "from": st.column_config.NumberColumn(
+                label, min_value=0.0, step=10.0 if attainment else 1000.0, format="%.2f",
+                help="The bracket's rate applies from this attainment (% of the quota "
+                     "period's quota)" if attainment else
+                     "The bracket's rate applies from this month's volume"),
             "rate_pct": st.column_config.NumberColumn("rate %", min_value=0.0,
                                                       max_value=100.0, step=0.25)})
     rows, errs = _rows(edited, ("from", "rate_pct"), source, "tiers.brackets")
@@ -175,9 +177,10 @@ def _late_controls(base: Plan, k: str, source: str, problems: list[Problem]
             width="stretch",
             column_config={
                 "after_days": st.column_config.NumberColumn(
-                    "more than N days late", min_value=0, step=1, format="%d"),
+                    "days late >", min_value=0, step=1, format="%d", width=88,
+                    help="More than this many days late"),
                 "haircut_pct": st.column_config.NumberColumn(
-                    "haircut %", min_value=0.0, max_value=100.0, step=0.5)})
+                    "haircut %", min_value=0.0, max_value=100.0, step=0.5, width=88)})
         rows, errs = _rows(edited, ("after_days", "haircut_pct"), source,
                            "late_payment.steps")
         problems += errs

@@ -138,6 +138,6 @@ def test_a_rep_flags_finance_resolves_the_rerun_pays_and_the_rep_reads_it(
     page.get_by_text(ANSWER).wait_for(timeout=STEP_MS)
     shown = page.locator('[data-testid="stMain"]').inner_text()
     assert "INQ-000001" in shown and "resolved" in shown
-    assert "correction 12.34" in shown
+    assert "correction USD 12.34" in shown
     _wait_idle(page)
     page.screenshot(path=str(artifacts / "inquiry_my_pay.png"), full_page=True)
