@@ -12,33 +12,19 @@ sit beside this file.
 from __future__ import annotations
 
 import csv
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from backends import BACKENDS, pg_url_or_skip
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.store import Store, open_store
-from commission.store.db import normalize_url
 
-PG_ENV = "COMMISSION_TEST_PG_URL"
 RULES = Path(__file__).resolve().parents[1] / "rules"
-
-BACKENDS = [pytest.param("sqlite", id="sqlite"),
-            pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
-
-
-def pg_url_or_skip() -> str:
-    url = os.environ.get(PG_ENV)
-    if url:
-        return normalize_url(url)
-    if os.environ.get("CI"):
-        pytest.fail(f"{PG_ENV} is not set: CI must run the store tests on PostgreSQL")
-    pytest.skip(f"{PG_ENV} not set (a PostgreSQL URL); PostgreSQL runs skipped")
 
 
 @pytest.fixture

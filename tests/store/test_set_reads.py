@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from backends import BACKENDS, pg_url_or_skip
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -21,7 +22,6 @@ from commission.payroll.lifecycle import batch_lines, batch_payouts, batch_plans
 from commission.reports.outlook import credited
 from commission.reports.statement import statement_data
 from commission.store import open_store
-from tests.conftest import BACKENDS, pg_url_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 #: past the sample's first write-off recoveries (2025-09): the batch holds every line kind,

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui.test_app import usd
 
 from commission import read_inputs
 from commission.money import format_money
@@ -37,7 +38,6 @@ from commission.reports.compare import (
 from commission.sample import write_sample
 from commission.store import open_store
 from commission.ui.common import last_event_day
-from tests.ui.test_app import usd
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
