@@ -16,6 +16,7 @@ it instead of running it; a cell that is a plain number (``-45.00``) is left alo
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -31,8 +32,8 @@ import pyarrow.compute as pc
 
 from commission.keys import edge_bytes
 
-__all__ = ["FILE_MODE", "file_mode", "safe_frame", "safe_text", "safe_value", "staged",
-           "write_atomic"]
+__all__ = ["FILE_MODE", "file_mode", "file_part", "safe_frame", "safe_text", "safe_value",
+           "staged", "write_atomic"]
 
 FILE_MODE = 0o600  # pay files: the owner only (the umask may take more away, never add)
 #: what a spreadsheet reads as the start of a formula
@@ -40,6 +41,8 @@ FORMULA_START = r"^[=+\-@\t\r]"
 #: a plain number is data, even when it starts with a sign ('-45.00', '+3')
 PLAIN_NUMBER = r"^[+-]?[0-9][0-9,]*(\.[0-9]+)?$"
 _FORMULA = re.compile(FORMULA_START)
+#: what a file-name part may hold: no separator, no dot (so no '..'), no space or markup
+_NOT_FILE_SAFE = re.compile(r"[^A-Za-z0-9_-]")
 _NUMBER = re.compile(PLAIN_NUMBER)
 
 
@@ -53,6 +56,20 @@ def _umask() -> int:
     mask = os.umask(0o077)  # no race on the mode: files are created 0600 by mkstemp anyway
     os.umask(mask)
     return mask
+
+
+def file_part(text: str) -> str:
+    """``text`` made safe inside a file or ZIP member name, still telling ids apart.
+
+    Ids are free text (a rep id may hold ``/``, ``..``, ``\\`` or markup), so a name built
+    from one could climb out of a folder when the ZIP is unpacked. Any character outside
+    ``A-Z a-z 0-9 _ -`` becomes ``_``; when that changed anything, a short digest of the
+    original follows, so ``a/b`` and ``a_b`` never share a file.
+    """
+    cleaned = _NOT_FILE_SAFE.sub("_", text)[:80]
+    if cleaned == text:
+        return text
+    return f"{cleaned}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
 def file_mode() -> int:

@@ -34,6 +34,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from commission.files import file_part
 from commission.reports.statement import (
     period_bounds,
     render_statement_html,
@@ -50,8 +51,8 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 
 def statement_name(rep_id: str, period: str, fmt: str) -> str:
-    """The file name of a rep's statement inside the ZIP."""
-    return f"statement_{rep_id}_{period}.{fmt}"
+    """The file name of a rep's statement inside the ZIP (the id made safe: no ``../``)."""
+    return f"statement_{file_part(rep_id)}_{file_part(period)}.{fmt}"
 
 
 def _print_pdf(data: dict[str, Any]) -> bytes:

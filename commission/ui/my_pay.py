@@ -25,6 +25,7 @@ import streamlit as st
 
 from commission import access
 from commission.engine import Result, calculate
+from commission.files import file_part
 from commission.reports.compare import data_periods
 from commission.reports.outlook import as_day, credited, known_disputes, open_balances
 from commission.reports.statement import (
@@ -424,7 +425,7 @@ def _collections_section(identity: access.Identity, data: common.Data, rep_id: s
 
 def _downloads(sdata: dict[str, Any], lines: pd.DataFrame, rep_id: str, period: str) -> None:
     """The statement (marked PROJECTED unless a locked batch paid it) and the lines."""
-    name = f"statement_{rep_id}_{period}" + ("_PROJECTED" if sdata["projected"] else "")
+    name = f"statement_{file_part(rep_id)}_{period}" + ("_PROJECTED" if sdata["projected"] else "")
     d1, d2, d3 = st.columns(3)
     if sdata["projected"]:
         st.caption(f"The statement is a projection: it is marked \"{PROJECTED_MARK}\".")
@@ -435,7 +436,7 @@ def _downloads(sdata: dict[str, Any], lines: pd.DataFrame, rep_id: str, period: 
                        file_name=f"{name}.pdf", mime="application/pdf", key="my_pay.pdf",
                        on_click="ignore")
     d3.download_button("Lines (CSV)", common.csv_text(lines, ["gross", "haircut", "amount"]),
-                       file_name=f"lines_{rep_id}_{period}.csv", mime="text/csv",
+                       file_name=f"lines_{file_part(rep_id)}_{period}.csv", mime="text/csv",
                        key="my_pay.csv", on_click="ignore")
 
 

@@ -104,3 +104,29 @@ def test_a_name_on_my_pay_is_plain_text_not_markdown():
     shown = plain("Ann ![x](http://evil/b.png) [pay here](http://phish)")
     assert not re.search(r"(?<!\\)[\[\]!:]", shown)  # every link, image, URL mark escaped
     assert shown.replace("\\", "") == "Ann ![x](http://evil/b.png) [pay here](http://phish)"
+
+
+@pytest.mark.parametrize("rep_id", ["../../etc/passwd", "..\\..\\boot", "/abs", "a b<script>",
+                                    "R\u202e1", ".."])
+def test_a_hostile_rep_id_cannot_name_a_file_outside_the_zip(rep_id, tmp_path):
+    """Statement ZIP members and downloads are named from rep ids: no separator, no '..'."""
+    import zipfile
+
+    from commission.reports.statement_jobs import statement_name
+
+    name = statement_name(rep_id, "2025-01", "html")
+    assert "/" not in name and "\\" not in name and ".." not in name
+    assert name.startswith("statement_") and name.endswith("_2025-01.html")
+    out = tmp_path / "z.zip"
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr(name, "x")
+    with zipfile.ZipFile(out) as zf:
+        zf.extractall(tmp_path / "un")
+    assert [p.name for p in (tmp_path / "un").iterdir()] == [name]
+
+
+def test_cleaned_file_names_still_tell_ids_apart():
+    from commission.files import file_part
+
+    assert file_part("R001") == "R001"  # an ordinary id is kept as it is
+    assert len({file_part("a/b"), file_part("a_b"), file_part("a\\b")}) == 3
