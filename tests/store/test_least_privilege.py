@@ -31,6 +31,9 @@ def grants(schema: str, role: str) -> list[str]:
         f"GRANT USAGE ON SCHEMA {schema} TO {role}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} "
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {role}",
     ]
 
 
@@ -63,6 +66,24 @@ def test_the_app_role_runs_the_payroll_lifecycle(app_url, csvs, tmp_path):
         lock(store, b.batch_id, by="cy")
         assert verify(store, b.batch_id).ok
         assert int(batch_payouts(store, b.batch_id)["payout"].sum()) == 40000
+
+
+def test_a_table_a_later_migration_adds_is_granted_without_repeating_the_grants(
+        app_url, pg_schema_url):
+    """The owner's default privileges reach tables created after the grants (an upgrade)."""
+    owner = create_engine(pg_schema_url)
+    try:
+        with owner.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE later_table (id SERIAL PRIMARY KEY, note TEXT)")
+    finally:
+        owner.dispose()
+    app = create_engine(app_url)
+    try:
+        with app.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO later_table (note) VALUES ('written by the app')")
+            assert conn.exec_driver_sql("SELECT count(*) FROM later_table").scalar() == 1
+    finally:
+        app.dispose()
 
 
 @pytest.mark.parametrize("statement", [
