@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from commission.access.identity import Identity, record, refuse, require
+from commission.inputs.tables import Inputs
 from commission.payroll import lifecycle
 from commission.payroll.staleness import Staleness
 from commission.payroll.summary import BatchSummary, LoadSummary
@@ -27,6 +28,7 @@ from commission.payroll.verify import Verification, require_intact, verify
 from commission.problems import InputError
 from commission.store import Store
 from commission.store import identity as db
+from commission.store.partitions import StoredPartitions
 
 T = TypeVar("T")
 
@@ -285,3 +287,20 @@ __all__ = [
     "self_approval_allowed",
     "verify_batch",
 ]
+
+
+def calculation_inputs(identity: Identity, store: Store) -> Inputs:
+    """Every rep's inputs in the store, for ``calculate --db`` (everyone's pay: finance's)."""
+    require(store, identity, "batch.run", "store", "calculate everyone's pay from the store")
+    record(store, identity, "calculate.read", "store")
+    return store.stored_inputs()
+
+
+def calculation_partitions(identity: Identity, store: Store, url: str) -> StoredPartitions:
+    """What workers read the store ``url`` through, for ``calculate --db --workers``.
+
+    The permission is checked here, by the driver; the workers only read.
+    """
+    require(store, identity, "batch.run", "store", "calculate everyone's pay from the store")
+    record(store, identity, "calculate.read", "store", partitioned=True)
+    return StoredPartitions(url)

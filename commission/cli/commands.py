@@ -20,16 +20,22 @@ from commission.money import format_money
 from commission.periods import parse_period
 
 
-def _load_all(data: str, rules: str, plan: str | None = None,
-              timings: dict[str, float] | None = None):
-    """Plans and validated inputs, or InputError with every problem of both."""
-    timings = {} if timings is None else timings
-    t0 = time.perf_counter()
+def plans_and_problems(rules: str, plan: str | None) -> tuple[dict, list[Problem]]:
+    """The plans of ``rules`` and every problem with them (``--plan`` must be one)."""
     plans, _texts, plan_problems = load_plans(rules)
     problems = list(plan_problems)
     if plan is not None and plan not in plans and not plan_problems:
         problems.append(Problem("--plan", None, None, plan, f"unknown plan {plan!r}",
                                 f"one of {', '.join(sorted(plans))}"))
+    return plans, problems
+
+
+def _load_all(data: str, rules: str, plan: str | None = None,
+              timings: dict[str, float] | None = None):
+    """Plans and validated inputs, or InputError with every problem of both."""
+    timings = {} if timings is None else timings
+    t0 = time.perf_counter()
+    plans, problems = plans_and_problems(rules, plan)
     tables, read_problems = read_tables(data, require_all=True)
     timings["read"] = time.perf_counter() - t0
     t1 = time.perf_counter()
@@ -84,6 +90,11 @@ def cmd_calculate(args: argparse.Namespace) -> int:
             parse_period(args.through)
         except ValueError as exc:
             raise UserError(f"--through: {exc}") from None
+    if args.db is not None:
+        from commission.cli.stored_calculate import cmd_calculate_stored
+
+        return cmd_calculate_stored(args, plans_and_problems(args.rules, args.plan), announce,
+                                    summary_table)
     if dist.wanted(args) and dist.cmd_calculate_partitioned(args, summary_table) == 0:
         return 0  # otherwise the input has a problem: the one-process path reports it
     plans, inputs = _load_all(args.data, args.rules, args.plan, timings)
@@ -93,16 +104,21 @@ def cmd_calculate(args: argparse.Namespace) -> int:
     t2 = time.perf_counter()
     write_result(result, args.out)
     timings["write"] = time.perf_counter() - t2
-    if result.periods:
-        print(f"{len(result.lines):,} lines, {len(result.payouts):,} payouts, "
-              f"{result.periods[0]} to {result.periods[-1]}, written to {args.out}/")
-    if not args.quiet:
-        print(summary_table(result, inputs.reps))
+    announce(result, inputs.reps, args)
     if args.timings:
         total = time.perf_counter() - t0
         parts = ", ".join(f"{k} {v:.2f}s" for k, v in timings.items())
         print(f"timings: {parts}, total {total:.2f}s", file=sys.stderr)
     return 0
+
+
+def announce(result: Result, reps: pd.DataFrame, args: argparse.Namespace) -> None:
+    """What was written, and the per-rep summary unless ``--quiet``."""
+    if result.periods:
+        print(f"{len(result.lines):,} lines, {len(result.payouts):,} payouts, "
+              f"{result.periods[0]} to {result.periods[-1]}, written to {args.out}/")
+    if not args.quiet:
+        print(summary_table(result, reps))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -129,7 +145,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``calculate``, ``validate`` and ``sample`` to the command line."""
     p = sub.add_parser("calculate", help="every month's lines and payouts from a data folder")
-    p.add_argument("--data", required=True, help="folder of input CSV files")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="folder of input CSV files")
+    source.add_argument("--db", help="read the inputs from this store (SQLAlchemy URL) as "
+                                     "finance; with --workers each worker reads its part")
+    p.add_argument("--as", dest="as_user", metavar="EMAIL",
+                   help="with --db: act as this user (default: $COMMISSION_USER)")
     p.add_argument("--rules", default="rules", help="folder of plan files (default: rules)")
     p.add_argument("--through", help="last month to pay, YYYY-MM (default: latest event)")
     p.add_argument("--out", required=True, help="folder for lines.csv and payouts.csv")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -33,31 +34,22 @@ def wanted(args: argparse.Namespace) -> bool:
     return getattr(args, "workers", None) is not None or bool(getattr(args, "scheduler", None))
 
 
-def cmd_calculate_partitioned(args: argparse.Namespace,
-                              summary_table: Callable[[Result, pd.DataFrame], str]
-                              ) -> int | None:
-    """Run partitioned; None when the input needs the one-process path (problems).
-
-    ``summary_table`` is the one-process command's per-rep summary (printed the same).
-    """
-    from commission.distributed import Unsplittable, calculate_partitioned, dask_client
+def _check_flags(args: argparse.Namespace) -> None:
     from commission.distributed.split import MAX_PARTITIONS
 
-    t0 = time.perf_counter()
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers must be 1 or more, not {args.workers}")
     if args.partitions is not None and not 1 <= args.partitions <= MAX_PARTITIONS:
         raise UserError(f"--partitions must be 1 to {MAX_PARTITIONS}, not {args.partitions}")
-    plans, _texts, plan_problems = load_plans(args.rules)
-    if plan_problems or (args.plan is not None and args.plan not in plans):
-        return None
-    options = {"through": args.through, "plan": args.plan, "partitions": args.partitions,
-               "scratch": args.scratch}
-    try:
-        with dask_client(args.workers, args.scheduler) as client:
-            done = calculate_partitioned(client, args.data, plans, args.out, options)
-    except Unsplittable:
-        return None
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"through": args.through, "plan": args.plan, "partitions": args.partitions,
+            "scratch": args.scratch}
+
+
+def _announce(args: argparse.Namespace, done: Any, t0: float,
+              summary_table: Callable[[Result, pd.DataFrame], str]) -> int:
     if done.periods:
         print(f"{done.n_lines:,} lines, {len(done.payouts):,} payouts, "
               f"{done.periods[0]} to {done.periods[-1]}, written to {args.out}/ "
@@ -67,3 +59,43 @@ def cmd_calculate_partitioned(args: argparse.Namespace,
     if args.timings:
         print(f"timings: total {time.perf_counter() - t0:.2f}s", file=sys.stderr)
     return 0
+
+
+def cmd_calculate_partitioned(args: argparse.Namespace,
+                              summary_table: Callable[[Result, pd.DataFrame], str]
+                              ) -> int | None:
+    """Run partitioned; None when the input needs the one-process path (problems).
+
+    ``summary_table`` is the one-process command's per-rep summary (printed the same).
+    """
+    from commission.distributed import Unsplittable, calculate_partitioned, dask_client
+
+    t0 = time.perf_counter()
+    _check_flags(args)
+    plans, _texts, plan_problems = load_plans(args.rules)
+    if plan_problems or (args.plan is not None and args.plan not in plans):
+        return None
+    try:
+        with dask_client(args.workers, args.scheduler) as client:
+            done = calculate_partitioned(client, args.data, plans, args.out, _options(args))
+    except Unsplittable:
+        return None
+    return _announce(args, done, t0, summary_table)
+
+
+def cmd_calculate_from_store(args: argparse.Namespace, source: Any, plans: Mapping[str, Any],
+                             summary_table: Callable[[Result, pd.DataFrame], str]
+                             ) -> int | None:
+    """``calculate --db --workers``: workers read ``source`` (the store); None when a
+    partition found a problem (the one-process path reports it)."""
+    from commission.distributed import Unsplittable, dask_client
+    from commission.distributed.from_store import calculate_from_source
+
+    t0 = time.perf_counter()
+    _check_flags(args)
+    try:
+        with dask_client(args.workers, args.scheduler) as client:
+            done = calculate_from_source(client, source, plans, args.out, _options(args))
+    except Unsplittable:
+        return None
+    return _announce(args, done, t0, summary_table)

@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from commission.cli.common import UserError, add_db_option
 from commission.files import write_atomic
@@ -81,12 +82,12 @@ def _batch_error(exc: Exception) -> UserError:
 
 
 def _with_batch_errors(func):
-    def run(args: argparse.Namespace) -> int:
+    def run(args: argparse.Namespace, *rest: Any) -> int:
         from commission.access import AccessDenied
         from commission.payroll.lifecycle import BatchError
 
         try:
-            return func(args)
+            return func(args, *rest)
         except (BatchError, AccessDenied) as exc:
             raise _batch_error(exc) from None
 

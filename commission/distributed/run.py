@@ -128,6 +128,12 @@ def run_partition(folder: str, owned: tuple[int, int], job: Job) -> PartOutcome:
                                        job.plan_override)
     if problems or inputs is None:
         return PartOutcome(problems=max(len(problems), 1))
+    return pay_partition(inputs, owned, job, folder)
+
+
+def pay_partition(inputs: Inputs, owned: tuple[int, int], job: Job, folder: str
+                  ) -> PartOutcome:
+    """Pay a validated partition and write the rows of the reps it owns under ``folder``."""
     result = compute_months(inputs, job)
     mine = inputs.reps["rep_id"].iloc[owned[0]:owned[1]]
     lines = result.lines[result.lines["rep_id"].isin(mine).to_numpy()]
@@ -210,6 +216,20 @@ def _job(parts: Partitions, plans: Mapping[str, Plan], through: str | None,
     return Job(plans, first, last, through, plan_override)
 
 
+def gather_and_merge(client: Any, futures: list[Any], job: Job, out_dir: str | Path
+                     ) -> Partitioned:
+    """Wait for every partition, then write the files (Unsplittable if one had problems)."""
+    outcomes: list[PartOutcome] = client.gather(futures)
+    if any(o.problems for o in outcomes):
+        raise Unsplittable("problems in the input")
+    merge(outcomes, out_dir)
+    periods = [str(p) for p in period_label(np.arange(job.first, job.last + 1))]
+    payouts = pd.concat([o.payouts for o in outcomes if o.payouts is not None],
+                        ignore_index=True)
+    reps = pd.concat([o.reps for o in outcomes if o.reps is not None], ignore_index=True)
+    return Partitioned(sum(o.n_lines for o in outcomes), periods, payouts, len(outcomes), reps)
+
+
 def calculate_partitioned(client: Any, data: str | Path, plans: Mapping[str, Plan],
                           out_dir: str | Path, options: Mapping[str, Any] | None = None
                           ) -> Partitioned:
@@ -221,10 +241,7 @@ def calculate_partitioned(client: Any, data: str | Path, plans: Mapping[str, Pla
     problems reported) in one process.
     """
     opts = dict(options or {})
-    made = not Path(out_dir).exists()
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".partitions-", dir=opts.get("scratch") or out_dir))
-    try:
+    with scratch_for(out_dir, opts.get("scratch")) as scratch:
         overriding = frozenset(pid for pid, plan in plans.items() if plan.override)
         parts = split_folder(data, scratch, opts.get("partitions"), overriding, opts.get("plan"))
         job = _job(parts, plans, opts.get("through"), opts.get("plan"))
@@ -232,21 +249,22 @@ def calculate_partitioned(client: Any, data: str | Path, plans: Mapping[str, Pla
             raise Unsplittable("no dated event")
         futures = client.map(run_partition, [str(f) for f in parts.folders], parts.owned,
                              [job] * len(parts.folders), pure=False)
-        outcomes: list[PartOutcome] = client.gather(futures)
-        if any(o.problems for o in outcomes):
-            raise Unsplittable("problems in the input")
-        merge(outcomes, out_dir)
-        periods = [str(p) for p in period_label(np.arange(job.first, job.last + 1))]
-        payouts = pd.concat([o.payouts for o in outcomes if o.payouts is not None],
-                            ignore_index=True)
-        reps = pd.concat([o.reps for o in outcomes if o.reps is not None], ignore_index=True)
-        return Partitioned(sum(o.n_lines for o in outcomes), periods, payouts, len(outcomes),
-                           reps)
+        return gather_and_merge(client, futures, job, out_dir)
+
+
+@contextmanager
+def scratch_for(out_dir: str | Path, scratch: str | Path | None) -> Iterator[Path]:
+    """A fresh folder for partition files (removed after); on failure no new ``out_dir``."""
+    made = not Path(out_dir).exists()
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".partitions-", dir=scratch or out_dir))
+    try:
+        yield folder
     except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         if made:  # nothing written: leave no empty folder behind either
             with contextlib.suppress(OSError):
                 Path(out_dir).rmdir()
         raise
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)

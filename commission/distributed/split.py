@@ -109,30 +109,57 @@ def _small(path: Path) -> pd.DataFrame:
 
 def pays_override(files: dict[str, Path], override_plans: frozenset[str],
                   plan_override: str | None) -> np.ndarray:
-    """For each row of reps.csv: may this rep be paid an override (under any of its plans)?
+    """For each row of reps.csv: may this rep be paid an override (under any of its plans)?"""
+    reps = _small(files["reps"])
+    assigned = _small(files["plan_assignments"]) if "plan_assignments" in files else None
+    for name, frame in (("reps", reps), ("plan_assignments", assigned)):
+        if frame is not None and not {"rep_id", "plan_id"} <= set(frame.columns):
+            raise Unsplittable(f"{name}.csv")
+    return override_paid(reps, assigned, override_plans, plan_override)
+
+
+def override_paid(reps: pd.DataFrame, assigned: pd.DataFrame | None,
+                  override_plans: frozenset[str], plan_override: str | None) -> np.ndarray:
+    """For each rep: may it be paid an override under any of its plans?
 
     With ``plan_override`` (what-if) every rep is under that one plan; otherwise a
     rep's plans are ``reps.plan_id`` and every plan it is assigned over time.
     """
-    reps = _small(files["reps"])
     if plan_override is not None:
         return np.full(len(reps), plan_override in override_plans)
-    if "rep_id" not in reps or "plan_id" not in reps:
-        raise Unsplittable("reps.csv")
-    ids = reps["rep_id"].str.strip()
-    paid = reps["plan_id"].str.strip().isin(override_plans).to_numpy()
-    if "plan_assignments" in files:
-        assigned = _small(files["plan_assignments"])
-        if "rep_id" not in assigned or "plan_id" not in assigned:
-            raise Unsplittable("plan_assignments.csv")
-        hit = assigned["plan_id"].str.strip().isin(override_plans)
-        paid = paid | ids.isin(assigned["rep_id"].str.strip()[hit]).to_numpy()
+    ids = reps["rep_id"].astype(str).str.strip()
+    paid = reps["plan_id"].astype(str).str.strip().isin(override_plans).to_numpy()
+    if assigned is not None:
+        hit = assigned["plan_id"].astype(str).str.strip().isin(override_plans)
+        paid = paid | ids.isin(assigned["rep_id"].astype(str).str.strip()[hit]).to_numpy()
     return paid
+
+
+def rep_partitions(ids: pd.Series, managers: pd.Series, paid: np.ndarray, parts: int
+                   ) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Contiguous rep ranges, one per partition, and each rep's bit mask of the
+    partitions that need it: its owner's, and its manager's owner's when the manager
+    may be paid an override on the rep's collections."""
+    n = len(ids)
+    bounds = np.linspace(0, n, parts + 1).round().astype(np.int64)
+    owned = [(int(bounds[k]), int(bounds[k + 1])) for k in range(parts)]
+    owner = np.searchsorted(bounds, np.arange(n), side="right") - 1
+    mgr = pd.Index(ids).get_indexer(managers)
+    bit = np.left_shift(np.uint64(1), owner.astype(np.uint64))
+    use = (mgr >= 0) & paid[np.maximum(mgr, 0)]
+    return owned, bit | np.where(use, bit[np.maximum(mgr, 0)], np.uint64(0))
 
 
 def _hash(values: pa.Array) -> np.ndarray:
     """64-bit hashes of ids: a collision only costs a fall back to one process."""
     return pd.util.hash_array(values.to_numpy(zero_copy_only=False), categorize=False)
+
+
+def partition_count(asked: int | None, invoices: int, reps: int) -> int:
+    """``asked``, or one partition per ``ROWS_PER_PART`` invoices (at least 2), at most
+    ``MAX_PARTITIONS`` and the number of reps."""
+    want = asked or max(2, -(-invoices // ROWS_PER_PART))
+    return int(min(want, MAX_PARTITIONS, reps))
 
 
 class _Router:
@@ -144,23 +171,14 @@ class _Router:
         if "rep_id" not in reps or "manager_id" not in reps or reps.empty:
             raise Unsplittable("reps.csv")
         ids = reps["rep_id"].str.strip()
-        n = len(ids)
         size = files["invoices"].stat().st_size
-        want = n_parts or max(2, -(-size // (ROWS_PER_PART * 50)))
-        parts = int(min(want, MAX_PARTITIONS, n))
-        bounds = np.linspace(0, n, parts + 1).round().astype(np.int64)
-        self.owned = [(int(bounds[k]), int(bounds[k + 1])) for k in range(parts)]
-        owner = np.searchsorted(bounds, np.arange(n), side="right") - 1
+        parts = partition_count(n_parts, -(-size // 50), len(ids))
         self.rep_index = pd.Index(ids)
         if not self.rep_index.is_unique:
             raise Unsplittable("duplicate rep ids")
-        mgr = self.rep_index.get_indexer(reps["manager_id"].str.strip())
-        bit = np.left_shift(np.uint64(1), owner.astype(np.uint64))
-        paid = np.ones(n, bool) if pays_override is None else pays_override
-        # a rep is needed by its owner, and by its manager's owner when the manager
-        # may be paid an override on the rep's collections
-        use = (mgr >= 0) & paid[np.maximum(mgr, 0)]
-        self.rep_mask = bit | np.where(use, bit[np.maximum(mgr, 0)], np.uint64(0))
+        paid = np.ones(len(ids), bool) if pays_override is None else pays_override
+        self.owned, self.rep_mask = rep_partitions(ids, reps["manager_id"].str.strip(), paid,
+                                                   parts)
         self.parts = parts
         self.inv_hash = np.zeros(0, np.uint64)
         self.inv_mask = np.zeros(0, np.uint64)

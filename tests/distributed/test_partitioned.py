@@ -1,6 +1,6 @@
 """The partitioned run on a real local Dask cluster writes the one-process files, byte for byte.
 
-One cluster (two worker processes, loopback only, no dashboard) serves the module.
+One cluster (two worker processes, loopback only, no dashboard; conftest) serves them.
 Partitions are made small on purpose (one or two reps each) so that split invoices,
 managers and their reports, and reps without events all fall in different partitions.
 """
@@ -20,7 +20,7 @@ from strategies import inputs_and_plans
 
 from commission import load_plans
 from commission.cli.parser import main
-from commission.distributed import Unsplittable, calculate_partitioned, dask_client
+from commission.distributed import Unsplittable, calculate_partitioned
 from commission.distributed.split import split_folder
 from commission.engine import calculate
 from commission.inputs.reading import read_inputs
@@ -31,12 +31,6 @@ from commission.reports.result_files import write_result
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
 RULES = ROOT / "rules"
-
-
-@pytest.fixture(scope="module")
-def client():
-    with dask_client(workers=2) as c:
-        yield c
 
 
 def _files(folder: Path) -> dict[str, bytes]:
