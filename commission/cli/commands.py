@@ -94,7 +94,7 @@ def cmd_calculate(args: argparse.Namespace) -> int:
     write_result(result, args.out)
     timings["write"] = time.perf_counter() - t2
     if result.periods:
-        print(f"{len(result.lines):,} lines, {len(result.payouts):,} payouts, "
+        print(f"{result.line_count():,} lines, {len(result.payouts):,} payouts, "
               f"{result.periods[0]} to {result.periods[-1]}, written to {args.out}/")
     if not args.quiet:
         print(summary_table(result, inputs.reps))
