@@ -42,6 +42,7 @@ __all__ = [
     "Result",
     "calculate",
     "compute",
+    "decoded",
     "event_months",
     "month_index",
     "parse_period",
@@ -208,15 +209,27 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
 
 def _text(words: Sequence[str] | np.ndarray, codes: np.ndarray) -> pd.Series:
     """``words[codes]`` as a column of strings (Arrow-backed, no per-row Python objects)."""
-    return _take_text(words, codes).to_pandas()
+    return pa.array(list(words), pa.string()).take(pa.array(codes)).to_pandas()
 
 
-def _take_text(words: Sequence[str] | np.ndarray, codes: np.ndarray) -> pa.Array:
-    return pa.array(list(words), pa.string()).take(pa.array(codes))
+def _coded(words: pa.Array | Sequence[str] | np.ndarray, codes: np.ndarray
+           ) -> pa.DictionaryArray:
+    """``words[codes]`` without writing a string per line: an Arrow dictionary column."""
+    if not isinstance(words, pa.Array):
+        words = pa.array(list(words), pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int64)), words)
+
+
+def decoded(values: pa.Array) -> pa.Array:
+    """A dictionary column as plain text (any other column as it is)."""
+    if isinstance(values, pa.DictionaryArray):
+        return values.dictionary.take(values.indices)
+    return values
 
 
 def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, object]:
-    """The lines' columns: text as Arrow arrays, figures as numpy, ``explanation`` a Future.
+    """The lines' columns: text as Arrow dictionary columns (ids, periods, rates: each
+    distinct text once, a code per line), figures as numpy, ``explanation`` a Future.
 
     The explanations are worded on a thread meanwhile (Arrow's kernels release the
     GIL); whoever needs them last waits for ``explanation.result()``.
@@ -237,34 +250,32 @@ def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, o
     ri, used = pd.factorize(np.where(kind == K_MANUAL, -1, c.ri))
     rate_text = ["" if r < 0 else ratio_to_decimal_str(raw.rate_num[r], raw.rate_den[r])
                  for r in used]
-    invoice_id = parts[0].take(pa.array(c.inv_pos, mask=c.inv_pos < 0))
-    if (c.inv_pos < 0).any():
-        invoice_id = invoice_id.fill_null("")
+    invoices = pa.concat_arrays([parts[0], pa.array([""], parts[0].type)])  # "" for none
     h_code, h_used = pd.factorize(c.h)
     h_text = ["" if v < 0 else ratio_to_decimal_str(int(v), SCALE) for v in h_used]
     months, month_code = np.unique(c.period, return_inverse=True)
     ev_months, ev_code = np.unique(c.event_month, return_inverse=True)
     return {
-        "period": _take_text(period_label(months), month_code),
-        "rep_id": parts[3].take(pa.array(c.rep)),
-        "plan_id": _take_text(table.ids, c.plan),
-        "line_kind": _take_text(KINDS, kind),
-        "event_id": all_ids.take(pa.array(offset + c.ev_row)),
-        "invoice_id": invoice_id,
+        "period": _coded(period_label(months), month_code),
+        "rep_id": _coded(parts[3], c.rep),
+        "plan_id": _coded(table.ids, c.plan),
+        "line_kind": _coded(KINDS, kind),
+        "event_id": _coded(all_ids, offset + c.ev_row),
+        "invoice_id": _coded(invoices, np.where(c.inv_pos < 0, len(parts[0]), c.inv_pos)),
         "event_date": c.event_day.astype("datetime64[D]"),
         "base_amount": c.base_amount,
         "share": c.share.astype(np.int64),
-        "rate": _take_text(rate_text, ri),
+        "rate": _coded(rate_text, ri),
         "rate_num": raw.rate_num[c.ri],
         "rate_den": raw.rate_den[c.ri],
         "days_late": c.days_late,  # -1: no lateness (empty in the files)
         "haircut_num": c.h.astype(np.int64),
-        "haircut_pct": _take_text(h_text, h_code),
+        "haircut_pct": _coded(h_text, h_code),
         "gross": c.gross,
         "haircut": c.haircut,
         "amount": c.amount,
-        "prior_period": _take_text([*period_label(ev_months), ""],
-                                   np.where(c.event_month < c.period, ev_code, len(ev_months))),
+        "prior_period": _coded([*period_label(ev_months), ""],
+                               np.where(c.event_month < c.period, ev_code, len(ev_months))),
         "explanation": words,
     }
 
@@ -276,7 +287,7 @@ def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFram
     late[raw.days_late < 0] = pd.NA
     cols.update(days_late=late, event_date=raw.event_day.astype("datetime64[D]")
                 .astype("datetime64[s]"), explanation=cols["explanation"].result())
-    return pd.DataFrame({k: v.to_pandas() if isinstance(v, pa.Array) else v
+    return pd.DataFrame({k: decoded(v).to_pandas() if isinstance(v, pa.Array) else v
                          for k, v in cols.items()})
 
 
