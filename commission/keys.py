@@ -69,7 +69,8 @@ def _numbers(cells: np.ndarray, prefix: int) -> tuple[np.ndarray, np.ndarray]:
     for j in range(prefix, cells.shape[1]):  # over the id's few characters, never rows
         d = cells[:, j] - np.uint8(ord("0"))  # wraps below '0': not a digit either way
         digits &= d <= 9
-        number = number * 10 + d
+        number *= 10
+        number += d
     return number, digits
 
 
@@ -94,8 +95,10 @@ def _numbered_lookup(values: pa.Array, keys: pa.Array) -> np.ndarray | None:
         letters += 1
     while letters > 0 and ord("0") <= cells[0, letters - 1] <= ord("9"):
         letters -= 1  # shared leading digits ('I00000...') are part of the number
+    if letters == width or width - letters > _MAX_DIGITS:
+        return None
     number, digits = _numbers(cells, letters)
-    if letters == width or width - letters > _MAX_DIGITS or not digits.all():
+    if not digits.all():
         return None
     low, span = int(number.min()), int(number.max() - number.min()) + 1
     if span > 4 * len(keys) + 1024:  # sparse numbers: hashing is as good
@@ -105,7 +108,8 @@ def _numbered_lookup(values: pa.Array, keys: pa.Array) -> np.ndarray | None:
     first[first == len(keys)] = -1
     rows, v_cells = _fixed_width(values, width)
     v_number, ok = _numbers(v_cells, letters)
-    ok &= (v_cells[:, :letters] == cells[0, :letters]).all(axis=1)
+    for j in range(letters):
+        ok &= v_cells[:, j] == cells[0, j]
     v_number -= low
     ok &= (v_number >= 0) & (v_number < span)
     found = np.full(len(values), -1, dtype=np.int64)
