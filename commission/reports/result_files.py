@@ -27,9 +27,17 @@ def _text(values: pd.Series | np.ndarray) -> pa.Array:
 
 
 def _dates(values: pd.Series | np.ndarray) -> pa.Array:
-    """Dates as 'YYYY-MM-DD', formatted once per distinct day."""
-    days, codes = np.unique(np.asarray(values).astype("datetime64[D]"), return_inverse=True)
-    return pa.array(days.astype(str), pa.string()).take(pa.array(codes))
+    """Dates as 'YYYY-MM-DD', each day of the span formatted once (no sort of the lines)."""
+    day = np.asarray(values).astype("datetime64[D]")
+    if len(day) == 0:
+        return pa.array([], pa.string())
+    number = day.astype(np.int64)
+    low, high = int(number.min()), int(number.max())
+    if high - low > 4 * len(day) + 366:  # a few far-apart days: format each distinct one
+        days, codes = np.unique(day, return_inverse=True)
+        return pa.array(days.astype(str), pa.string()).take(pa.array(codes))
+    span = np.arange(low, high + 1, dtype=np.int64).astype("datetime64[D]")
+    return pa.array(span.astype(str), pa.string()).take(pa.array(number - low))
 
 
 def _whole_numbers(values: pd.Series | np.ndarray) -> pa.Array:
