@@ -8,6 +8,7 @@ periods with a carry-in and earlier batches' lines (the store's batch).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 
 import numpy as np
 import pandas as pd
@@ -283,10 +284,12 @@ def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, o
 def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFrame:
     """The lines as the contract's columns (and the exact figures behind them)."""
     cols = _line_arrays(raw, inputs, table)
-    late = pd.array(cols["days_late"], dtype="Int64")
+    words = cols["explanation"]
+    assert isinstance(words, Future)
+    late = pd.array(raw.days_late, dtype="Int64")
     late[raw.days_late < 0] = pd.NA
     cols.update(days_late=late, event_date=raw.event_day.astype("datetime64[D]")
-                .astype("datetime64[s]"), explanation=cols["explanation"].result())
+                .astype("datetime64[s]"), explanation=words.result())
     return pd.DataFrame({k: decoded(v).to_pandas() if isinstance(v, pa.Array) else v
                          for k, v in cols.items()})
 
