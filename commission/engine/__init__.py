@@ -289,7 +289,7 @@ def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFram
     late = pd.array(raw.days_late, dtype="Int64")
     late[raw.days_late < 0] = pd.NA
     cols.update(days_late=late, event_date=raw.event_day.astype("datetime64[D]")
-                .astype("datetime64[s]"), explanation=words.result())
+                .astype("datetime64[s]"), explanation=decoded(words.result()))
     return pd.DataFrame({k: decoded(v).to_pandas() if isinstance(v, pa.Array) else v
                          for k, v in cols.items()})
 
