@@ -115,7 +115,7 @@ def cmd_calculate(args: argparse.Namespace) -> int:
 def announce(result: Result, reps: pd.DataFrame, args: argparse.Namespace) -> None:
     """What was written, and the per-rep summary unless ``--quiet``."""
     if result.periods:
-        print(f"{len(result.lines):,} lines, {len(result.payouts):,} payouts, "
+        print(f"{result.line_count():,} lines, {len(result.payouts):,} payouts, "
               f"{result.periods[0]} to {result.periods[-1]}, written to {args.out}/")
     if not args.quiet:
         print(summary_table(result, reps))

@@ -8,6 +8,7 @@ periods with a carry-in and earlier batches' lines (the store's batch).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,7 @@ __all__ = [
     "Result",
     "calculate",
     "compute",
+    "decoded",
     "event_months",
     "month_index",
     "parse_period",
@@ -79,6 +81,20 @@ class Result:
     @lines.setter
     def lines(self, value: pd.DataFrame) -> None:
         self._lines = value
+
+    def line_count(self) -> int:
+        """How many lines, without building them."""
+        return len(self._raw[0]) if self._lines is None and self._raw else len(self.lines)
+
+    def line_columns(self) -> Mapping[str, object]:
+        """The lines' columns for a file: Arrow text, numpy figures, without a frame.
+
+        Unbuilt, ``explanation`` is a Future (worded on a thread meanwhile) and
+        ``days_late`` is -1 where it means nothing; built, the frame's own columns.
+        """
+        if self._lines is not None or self._raw is None:
+            return self.lines
+        return _line_arrays(*self._raw)
 
     def line_totals(self) -> pd.DataFrame:
         """Σ gross, haircut and amount per (period, rep_id, line_kind), without the lines.
@@ -197,60 +213,85 @@ def _text(words: Sequence[str] | np.ndarray, codes: np.ndarray) -> pd.Series:
     return pa.array(list(words), pa.string()).take(pa.array(codes)).to_pandas()
 
 
-def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFrame:
-    """The lines as the contract's columns, the explanations worded meanwhile on a thread."""
+def _coded(words: pa.Array | Sequence[str] | np.ndarray, codes: np.ndarray
+           ) -> pa.DictionaryArray:
+    """``words[codes]`` without writing a string per line: an Arrow dictionary column."""
+    if not isinstance(words, pa.Array):
+        words = pa.array(list(words), pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int64)), words)
+
+
+def decoded(values: pa.Array) -> pa.Array:
+    """A dictionary column as plain text (any other column as it is)."""
+    if isinstance(values, pa.DictionaryArray):
+        return values.dictionary.take(values.indices)
+    return values
+
+
+def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, object]:
+    """The lines' columns: text as Arrow dictionary columns (ids, periods, rates: each
+    distinct text once, a code per line), figures as numpy, ``explanation`` a Future.
+
+    The explanations are worded on a thread meanwhile (Arrow's kernels release the
+    GIL); whoever needs them last waits for ``explanation.result()``.
+    """
     words = raw.explanations_later()
     c = raw
     kind = c.kind
-    inv_ids = as_arrow(inputs.invoices["invoice_id"])
-    pay_ids = as_arrow(inputs.payments["payment_id"])
-    adj_ids = as_arrow(inputs.adjustments["adjustment_id"])
-    rep_ids = as_arrow(inputs.reps["rep_id"])
-    man_ids = as_arrow(inputs.commission_adjustments["commission_adjustment_id"])
+    parts = tuple(as_arrow(t[col]) for t, col in (
+        (inputs.invoices, "invoice_id"), (inputs.payments, "payment_id"),
+        (inputs.adjustments, "adjustment_id"), (inputs.reps, "rep_id"),
+        (inputs.commission_adjustments, "commission_adjustment_id")))
     # every event id in one array: invoices, payments, adjustments, reps (override), manual
-    parts = (inv_ids, pay_ids, adj_ids, rep_ids, man_ids)
     all_ids = pa.concat_arrays([a.cast(pa.large_string()) for a in parts])
     starts = np.cumsum([0, *(len(a) for a in parts)])
     offset = np.select([kind == K_INVOICE, (kind == K_COLLECTION) | (kind == K_REVERSAL),
                         kind == K_OVERRIDE, kind == K_MANUAL],
                        [0, starts[1], starts[3], starts[4]], starts[2])
-    manual = kind == K_MANUAL
-    ri, used = pd.factorize(np.where(manual, -1, c.ri))
+    ri, used = pd.factorize(np.where(kind == K_MANUAL, -1, c.ri))
     rate_text = ["" if r < 0 else ratio_to_decimal_str(raw.rate_num[r], raw.rate_den[r])
                  for r in used]
-    invoice_id = inv_ids.take(pa.array(c.inv_pos, mask=c.inv_pos < 0))
-    if (c.inv_pos < 0).any():
-        invoice_id = invoice_id.fill_null("")
+    invoices = pa.concat_arrays([parts[0], pa.array([""], parts[0].type)])  # "" for none
     h_code, h_used = pd.factorize(c.h)
     h_text = ["" if v < 0 else ratio_to_decimal_str(int(v), SCALE) for v in h_used]
     months, month_code = np.unique(c.period, return_inverse=True)
-    prior = c.event_month < c.period
     ev_months, ev_code = np.unique(c.event_month, return_inverse=True)
-    late = pd.array(c.days_late, dtype="Int64")
-    late[c.days_late < 0] = pd.NA
-    return pd.DataFrame({
-        "period": _text(period_label(months), month_code),
-        "rep_id": as_arrow(inputs.reps["rep_id"]).take(pa.array(c.rep)).to_pandas(),
-        "plan_id": _text(table.ids, c.plan),
-        "line_kind": _text(KINDS, kind),
-        "event_id": all_ids.take(pa.array(offset + c.ev_row)).to_pandas(),
-        "invoice_id": invoice_id.to_pandas(),
-        "event_date": c.event_day.astype("datetime64[D]").astype("datetime64[s]"),
+    return {
+        "period": _coded(period_label(months), month_code),
+        "rep_id": _coded(parts[3], c.rep),
+        "plan_id": _coded(table.ids, c.plan),
+        "line_kind": _coded(KINDS, kind),
+        "event_id": _coded(all_ids, offset + c.ev_row),
+        "invoice_id": _coded(invoices, np.where(c.inv_pos < 0, len(parts[0]), c.inv_pos)),
+        "event_date": c.event_day.astype("datetime64[D]"),
         "base_amount": c.base_amount,
         "share": c.share.astype(np.int64),
-        "rate": _text(rate_text, ri),
+        "rate": _coded(rate_text, ri),
         "rate_num": raw.rate_num[c.ri],
         "rate_den": raw.rate_den[c.ri],
-        "days_late": late,
+        "days_late": c.days_late,  # -1: no lateness (empty in the files)
         "haircut_num": c.h.astype(np.int64),
-        "haircut_pct": _text(h_text, h_code),
+        "haircut_pct": _coded(h_text, h_code),
         "gross": c.gross,
         "haircut": c.haircut,
         "amount": c.amount,
-        "prior_period": _text([*period_label(ev_months), ""],
-                              np.where(prior, ev_code, len(ev_months))),
-        "explanation": words.result().to_pandas(),
-    })
+        "prior_period": _coded([*period_label(ev_months), ""],
+                               np.where(c.event_month < c.period, ev_code, len(ev_months))),
+        "explanation": words,
+    }
+
+
+def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFrame:
+    """The lines as the contract's columns (and the exact figures behind them)."""
+    cols = _line_arrays(raw, inputs, table)
+    words = cols["explanation"]
+    assert isinstance(words, Future)
+    late = pd.array(raw.days_late, dtype="Int64")
+    late[raw.days_late < 0] = pd.NA
+    cols.update(days_late=late, event_date=raw.event_day.astype("datetime64[D]")
+                .astype("datetime64[s]"), explanation=decoded(words.result()))
+    return pd.DataFrame({k: decoded(v).to_pandas() if isinstance(v, pa.Array) else v
+                         for k, v in cols.items()})
 
 
 def _payouts_frame(pay: dict[str, np.ndarray], inputs: Inputs, table: PlanTable

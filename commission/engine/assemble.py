@@ -61,8 +61,13 @@ class RawLines:
     def __len__(self) -> int:
         return len(self.amount)
 
-    def explanations(self) -> pa.Array:
-        """Every line's explanation in words, in the lines' order (worded now, per block)."""
+    def explanations(self) -> pa.DictionaryArray:
+        """Every line's explanation in words, in the lines' order (worded now, per block).
+
+        A dictionary column: the words block after block, and per line where its
+        words are; whoever shows the lines takes them in order (a slice at a time
+        for a file), so the words are never held twice.
+        """
         inputs = self.ledger.inputs
         ids = {"payments": as_arrow(inputs.payments["payment_id"]),
                "adjustments": as_arrow(inputs.adjustments["adjustment_id"]),
@@ -71,11 +76,12 @@ class RawLines:
         words = [block_explanations(b, self.rate_num, self.rate_den, self.ledger.table, ids,
                                     self.notes) for b in self.blocks]
         if not words:
-            return pa.array([], pa.large_string())
+            words = [pa.array([], pa.large_string())]
         # line i of the result is line order[i] of the blocks laid end to end
         order = np.empty(len(self), dtype=np.int64)
-        order[np.concatenate(self.at)] = np.arange(len(self), dtype=np.int64)
-        return pa.concat_arrays(words).take(pa.array(order))
+        order[np.concatenate(self.at or [np.zeros(0, np.int64)])] = np.arange(
+            len(self), dtype=np.int64)
+        return pa.DictionaryArray.from_arrays(pa.array(order), pa.concat_arrays(words))
 
     def explanations_later(self) -> Future:
         """:meth:`explanations` on a thread (Arrow's string kernels release the GIL)."""

@@ -133,7 +133,7 @@ def _read_csv(path: Path, source: str, out: Collector) -> pd.DataFrame | None:
             read_options=pacsv.ReadOptions(encoding="utf8", use_threads=True),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row),
             convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header},
+                column_types={h: pa.large_string() for h in header},  # pandas' own
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (OSError, UnicodeDecodeError, pa.ArrowInvalid, pd.errors.ParserError,
@@ -279,8 +279,8 @@ def _typed(name: str, raw: pd.DataFrame, source: str, out: Collector) -> pd.Data
             data[col] = _money_cells(text, empty, report)
         elif col == "share":
             data[col] = _share_cells(text, empty, report)
-        else:
-            data[col] = text.where(~empty).astype("str")
+        else:  # empty cells become missing values (a copy only where there are any)
+            data[col] = text.where(~empty).astype("str") if empty.any() else text
     data["_line"] = raw["_line"].to_numpy()
     return pd.DataFrame(data)
 

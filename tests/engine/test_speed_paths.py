@@ -171,3 +171,59 @@ def test_decimal_cells_parse_exactly(places):
              and abs(Decimal(c).scaleb(places)) < 2**63]
     expected = [int(Decimal(c).scaleb(places)) for c in cells]
     assert [int(v) for v in _fixed_point(pd.Series(cells, dtype="str"), places)] == expected
+
+
+def _hashed(values: list, keys: list) -> np.ndarray:
+    import pyarrow.compute as pc
+    found = pc.index_in(pa.array(values, pa.string()), value_set=pa.array(keys, pa.string()))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_numbered_ids_are_looked_up_as_hashing_would(seed):
+    """Ids like 'I0000042' are found by their number; the answers are the hash lookup's
+    (first match, -1 for unknown, null, wrong length, other letters or non-digits)."""
+    from commission.keys import _numbered_lookup, lookup
+    rng = np.random.default_rng(seed)
+    width, prefix = int(rng.integers(1, 6)), ["", "I", "R0", "9"][seed]
+    keys = [prefix + str(n).zfill(width) for n in rng.integers(0, min(10 ** width, 120), 40)]
+    odd = ["", "x", prefix, prefix + "0" * (width + 1), " " + keys[0][1:], "-" * len(keys[0]),
+           keys[0][:-1] + ":", keys[0][:-1] + "/", None]
+    values = [*rng.choice(keys, 200).tolist(), *odd]
+    assert _numbered_lookup(pa.array(values, pa.string()), pa.array(keys, pa.string())) \
+        is not None  # the numbered path answered, not the hashing one
+    sliced = pa.array(["pad", *values], pa.string()).slice(1)
+    assert (lookup(sliced, pa.array(keys)) == _hashed(values, keys)).all()
+
+
+@pytest.mark.parametrize("keys", [["A1", "B2"], ["I01", "I2"], ["I1", None], ["X" + "1" * 19]])
+def test_other_ids_are_hashed(keys):
+    from commission.keys import _numbered_lookup
+    assert _numbered_lookup(pa.array(["A1"], pa.string()), pa.array(keys, pa.string())) is None
+
+
+def test_lines_file_from_the_engine_equals_the_one_from_the_frame(sample, monkeypatch,
+                                                                 tmp_path):
+    """Written a few lines at a time from the engine's columns, or whole from the built
+    frame: the same bytes (and writing leaves the frame unbuilt)."""
+    import pyarrow.csv as pacsv
+
+    from commission.reports import result_files
+    inputs, plans = sample
+    monkeypatch.setattr(result_files, "CHUNK_LINES", 700)
+    result = calculate(inputs, plans)
+    result_files.write_result(result, tmp_path / "chunked")
+    assert result._lines is None
+    pacsv.write_csv(result_files.lines_table(result.lines), str(tmp_path / "frame.csv"),
+                    write_options=result_files.OPTIONS)
+    written = (tmp_path / "chunked" / "lines.csv").read_bytes()
+    assert written == (tmp_path / "frame.csv").read_bytes()
+    assert written.count(b"\n") == len(result.lines) + 1 > 700 * 3
+
+
+def test_dates_of_lines_are_written_per_day():
+    from commission.reports.result_files import _dates
+    days = np.array(["2024-02-28", "2024-03-01", "2024-02-29", "2024-02-28"], "datetime64[D]")
+    assert _dates(days).to_pylist() == ["2024-02-28", "2024-03-01", "2024-02-29", "2024-02-28"]
+    far = np.array(["1900-01-01", "2999-12-31"], "datetime64[D]")
+    assert _dates(far).to_pylist() == ["1900-01-01", "2999-12-31"]
