@@ -14,6 +14,43 @@ KINDS = LINE_KINDS
 EARNING_KINDS = (K_INVOICE, K_COLLECTION, K_OVERRIDE)
 
 
+#: |Σ| below this: a float64 running sum of integers is exact (every partial sum is
+#: an integer of at most 53 bits), so ``bincount`` may sum cents
+_EXACT_IN_FLOAT = 2**53
+
+
+def exact_sum(key: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Σ values per key (0..size-1) as exact int64.
+
+    ``bincount`` (fast) when n × max|value| < 2⁵³ proves every float partial sum
+    exact, else ``np.add.at`` in integers.
+    """
+    values = np.asarray(values, dtype=np.int64)
+    if len(values) == 0:
+        return np.zeros(size, dtype=np.int64)
+    if max(abs(int(values.max())), abs(int(values.min()))) * len(values) < _EXACT_IN_FLOAT:
+        return np.bincount(key, weights=values, minlength=size).astype(np.int64)
+    out = np.zeros(size, dtype=np.int64)
+    np.add.at(out, key, values)
+    return out
+
+
+def unique_keys(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)`` for keys in 0..space-1.
+
+    Where the key space is small next to the keys (rep × plan × month), a table of
+    seen keys and its running count number them without sorting the rows.
+    """
+    key = np.asarray(key, dtype=np.int64)
+    if space > max(4 * len(key), 1 << 16):
+        keys, code = np.unique(key, return_inverse=True)
+        return keys, code.reshape(-1)
+    seen = np.zeros(space, dtype=bool)
+    seen[key] = True
+    number = np.cumsum(seen, dtype=np.int64) - 1
+    return np.flatnonzero(seen), number[key]
+
+
 def factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the distinct rows of several columns, and one row index per code."""
     key = np.zeros(len(columns[0]), dtype=np.int64)

@@ -8,6 +8,7 @@ credited rep), with the rep's split share and plan code.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,22 +143,39 @@ class _Splits:
         self.counts = np.bincount(inv_pos[order], minlength=len(inv))
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
 
-    def expand(self, rows: np.ndarray, event_inv_pos: np.ndarray, ledger: Ledger
+    def expand(self, ledger: Ledger, table: str, rows: np.ndarray, inv_of: np.ndarray
                ) -> Credited:
-        """Every credited rep of every event (``rows``, on invoices ``event_inv_pos``).
+        """Every credited rep of the events ``rows`` of ``table`` (``inv_of``: the invoice
+        position of each of its rows).
 
-        Each row's plan is the rep's plan in force on the invoice's date.
+        Who is credited with what share is the same for every plan: it is worked out
+        once per set of rows (what-if runs each plan on the same paid events). Each
+        row's plan is the rep's plan in force on the invoice's date.
         """
+        digest = hashlib.blake2b(np.ascontiguousarray(rows, dtype=np.int64).tobytes(),
+                                 digest_size=16).hexdigest()
+        memo: dict = ledger.inputs.derived(("invoices", "splits", "reps", table),
+                                           f"credited {table}", dict)
+        found = memo.get(digest)
+        if found is None:
+            found = self._credited(rows, inv_of[rows])
+            if len(memo) >= 2:  # kept for the latest sets of rows only: memory stays bounded
+                memo.clear()
+            memo[digest] = found
+        ev, rep, share = found
+        if ledger.history.empty:
+            return Credited(ev, rep, share, ledger.rep_plan[rep])
+        return Credited(ev, rep, share, ledger.history.on(rep, ledger.inv_day[inv_of[ev]]))
+
+    def _credited(self, rows: np.ndarray, event_inv_pos: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(event row, rep, share) of every credited rep of every event, in event order."""
         n = self.counts[event_inv_pos]
         ev = np.repeat(np.arange(len(event_inv_pos)), n)
         first = np.repeat(self.starts[event_inv_pos], n)
         offset = np.arange(len(ev)) - np.repeat(np.cumsum(n) - n, n)
         cr = first + offset
-        rep = self.rep[cr]
-        if ledger.history.empty:
-            return Credited(rows[ev], rep, self.share[cr], ledger.rep_plan[rep])
-        day = ledger.inv_day[event_inv_pos[ev]]
-        return Credited(rows[ev], rep, self.share[cr], ledger.history.on(rep, day))
+        return rows[ev], self.rep[cr], self.share[cr]
 
 
 def expand_paid(ledger: Ledger, periods: EventPeriods) -> PaidEvents:
@@ -168,7 +186,8 @@ def expand_paid(ledger: Ledger, periods: EventPeriods) -> PaidEvents:
     pay_rows = np.flatnonzero(periods.payments != NOT_PAID)
     adj_rows = np.flatnonzero(periods.adjustments != NOT_PAID)
     return PaidEvents(
-        invoices=splits.expand(inv_rows, inv_rows, ledger),
-        payments=splits.expand(pay_rows, ledger.pay_inv[pay_rows], ledger),
-        adjustments=splits.expand(adj_rows, ledger.adj_inv[adj_rows], ledger),
+        invoices=splits.expand(ledger, "invoices", inv_rows,
+                               np.arange(len(ledger.inv_day), dtype=np.int64)),
+        payments=splits.expand(ledger, "payments", pay_rows, ledger.pay_inv),
+        adjustments=splits.expand(ledger, "adjustments", adj_rows, ledger.adj_inv),
     )

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from commission.engine.attainment import PriorVolume, Volumes
-from commission.engine.common import PairIndex
+from commission.engine.common import PairIndex, exact_sum, unique_keys
 from commission.engine.credited import EventPeriods, Ledger, PaidEvents
 from commission.inputs.tables import SHARE_SCALE
 from commission.plans import SCALE, PlanTable, rate_over_volume
@@ -79,13 +79,15 @@ def _groups(rep: np.ndarray, plan: np.ndarray, period: np.ndarray, n_plans: int
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The distinct (rep, plan, period) in that order, and each row's group.
 
-    One integer key per row and one sort of the keys, instead of frames of three
-    columns: the order is the same (rep, then plan, then period).
+    One integer key per row, numbered through a table of the keys seen (no sort of
+    the rows), instead of frames of three columns: the order is the same (rep, then
+    plan, then period).
     """
     rep, plan, period = (np.asarray(a, dtype=np.int64) for a in (rep, plan, period))
     p0 = int(period.min()) if len(period) else 0
     width = int(period.max()) - p0 + 1 if len(period) else 1
-    keys, code = np.unique((rep * n_plans + plan) * width + (period - p0), return_inverse=True)
+    keys, code = unique_keys((rep * n_plans + plan) * width + (period - p0),
+                             (int(rep.max()) + 1 if len(rep) else 0) * n_plans * width)
     return keys // width // n_plans, keys // width % n_plans, keys % width + p0, code
 
 
@@ -95,9 +97,7 @@ def _volume(code: np.ndarray, cents: np.ndarray, share: np.ndarray, n: int) -> n
     Unsplit rows (share 1) are summed as int64 cents; only split rows need big products.
     """
     whole = share == SHARE_SCALE
-    sums = np.zeros(n, dtype=np.int64)
-    np.add.at(sums, code[whole], cents[whole].astype(np.int64))
-    volume = sums.astype(object) * SHARE_SCALE
+    volume = exact_sum(code[whole], cents[whole], n).astype(object) * SHARE_SCALE
     if (~whole).any():
         parts = pd.Series(cents[~whole].astype(object) * share[~whole].astype(object))
         extra = parts.groupby(code[~whole]).sum()

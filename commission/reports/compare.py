@@ -165,9 +165,10 @@ def run_plan(inputs, plan: Plan, first: str, last: str,
     """
     check_range(first, last)
     if plans is None:
-        result = calculate(inputs, {plan.id: plan}, through=last, plan_override=plan.id)
+        result = calculate(inputs, {plan.id: plan}, through=last, plan_override=plan.id,
+                           totals_only=True)
     else:
-        result = calculate(inputs, dict(plans), through=last)
+        result = calculate(inputs, dict(plans), through=last, totals_only=True)
     return _plan_run(plan, first, last, result)
 
 
