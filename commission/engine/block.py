@@ -83,16 +83,36 @@ def factor_money(cents: np.ndarray, share: np.ndarray, ri: np.ndarray, f: np.nda
     """
     if len(cents) == 0:
         return np.zeros(0, dtype=np.int64)
-    rate_num, rate_den = rates.arrays()
     codes, first = factorize_rows(share, ri, f)
-    s = share[first].astype(object)
-    fn = np.asarray(f)[first].astype(object)
-    r = ri[first]
-    num = s * rate_num[r] * fn
-    den = np.full(len(first), SHARE_SCALE * SCALE, dtype=object) * rate_den[r]
+    num, den = _ratios(share[first], ri[first], np.asarray(f)[first], rates)
+    return mul_round(cents, num[codes], den[codes], rounding)
+
+
+def factor_money_pair(cents: np.ndarray, share: np.ndarray, ri: np.ndarray, f: np.ndarray,
+                      g: np.ndarray, rates: RateRegistry, rounding: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`factor_money` with f and with g (a collection's gross and haircut), the
+    rows numbered once for both."""
+    if len(cents) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    codes, first = factorize_rows(share, ri, f, g)
+    s, r = share[first], ri[first]
+    out = []
+    for factor in (f, g):  # over the two figures
+        num, den = _ratios(s, r, np.asarray(factor)[first], rates)
+        out.append(mul_round(cents, num[codes], den[codes], rounding))
+    return out[0], out[1]
+
+
+def _ratios(share: np.ndarray, ri: np.ndarray, f: np.ndarray, rates: RateRegistry
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """share × rate × f over SHARE_SCALE × SCALE, reduced, per distinct row (few)."""
+    rate_num, rate_den = rates.arrays()
+    num = share.astype(object) * rate_num[ri] * f.astype(object)
+    den = np.full(len(ri), SHARE_SCALE * SCALE, dtype=object) * rate_den[ri]
     g = np.gcd(num, den)
     g = np.where(g == 0, 1, g)
     num, den = num // g, den // g
-    if all(abs(int(x)) < 2**62 for x in (num.max(), num.min(), den.max())):
+    if len(num) and all(abs(int(x)) < 2**62 for x in (num.max(), num.min(), den.max())):
         num, den = num.astype(np.int64), den.astype(np.int64)
-    return mul_round(cents, num[codes], den[codes], rounding)
+    return num, den

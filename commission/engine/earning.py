@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from commission.engine.block import LineBlock, factor_money
-from commission.engine.common import K_COLLECTION, K_INVOICE
+from commission.engine.block import LineBlock, factor_money, factor_money_pair
+from commission.engine.common import K_COLLECTION, K_INVOICE, unique_keys
 from commission.engine.credited import Credited, EventPeriods, Ledger
 from commission.engine.rates import RateRegistry
-from commission.plans import SCALE, collected_share, days_late, haircut, prepaid_share
+from commission.plans import (
+    SCALE,
+    PlanTable,
+    collected_share,
+    days_late,
+    haircut,
+    paused_days,
+    prepaid_share,
+)
 
 
 def invoice_lines(ledger: Ledger, invoices: Credited, periods: EventPeriods,
@@ -42,16 +50,50 @@ def collection_lines(ledger: Ledger, payments: Credited, periods: EventPeriods,
     ev, code = rows.ev, rows.code
     inv_pos = ledger.pay_inv[ev]
     late = days_late(code, table, ledger.inv_day[inv_pos], ledger.due_day[inv_pos],
-                     ledger.pay_day[ev], inv_pos, ledger.disputes)
+                     ledger.pay_day[ev], inv_pos, ledger.disputes,
+                     paused=_paused(ledger, ev, code))
     has_late = table.has_late[code]
     late = np.where(has_late, late, -1)
-    h = np.where(has_late, haircut(code, table, np.maximum(late, 0)), -1)
+    h = np.where(has_late, _haircuts(code, table, np.maximum(late, 0)), -1)
     period = periods.payments[ev]
     ri = rates.of_period(rows.rep, rows.code, period)
     c = ledger.pay_amount[ev]
-    rounding = table.half_even[code]
-    gross = factor_money(c, rows.share, ri, collected_share(code, table), rates, rounding)
-    cut = factor_money(c, rows.share, ri, np.maximum(h, 0), rates, rounding)
+    gross, cut = factor_money_pair(c, rows.share, ri, collected_share(code, table),
+                                   np.maximum(h, 0), rates, table.half_even[code])
     return LineBlock(K_COLLECTION, rows, inv_pos=inv_pos, event_day=ledger.pay_day[ev],
                      period=period, base_amount=c, ri=ri, gross=gross, haircut=cut,
                      days_late=late, h=h)
+
+
+def _paused(ledger: Ledger, ev: np.ndarray, code: np.ndarray
+            ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Days a dispute paused each row's clock, counted from the invoice date and from the
+    due date (None where no row's plan pauses that clock).
+
+    Worked out once per payment and clock for the inputs (every plan of a what-if
+    reads them), then taken for the rows.
+    """
+    table = ledger.table
+    pausing = table.pause[code] & table.has_late[code]
+    out: list[np.ndarray | None] = []
+    for due in (False, True):  # over the two clocks
+        if not (pausing & (table.clock_due[code] == due)).any():
+            out.append(None)
+            continue
+        every = ledger.inputs.derived(
+            ("payments", "invoices", "disputes"), f"paused days from {'due' if due else 'invoice'}",
+            lambda due=due: paused_days(
+                ledger.pay_inv, (ledger.due_day if due else ledger.inv_day)[ledger.pay_inv],
+                ledger.pay_day, ledger.disputes))
+        out.append(every[ev])
+    return out[0], out[1]
+
+
+def _haircuts(code: np.ndarray, table: PlanTable, late: np.ndarray) -> np.ndarray:
+    """:func:`haircut` of each row, worked out once per distinct (plan, days late)."""
+    if len(code) == 0:
+        return np.zeros(0, dtype=np.int64)
+    code, late = np.asarray(code, dtype=np.int64), np.asarray(late, dtype=np.int64)
+    width = int(late.max()) + 1
+    keys, at = unique_keys(code * width + late, (int(code.max()) + 1) * width)
+    return haircut(keys // width, table, keys % width)[at]
