@@ -10,7 +10,7 @@ from commission.engine.common import factorize_rows
 from commission.engine.credited import Credited
 from commission.engine.rates import RateRegistry
 from commission.inputs.tables import SHARE_SCALE
-from commission.money import mul_round
+from commission.money import mul_round, ratio_mul
 from commission.plans import SCALE
 
 _I32 = np.int32  # positions, days, shares and haircuts fit: less memory to move
@@ -106,7 +106,15 @@ def factor_money_pair(cents: np.ndarray, share: np.ndarray, ri: np.ndarray, f: n
 
 def _ratios(share: np.ndarray, ri: np.ndarray, f: np.ndarray, rates: RateRegistry
             ) -> tuple[np.ndarray, np.ndarray]:
-    """share × rate × f over SHARE_SCALE × SCALE, reduced, per distinct row (few)."""
+    """share × rate × f over SHARE_SCALE × SCALE, reduced, per distinct row (few).
+
+    In int64 where the rates and products fit (:func:`ratio_mul` checks), else in
+    Python integers: the reduced ratio is the same either way.
+    """
+    small = rates.int_arrays()
+    share, f = np.asarray(share, dtype=np.int64), np.asarray(f, dtype=np.int64)
+    if small is not None and _max_abs(share) * _max_abs(f) < 2**62:
+        return ratio_mul(share * f, np.int64(SHARE_SCALE * SCALE), small[0][ri], small[1][ri])
     rate_num, rate_den = rates.arrays()
     num = share.astype(object) * rate_num[ri] * f.astype(object)
     den = np.full(len(ri), SHARE_SCALE * SCALE, dtype=object) * rate_den[ri]
@@ -116,3 +124,7 @@ def _ratios(share: np.ndarray, ri: np.ndarray, f: np.ndarray, rates: RateRegistr
     if len(num) and all(abs(int(x)) < 2**62 for x in (num.max(), num.min(), den.max())):
         num, den = num.astype(np.int64), den.astype(np.int64)
     return num, den
+
+
+def _max_abs(a: np.ndarray) -> int:
+    return max(abs(int(a.max())), abs(int(a.min()))) if len(a) else 0

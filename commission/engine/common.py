@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -35,20 +37,22 @@ def exact_sum(key: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def unique_keys(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(key, return_inverse=True)`` for keys in 0..space-1.
+def unique_keys(keys: Sequence[np.ndarray], space: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The distinct keys (0..space-1) of several arrays, sorted, and each array's codes
+    into them (``np.unique`` with ``return_inverse`` over all of them at once).
 
     Where the key space is small next to the keys (rep × plan × month), a table of
-    seen keys and its running count number them without sorting the rows.
+    the keys seen and its running count number them without sorting the rows.
     """
-    key = np.asarray(key, dtype=np.int64)
-    if space > max(4 * len(key), 1 << 16):
-        keys, code = np.unique(key, return_inverse=True)
-        return keys, code.reshape(-1)
+    keys = [np.asarray(k, dtype=np.int64) for k in keys]
+    if space > max(4 * sum(len(k) for k in keys), 1 << 16):
+        uniq = np.unique(np.concatenate(keys))
+        return uniq, [np.searchsorted(uniq, k) for k in keys]
     seen = np.zeros(space, dtype=bool)
-    seen[key] = True
+    for k in keys:  # over a few arrays
+        seen[k] = True
     number = np.cumsum(seen, dtype=np.int64) - 1
-    return np.flatnonzero(seen), number[key]
+    return np.flatnonzero(seen), [number[k] for k in keys]
 
 
 def factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

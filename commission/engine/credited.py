@@ -63,7 +63,8 @@ class Ledger:
             for name in ("payments", "adjustments", "disputes", "splits"))
         inv, pay, adj = inputs.invoices, inputs.payments, inputs.adjustments
         pa_ = inputs.plan_assignments
-        history = PlanHistory(inputs.positions("plan_assignments", "rep_id", "reps", "rep_id"),
+        history = PlanHistory(inputs.positions("plan_assignments", "rep_id", "reps", "rep_id")
+                              if len(pa_) else np.zeros(0, np.int64),
                               day_numbers(pa_["effective_from"]),
                               table.codes(pa_["plan_id"]) if len(pa_) else np.zeros(0, np.int64),
                               rep_plan)

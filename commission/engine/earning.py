@@ -95,5 +95,5 @@ def _haircuts(code: np.ndarray, table: PlanTable, late: np.ndarray) -> np.ndarra
         return np.zeros(0, dtype=np.int64)
     code, late = np.asarray(code, dtype=np.int64), np.asarray(late, dtype=np.int64)
     width = int(late.max()) + 1
-    keys, at = unique_keys(code * width + late, (int(code.max()) + 1) * width)
+    keys, (at,) = unique_keys([code * width + late], (int(code.max()) + 1) * width)
     return haircut(keys // width, table, keys % width)[at]
