@@ -85,17 +85,21 @@ class Result:
     def lines(self, value: pd.DataFrame) -> None:
         self._lines = value
 
-    def line_totals(self) -> pd.DataFrame:
+    def line_totals(self, kinds: Sequence[str] | None = None) -> pd.DataFrame:
         """Σ gross, haircut and amount per (period, rep_id, line_kind), without the lines.
 
-        Only the combinations that have lines, by period and rep (the kinds' order may
-        differ between a built and an unbuilt result: sort when it matters).
+        Only the combinations that have lines (of ``kinds``, every kind when None), by
+        period and rep (the kinds' order may differ between a built and an unbuilt
+        result: sort when it matters).
         """
         cols = ["gross", "haircut", "amount"]
         if self._lines is not None or self._totals is None:
-            return (self.lines.groupby(["period", "rep_id", "line_kind"], sort=True)[cols]
-                    .sum().astype(np.int64).reset_index())
-        return _line_totals(*self._totals)
+            out = (self.lines.groupby(["period", "rep_id", "line_kind"], sort=True)[cols]
+                   .sum().astype(np.int64).reset_index())
+            if kinds is not None:
+                out = out[out["line_kind"].isin(list(kinds))].reset_index(drop=True)
+            return out
+        return _line_totals(*self._totals, kinds)
 
     def __getstate__(self) -> dict:
         """Pickled (a page's cache) with its lines built, not the engine's working state."""
@@ -108,9 +112,12 @@ class Result:
                 f"{self.periods[-1:]})")
 
 
-def _line_totals(sums: LineTotals, rep_ids: pa.Array) -> pd.DataFrame:
-    """The sums of :class:`LineTotals` as a frame: period and rep ids, line kinds in words."""
-    period, rep, kind, money = sums.rows()
+def _line_totals(sums: LineTotals, rep_ids: pa.Array, kinds: Sequence[str] | None = None
+                 ) -> pd.DataFrame:
+    """The sums of :class:`LineTotals` as a frame: period and rep ids, line kinds in words
+    (only ``kinds`` when given: no text is made for the others)."""
+    period, rep, kind, money = sums.rows(None if kinds is None else [KINDS.index(k)
+                                                                     for k in kinds])
     months, month_code = np.unique(period, return_inverse=True)
     return pd.DataFrame({
         "period": _text(period_label(months), month_code),

@@ -10,6 +10,7 @@ lines) and the totals-only run (:func:`commission.engine.calculate` with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,13 +80,14 @@ class LineTotals:
                     at[inside]]
         return out
 
-    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """(period, rep, kind) of every combination that has lines, sorted by period, rep,
-        kind, and Σ gross, haircut, amount of each."""
-        if not self.kinds:
+    def rows(self, kinds: Sequence[int] | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """(period, rep, kind) of every combination that has lines (of ``kinds``: all when
+        None), sorted by period, rep, kind, and Σ gross, haircut, amount of each."""
+        order = sorted(k for k in self.kinds if kinds is None or k in kinds)
+        if not order:
             z = np.zeros(0, np.int64)
             return z, z, z, {c: z for c in ("gross", "haircut", "amount")}
-        order = sorted(self.kinds)
         count = np.stack([self.kinds[k].count for k in order], axis=1)  # (cell, kind)
         cell, which = np.nonzero(count)
         kind = np.asarray(order, dtype=np.int64)[which]

@@ -180,9 +180,8 @@ def _plan_run(plan: Plan, first: str, last: str, result: Result) -> PlanRun:
     """
     pay = result.payouts
     pay = pay[_in_range(pay["period"], first, last)].reset_index(drop=True)
-    totals = result.line_totals()
-    pen = totals[(totals["line_kind"].to_numpy(dtype=object) == "penalty")
-                 & _in_range(totals["period"], first, last)]
+    totals = result.line_totals(kinds=["penalty"])
+    pen = totals[_in_range(totals["period"], first, last)]
     penalties = pd.DataFrame({"period": pen["period"].to_numpy(dtype=object),
                               "rep_id": pen["rep_id"].to_numpy(dtype=object),
                               "penalties": -pen["amount"].to_numpy(dtype=np.int64)})
