@@ -75,27 +75,31 @@ class LineBlock:
 
 
 def factor_money(cents: np.ndarray, share: np.ndarray, ri: np.ndarray, f: np.ndarray,
-                 rates: RateRegistry, rounding: np.ndarray) -> np.ndarray:
+                 rates: RateRegistry, rounding: np.ndarray,
+                 share_code: np.ndarray | None = None) -> np.ndarray:
     """round(cents × share × rate × f) per row, f over SCALE; one exact rounding.
 
     The combined ratio is formed once per distinct (share, rate, f), which are few,
-    then applied to every row's cents.
+    then applied to every row's cents. ``share_code`` (small numbers of the distinct
+    shares, when known) only makes finding them cheaper.
     """
     if len(cents) == 0:
         return np.zeros(0, dtype=np.int64)
-    codes, first = factorize_rows(share, ri, f)
+    codes, first = factorize_rows(share if share_code is None else share_code, ri, f)
     num, den = _ratios(share[first], ri[first], np.asarray(f)[first], rates)
     return mul_round(cents, num[codes], den[codes], rounding)
 
 
 def factor_money_pair(cents: np.ndarray, share: np.ndarray, ri: np.ndarray, f: np.ndarray,
-                      g: np.ndarray, rates: RateRegistry, rounding: np.ndarray
+                      g: tuple[np.ndarray, np.ndarray], rates: RateRegistry,
+                      rounding: np.ndarray, share_code: np.ndarray | None = None
                       ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`factor_money` with f and with g (a collection's gross and haircut), the
-    rows numbered once for both."""
+    rows numbered once for both; ``g`` is (values, small numbers of its values)."""
     if len(cents) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    codes, first = factorize_rows(share, ri, f, g)
+    g, g_code = g
+    codes, first = factorize_rows(share if share_code is None else share_code, ri, f, g_code)
     s, r = share[first], ri[first]
     out = []
     for factor in (f, g):  # over the two figures

@@ -65,7 +65,10 @@ def factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             key, uniq = pd.factorize(key)
             span = max(len(uniq), 1)
         key, span = key * size + c, span * size
-    codes, _ = pd.factorize(key)
+    if span <= max(4 * len(key), 1 << 16):  # few possible rows: number them without hashing
+        codes = unique_keys([key], span)[1][0]
+    else:
+        codes, _ = pd.factorize(key)
     n_codes = int(codes.max()) + 1 if len(codes) else 0
     first = np.full(n_codes, -1, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]

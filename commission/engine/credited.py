@@ -105,13 +105,15 @@ class Credited:
     rep: np.ndarray  # rep position
     share: np.ndarray  # int64 over SHARE_SCALE
     code: np.ndarray  # the rep's plan code
+    share_code: np.ndarray | None = None  # small numbers of the distinct shares, if known
 
     def __len__(self) -> int:
         return len(self.ev)
 
     def take(self, mask: np.ndarray) -> Credited:
         """The rows where ``mask`` is set (or at the given positions)."""
-        return Credited(self.ev[mask], self.rep[mask], self.share[mask], self.code[mask])
+        return Credited(self.ev[mask], self.rep[mask], self.share[mask], self.code[mask],
+                        None if self.share_code is None else self.share_code[mask])
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class _Splits:
                                 sp["share"].to_numpy(dtype=np.int64)])
         order = np.argsort(inv_pos, kind="stable")
         self.rep, self.share = rep[order], share[order]
+        self.share_code = pd.factorize(self.share)[0].astype(np.int32)
         self.counts = np.bincount(inv_pos[order], minlength=len(inv))
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
 
@@ -163,20 +166,21 @@ class _Splits:
             if len(memo) >= 2:  # kept for the latest sets of rows only: memory stays bounded
                 memo.clear()
             memo[digest] = found
-        ev, rep, share = found
-        if ledger.history.empty:
-            return Credited(ev, rep, share, ledger.rep_plan[rep])
-        return Credited(ev, rep, share, ledger.history.on(rep, ledger.inv_day[inv_of[ev]]))
+        ev, rep, share, share_code = found
+        plan = (ledger.rep_plan[rep] if ledger.history.empty
+                else ledger.history.on(rep, ledger.inv_day[inv_of[ev]]))
+        return Credited(ev, rep, share, plan, share_code)
 
     def _credited(self, rows: np.ndarray, event_inv_pos: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(event row, rep, share) of every credited rep of every event, in event order."""
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(event row, rep, share, share code) of every credited rep of every event, in
+        event order."""
         n = self.counts[event_inv_pos]
         ev = np.repeat(np.arange(len(event_inv_pos)), n)
         first = np.repeat(self.starts[event_inv_pos], n)
         offset = np.arange(len(ev)) - np.repeat(np.cumsum(n) - n, n)
         cr = first + offset
-        return rows[ev], self.rep[cr], self.share[cr]
+        return rows[ev], self.rep[cr], self.share[cr], self.share_code[cr]
 
 
 def expand_paid(ledger: Ledger, periods: EventPeriods) -> PaidEvents:

@@ -8,6 +8,7 @@ made for cash (c > 0) when p < 1 or the plan has a haircut schedule.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from commission.engine.block import LineBlock, factor_money, factor_money_pair
 from commission.engine.common import K_COLLECTION, K_INVOICE, unique_keys
@@ -34,7 +35,7 @@ def invoice_lines(ledger: Ledger, invoices: Credited, periods: EventPeriods,
     ri = rates.of_period(rows.rep, rows.code, period)
     base = ledger.inv_amount[ev]
     gross = factor_money(base, rows.share, ri, prepaid_share(rows.code, table), rates,
-                         table.half_even[rows.code])
+                         table.half_even[rows.code], rows.share_code)
     return LineBlock(K_INVOICE, rows, inv_pos=ev, event_day=ledger.inv_day[ev], period=period,
                      base_amount=base, ri=ri, gross=gross,
                      haircut=np.zeros(len(rows), np.int64))
@@ -54,12 +55,15 @@ def collection_lines(ledger: Ledger, payments: Credited, periods: EventPeriods,
                      paused=_paused(ledger, ev, code))
     has_late = table.has_late[code]
     late = np.where(has_late, late, -1)
-    h = np.where(has_late, _haircuts(code, table, np.maximum(late, 0)), -1)
+    cut_of, cut_code = _haircuts(code, table, np.maximum(late, 0))
+    h = np.where(has_late, cut_of, -1)
     period = periods.payments[ev]
     ri = rates.of_period(rows.rep, rows.code, period)
     c = ledger.pay_amount[ev]
+    # cut_of is 0 where the plan has no schedule, as np.maximum(h, 0) is
     gross, cut = factor_money_pair(c, rows.share, ri, collected_share(code, table),
-                                   np.maximum(h, 0), rates, table.half_even[code])
+                                   (cut_of, cut_code), rates, table.half_even[code],
+                                   rows.share_code)
     return LineBlock(K_COLLECTION, rows, inv_pos=inv_pos, event_day=ledger.pay_day[ev],
                      period=period, base_amount=c, ri=ri, gross=gross, haircut=cut,
                      days_late=late, h=h)
@@ -89,11 +93,14 @@ def _paused(ledger: Ledger, ev: np.ndarray, code: np.ndarray
     return out[0], out[1]
 
 
-def _haircuts(code: np.ndarray, table: PlanTable, late: np.ndarray) -> np.ndarray:
-    """:func:`haircut` of each row, worked out once per distinct (plan, days late)."""
+def _haircuts(code: np.ndarray, table: PlanTable, late: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`haircut` of each row, worked out once per distinct (plan, days late), and
+    small numbers of the distinct haircuts (0 for none)."""
     if len(code) == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     code, late = np.asarray(code, dtype=np.int64), np.asarray(late, dtype=np.int64)
     width = int(late.max()) + 1
     keys, (at,) = unique_keys([code * width + late], (int(code.max()) + 1) * width)
-    return haircut(keys // width, table, keys % width)[at]
+    cuts = haircut(keys // width, table, keys % width)
+    return cuts[at], pd.factorize(cuts)[0][at]
