@@ -113,10 +113,18 @@ def _volume(code: np.ndarray, cents: np.ndarray, share: np.ndarray, n: int) -> n
     """
     whole = share == SHARE_SCALE
     volume = exact_sum(code[whole], cents[whole], n).astype(object) * SHARE_SCALE
-    if (~whole).any():
-        parts = pd.Series(cents[~whole].astype(object) * share[~whole].astype(object))
-        extra = parts.groupby(code[~whole]).sum()
-        volume[extra.index.to_numpy()] += extra.to_numpy(dtype=object)
+    split = ~whole
+    if not split.any():
+        return volume
+    cents, share, code = cents[split].astype(np.int64), share[split].astype(np.int64), code[split]
+    big = max(abs(int(cents.max())), abs(int(cents.min()))) * max(int(share.max()), 1)
+    if big * len(cents) < 2**62:  # every product and every sum fits int64
+        extra = np.zeros(n, dtype=np.int64)
+        np.add.at(extra, code, cents * share)
+        return volume + extra.astype(object)
+    parts = pd.Series(cents.astype(object) * share.astype(object))
+    summed = parts.groupby(code).sum()
+    volume[summed.index.to_numpy()] += summed.to_numpy(dtype=object)
     return volume
 
 
