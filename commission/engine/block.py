@@ -98,11 +98,11 @@ def factor_money_pair(cents: np.ndarray, share: np.ndarray, ri: np.ndarray, f: n
     rows numbered once for both; ``g`` is (values, small numbers of its values)."""
     if len(cents) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    g, g_code = g
+    g_values, g_code = g
     codes, first = factorize_rows(share if share_code is None else share_code, ri, f, g_code)
     s, r = share[first], ri[first]
     out = []
-    for factor in (f, g):  # over the two figures
+    for factor in (f, g_values):  # over the two figures
         num, den = _ratios(s, r, np.asarray(factor)[first], rates)
         out.append(mul_round(cents, num[codes], den[codes], rounding))
     return out[0], out[1]
@@ -118,7 +118,8 @@ def _ratios(share: np.ndarray, ri: np.ndarray, f: np.ndarray, rates: RateRegistr
     small = rates.int_arrays()
     share, f = np.asarray(share, dtype=np.int64), np.asarray(f, dtype=np.int64)
     if small is not None and _max_abs(share) * _max_abs(f) < 2**62:
-        return ratio_mul(share * f, np.int64(SHARE_SCALE * SCALE), small[0][ri], small[1][ri])
+        return ratio_mul(share * f, np.full(len(share), SHARE_SCALE * SCALE, dtype=np.int64),
+                         small[0][ri], small[1][ri])
     rate_num, rate_den = rates.arrays()
     num = share.astype(object) * rate_num[ri] * f.astype(object)
     den = np.full(len(ri), SHARE_SCALE * SCALE, dtype=object) * rate_den[ri]

@@ -84,12 +84,16 @@ def _paused(ledger: Ledger, ev: np.ndarray, code: np.ndarray
         if not (pausing & (table.clock_due[code] == due)).any():
             out.append(None)
             continue
-        every = ledger.inputs.derived(
-            ("payments", "invoices", "disputes"), f"paused days from {'due' if due else 'invoice'}",
-            lambda due=due: paused_days(
-                ledger.pay_inv, (ledger.due_day if due else ledger.inv_day)[ledger.pay_inv],
-                ledger.pay_day, ledger.disputes))
-        out.append(every[ev])
+        clock = ledger.due_day if due else ledger.inv_day
+
+        def every_payment(clock: np.ndarray = clock) -> np.ndarray:
+            return paused_days(ledger.pay_inv, clock[ledger.pay_inv], ledger.pay_day,
+                               ledger.disputes)
+
+        paused = ledger.inputs.derived(("payments", "invoices", "disputes"),
+                                       f"paused days from {'due' if due else 'invoice'}",
+                                       every_payment)
+        out.append(paused[ev])
     return out[0], out[1]
 
 

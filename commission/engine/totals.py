@@ -18,6 +18,7 @@ import numpy as np
 from commission.engine.block import LineBlock
 from commission.engine.common import K_MANUAL, exact_sum
 
+
 @dataclass
 class KindSums:
     """One kind's lines per (period − p0, rep): count, Σ gross, haircut and amount.
