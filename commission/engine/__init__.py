@@ -21,6 +21,8 @@ from commission.engine.common import (
     K_OVERRIDE,
     K_REVERSAL,
     KINDS,
+    exact_sum,
+    unique_keys,
 )
 from commission.engine.credited import EventPeriods
 from commission.engine.lines import build_blocks
@@ -44,9 +46,11 @@ __all__ = [
     "calculate",
     "compute",
     "event_months",
+    "exact_sum",
     "month_index",
     "parse_period",
     "period_label",
+    "unique_keys",
 ]
 
 

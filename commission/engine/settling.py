@@ -84,6 +84,11 @@ class KnownLines:
     def of_kind(cls, blocks: list[LineBlock], kind: str, ids: pd.Series, prior: PriorLines,
                 ledger: Ledger, rates: RateRegistry) -> KnownLines:
         """Lines of one kind (their rate) by (event row, rep): this run's and earlier ones."""
+        if prior.frame.empty:  # a run without earlier batches (calculate, what-if)
+            none = np.zeros(0, dtype=np.int64)
+            return cls(*(np.concatenate([*(getattr(b.rows, c) for b in blocks), none])
+                         for c in ("ev", "rep")),
+                       ri=np.concatenate([*(b.ri.astype(np.int64) for b in blocks), none]))
         pr = _prior(prior, kind)
         inputs = ledger.inputs
         return cls(
@@ -98,6 +103,9 @@ class KnownLines:
     def collections(cls, block: LineBlock, prior: PriorLines, ledger: Ledger,
                     rates: RateRegistry) -> KnownLines:
         """Collection lines: r₀, h₀ and days late of each (payment, rep)."""
+        if prior.frame.empty:  # a run without earlier batches (calculate, what-if)
+            return cls(block.rows.ev, block.rows.rep, *(np.asarray(a, dtype=np.int64) for a in
+                                                        (block.ri, block.h, block.days_late)))
         pr = _prior(prior, "collection")
         inputs = ledger.inputs
         return cls(

@@ -29,8 +29,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from commission.engine import Result, calculate, event_months
-from commission.engine.common import exact_sum, unique_keys
+from commission.engine import Result, calculate, event_months, exact_sum, unique_keys
 from commission.inputs import over_time
 from commission.inputs.checks import CheckData
 from commission.periods import parse_period, period_label, span_label, span_start
