@@ -86,8 +86,8 @@ class KnownLines:
         """Lines of one kind (their rate) by (event row, rep): this run's and earlier ones."""
         if prior.frame.empty:  # a run without earlier batches (calculate, what-if)
             none = np.zeros(0, dtype=np.int64)
-            return cls(*(np.concatenate([*(getattr(b.rows, c) for b in blocks), none])
-                         for c in ("ev", "rep")),
+            return cls(ev=np.concatenate([*(b.rows.ev for b in blocks), none]),
+                       rep=np.concatenate([*(b.rows.rep for b in blocks), none]),
                        ri=np.concatenate([*(b.ri.astype(np.int64) for b in blocks), none]))
         pr = _prior(prior, kind)
         inputs = ledger.inputs
