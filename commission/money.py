@@ -139,10 +139,13 @@ def _round_div(num: np.ndarray, den: np.ndarray, half_even: np.ndarray | bool) -
     Ties go away from zero (half_up) or to the even neighbour (half_even), per row.
     """
     q = num // den  # floor division: 0 <= r < den
-    r = num - q * den
-    twice = 2 * r
-    tie_up = np.where(half_even, q % 2 != 0, num >= 0)
-    return q + ((twice > den) | ((twice == den) & tie_up))
+    twice = 2 * (num - q * den)
+    out = q + (twice > den)
+    tie = twice == den
+    if tie.any():  # ties are few: their rule is applied to them alone
+        even = np.broadcast_to(half_even, np.shape(num))[tie]
+        out[tie] += np.where(even, q[tie] % 2 != 0, num[tie] >= 0)
+    return out
 
 
 def _half_even(mode: Rounding | np.ndarray, n: int) -> np.ndarray:
@@ -187,7 +190,9 @@ def mul_round(
         num_i = np.where(small, num, 0).astype(np.int64)
         den_i = np.where(small, den, 1).astype(np.int64)
     else:
-        num_i, den_i = num.astype(np.int64), den.astype(np.int64)
+        num_i, den_i = num.astype(np.int64, copy=False), den.astype(np.int64, copy=False)
+        if _max_abs(cents) * _max_abs(num_i) < _SAFE:  # every row fits: no per-row test
+            return _round_div(cents * num_i, den_i, half_even)
         small = np.ones(n, dtype=bool)
     abs_c = np.abs(cents)
     small &= np.abs(num_i) < _SAFE // np.maximum(abs_c, 1)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from commission.engine.assemble import RawLines
+from commission.engine.assemble import RawLines, assemble
 from commission.engine.common import (
     K_COLLECTION,
     K_INVOICE,
@@ -22,11 +22,14 @@ from commission.engine.common import (
     K_OVERRIDE,
     K_REVERSAL,
     KINDS,
+    exact_sum,
+    unique_keys,
 )
 from commission.engine.credited import EventPeriods
-from commission.engine.lines import build_lines
+from commission.engine.lines import build_blocks
 from commission.engine.payouts import payouts as _payouts
 from commission.engine.settling import PriorLines
+from commission.engine.totals import LineTotals
 from commission.inputs.tables import Inputs, empty_table
 from commission.keys import as_arrow
 from commission.money import ratio_to_decimal_str
@@ -45,9 +48,11 @@ __all__ = [
     "compute",
     "decoded",
     "event_months",
+    "exact_sum",
     "month_index",
     "parse_period",
     "period_label",
+    "unique_keys",
 ]
 
 
@@ -62,18 +67,22 @@ class Result:
 
     def __init__(self, lines: pd.DataFrame | None = None, payouts: pd.DataFrame | None = None,
                  periods: list[str] | None = None, *,
-                 raw: tuple[RawLines, Inputs, PlanTable] | None = None):
-        if lines is None and raw is None:
-            raise TypeError("Result needs its lines (or the raw lines to build them from)")
+                 raw: tuple[RawLines, Inputs, PlanTable] | None = None,
+                 totals: tuple[LineTotals, pa.Array] | None = None):
+        if lines is None and raw is None and totals is None:
+            raise TypeError("Result needs its lines (or the raw lines or totals to build from)")
         self._lines = lines
         self._raw = raw
+        self._totals = totals  # (sums per kind, period and rep; the reps' ids)
         self.payouts = payouts if payouts is not None else pd.DataFrame()
         self.periods = list(periods or [])
 
     @property
     def lines(self) -> pd.DataFrame:
         if self._lines is None:
-            assert self._raw is not None
+            if self._raw is None:
+                raise ValueError("a totals-only result has no lines (calculate it without "
+                                 "totals_only to read them)")
             self._lines = _lines_frame(*self._raw)
             self._raw = None  # the blocks and raw columns are no longer needed: free them
         return self._lines
@@ -96,48 +105,45 @@ class Result:
             return self.lines
         return _line_arrays(*self._raw)
 
-    def line_totals(self) -> pd.DataFrame:
+    def line_totals(self, kinds: Sequence[str] | None = None) -> pd.DataFrame:
         """Σ gross, haircut and amount per (period, rep_id, line_kind), without the lines.
 
-        Only the combinations that have lines, by period and rep (the kinds' order may
-        differ between a built and an unbuilt result: sort when it matters).
+        Only the combinations that have lines (of ``kinds``, every kind when None), by
+        period and rep (the kinds' order may differ between a built and an unbuilt
+        result: sort when it matters).
         """
         cols = ["gross", "haircut", "amount"]
-        if self._raw is None or self._lines is not None:
-            return (self.lines.groupby(["period", "rep_id", "line_kind"], sort=True)[cols]
-                    .sum().astype(np.int64).reset_index())
-        raw, inputs, _ = self._raw
-        return _line_totals(raw, inputs)
+        if self._lines is not None or self._totals is None:
+            out = (self.lines.groupby(["period", "rep_id", "line_kind"], sort=True)[cols]
+                   .sum().astype(np.int64).reset_index())
+            if kinds is not None:
+                out = out[out["line_kind"].isin(list(kinds))].reset_index(drop=True)
+            return out
+        return _line_totals(*self._totals, kinds)
 
     def __getstate__(self) -> dict:
         """Pickled (a page's cache) with its lines built, not the engine's working state."""
-        return {"_lines": self.lines, "_raw": None, "payouts": self.payouts,
-                "periods": self.periods}
+        lines = self.lines if (self._lines is not None or self._raw is not None) else None
+        return {"_lines": lines, "_raw": None, "_totals": None if lines is not None
+                else self._totals, "payouts": self.payouts, "periods": self.periods}
 
     def __repr__(self) -> str:
         return (f"Result({len(self.payouts)} payouts, periods {self.periods[:1]}.."
                 f"{self.periods[-1:]})")
 
 
-def _line_totals(raw: RawLines, inputs: Inputs) -> pd.DataFrame:
-    """Sums by (period, rep, kind) of the raw lines: one integer key, no strings per line."""
-    n_reps, n_kinds = max(len(inputs.reps), 1), len(KINDS)
-    p0 = int(raw.period.min()) if len(raw) else 0
-    key = ((raw.period.astype(np.int64) - p0) * n_reps + raw.rep) * n_kinds + raw.kind
-    keys, codes = np.unique(key, return_inverse=True)
-    sums = {}
-    for col in ("gross", "haircut", "amount"):  # over three columns
-        out = np.zeros(len(keys), dtype=np.int64)
-        np.add.at(out, codes, getattr(raw, col).astype(np.int64))
-        sums[col] = out
-    kind, rest = keys % n_kinds, keys // n_kinds
-    rep, period = rest % n_reps, rest // n_reps + p0
+def _line_totals(sums: LineTotals, rep_ids: pa.Array, kinds: Sequence[str] | None = None
+                 ) -> pd.DataFrame:
+    """The sums of :class:`LineTotals` as a frame: period and rep ids, line kinds in words
+    (only ``kinds`` when given: no text is made for the others)."""
+    period, rep, kind, money = sums.rows(None if kinds is None else [KINDS.index(k)
+                                                                     for k in kinds])
     months, month_code = np.unique(period, return_inverse=True)
     return pd.DataFrame({
         "period": _text(period_label(months), month_code),
-        "rep_id": as_arrow(inputs.reps["rep_id"]).take(pa.array(rep)).to_pandas(),
+        "rep_id": rep_ids.take(pa.array(rep)).to_pandas(),
         "line_kind": _text(KINDS, kind),
-        **sums,
+        **money,
     })
 
 
@@ -157,18 +163,22 @@ def event_months(inputs: Inputs) -> np.ndarray:
 
 
 def calculate(inputs: Inputs, plans: Mapping[str, Plan], through: str | None = None,
-              plan_override: str | None = None) -> Result:
+              plan_override: str | None = None, totals_only: bool = False) -> Result:
     """Pay every month from the earliest event's through ``through``, each a batch.
 
     Each event is paid in its own month; carry-forward flows month to month.
     ``plan_override`` values everything under one plan: assignments are ignored.
+    ``totals_only``: payouts and :meth:`Result.line_totals` without the lines (what-if).
     """
-    if plan_override:
-        inputs = inputs.replace(plan_assignments=empty_table("plan_assignments"))
+    if plan_override:  # one empty table per inputs: what is resolved against it is kept
+        inputs = inputs.replace(plan_assignments=inputs.derived(
+            ("plan_assignments",), "no plan assignments",
+            lambda: empty_table("plan_assignments")))
     months = event_months(inputs)
     if len(months) == 0:
         return compute(inputs, plans, _rep_plans(inputs, plan_override),
-                       EventPeriods(*(np.zeros(0, np.int64),) * 3), np.zeros(0, np.int64))
+                       EventPeriods(*(np.zeros(0, np.int64),) * 3), np.zeros(0, np.int64),
+                       totals_only=totals_only)
     last = parse_period(through) if through else int(months.max())
     first = int(months.min())  # through before the first event: no month to pay
 
@@ -178,7 +188,7 @@ def calculate(inputs: Inputs, plans: Mapping[str, Plan], through: str | None = N
 
     periods = EventPeriods(*(paid_in(t, c) for t, c in _EVENT_DATES))
     return compute(inputs, plans, _rep_plans(inputs, plan_override), periods,
-                   np.arange(first, last + 1, dtype=np.int64))
+                   np.arange(first, last + 1, dtype=np.int64), totals_only=totals_only)
 
 
 def _rep_plans(inputs: Inputs, plan_override: str | None) -> np.ndarray:
@@ -188,13 +198,15 @@ def _rep_plans(inputs: Inputs, plan_override: str | None) -> np.ndarray:
 
 def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
             periods: EventPeriods, batch_periods: np.ndarray,
-            carry_in: np.ndarray | None = None, prior: PriorLines | None = None) -> Result:
+            carry_in: np.ndarray | None = None, prior: PriorLines | None = None,
+            totals_only: bool = False) -> Result:
     """Lines for the events ``periods`` marks as paid, and payouts for ``batch_periods``.
 
     ``rep_plan_ids`` is the plan of each row of ``inputs.reps`` where no
     ``inputs.plan_assignments`` row is in force; ``carry_in`` the carry-out of the last
     locked batch per rep (0 when None); ``prior`` earlier batches' lines (see
-    :class:`PriorLines` for the columns V₀ needs).
+    :class:`PriorLines` for the columns V₀ needs). ``totals_only``: payouts and line
+    totals only, the lines never gathered into one table (what-if).
     """
     table = PlanTable.build(plans)
     rep_plan = table.codes(rep_plan_ids)
@@ -202,10 +214,16 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
     n_reps = len(inputs.reps)
     if carry_in is None:
         carry_in = np.zeros(n_reps, dtype=np.int64)
-    raw, ledger, volumes = build_lines(inputs, table, rep_plan, periods, prior)
-    pay = _payouts(raw, ledger, volumes, batch_periods, carry_in)
-    return Result(payouts=_payouts_frame(pay, inputs, table),
-                  periods=list(period_label(batch_periods)), raw=(raw, inputs, table))
+    made = build_blocks(inputs, table, rep_plan, periods, prior)
+    sums = LineTotals.of(made.blocks, n_reps, batch_periods)
+    pay = _payouts(sums, made.ledger, made.volumes, batch_periods, carry_in)
+    frame = _payouts_frame(pay, inputs, table)
+    labels = list(period_label(batch_periods))
+    totals = (sums, as_arrow(inputs.reps["rep_id"]))
+    if totals_only:
+        return Result(payouts=frame, periods=labels, totals=totals)
+    raw = assemble(made.blocks, made.ledger, made.rates)
+    return Result(payouts=frame, periods=labels, raw=(raw, inputs, table), totals=totals)
 
 
 def _text(words: Sequence[str] | np.ndarray, codes: np.ndarray) -> pd.Series:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -14,6 +16,45 @@ KINDS = LINE_KINDS
 EARNING_KINDS = (K_INVOICE, K_COLLECTION, K_OVERRIDE)
 
 
+#: |Σ| below this: a float64 running sum of integers is exact (every partial sum is
+#: an integer of at most 53 bits), so ``bincount`` may sum cents
+_EXACT_IN_FLOAT = 2**53
+
+
+def exact_sum(key: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Σ values per key (0..size-1) as exact int64.
+
+    ``bincount`` (fast) when n × max|value| < 2⁵³ proves every float partial sum
+    exact, else ``np.add.at`` in integers.
+    """
+    values = np.asarray(values, dtype=np.int64)
+    if len(values) == 0:
+        return np.zeros(size, dtype=np.int64)
+    if max(abs(int(values.max())), abs(int(values.min()))) * len(values) < _EXACT_IN_FLOAT:
+        return np.bincount(key, weights=values, minlength=size).astype(np.int64)
+    out = np.zeros(size, dtype=np.int64)
+    np.add.at(out, key, values)
+    return out
+
+
+def unique_keys(keys: Sequence[np.ndarray], space: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The distinct keys (0..space-1) of several arrays, sorted, and each array's codes
+    into them (``np.unique`` with ``return_inverse`` over all of them at once).
+
+    Where the key space is small next to the keys (rep × plan × month), a table of
+    the keys seen and its running count number them without sorting the rows.
+    """
+    keys = [np.asarray(k, dtype=np.int64) for k in keys]
+    if space > max(4 * sum(len(k) for k in keys), 1 << 16):
+        uniq = np.unique(np.concatenate(keys))
+        return uniq, [np.searchsorted(uniq, k) for k in keys]
+    seen = np.zeros(space, dtype=bool)
+    for k in keys:  # over a few arrays
+        seen[k] = True
+    number = np.cumsum(seen, dtype=np.int64) - 1
+    return np.flatnonzero(seen), [number[k] for k in keys]
+
+
 def factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the distinct rows of several columns, and one row index per code."""
     key = np.zeros(len(columns[0]), dtype=np.int64)
@@ -24,7 +65,10 @@ def factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             key, uniq = pd.factorize(key)
             span = max(len(uniq), 1)
         key, span = key * size + c, span * size
-    codes, _ = pd.factorize(key)
+    if span <= max(4 * len(key), 1 << 16):  # few possible rows: number them without hashing
+        codes = unique_keys([key], span)[1][0]
+    else:
+        codes, _ = pd.factorize(key)
     n_codes = int(codes.max()) + 1 if len(codes) else 0
     first = np.full(n_codes, -1, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]

@@ -8,6 +8,7 @@ credited rep), with the rep's split share and plan code.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,7 +63,8 @@ class Ledger:
             for name in ("payments", "adjustments", "disputes", "splits"))
         inv, pay, adj = inputs.invoices, inputs.payments, inputs.adjustments
         pa_ = inputs.plan_assignments
-        history = PlanHistory(inputs.positions("plan_assignments", "rep_id", "reps", "rep_id"),
+        history = PlanHistory(inputs.positions("plan_assignments", "rep_id", "reps", "rep_id")
+                              if len(pa_) else np.zeros(0, np.int64),
                               day_numbers(pa_["effective_from"]),
                               table.codes(pa_["plan_id"]) if len(pa_) else np.zeros(0, np.int64),
                               rep_plan)
@@ -103,13 +105,15 @@ class Credited:
     rep: np.ndarray  # rep position
     share: np.ndarray  # int64 over SHARE_SCALE
     code: np.ndarray  # the rep's plan code
+    share_code: np.ndarray | None = None  # small numbers of the distinct shares, if known
 
     def __len__(self) -> int:
         return len(self.ev)
 
     def take(self, mask: np.ndarray) -> Credited:
         """The rows where ``mask`` is set (or at the given positions)."""
-        return Credited(self.ev[mask], self.rep[mask], self.share[mask], self.code[mask])
+        return Credited(self.ev[mask], self.rep[mask], self.share[mask], self.code[mask],
+                        None if self.share_code is None else self.share_code[mask])
 
 
 @dataclass(frozen=True)
@@ -139,25 +143,44 @@ class _Splits:
                                 sp["share"].to_numpy(dtype=np.int64)])
         order = np.argsort(inv_pos, kind="stable")
         self.rep, self.share = rep[order], share[order]
+        self.share_code = pd.factorize(self.share)[0].astype(np.int32)
         self.counts = np.bincount(inv_pos[order], minlength=len(inv))
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
 
-    def expand(self, rows: np.ndarray, event_inv_pos: np.ndarray, ledger: Ledger
+    def expand(self, ledger: Ledger, table: str, rows: np.ndarray, inv_of: np.ndarray
                ) -> Credited:
-        """Every credited rep of every event (``rows``, on invoices ``event_inv_pos``).
+        """Every credited rep of the events ``rows`` of ``table`` (``inv_of``: the invoice
+        position of each of its rows).
 
-        Each row's plan is the rep's plan in force on the invoice's date.
+        Who is credited with what share is the same for every plan: it is worked out
+        once per set of rows (what-if runs each plan on the same paid events). Each
+        row's plan is the rep's plan in force on the invoice's date.
         """
+        digest = hashlib.blake2b(np.ascontiguousarray(rows, dtype=np.int64).tobytes(),
+                                 digest_size=16).hexdigest()
+        memo: dict = ledger.inputs.derived(("invoices", "splits", "reps", table),
+                                           f"credited {table}", dict)
+        found = memo.get(digest)
+        if found is None:
+            found = self._credited(rows, inv_of[rows])
+            if len(memo) >= 2:  # kept for the latest sets of rows only: memory stays bounded
+                memo.clear()
+            memo[digest] = found
+        ev, rep, share, share_code = found
+        plan = (ledger.rep_plan[rep] if ledger.history.empty
+                else ledger.history.on(rep, ledger.inv_day[inv_of[ev]]))
+        return Credited(ev, rep, share, plan, share_code)
+
+    def _credited(self, rows: np.ndarray, event_inv_pos: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(event row, rep, share, share code) of every credited rep of every event, in
+        event order."""
         n = self.counts[event_inv_pos]
         ev = np.repeat(np.arange(len(event_inv_pos)), n)
         first = np.repeat(self.starts[event_inv_pos], n)
         offset = np.arange(len(ev)) - np.repeat(np.cumsum(n) - n, n)
         cr = first + offset
-        rep = self.rep[cr]
-        if ledger.history.empty:
-            return Credited(rows[ev], rep, self.share[cr], ledger.rep_plan[rep])
-        day = ledger.inv_day[event_inv_pos[ev]]
-        return Credited(rows[ev], rep, self.share[cr], ledger.history.on(rep, day))
+        return rows[ev], self.rep[cr], self.share[cr], self.share_code[cr]
 
 
 def expand_paid(ledger: Ledger, periods: EventPeriods) -> PaidEvents:
@@ -168,7 +191,8 @@ def expand_paid(ledger: Ledger, periods: EventPeriods) -> PaidEvents:
     pay_rows = np.flatnonzero(periods.payments != NOT_PAID)
     adj_rows = np.flatnonzero(periods.adjustments != NOT_PAID)
     return PaidEvents(
-        invoices=splits.expand(inv_rows, inv_rows, ledger),
-        payments=splits.expand(pay_rows, ledger.pay_inv[pay_rows], ledger),
-        adjustments=splits.expand(adj_rows, ledger.adj_inv[adj_rows], ledger),
+        invoices=splits.expand(ledger, "invoices", inv_rows,
+                               np.arange(len(ledger.inv_day), dtype=np.int64)),
+        payments=splits.expand(ledger, "payments", pay_rows, ledger.pay_inv),
+        adjustments=splits.expand(ledger, "adjustments", adj_rows, ledger.adj_inv),
     )

@@ -18,15 +18,18 @@ loops are over plans, bracket or step positions, or line kinds only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from commission.engine.assemble import RawLines, assemble
 from commission.engine.attainment import PriorVolume, Volumes
+from commission.engine.block import LineBlock
 from commission.engine.common import K_COLLECTION, K_INVOICE
 from commission.engine.credited import EventPeriods, Ledger, expand_paid
 from commission.engine.earning import collection_lines, invoice_lines
 from commission.engine.period_lines import manual_lines, override_lines
-from commission.engine.rates import period_rates
+from commission.engine.rates import RateRegistry, period_rates
 from commission.engine.settling import (
     PriorLines,
     adjustment_lines,
@@ -36,18 +39,29 @@ from commission.engine.settling import (
 from commission.inputs.tables import Inputs
 from commission.plans import PlanTable
 
-__all__ = ["K_COLLECTION", "K_INVOICE", "EventPeriods", "PriorLines", "RawLines", "build_lines"]
+__all__ = ["K_COLLECTION", "K_INVOICE", "Blocks", "EventPeriods", "PriorLines", "RawLines",
+           "build_blocks", "build_lines"]
 
 
-def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
-                periods: EventPeriods, prior: PriorLines | None = None
-                ) -> tuple[RawLines, Ledger, Volumes]:
-    """Every commission line for the events that ``periods`` marks as paid.
+@dataclass
+class Blocks:
+    """Every block of lines of a run, with what the payouts and lines read beside them."""
+
+    blocks: list[LineBlock]
+    ledger: Ledger
+    rates: RateRegistry
+    volumes: Volumes
+
+
+def build_blocks(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
+                 periods: EventPeriods, prior: PriorLines | None = None) -> Blocks:
+    """Every commission line for the events that ``periods`` marks as paid, kind by kind.
 
     ``rep_plan`` is the plan code of each row of ``inputs.reps`` (without an
     assignment); ``prior`` the lines of earlier (locked) batches that reversals,
-    adjustments and V₀ take their figures from. Also returns the ledger and the
-    volumes the payouts read (plan in force, attainment).
+    adjustments and V₀ take their figures from. The blocks are not gathered into
+    one table: totals (:class:`~commission.engine.totals.LineTotals`) sum them as
+    they are, and :func:`build_lines` assembles them when lines are wanted.
     """
     prior = prior or PriorLines.empty()
     ledger = Ledger.of(inputs, table, rep_plan)
@@ -62,4 +76,13 @@ def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
     team = override_lines(ledger, paid.payments, periods, rates)
     manual = manual_lines(ledger, periods, rates)
     blocks = [invoiced, collected, *reversed_, *adjusted, *reinstated, *team, *manual]
-    return assemble(blocks, ledger, rates), ledger, volumes
+    return Blocks(blocks, ledger, rates, volumes)
+
+
+def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
+                periods: EventPeriods, prior: PriorLines | None = None
+                ) -> tuple[RawLines, Ledger, Volumes]:
+    """Every commission line (:func:`build_blocks`) in one table, with the ledger and
+    the volumes the payouts read (plan in force, attainment)."""
+    made = build_blocks(inputs, table, rep_plan, periods, prior)
+    return assemble(made.blocks, made.ledger, made.rates), made.ledger, made.volumes

@@ -9,35 +9,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from commission.engine.assemble import RawLines
 from commission.engine.attainment import Volumes
-from commission.engine.common import EARNING_KINDS, K_COLLECTION, K_MANUAL
+from commission.engine.common import EARNING_KINDS, K_COLLECTION, K_MANUAL, KINDS
 from commission.engine.credited import Ledger
+from commission.engine.totals import LineTotals
 from commission.money import format_money
 
 
-def payouts(lines: RawLines, ledger: Ledger, volumes: Volumes, periods: np.ndarray,
+def payouts(sums: LineTotals, ledger: Ledger, volumes: Volumes, periods: np.ndarray,
             carry_in: np.ndarray) -> dict[str, np.ndarray]:
     """One row per (period, rep), periods in order, carry flowing month to month.
 
-    ``carry_in`` (cents per rep) is the carry-out of the last locked batch.
-    The loop runs over periods, each step over all reps at once.
+    ``sums`` are the lines' totals per kind; ``carry_in`` (cents per rep) is the
+    carry-out of the last locked batch. The loop runs over periods, each step over
+    all reps at once.
     """
     n_reps, n_per, table = ledger.n_reps, len(periods), ledger.table
-    pos = np.searchsorted(periods, lines.period)
-    key = pos * n_reps + lines.rep
-    size = n_per * n_reps
-    kind = lines.kind
-    earning = np.isin(kind, EARNING_KINDS)
-    manual = kind == K_MANUAL
-
-    def total(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return _sum(key[mask], values[mask], size).reshape(n_per, n_reps)
-
-    gross = total(lines.gross, earning) + total(lines.amount, manual & (lines.amount > 0))
-    haircuts = total(lines.haircut, kind == K_COLLECTION)
-    clawbacks = (-total(lines.amount, ~earning & ~manual)
-                 - total(lines.amount, manual & (lines.amount < 0)))
+    settling = tuple(k for k in range(len(KINDS)) if k not in EARNING_KINDS and k != K_MANUAL)
+    gain = sums.grid((K_MANUAL,), "gain", periods)
+    loss = sums.grid((K_MANUAL,), "amount", periods) - gain  # Σ of the negative manual lines
+    gross = sums.grid(EARNING_KINDS, "gross", periods) + gain
+    haircuts = sums.grid((K_COLLECTION,), "haircut", periods)
+    clawbacks = -sums.grid(settling, "amount", periods) - loss
     net = gross - haircuts - clawbacks
 
     rep = np.tile(np.arange(n_reps), n_per)
@@ -100,11 +93,4 @@ def _draw_notes(top_up: np.ndarray, plan: np.ndarray, ledger: Ledger) -> np.ndar
     out[rows] = [f"draw top-up {format_money(int(t))}, " + (
         "recoverable from future commission" if r else "not recoverable")
         for t, r in zip(top_up[rows], recoverable, strict=True)]  # rows with a draw only
-    return out
-
-
-def _sum(key: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Exact int64 sums by key (np.add.at keeps integers; bincount would go through floats)."""
-    out = np.zeros(size, dtype=np.int64)
-    np.add.at(out, key, values.astype(np.int64))
     return out

@@ -8,11 +8,13 @@ index (``ri``) into one :class:`RateRegistry`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 from commission.engine.attainment import PriorVolume, Volumes
-from commission.engine.common import PairIndex
+from commission.engine.common import PairIndex, exact_sum, unique_keys
 from commission.engine.credited import EventPeriods, Ledger, PaidEvents
 from commission.inputs.tables import SHARE_SCALE
 from commission.plans import SCALE, PlanTable, rate_over_volume
@@ -39,6 +41,7 @@ class RateRegistry:
         #: a manual line's "no rate" (held as 0/1, written empty)
         self.none = int(self._append(np.zeros(1, np.int64), np.ones(1, np.int64))[0])
         self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self._ints: tuple[np.ndarray, np.ndarray] | None = None
         #: words on how an attainment rate was reached, by ``ri``
         self.notes: dict[int, str] = {}
 
@@ -68,25 +71,39 @@ class RateRegistry:
                      np.array([int(d) for _, d in pairs], dtype=object))
         return start + codes.astype(np.int64)
 
+    def int_arrays(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(num, den) of every rate as int64 by ``ri``; None when one does not fit 62 bits."""
+        self.arrays()
+        return self._ints
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(num, den) of every rate, as object arrays indexed by ``ri``."""
         if self._arrays is None:
             self._arrays = (np.array(self._num, dtype=object), np.array(self._den, dtype=object))
+            fits = all(abs(x) < 2**62 for x in self._num) and all(x < 2**62 for x in self._den)
+            self._ints = ((self._arrays[0].astype(np.int64), self._arrays[1].astype(np.int64))
+                          if fits else None)
         return self._arrays
 
 
-def _groups(rep: np.ndarray, plan: np.ndarray, period: np.ndarray, n_plans: int
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct (rep, plan, period) in that order, and each row's group.
+def _groups(parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], n_plans: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The distinct (rep, plan, period) of several sets of rows, in that order, and each
+    part's rows' group.
 
-    One integer key per row and one sort of the keys, instead of frames of three
-    columns: the order is the same (rep, then plan, then period).
+    One integer key per row, numbered through a table of the keys seen (no sort of
+    the rows and no copy of them end to end), instead of frames of three columns: the
+    order is the same (rep, then plan, then period).
     """
-    rep, plan, period = (np.asarray(a, dtype=np.int64) for a in (rep, plan, period))
-    p0 = int(period.min()) if len(period) else 0
-    width = int(period.max()) - p0 + 1 if len(period) else 1
-    keys, code = np.unique((rep * n_plans + plan) * width + (period - p0), return_inverse=True)
-    return keys // width // n_plans, keys // width % n_plans, keys % width + p0, code
+    periods = [np.asarray(p, dtype=np.int64) for _, _, p in parts]
+    filled = [p for p in periods if len(p)]
+    p0 = min((int(p.min()) for p in filled), default=0)
+    width = max((int(p.max()) for p in filled), default=p0) - p0 + 1
+    n_rep = max((int(np.max(r)) + 1 for r, _, _ in parts if len(r)), default=0)
+    keys = [(np.asarray(r, dtype=np.int64) * n_plans + c) * width + (p - p0)
+            for (r, c, _), p in zip(parts, periods, strict=True)]
+    uniq, codes = unique_keys(keys, n_rep * n_plans * width)
+    return uniq // width // n_plans, uniq // width % n_plans, uniq % width + p0, codes
 
 
 def _volume(code: np.ndarray, cents: np.ndarray, share: np.ndarray, n: int) -> np.ndarray:
@@ -95,13 +112,19 @@ def _volume(code: np.ndarray, cents: np.ndarray, share: np.ndarray, n: int) -> n
     Unsplit rows (share 1) are summed as int64 cents; only split rows need big products.
     """
     whole = share == SHARE_SCALE
-    sums = np.zeros(n, dtype=np.int64)
-    np.add.at(sums, code[whole], cents[whole].astype(np.int64))
-    volume = sums.astype(object) * SHARE_SCALE
-    if (~whole).any():
-        parts = pd.Series(cents[~whole].astype(object) * share[~whole].astype(object))
-        extra = parts.groupby(code[~whole]).sum()
-        volume[extra.index.to_numpy()] += extra.to_numpy(dtype=object)
+    volume = exact_sum(code[whole], cents[whole], n).astype(object) * SHARE_SCALE
+    split = ~whole
+    if not split.any():
+        return volume
+    cents, share, code = cents[split].astype(np.int64), share[split].astype(np.int64), code[split]
+    big = max(abs(int(cents.max())), abs(int(cents.min()))) * max(int(share.max()), 1)
+    if big * len(cents) < 2**62:  # every product and every sum fits int64
+        extra = np.zeros(n, dtype=np.int64)
+        np.add.at(extra, code, cents * share)
+        return volume + extra.astype(object)
+    parts = pd.Series(cents.astype(object) * share.astype(object))
+    summed = parts.groupby(code).sum()
+    volume[summed.index.to_numpy()] += summed.to_numpy(dtype=object)
     return volume
 
 
@@ -115,14 +138,14 @@ def period_rates(ledger: Ledger, periods: EventPeriods, paid: PaidEvents,
     """
     inv, pay, table = paid.invoices, paid.payments, ledger.table
     invoiced = table.basis_is(np.arange(len(table.plans)), "invoiced")
-    earn = np.concatenate([invoiced[inv.code], ~invoiced[pay.code]])
-    cents = np.concatenate([ledger.inv_amount[inv.ev], ledger.pay_amount[pay.ev]])
-    share = np.concatenate([inv.share, pay.share])
-    rep, plan, period, code = _groups(
-        np.concatenate([inv.rep, pay.rep]), np.concatenate([inv.code, pay.code]),
-        np.concatenate([periods.invoices[inv.ev], periods.payments[pay.ev]]),
-        max(len(table.plans), 1))
-    volume = _volume(code[earn], cents[earn], share[earn], len(rep))
+    rep, plan, period, (inv_group, pay_group) = _groups(
+        [(inv.rep, inv.code, periods.invoices[inv.ev]),
+         (pay.rep, pay.code, periods.payments[pay.ev])], max(len(table.plans), 1))
+    on_inv, on_pay = invoiced[inv.code], ~invoiced[pay.code]  # the rows each plan earns on
+    volume = _volume(np.concatenate([inv_group[on_inv], pay_group[on_pay]]),
+                     np.concatenate([ledger.inv_amount[inv.ev[on_inv]],
+                                     ledger.pay_amount[pay.ev[on_pay]]]),
+                     np.concatenate([inv.share[on_inv], pay.share[on_pay]]), len(rep))
     vols = Volumes.of(ledger, rep, plan, period, volume, prior)
     num, den = rate_over_volume(plan, volume, table)
     num, den, notes = vols.price(num, den)

@@ -84,6 +84,11 @@ class KnownLines:
     def of_kind(cls, blocks: list[LineBlock], kind: str, ids: pd.Series, prior: PriorLines,
                 ledger: Ledger, rates: RateRegistry) -> KnownLines:
         """Lines of one kind (their rate) by (event row, rep): this run's and earlier ones."""
+        if prior.frame.empty:  # a run without earlier batches (calculate, what-if)
+            none = np.zeros(0, dtype=np.int64)
+            return cls(ev=np.concatenate([*(b.rows.ev for b in blocks), none]),
+                       rep=np.concatenate([*(b.rows.rep for b in blocks), none]),
+                       ri=np.concatenate([*(b.ri.astype(np.int64) for b in blocks), none]))
         pr = _prior(prior, kind)
         inputs = ledger.inputs
         return cls(
@@ -98,6 +103,9 @@ class KnownLines:
     def collections(cls, block: LineBlock, prior: PriorLines, ledger: Ledger,
                     rates: RateRegistry) -> KnownLines:
         """Collection lines: r₀, h₀ and days late of each (payment, rep)."""
+        if prior.frame.empty:  # a run without earlier batches (calculate, what-if)
+            return cls(block.rows.ev, block.rows.rep, *(np.asarray(a, dtype=np.int64) for a in
+                                                        (block.ri, block.h, block.days_late)))
         pr = _prior(prior, "collection")
         inputs = ledger.inputs
         return cls(
@@ -143,8 +151,9 @@ def reversal_lines(ledger: Ledger, payments: Credited, periods: EventPeriods,
     ev, table = rows.ev, ledger.table
     x = -ledger.pay_amount[ev]
     rounding = table.half_even[rows.code]
-    gross = -factor_money(x, rows.share, ri, collected_share(rows.code, table), rates, rounding)
-    cut = -factor_money(x, rows.share, ri, np.maximum(h0, 0), rates, rounding)
+    gross = -factor_money(x, rows.share, ri, collected_share(rows.code, table), rates, rounding,
+                          rows.share_code)
+    cut = -factor_money(x, rows.share, ri, np.maximum(h0, 0), rates, rounding, rows.share_code)
     return [LineBlock(K_REVERSAL, rows, inv_pos=ledger.pay_inv[ev], event_day=ledger.pay_day[ev],
                       period=periods.payments[ev], base_amount=ledger.pay_amount[ev], ri=ri,
                       gross=gross, haircut=cut, days_late=late0, h=h0, ref=orig)]
@@ -183,7 +192,8 @@ def adjustment_lines(ledger: Ledger, adjustments: Credited, periods: EventPeriod
         if not mask.any():
             continue
         sub, x = rows.take(mask), ledger.adj_amount[ev[mask]]
-        money = -factor_money(x, sub.share, ri[mask], f[mask], rates, table.half_even[sub.code])
+        money = -factor_money(x, sub.share, ri[mask], f[mask], rates, table.half_even[sub.code],
+                              sub.share_code)
         blocks.append(LineBlock(
             k, sub, inv_pos=inv_pos[mask], event_day=ledger.adj_day[ev[mask]],
             period=periods.adjustments[ev[mask]], base_amount=x, ri=ri[mask], gross=money,
@@ -222,7 +232,8 @@ def reinstatement_lines(ledger: Ledger, adjustments: Credited, periods: EventPer
         sub, ri = rows.take(made), known.ri[at[made]]
         f = (prepaid_share(sub.code, table) if k == K_CLAWBACK_REVERSAL
              else np.full(len(sub), SCALE, dtype=np.int64))
-        money = factor_money(y[made], sub.share, ri, f, rates, table.half_even[sub.code])
+        money = factor_money(y[made], sub.share, ri, f, rates, table.half_even[sub.code],
+                             sub.share_code)
         ev = sub.ev
         blocks.append(LineBlock(
             k, sub, inv_pos=ledger.adj_inv[ev], event_day=ledger.adj_day[ev],

@@ -78,12 +78,25 @@ def paused_days(row_invoice: np.ndarray, clock: np.ndarray, pay: np.ndarray,
 
 def days_late(codes: np.ndarray, table: PlanTable, invoice_days: np.ndarray,
               due_days: np.ndarray, pay_days: np.ndarray, row_invoice: np.ndarray,
-              merged: pd.DataFrame) -> np.ndarray:
-    """days_late = (payment − clock) − paused − grace, never below 0, per the row's plan."""
-    clock = np.where(table.clock_due[codes], due_days, invoice_days)
-    paused = paused_days(row_invoice, clock, pay_days, merged)
-    paused = np.where(table.pause[codes], paused, 0)
-    return np.maximum(pay_days - clock - paused - table.grace[codes], 0)
+              merged: pd.DataFrame,
+              paused: tuple[np.ndarray | None, np.ndarray | None] | None = None
+              ) -> np.ndarray:
+    """days_late = (payment − clock) − paused − grace, never below 0, per the row's plan.
+
+    ``paused``, when given, is each row's :func:`paused_days` from the invoice date and
+    from the due date (None for a clock no row's plan pauses), worked out once for
+    every plan of a what-if.
+    """
+    clock_due = table.clock_due[codes]
+    clock = np.where(clock_due, due_days, invoice_days)
+    if paused is None:
+        stopped = paused_days(row_invoice, clock, pay_days, merged)
+    else:
+        zero = np.zeros(len(codes), dtype=np.int64)
+        from_invoice, from_due = (zero if p is None else p for p in paused)
+        stopped = np.where(clock_due, from_due, from_invoice)
+    stopped = np.where(table.pause[codes], stopped, 0)
+    return np.maximum(pay_days - clock - stopped - table.grace[codes], 0)
 
 
 def _linear(codes: np.ndarray, s: Schedule, days: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from commission.engine import Result, calculate, event_months
+from commission.engine import Result, calculate, event_months, exact_sum, unique_keys
 from commission.inputs import over_time
 from commission.inputs.checks import CheckData
 from commission.periods import parse_period, period_label, span_label, span_start
@@ -165,9 +165,10 @@ def run_plan(inputs, plan: Plan, first: str, last: str,
     """
     check_range(first, last)
     if plans is None:
-        result = calculate(inputs, {plan.id: plan}, through=last, plan_override=plan.id)
+        result = calculate(inputs, {plan.id: plan}, through=last, plan_override=plan.id,
+                           totals_only=True)
     else:
-        result = calculate(inputs, dict(plans), through=last)
+        result = calculate(inputs, dict(plans), through=last, totals_only=True)
     return _plan_run(plan, first, last, result)
 
 
@@ -178,9 +179,8 @@ def _plan_run(plan: Plan, first: str, last: str, result: Result) -> PlanRun:
     """
     pay = result.payouts
     pay = pay[_in_range(pay["period"], first, last)].reset_index(drop=True)
-    totals = result.line_totals()
-    pen = totals[(totals["line_kind"].to_numpy(dtype=object) == "penalty")
-                 & _in_range(totals["period"], first, last)]
+    totals = result.line_totals(kinds=["penalty"])
+    pen = totals[_in_range(totals["period"], first, last)]
     penalties = pd.DataFrame({"period": pen["period"].to_numpy(dtype=object),
                               "rep_id": pen["rep_id"].to_numpy(dtype=object),
                               "penalties": -pen["amount"].to_numpy(dtype=np.int64)})
@@ -241,51 +241,85 @@ def percent_of(part: int, whole: int, places: int = 2) -> Decimal | None:
         Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-def _all(runs: Sequence[PlanRun]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every run's payouts and penalties in one frame each, plan_id in the runs' order.
+@dataclass(frozen=True)
+class _Stacked:
+    """Every run's payouts and penalties as columns end to end; ``plan`` is each row's
+    run (0 = the first), ``pen_*`` the penalties' rows."""
 
-    One groupby over all plans instead of several per plan: the comparison is
-    recomputed on every change of a control, so its own cost matters.
+    plan: np.ndarray
+    cols: dict[str, np.ndarray]  # period, rep_id (text), money (int64, forfeited too)
+    pen_plan: np.ndarray
+    pen: dict[str, np.ndarray]  # period, rep_id, penalties
+
+
+def _all(runs: Sequence[PlanRun]) -> _Stacked:
+    """Every run's payouts and penalties stacked, plan in the runs' order.
+
+    One pass of sums over all plans by integer codes instead of groupbys on text per
+    plan: the comparison is recomputed on every change of a control, so its own cost
+    matters.
     """
-    order = pd.CategoricalDtype([r.plan_id for r in runs], ordered=True)
-    cols = ["period", "rep_id", *_TOTALS, "carry_in", "carry_out"]
-    pay = pd.concat([r.payouts[cols].assign(plan_id=r.plan_id) for r in runs],
-                    ignore_index=True)
-    pay["plan_id"] = pay["plan_id"].astype(order)
-    pay["forfeited"] = pay["net"] + pay["carry_in"] - pay["payout"] - pay["carry_out"]
-    pen = pd.concat([r.penalties.assign(plan_id=r.plan_id) for r in runs], ignore_index=True)
-    pen["plan_id"] = pen["plan_id"].astype(order)
-    return pay, pen
+    def stack(frames: list[pd.DataFrame], names: list[str]) -> dict[str, np.ndarray]:
+        return {c: np.concatenate([f[c].to_numpy(dtype=object if c in ("period", "rep_id")
+                                                 else np.int64) for f in frames])
+                for c in names}
+
+    cols = stack([r.payouts for r in runs], ["period", "rep_id", *_TOTALS, "carry_in",
+                                             "carry_out"])
+    cols["forfeited"] = cols["net"] + cols["carry_in"] - cols["payout"] - cols["carry_out"]
+    pen = stack([r.penalties for r in runs], ["period", "rep_id", "penalties"])
+    return _Stacked(np.repeat(np.arange(len(runs)), [len(r.payouts) for r in runs]), cols,
+                    np.repeat(np.arange(len(runs)), [len(r.penalties) for r in runs]), pen)
 
 
-def _totals(pay: pd.DataFrame, pen: pd.DataFrame, by: list[str], cols: list[str]
+def _totals(stacked: _Stacked, plan_ids: Sequence[str], by: str | None, cols: list[str]
             ) -> pd.DataFrame:
-    """Sums of ``cols`` by ``by``, with penalties apart from the other clawbacks."""
-    per = pay.groupby(by, sort=True, observed=True)[cols].sum()
-    penalties = pen.groupby(by, sort=True, observed=True)["penalties"].sum()
-    per["penalties"] = penalties.reindex(per.index, fill_value=0)
-    per["clawbacks"] = per["clawbacks"] - per["penalties"]
-    out = per.astype(np.int64).reset_index()
-    out["plan_id"] = out["plan_id"].astype(object)
-    return out
+    """Sums of ``cols`` by plan (and ``by``), with penalties apart from the other
+    clawbacks: plan_id, ``by``, ``cols`` and penalties, by plan then ``by`` sorted,
+    only the groups that have payouts."""
+    n_pay = len(stacked.plan)
+    pay_key, pen_key, n_by, values = stacked.plan, stacked.pen_plan, 1, None
+    if by is not None:
+        codes, values = pd.factorize(np.concatenate([stacked.cols[by], stacked.pen[by]]),
+                                     sort=True)
+        n_by = max(len(values), 1)
+        pay_key = stacked.plan * n_by + codes[:n_pay]
+        pen_key = stacked.pen_plan * n_by + codes[n_pay:]
+    groups, (at,) = unique_keys([pay_key], len(plan_ids) * n_by)
+    inside = np.zeros(len(plan_ids) * n_by, dtype=np.int64) - 1
+    inside[groups] = np.arange(len(groups))
+    pen_at = inside[pen_key]
+    kept = pen_at >= 0  # penalties of a group without payouts are not shown (as before)
+    out: dict[str, Any] = {"plan_id": np.asarray(plan_ids, dtype=object)[groups // n_by]}
+    if by is not None:
+        out[by] = np.asarray(values, dtype=object)[groups % n_by]
+    for c in cols:
+        out[c] = exact_sum(at, stacked.cols[c], len(groups))
+    out["penalties"] = exact_sum(pen_at[kept], stacked.pen["penalties"][kept], len(groups))
+    out["clawbacks"] = out["clawbacks"] - out["penalties"]
+    frame = pd.DataFrame(out)
+    frame["plan_id"] = frame["plan_id"].astype(object)
+    return frame
 
 
-def _summary(pay: pd.DataFrame, pen: pd.DataFrame, runs: Sequence[PlanRun], cash: int
-             ) -> pd.DataFrame:
+def _summary(stacked: _Stacked, runs: Sequence[PlanRun], cash: int) -> pd.DataFrame:
     first, last = runs[0].first, runs[0].last
-    per = _totals(pay, pen, ["plan_id"], [*_TOTALS, "forfeited"]).set_index("plan_id")
-    periods = pay["period"].to_numpy(dtype=object)
-    carry_in = pay[periods == first].groupby("plan_id", observed=False)["carry_in"].sum()
-    carry_out = pay[periods == last].groupby("plan_id", observed=False)["carry_out"].sum()
+    ids = [r.plan_id for r in runs]
+    per = _totals(stacked, ids, None, [*_TOTALS, "forfeited"]).set_index("plan_id")
+    periods = stacked.cols["period"]
+    carry_in = exact_sum(stacked.plan, np.where(periods == first, stacked.cols["carry_in"], 0),
+                         len(runs))
+    carry_out = exact_sum(stacked.plan, np.where(periods == last, stacked.cols["carry_out"],
+                                                 0), len(runs))
     rows = []
-    for r in runs:
+    for i, r in enumerate(runs):  # over plans
         pid = r.plan_id
         t = per.loc[pid] if pid in per.index else pd.Series(0, index=per.columns)
         rows.append({
             "plan_id": pid, "name": r.plan.title, "gross": int(t["gross"]),
             "haircuts": int(t["haircuts"]), "clawbacks": int(t["clawbacks"]),
             "penalties": int(t["penalties"]), "net": int(t["net"]),
-            "carry_in": int(carry_in.get(pid, 0)), "carry_out": int(carry_out.get(pid, 0)),
+            "carry_in": int(carry_in[i]), "carry_out": int(carry_out[i]),
             "forfeited": int(t["forfeited"]), "payout": int(t["payout"]),
             "cash_collected": int(cash), "cost_pct": percent_of(int(t["payout"]), cash)})
     frame = pd.DataFrame(rows)
@@ -371,12 +405,12 @@ def combine(runs: Sequence[PlanRun], reps: pd.DataFrame, cash: int,
         raise ValueError(f"a plan is listed twice: {', '.join(plan_ids)}")
     names = pd.Series(reps["name"].to_numpy(dtype=object),
                       index=reps["rep_id"].to_numpy(dtype=object))
-    pay, pen = _all(runs)
-    summary = _summary(pay, pen, runs, cash)
-    per_rep = _totals(pay, pen, ["plan_id", "rep_id"], _TOTALS)
+    stacked = _all(runs)
+    summary = _summary(stacked, runs, cash)
+    per_rep = _totals(stacked, plan_ids, "rep_id", _TOTALS)
     per_rep["name"] = names.reindex(per_rep["rep_id"]).fillna("").to_numpy(dtype=object)
     per_rep = per_rep[["plan_id", "rep_id", "name", *TOTAL_MONEY]]
-    per_month = _totals(pay, pen, ["plan_id", "period"], _TOTALS)[
+    per_month = _totals(stacked, plan_ids, "period", _TOTALS)[
         ["plan_id", "period", *TOTAL_MONEY]]
     return ComparisonResult(
         plan_ids=plan_ids, names={r.plan_id: r.plan.title for r in runs}, first=first,
