@@ -51,7 +51,16 @@ def aging(inputs: Inputs, as_of: dt.date | str, rep_id: str | None = None) -> pd
     row with customer_id ``'TOTAL'`` summing them. ``invoices`` counts open invoices.
     """
     day = as_day(as_of)
-    rows = open_by_rep(inputs, day, rep_id)
+    return aging_of(open_by_rep(inputs, day, rep_id), day, inputs.reps, inputs.customers)
+
+
+def aging_of(rows: pd.DataFrame, as_of: dt.date | str, reps: pd.DataFrame,
+             customers: pd.DataFrame) -> pd.DataFrame:
+    """:func:`aging` from the credited open invoices ``rows`` (one per (invoice, rep):
+    rep_id, customer_id, due_date, open_amount > 0, as :func:`open_by_rep` gives them,
+    in any order), so a store can find those rows in the database; ``reps`` and
+    ``customers`` give the names."""
+    day = as_day(as_of)
     if rows.empty:
         return pd.DataFrame({c: pd.Series([], dtype=np.int64 if c in BUCKET_COLUMNS
                                           or c in ("invoices", "total") else object)
@@ -76,10 +85,10 @@ def aging(inputs: Inputs, as_of: dt.date | str, rep_id: str | None = None) -> pd
     out["total"] = out[BUCKET_COLUMNS].sum(axis=1).astype(np.int64)
     for c in [*BUCKET_COLUMNS, "invoices"]:
         out[c] = out[c].astype(np.int64)
-    rep_names = pd.Series(inputs.reps["name"].to_numpy(dtype=object),
-                          index=inputs.reps["rep_id"].to_numpy(dtype=object))
-    cust_names = pd.Series(inputs.customers["name"].to_numpy(dtype=object),
-                           index=inputs.customers["customer_id"].to_numpy(dtype=object))
+    rep_names = pd.Series(reps["name"].to_numpy(dtype=object),
+                          index=reps["rep_id"].to_numpy(dtype=object))
+    cust_names = pd.Series(customers["name"].to_numpy(dtype=object),
+                           index=customers["customer_id"].to_numpy(dtype=object))
     out["rep_name"] = rep_names.reindex(out["rep_id"]).fillna("").to_numpy(dtype=object)
     out["customer_name"] = np.where(
         out["customer_id"] == TOTAL, "Total",
@@ -121,5 +130,6 @@ def aging_text(frame: pd.DataFrame) -> str:
     return "\n".join(out) + "\n"
 
 
-__all__ = ["AGING_BUCKETS", "AGING_COLUMNS", "BUCKET_COLUMNS", "TOTAL", "aging", "aging_text",
+__all__ = ["AGING_BUCKETS", "AGING_COLUMNS", "BUCKET_COLUMNS", "TOTAL", "aging", "aging_of",
+           "aging_text",
            "bucket_of"]
