@@ -36,7 +36,7 @@ from commission.payroll.summary import BatchSummary, LoadSummary
 from commission.periods import NOT_PAID, month_index, parse_period
 from commission.plans.language import Plan, load_plans, parse_plan
 from commission.problems import InputError, Problem
-from commission.store import Store, batchdb, loads, open_events, planstore, seal
+from commission.store import Store, batchdb, batchdiff, loads, open_events, planstore, seal
 from commission.store import inquiries as inquirydb
 from commission.store.db import utcnow
 from commission.store.records import EVENTS, data_version, read_stored_inputs, read_table
@@ -588,12 +588,11 @@ def diff(store: Store, batch_id: int, rules_dir: str | Path | None = None) -> li
     """
     with store.read() as conn:
         b = _get(conn, batch_id)
-        state = {
-            "inputs": read_stored_inputs(conn), "then": batchdb.read_events(conn, batch_id),
-            "paid": batchdb.paid_events(conn), "plans_then": batchdb.read_plans(conn, batch_id),
+        state = {  # only the rows that can differ (batchdiff): a diff reads no whole table
+            **batchdiff.diff_rows(conn, b), "reps": read_table(conn, "reps"),
+            "plans_then": batchdb.read_plans(conn, batch_id),
             "plans_now": planstore.latest(conn), "payouts": batchdb.read_payouts(conn, batch_id),
             "last": batchdb.last_locked(conn), "runs": batchdb.run_plans(conn, batch_id),
-            "recorded": {n: read_table(conn, n, ["load_id"]) for n in ("splits", "disputes")},
         }
     texts = None
     if rules_dir is not None:
@@ -660,16 +659,17 @@ def _refuse_future(month: int, label: str, inputs: Inputs, base: dict | None) ->
     if month > now:
         raise BatchError(f"{label} is in the future (this month is "
                          f"{np.datetime64(int(now), 'M')}); nothing was run")
-    months = _event_months(inputs)
-    if not len(months):
+    if base is not None and month == parse_period(base["period"]) + 1:
+        return
+    months = _event_months(inputs)  # after a locked batch: its open events' invoices
+    if not len(months) and base is None:
         raise BatchError(f"there are no events in the store to pay in {label}; load data first")
-    latest = [int(months.max())]
+    # every event after the base is open, so the latest month is among them (or the base's)
+    latest = [int(months.max()) if len(months) else parse_period(base["period"])]
     if base is None and month < months.min():
         first = np.datetime64(int(months.min()), "M")
         raise BatchError(f"{label} is before the earliest event's month ({first}): the first "
                          f"batch pays {first} or a later month")
-    if base is not None and month == parse_period(base["period"]) + 1:
-        return
     if month > max(latest):
         last = np.datetime64(int(max(latest)), "M")
         raise BatchError(f"{label} is after the latest event's month ({last}): a batch pays "
