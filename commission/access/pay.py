@@ -217,13 +217,15 @@ def locked_payouts(identity: Identity, store: Store, rep_id: str, first: str,
 def aging(identity: Identity, store: Store, as_of: dt.date | str,
           rep_id: str | None = None) -> pd.DataFrame:
     """Open invoices by age bucket for ``rep_id`` (or every rep one may see)."""
-    from commission.reports.aging import aging as aging_frame
+    from commission.reports.aging import aging_of
+    from commission.reports.outlook import as_day
 
     reps = _scope(identity, store, "aging", rep_id)
-    inputs = store.stored_inputs()
-    if rep_id is not None and rep_id not in set(inputs.reps["rep_id"]):
+    day = as_day(as_of)
+    rows, rep_table, customers = store.open_credited(day.astype(dt.date), rep_id)
+    if rep_id is not None and rep_id not in set(rep_table["rep_id"]):
         raise lifecycle.BatchError(f"unknown rep {rep_id!r}")
-    frame = _keep(aging_frame(inputs, as_of, rep_id=rep_id), reps)
+    frame = _keep(aging_of(rows, day, rep_table, customers), reps)
     _viewed(identity, store, "aging", frame["rep_id"], reps is None)
     return frame
 

@@ -67,7 +67,9 @@ def build_blocks(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
     ledger = Ledger.of(inputs, table, rep_plan)
     paid = expand_paid(ledger, periods)
     rates, volumes = period_rates(ledger, periods, paid,
-                                  PriorVolume.of_lines(prior.frame, ledger))
+                                  PriorVolume.of_lines(
+                                      prior.frame if prior.volume is None else prior.volume,
+                                      ledger))
     invoiced = invoice_lines(ledger, paid.invoices, periods, rates)
     collected = collection_lines(ledger, paid.payments, periods, rates)
     reversed_ = reversal_lines(ledger, paid.payments, periods, collected, prior, rates)

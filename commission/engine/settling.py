@@ -48,9 +48,14 @@ class PriorLines:
     batches paid, derived from them as base_amount × share (see
     :class:`commission.engine.attainment.PriorVolume`). Without those four columns
     earlier batches add nothing to V₀.
+
+    ``volume``, when given, holds those earning lines (or their sums by line_kind,
+    rep_id, plan_id, period and share: the store sums them) for V₀ instead of
+    ``frame``, which then needs only the lines whose rates later events take.
     """
 
     frame: pd.DataFrame
+    volume: pd.DataFrame | None = None
 
     @classmethod
     def empty(cls) -> PriorLines:

@@ -116,10 +116,10 @@ def _event_lines(b: dict[str, Any], inputs, then: pd.DataFrame, paid: pd.DataFra
             *_capped(adds, limit, "added events", total=len(added))]
 
 
-def _rep_lines(inputs, payouts: pd.DataFrame) -> list[str]:
+def _rep_lines(reps: pd.DataFrame, payouts: pd.DataFrame) -> list[str]:
     then = dict(zip(payouts["rep_id"], payouts["plan_id"], strict=True))
     out = []
-    for r in inputs.reps.itertuples(index=False):
+    for r in reps.itertuples(index=False):
         if r.rep_id not in then:
             out.append(f"rep {r.rep_id} added (plan {r.plan_id})")
         elif then[r.rep_id] != r.plan_id:
@@ -141,14 +141,21 @@ def _recorded_lines(recorded: dict[str, pd.DataFrame], version: int, limit: int)
 
 def describe(b: dict[str, Any], state: dict[str, Any], texts: dict[str, str] | None,
              limit: int) -> list[str]:
-    """Every change since batch ``b`` was computed, as lines; [] when nothing changed."""
+    """Every change since batch ``b`` was computed, as lines; [] when nothing changed.
+
+    ``state`` holds the whole ``inputs``, or (the store's way) ``events_now`` (the event
+    tables, or just their rows that may differ: see :mod:`commission.store.batchdiff`)
+    and ``reps``; ``then`` and ``paid`` may likewise be just the rows that matter.
+    """
     lines = _plan_lines(state["plans_then"], state["plans_now"], texts)
     lines += _run_plan_lines(state.get("runs", []))
     last = state["last"]
     if b["status"] != "locked" and last is not None and last["batch_id"] != b["base_batch_id"]:
         lines.append(f"batch {last['batch_id']} ({last['period']}) was locked since: "
                      f"run {b['period']} again")
-    lines += _event_lines(b, state["inputs"], state["then"], state["paid"], limit)
-    lines += _rep_lines(state["inputs"], state["payouts"])
+    inputs = state.get("inputs")
+    events = state["events_now"] if inputs is None else inputs
+    lines += _event_lines(b, events, state["then"], state["paid"], limit)
+    lines += _rep_lines(state["reps"] if inputs is None else inputs.reps, state["payouts"])
     lines += _recorded_lines(state["recorded"], b["data_version"], limit)
     return lines

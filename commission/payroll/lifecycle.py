@@ -36,7 +36,7 @@ from commission.payroll.summary import BatchSummary, LoadSummary
 from commission.periods import NOT_PAID, month_index, parse_period
 from commission.plans.language import Plan, load_plans, parse_plan
 from commission.problems import InputError, Problem
-from commission.store import Store, batchdb, loads, planstore, seal
+from commission.store import Store, batchdb, batchdiff, loads, open_events, planstore, seal
 from commission.store import inquiries as inquirydb
 from commission.store.db import utcnow
 from commission.store.records import EVENTS, data_version, read_stored_inputs, read_table
@@ -221,7 +221,7 @@ class _State:
     inputs: Inputs
     paid: pd.DataFrame
     plans: dict[str, tuple[int, str, str]]
-    prior: pd.DataFrame
+    prior: PriorLines
     carry: dict[str, int]
     version: int
 
@@ -244,11 +244,7 @@ def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
     with store.read() as conn:
         existing, base = batchdb.by_period(conn, label), batchdb.last_locked(conn)
         _refuse_period(label, existing, base)
-        state = _State(existing, base, _with_corrections(read_stored_inputs(conn), conn),
-                       batchdb.paid_keys(conn),
-                       planstore.latest(conn), batchdb.prior_lines(conn),
-                       batchdb.carry_out(conn, base["batch_id"]) if base else {},
-                       data_version(conn))
+        state = _read_state(conn, existing, base)
     _refuse_future(month, label, state.inputs, base)
     months = _covered(month, state.inputs, base)
     if len(months) > 1 and catch_up is False:
@@ -263,6 +259,25 @@ def run_batch(store: Store, period: str, rules_dir: str | Path | None = None,
               "fingerprint": fingerprint(digest, used)}
     batch_id = _write_run(store, label, state, fields, result, events, used)
     return show(store, batch_id)
+
+
+def _read_state(conn: Any, existing: dict[str, Any] | None, base: dict[str, Any] | None
+                ) -> _State:
+    """What a run reads. After a locked batch: the invoices with an open event, the
+    locked lines of those invoices and the volume earlier batches paid, summed
+    (:mod:`commission.store.open_events`); the same lines as reading the whole store.
+    A first batch reads the whole store (nothing is paid yet)."""
+    if base is None:
+        inputs, paid = read_stored_inputs(conn), batchdb.paid_keys(conn)
+        prior = PriorLines(batchdb.prior_lines(conn))
+    else:
+        inputs, paid, invoices = open_events.read_open_inputs(conn, base)
+        prior = PriorLines(open_events.prior_lines_of(conn, invoices),
+                           open_events.prior_volume(conn))
+    return _State(existing, base, _with_corrections(inputs, conn), paid,
+                  planstore.latest(conn), prior,
+                  batchdb.carry_out(conn, base["batch_id"]) if base else {},
+                  data_version(conn))
 
 
 def catch_up_months(store: Store, period: str) -> list[str]:
@@ -329,7 +344,7 @@ def _compute(state: _State, plans: dict[str, Plan], month: int) -> tuple[Result,
     reps = inputs.reps["rep_id"].to_numpy(dtype=object)
     carry_in = np.array([state.carry.get(r, 0) for r in reps], dtype=np.int64)
     result = compute(inputs, plans, inputs.reps["plan_id"].to_numpy(dtype=object), periods,
-                     np.array([month], dtype=np.int64), carry_in, PriorLines(state.prior))
+                     np.array([month], dtype=np.int64), carry_in, state.prior)
     return result, event_frame(inputs, masks)
 
 
@@ -573,12 +588,11 @@ def diff(store: Store, batch_id: int, rules_dir: str | Path | None = None) -> li
     """
     with store.read() as conn:
         b = _get(conn, batch_id)
-        state = {
-            "inputs": read_stored_inputs(conn), "then": batchdb.read_events(conn, batch_id),
-            "paid": batchdb.paid_events(conn), "plans_then": batchdb.read_plans(conn, batch_id),
+        state = {  # only the rows that can differ (batchdiff): a diff reads no whole table
+            **batchdiff.diff_rows(conn, b), "reps": read_table(conn, "reps"),
+            "plans_then": batchdb.read_plans(conn, batch_id),
             "plans_now": planstore.latest(conn), "payouts": batchdb.read_payouts(conn, batch_id),
             "last": batchdb.last_locked(conn), "runs": batchdb.run_plans(conn, batch_id),
-            "recorded": {n: read_table(conn, n, ["load_id"]) for n in ("splits", "disputes")},
         }
     texts = None
     if rules_dir is not None:
@@ -645,16 +659,17 @@ def _refuse_future(month: int, label: str, inputs: Inputs, base: dict | None) ->
     if month > now:
         raise BatchError(f"{label} is in the future (this month is "
                          f"{np.datetime64(int(now), 'M')}); nothing was run")
-    months = _event_months(inputs)
-    if not len(months):
+    if base is not None and month == parse_period(base["period"]) + 1:
+        return
+    months = _event_months(inputs)  # after a locked batch: its open events' invoices
+    if not len(months) and base is None:
         raise BatchError(f"there are no events in the store to pay in {label}; load data first")
-    latest = [int(months.max())]
+    # every event after the base is open, so the latest month is among them (or the base's)
+    latest = [int(months.max()) if len(months) else parse_period(base["period"])]
     if base is None and month < months.min():
         first = np.datetime64(int(months.min()), "M")
         raise BatchError(f"{label} is before the earliest event's month ({first}): the first "
                          f"batch pays {first} or a later month")
-    if base is not None and month == parse_period(base["period"]) + 1:
-        return
     if month > max(latest):
         last = np.datetime64(int(max(latest)), "M")
         raise BatchError(f"{label} is after the latest event's month ({last}): a batch pays "

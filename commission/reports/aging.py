@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from commission.inputs import Inputs
-from commission.money import format_money
+from commission.money import cents_text
 from commission.reports.outlook import as_day, open_by_rep
 
 #: the buckets of days past due, in order: (column, lowest day, highest day)
@@ -51,7 +51,16 @@ def aging(inputs: Inputs, as_of: dt.date | str, rep_id: str | None = None) -> pd
     row with customer_id ``'TOTAL'`` summing them. ``invoices`` counts open invoices.
     """
     day = as_day(as_of)
-    rows = open_by_rep(inputs, day, rep_id)
+    return aging_of(open_by_rep(inputs, day, rep_id), day, inputs.reps, inputs.customers)
+
+
+def aging_of(rows: pd.DataFrame, as_of: dt.date | str, reps: pd.DataFrame,
+             customers: pd.DataFrame) -> pd.DataFrame:
+    """:func:`aging` from the credited open invoices ``rows`` (one per (invoice, rep):
+    rep_id, customer_id, due_date, open_amount > 0, as :func:`open_by_rep` gives them,
+    in any order), so a store can find those rows in the database; ``reps`` and
+    ``customers`` give the names."""
+    day = as_day(as_of)
     if rows.empty:
         return pd.DataFrame({c: pd.Series([], dtype=np.int64 if c in BUCKET_COLUMNS
                                           or c in ("invoices", "total") else object)
@@ -76,10 +85,10 @@ def aging(inputs: Inputs, as_of: dt.date | str, rep_id: str | None = None) -> pd
     out["total"] = out[BUCKET_COLUMNS].sum(axis=1).astype(np.int64)
     for c in [*BUCKET_COLUMNS, "invoices"]:
         out[c] = out[c].astype(np.int64)
-    rep_names = pd.Series(inputs.reps["name"].to_numpy(dtype=object),
-                          index=inputs.reps["rep_id"].to_numpy(dtype=object))
-    cust_names = pd.Series(inputs.customers["name"].to_numpy(dtype=object),
-                           index=inputs.customers["customer_id"].to_numpy(dtype=object))
+    rep_names = pd.Series(reps["name"].to_numpy(dtype=object),
+                          index=reps["rep_id"].to_numpy(dtype=object))
+    cust_names = pd.Series(customers["name"].to_numpy(dtype=object),
+                           index=customers["customer_id"].to_numpy(dtype=object))
     out["rep_name"] = rep_names.reindex(out["rep_id"]).fillna("").to_numpy(dtype=object)
     out["customer_name"] = np.where(
         out["customer_id"] == TOTAL, "Total",
@@ -88,38 +97,48 @@ def aging(inputs: Inputs, as_of: dt.date | str, rep_id: str | None = None) -> pd
 
 
 def aging_text(frame: pd.DataFrame) -> str:
-    """The aging frame as a fixed-width table for the terminal, one block per rep."""
+    """The aging frame as a fixed-width table for the terminal, one block per rep.
+
+    Cells are formatted a column at a time (:func:`cents_text`) and lines joined as
+    plain strings: a year of a large company has tens of thousands of rows.
+    """
     if frame.empty:
         return "No open invoices.\n"
     money_cols = [*BUCKET_COLUMNS, "total"]
-    cells = {c: [format_money(v) for v in frame[c].to_numpy()] for c in money_cols}
+    cells = {c: cents_text(frame[c].to_numpy(dtype=np.int64)).to_pylist() for c in money_cols}
     names = [
         TOTAL if cid == TOTAL else (f"{cid} {cname}".strip() if cname else str(cid))
         for cid, cname in zip(frame["customer_id"], frame["customer_name"], strict=True)
     ]
+    counts = [str(v) for v in frame["invoices"].tolist()]
     name_w = max(len("Customer"), *(len(s) for s in names))
     widths = {c: max(len(c), *(len(s) for s in cells[c])) for c in money_cols}
-    count_w = max(len("Inv"), *(len(str(v)) for v in frame["invoices"]))
+    count_w = max(len("Inv"), *(len(s) for s in counts))
     header = ("  " + "Customer".ljust(name_w) + "  " + "Inv".rjust(count_w) + "  "
               + "  ".join(c.rjust(widths[c]) for c in money_cols))
     rule = "  " + "-" * (len(header) - 2)
+    rows = ["  " + names[k].ljust(name_w) + "  " + counts[k].rjust(count_w) + "  "
+            + "  ".join(cells[c][k].rjust(widths[c]) for c in money_cols)
+            for k in range(len(frame))]
+    reps = frame["rep_id"].to_numpy(dtype=object)
+    rep_names = frame["rep_name"].to_numpy(dtype=object)
+    code = pd.factorize(reps)[0]  # blocks in order of each rep's first row, as groupby
     out: list[str] = []
-    for i, (rep, group) in enumerate(frame.groupby("rep_id", sort=False)):
+    for i, block in enumerate(np.split(np.argsort(code, kind="stable"),
+                                       np.flatnonzero(np.diff(np.sort(code))) + 1)):
         if i:
             out.append("")
-        rep_name = group["rep_name"].iloc[0]
-        out.append(f"{rep} {rep_name}".strip())
+        first = block[0]
+        out.append(f"{reps[first]} {rep_names[first]}".strip())
         out.append(header)
         out.append(rule)
-        for j in group.index:
-            k = frame.index.get_loc(j)
+        for k in block:
             if names[k] == TOTAL:
                 out.append(rule)
-            out.append("  " + names[k].ljust(name_w) + "  "
-                       + str(frame.at[j, "invoices"]).rjust(count_w) + "  "
-                       + "  ".join(cells[c][k].rjust(widths[c]) for c in money_cols))
+            out.append(rows[k])
     return "\n".join(out) + "\n"
 
 
-__all__ = ["AGING_BUCKETS", "AGING_COLUMNS", "BUCKET_COLUMNS", "TOTAL", "aging", "aging_text",
+__all__ = ["AGING_BUCKETS", "AGING_COLUMNS", "BUCKET_COLUMNS", "TOTAL", "aging", "aging_of",
+           "aging_text",
            "bucket_of"]

@@ -16,7 +16,13 @@ import pandas as pd
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from commission.store.bulk import mark, read_frame, write_frame
+from commission.store.bulk import (
+    indexes_built_after,
+    mark,
+    read_frame,
+    worth_rebuilding,
+    write_frame,
+)
 from commission.store.models import (
     Batch,
     BatchEvent,
@@ -112,7 +118,8 @@ def write_contents(conn: Connection, batch_id: int, lines: pd.DataFrame,
                    payouts: pd.DataFrame, events: pd.DataFrame,
                    plans: dict[str, tuple[int, str]]) -> None:
     const = {"batch_id": batch_id}
-    write_frame(conn, LINES, _lines_out(lines), constants=const)
+    with indexes_built_after(conn, [LINES] if worth_rebuilding(conn, LINES, len(lines)) else []):
+        write_frame(conn, LINES, _lines_out(lines), constants=const)
     write_frame(conn, PAYOUTS, payouts, constants=const)
     write_frame(conn, EVENTS, events, constants=const)
     if plans:

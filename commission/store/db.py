@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import StaticPool
 
 from commission.inputs.tables import Inputs
-from commission.store import migrate, records
+from commission.store import balances, migrate, records
 from commission.vocabulary import DB_URL_ENV, DEFAULT_DB_URL
 
 SQLITE_BUSY_MS = 120_000  # a writer waits this long for another (a 1M-row load holds it ~1 min)
@@ -96,6 +96,14 @@ class Store:
         """What a rep's statement reads of the data (:func:`records.read_rep_inputs`)."""
         with self.read() as conn:
             return records.read_rep_inputs(conn, rep_id, batch_id)
+
+    def open_credited(self, day: dt.date, rep_id: str | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """(the invoices open on ``day`` once per credited rep, summed in the database
+        (:func:`balances.open_credited`), the reps, the customers): what aging reads."""
+        with self.read() as conn:
+            return (balances.open_credited(conn, day, rep_id), records.read_table(conn, "reps"),
+                    records.read_table(conn, "customers"))
 
     def input_table(self, name: str) -> pd.DataFrame:
         """One input table (e.g. ``reps``), as in :meth:`stored_inputs`, read alone."""

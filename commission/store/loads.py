@@ -17,7 +17,13 @@ from sqlalchemy.engine import Connection
 
 from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.store import planstore
-from commission.store.bulk import delete_keys, foreign_keys_checked_once, write_frame
+from commission.store.bulk import (
+    delete_keys,
+    foreign_keys_checked_once,
+    indexes_built_after,
+    worth_rebuilding,
+    write_frame,
+)
 from commission.store.db import utcnow
 from commission.store.models import Load, PaidEvent
 from commission.store.records import KEYS, data_version, table
@@ -56,7 +62,8 @@ def write_load(conn: Connection, source: str, by: str | None, rows: dict[str, Ta
     stamp_cols = {"recorded_at": now, "load_id": load_id}
     written = [name for name in COLUMNS if name in rows]
     bulk = [table(n) for n in written] if sum(len(rows[n]) for n in written) >= BULK_ROWS else []
-    with foreign_keys_checked_once(conn, bulk):
+    rebuilt = [table(n) for n in written if worth_rebuilding(conn, table(n), len(rows[n]))]
+    with foreign_keys_checked_once(conn, bulk), indexes_built_after(conn, rebuilt):
         for name in written:
             r = rows[name]
             if len(r.deleted):
