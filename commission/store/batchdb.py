@@ -287,6 +287,12 @@ def paid_events(conn: Connection) -> pd.DataFrame:
         columns=["event_kind", "event_id", "batch_id", "period"])
 
 
+def paid_manual(conn: Connection) -> pd.DataFrame:
+    """:func:`paid_events` of kind 'manual' only (a locked batch's manual lines)."""
+    return pd.DataFrame(conn.exec_driver_sql(_PAID_MANUAL).fetchall(),
+                        columns=["event_kind", "event_id", "batch_id", "period"])
+
+
 def paid_keys(conn: Connection) -> pd.DataFrame:
     """(event_kind, event_id) of every event (and manual line) a locked batch paid."""
     paid = read_frame(conn, PAID, ["event_kind", "event_id"])
