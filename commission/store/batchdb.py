@@ -140,11 +140,11 @@ def _where(batch_id: int, order: str = "") -> str:
 def read_lines(conn: Connection, batch_id: int, rep_id: str | None = None) -> pd.DataFrame:
     """A batch's lines (of ``rep_id`` only, if given: an index finds them) with the columns
     and types of the engine's ``Result.lines``."""
-    where, params = _where(batch_id), ()
-    if rep_id is not None:
-        where, params = f"{where} AND rep_id = {mark(conn)}", (rep_id,)
-    f = read_frame(conn, LINES, ["line_no", *LINE_COLUMNS], f"{where} ORDER BY line_no",
-                   params)
+    where, params = f"{_where(batch_id)} ORDER BY line_no", ()
+    if rep_id is not None:  # found by the (batch_id, rep_id) index, sorted below: an ORDER
+        # BY here makes SQLite walk the whole batch in line_no order instead
+        where, params = f"{_where(batch_id)} AND rep_id = {mark(conn)}", (rep_id,)
+    f = read_frame(conn, LINES, ["line_no", *LINE_COLUMNS], where, params)
     f = f.sort_values("line_no", kind="stable", ignore_index=True)
     data: dict[str, Any] = {}
     for c in LINE_COLUMNS:

@@ -170,8 +170,9 @@ def _rep_digests_sqlite(conn: Connection, columns: list[str], where: str, order:
         cur.execute(f"SELECT rep_id, COUNT(*) FROM {LINES.name} WHERE {where} "
                     "GROUP BY rep_id ORDER BY rep_id", params)
         counts = cur.fetchall()
-        cur.execute(f"SELECT {_row_sql(columns, 'sqlite')} FROM {LINES.name} WHERE {where} "
-                    f"ORDER BY rep_id, {order}", params)
+        # INDEXED BY: for one rep, SQLite would rather walk the batch in line_no order
+        cur.execute(f"SELECT {_row_sql(columns, 'sqlite')} FROM {LINES.name} INDEXED BY "
+                    f"ix_batch_lines_batch_id WHERE {where} ORDER BY rep_id, {order}", params)
         out = {}
         for rep, n in counts:  # once per rep (hundreds), not per row
             h = hashlib.sha256()

@@ -26,7 +26,7 @@ from commission.store import migrate, open_store
 RULES = Path(__file__).resolve().parents[2] / "rules"
 ROOT = "root@example.com"
 GUARDED = ("batch_lines", "batch_payouts", "paid_events", "plans", "batch_seals", "batches",
-           "batch_events", "batch_plans")
+           "batch_events", "batch_plans", "batch_seal_reps")
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
