@@ -178,6 +178,12 @@ def test_a_store_at_0005_upgrades_in_place_and_its_locked_batches_are_sealed(loc
     tamper(url, [RAISE_LINE.format(b=b)])
     with open_store(url) as store:
         assert "lines differ from the seal" in verify(store, b).text()
+        # sealed whole (sha256-v1): one rep's statement verifies the whole batch
+        from commission.store import seal
+
+        with store.read() as conn:
+            assert seal.read(conn, b)["method"] == seal.V1 and not seal.read_reps(conn, b)
+        assert "lines differ from the seal" in verify(store, b, "R1").text()
 
 
 def test_verify_of_a_draft_says_only_locked_batches_are_sealed(locked, capsys):
