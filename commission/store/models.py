@@ -450,8 +450,6 @@ STORE_INDEXES = [
           CommissionAdjustment.__table__.c.rep_id),  # type: ignore[attr-defined]
     Index("ix_batch_lines_batch_id", BatchLine.__table__.c.batch_id,  # type: ignore[attr-defined]
           BatchLine.__table__.c.rep_id),  # type: ignore[attr-defined]
-    Index("ix_batch_lines_period", BatchLine.__table__.c.batch_id,  # type: ignore[attr-defined]
-          BatchLine.__table__.c.period),  # type: ignore[attr-defined]  (0015)
     Index("ix_paid_events_batch_id", PaidEvent.__table__.c.batch_id,  # type: ignore[attr-defined]
           PaidEvent.__table__.c.event_kind,  # type: ignore[attr-defined]
           PaidEvent.__table__.c.event_id),  # type: ignore[attr-defined]

@@ -7,9 +7,6 @@ seal above them without reading the whole batch. Triggers (SQLite and PostgreSQL
 refuse a row for a batch that is not locked or is already sealed, and any change or
 deletion, like ``batch_seals`` (0006).
 
-Also an index on ``batch_lines (batch_id, period)``: the lines of one month of a
-batch, which the payroll export sums (a catch-up batch holds every earlier month).
-
 Batches sealed before keep their ``sha256-v1`` seals and are verified as before:
 re-sealing them here would bless whatever was changed since. Nothing else changes,
 so a database at the previous head upgrades in place.
@@ -44,9 +41,6 @@ END"""
 
 
 def upgrade() -> None:
-    # a batch's lines of one month, summed for the payroll export's reconciliation (a
-    # catch-up batch holds two years of lines; the rep index would visit all of them)
-    op.create_index("ix_batch_lines_period", "batch_lines", ["batch_id", "period"])
     op.create_table(
         "batch_seal_reps",
         sa.Column("batch_id", sa.Integer(), nullable=False),
@@ -81,6 +75,5 @@ def downgrade() -> None:
     """Drops the per-rep digests: a ``sha256-v2`` seal then no longer verifies (by design,
     the previous version knows only ``sha256-v1``)."""
     op.drop_table("batch_seal_reps")  # its triggers go with it
-    op.drop_index("ix_batch_lines_period", table_name="batch_lines")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION commission_guard_batch_seal_reps()")
