@@ -23,7 +23,7 @@ from commission.access.identity import Identity, record, refuse, require
 from commission.inputs.tables import Inputs
 from commission.payroll import lifecycle
 from commission.payroll.staleness import Staleness
-from commission.payroll.summary import BatchSummary, LoadSummary
+from commission.payroll.summary import BatchHeader, BatchSummary, LoadSummary
 from commission.payroll.verify import Verification, require_intact, verify
 from commission.problems import InputError
 from commission.store import Store
@@ -151,7 +151,7 @@ def lock_batch(identity: Identity, store: Store, batch_id: int) -> BatchSummary:
     """Lock an approved batch (finance or admin)."""
     obj = f"batch:{batch_id}"
     require(store, identity, "batch.lock", obj, f"lock batch {batch_id}")
-    before = lifecycle.show(store, batch_id)
+    before = lifecycle.header(store, batch_id)  # who ran and approved it (no totals)
     details = ({"self_approval": True} if before.approved_by is not None
                and before.approved_by == before.run_by else {})
     return _perform(store, identity, "batch.lock", obj,
@@ -159,7 +159,7 @@ def lock_batch(identity: Identity, store: Store, batch_id: int) -> BatchSummary:
 
 
 def export_batch(identity: Identity, store: Store, batch_id: int
-                 ) -> tuple[pd.DataFrame, BatchSummary]:
+                 ) -> tuple[pd.DataFrame, BatchHeader]:
     """The payroll file of a batch (finance): one data row per rep, DRAFT until locked,
     with the currency and pay date of the settings; :func:`export_control` is its
     control total.
@@ -172,12 +172,16 @@ def export_batch(identity: Identity, store: Store, batch_id: int
     obj = f"batch:{batch_id}"
     require(store, identity, "batch.export", obj, f"export batch {batch_id}")
 
-    def work() -> tuple[pd.DataFrame, BatchSummary]:
-        require_intact(store, batch_id)  # a locked batch must still match its seal
-        summary = lifecycle.show(store, batch_id)
+    def work() -> tuple[pd.DataFrame, BatchHeader]:
+        # a locked batch must still match its seal: every payout, plan text and paid event
+        # (the lines are reconciled with the verified payouts below; docs/security.md)
+        require_intact(store, batch_id, lines=False)
+        summary = lifecycle.header(store, batch_id)
         payouts = lifecycle.batch_payouts(store, batch_id)
         sums = lifecycle.batch_line_sums(store, batch_id, summary.period)  # summed in the db
         problems = reconcile(sums, payouts, summary.period)
+        if problems and summary.status == "locked":
+            require_intact(store, batch_id)  # say which lines were altered, if they were
         if problems:  # never hand payroll a file that does not add up
             raise lifecycle.BatchError("the batch does not reconcile: " + "; ".join(problems))
         frame = payroll_export(payouts, store.input_table("reps"), summary.period, batch_id,
@@ -190,7 +194,7 @@ def export_batch(identity: Identity, store: Store, batch_id: int
     return frame, summary
 
 
-def export_control(store: Store, frame: pd.DataFrame, summary: BatchSummary) -> pd.DataFrame:
+def export_control(store: Store, frame: pd.DataFrame, summary: BatchHeader) -> pd.DataFrame:
     """The control total of an export from :func:`export_batch` (a file of its own)."""
     from commission.access.settings import currency, pay_date
     from commission.reports.export import DRAFT, FINAL, control_totals

@@ -22,7 +22,7 @@ def _batch_of(store: Store, period: str) -> dict[str, Any]:
 def batch_side(store: Store, batch: dict[str, Any], rep_id: str) -> Side:
     """A rep's payout in a stored batch, with the base batch's row (for draw recovery)."""
     bid = int(batch["batch_id"])
-    lines = lifecycle.batch_lines(store, bid)
+    lines = lifecycle.batch_lines(store, bid, rep_id)  # the rep's only (indexed)
     payouts = lifecycle.batch_payouts(store, bid)
     row = payouts[payouts["rep_id"] == rep_id]
     previous = previous_plans = None
@@ -32,7 +32,7 @@ def batch_side(store: Store, batch: dict[str, Any], rep_id: str) -> Side:
         previous = None if prev.empty else prev.iloc[0].to_dict()
         previous_plans = lifecycle.batch_plans(store, int(batch["base_batch_id"]))
     label = f"{batch['period']} (batch {bid}, {batch['status']})"
-    return Side(label, lines[lines["rep_id"] == rep_id].reset_index(drop=True),
+    return Side(label, lines.reset_index(drop=True),
                 None if row.empty else row.iloc[0].to_dict(), lifecycle.batch_plans(store, bid),
                 previous, previous_plans)
 

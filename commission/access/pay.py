@@ -136,12 +136,13 @@ def statement(identity: Identity, store: Store, batch_id: int, rep_id: str,
 
     obj = f"batch:{batch_id}"
     _scope(identity, store, obj, rep_id)
-    require_intact(store, batch_id)  # never a statement of a locked batch that was altered
-    summary = lifecycle.show(store, batch_id)
+    # never a statement of a locked batch whose rows for this rep (or the plans or the
+    # seal itself) were altered; other reps' rows are not read (docs/security.md)
+    require_intact(store, batch_id, rep_id)
     payouts = lifecycle.batch_payouts(store, batch_id)
     if rep_id not in set(payouts["rep_id"]):
         raise lifecycle.BatchError(f"rep {rep_id!r} has no payout in batch {batch_id}")
-    month = period or summary.period
+    month = period or lifecycle.header(store, batch_id).period
     # only what this rep's statement reads: their lines and invoices (indexed)
     lines = lifecycle.batch_lines(store, batch_id, rep_id)
     inputs, plans = store.rep_inputs(rep_id, batch_id), lifecycle.batch_plans(store, batch_id)

@@ -34,10 +34,11 @@ from commission.payroll.lifecycle import (
     store_version,
     stored_plans,
 )
-from commission.payroll.summary import BatchSummary, LoadSummary
+from commission.payroll.summary import BatchHeader, BatchSummary, LoadSummary
 
 __all__ = [
     "BatchError",
+    "BatchHeader",
     "BatchSummary",
     "LoadSummary",
     "approve",

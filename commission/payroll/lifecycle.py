@@ -32,7 +32,7 @@ from commission.payroll import loading
 from commission.payroll.changes import describe  # the wording lives with the comparison
 from commission.payroll.fingerprint import event_frame, events_digest, fingerprint
 from commission.payroll.staleness import Staleness, staleness
-from commission.payroll.summary import BatchSummary, LoadSummary
+from commission.payroll.summary import BatchHeader, BatchSummary, LoadSummary
 from commission.periods import NOT_PAID, month_index, parse_period
 from commission.plans.language import Plan, load_plans, parse_plan
 from commission.problems import InputError, Problem
@@ -56,6 +56,7 @@ __all__ = [
     "catch_up_months",
     "catch_up_warning",
     "diff",
+    "header",
     "list_batches",
     "load",
     "lock",
@@ -478,6 +479,9 @@ def lock(store: Store, batch_id: int, by: str) -> BatchSummary:
 
 def _changed_events(conn, batch_id: int) -> int:
     """How many of a batch's events were changed or removed since it was computed."""
+    b = _get(conn, batch_id)
+    if data_version(conn) == int(b["data_version"]):  # no load since: events as computed
+        return 0
     then = batchdb.read_events(conn, batch_id)
     tables = {}
     for table, (kind, id_col, _date) in EVENTS.items():
@@ -514,6 +518,15 @@ def show(store: Store, batch_id: int) -> BatchSummary:
         totals={k: t[k] for k in [*PAYOUT_MONEY_COLUMNS, "forfeited"]},
         months=tuple(str(np.datetime64(m, "M"))
                      for m in range(first, parse_period(b["period"]) + 1)))
+
+
+def header(store: Store, batch_id: int) -> BatchHeader:
+    """A batch's row without its totals (BatchError when there is no such batch)."""
+    with store.read() as conn:
+        b = _get(conn, batch_id)
+    return BatchHeader(batch_id=int(b["batch_id"]), period=str(b["period"]),
+                       status=str(b["status"]), run_by=str(b["run_by"]),
+                       approved_by=b["approved_by"])
 
 
 def batch_lines(store: Store, batch_id: int, rep_id: str | None = None) -> pd.DataFrame:

@@ -44,6 +44,18 @@ class LoadSummary:
 
 
 @dataclass(frozen=True)
+class BatchHeader:
+    """A batch's row without its totals: what the export and a lock need, read in
+    milliseconds (a :class:`BatchSummary` sums the batch's lines and events)."""
+
+    batch_id: int
+    period: str
+    status: str  # draft | approved | locked
+    run_by: str
+    approved_by: str | None
+
+
+@dataclass(frozen=True)
 class BatchSummary:
     """A batch at a glance: who did what when, what it paid, with which inputs."""
 

@@ -60,17 +60,90 @@ def _plan_texts(conn, batch_id: int) -> list[str]:
     return out
 
 
-def _compare(sealed: dict[str, Any], now: dict[str, str]) -> list[str]:
+def _compare(sealed: dict[str, Any], now: dict[str, str], names=seal.SECTIONS) -> list[str]:
     out = [f"{SECTION_WORDS[s]} differ from the seal (sealed {_short(sealed[f'{s}_sha256'])}, "
-           f"now {_short(now[s])})" for s in seal.SECTIONS if sealed[f"{s}_sha256"] != now[s]]
+           f"now {_short(now[s])})" for s in names if sealed[f"{s}_sha256"] != now[s]]
     parts = {s: sealed[f"{s}_sha256"] for s in seal.SECTIONS}
     if seal.combine(parts) != sealed["digest"]:
         out.append("the seal itself was altered (its digest does not match its sections)")
     return out
 
 
-def verify(store: Store, batch_id: int) -> Verification:
-    """Recompute a batch's digests and compare them with its seal."""
+#: reps named one by one in a failed verification (then "and N more")
+NAMED_REPS = 10
+
+
+def _rep_words(kept: dict[str, tuple[str, str]], now: dict[str, tuple[str, str]]
+               ) -> list[str]:
+    """Which reps' lines or payout differ from their sealed digests (sha256-v2)."""
+    out = []
+    for i, word in enumerate(seal.REP_SECTIONS):
+        reps = sorted(r for r in set(kept) | set(now)
+                      if kept.get(r, (seal.EMPTY,) * 2)[i] != now.get(r, (seal.EMPTY,) * 2)[i])
+        if reps:
+            more = f" and {len(reps) - NAMED_REPS} more" if len(reps) > NAMED_REPS else ""
+            out.append(f"{SECTION_WORDS[word]} of rep{'s' if len(reps) > 1 else ''} "
+                       f"{', '.join(reps[:NAMED_REPS])}{more} differ from the seal")
+    return out
+
+
+def _kept_reps_agree(sealed: dict[str, Any], kept: dict[str, tuple[str, str]]) -> list[str]:
+    """The sealed per-rep digests must give the sealed sections (else the seal was altered)."""
+    if all(seal.combine_reps({r: d[i] for r, d in kept.items()}) == sealed[f"{s}_sha256"]
+           for i, s in enumerate(seal.REP_SECTIONS)):
+        return []
+    return ["the seal itself was altered (its per-rep digests do not match its sections)"]
+
+
+def _rep_part(conn, batch_id: int, sealed: dict[str, Any], kept: dict[str, tuple[str, str]],
+              rep_id: str) -> list[str]:
+    """One rep's lines and payout against their sealed digests, and the plan texts."""
+    if rep_id not in kept:
+        return [f"rep {rep_id} has no part in the seal"]
+    now = {"plans": seal.plans_section(conn, batch_id)}
+    return (_compare(sealed, now, ("plans",))
+            + _rep_words({rep_id: kept[rep_id]}, seal.rep_digests(conn, batch_id, rep_id)))
+
+
+def _without_lines(conn, batch_id: int, sealed: dict[str, Any],
+                   kept: dict[str, tuple[str, str]]) -> list[str]:
+    """Every section but the lines: every rep's payout, the plans, the paid events."""
+    payouts = seal.payout_digests(conn, batch_id)
+    now = {"payouts": seal.combine_reps(payouts), "plans": seal.plans_section(conn, batch_id),
+           "paid_events": seal.paid_events_section(conn, batch_id)}
+    kept_payouts = {r: (seal.EMPTY, d[1]) for r, d in kept.items()}
+    return (_compare(sealed, now, ("payouts", "plans", "paid_events"))
+            + _rep_words(kept_payouts, {r: (seal.EMPTY, d) for r, d in payouts.items()}))
+
+
+def _differences(conn, batch_id: int, sealed: dict[str, Any], rep_id: str | None,
+                 lines: bool) -> list[str]:
+    """What differs from the seal: everything; or (sha256-v2) with ``rep_id`` that rep's
+    part, without ``lines`` every section but the lines; and the seal's consistency."""
+    if sealed["method"] == seal.V1:  # sealed whole: verified whole
+        return _compare(sealed, seal.sections(conn, batch_id, seal.V1))
+    kept = seal.read_reps(conn, batch_id)
+    if rep_id is not None:
+        found = _rep_part(conn, batch_id, sealed, kept, rep_id)
+    elif not lines:
+        found = _without_lines(conn, batch_id, sealed, kept)
+    else:
+        now_reps = seal.rep_digests(conn, batch_id)
+        now = seal.sections(conn, batch_id, seal.V2, now_reps)
+        found = _compare(sealed, now) + _rep_words(kept, now_reps)
+    return found + _kept_reps_agree(sealed, kept)
+
+
+def verify(store: Store, batch_id: int, rep_id: str | None = None,
+           lines: bool = True) -> Verification:
+    """Recompute a batch's digests and compare them with its seal.
+
+    A seal per rep (sha256-v2) can be checked in part: ``rep_id``, what that rep's
+    statement shows (their lines and payout, the plan texts); ``lines=False``, what the
+    payroll export hands out (every payout, the plan texts, the paid events; its lines
+    are reconciled with the payouts instead). The seal's own consistency is always
+    checked. A batch sealed whole (sha256-v1) is verified whole.
+    """
     with store.read() as conn:
         b = batchdb.get(conn, int(batch_id))
         if b is None:
@@ -84,14 +157,18 @@ def verify(store: Store, batch_id: int) -> Verification:
         if sealed is None:
             result.differences.append("the batch is locked but has no seal (it was removed)")
             return result
-        result.differences += _compare(sealed, seal.sections(conn, batch_id))
+        result.differences += _differences(conn, int(batch_id), sealed, rep_id, lines)
         result.differences += _plan_texts(conn, batch_id)
     return result
 
 
-def require_intact(store: Store, batch_id: int) -> None:
-    """Refuse (BatchError) a locked batch that fails verification; drafts pass."""
-    v = verify(store, batch_id)
+def require_intact(store: Store, batch_id: int, rep_id: str | None = None,
+                   lines: bool = True) -> None:
+    """Refuse (BatchError) a locked batch that fails verification; drafts pass.
+
+    ``rep_id``, ``lines``: verify only that part (see :func:`verify`).
+    """
+    v = verify(store, batch_id, rep_id, lines)
     if v.status == "locked" and not v.ok:
         raise BatchError(f"batch {v.batch_id} ({v.period}) fails verification, so it is not "
                          f"handed out: {'; '.join(v.differences)} "

@@ -147,11 +147,11 @@ def _where(batch_id: int, order: str = "") -> str:
 def read_lines(conn: Connection, batch_id: int, rep_id: str | None = None) -> pd.DataFrame:
     """A batch's lines (of ``rep_id`` only, if given: an index finds them) with the columns
     and types of the engine's ``Result.lines``."""
-    where, params = _where(batch_id), ()
-    if rep_id is not None:
-        where, params = f"{where} AND rep_id = {mark(conn)}", (rep_id,)
-    f = read_frame(conn, LINES, ["line_no", *LINE_COLUMNS], f"{where} ORDER BY line_no",
-                   params)
+    where, params = f"{_where(batch_id)} ORDER BY line_no", ()
+    if rep_id is not None:  # found by the (batch_id, rep_id) index, sorted below: an ORDER
+        # BY here makes SQLite walk the whole batch in line_no order instead
+        where, params = f"{_where(batch_id)} AND rep_id = {mark(conn)}", (rep_id,)
+    f = read_frame(conn, LINES, ["line_no", *LINE_COLUMNS], where, params)
     f = f.sort_values("line_no", kind="stable", ignore_index=True)
     data: dict[str, Any] = {}
     for c in LINE_COLUMNS:
@@ -292,6 +292,12 @@ def paid_events(conn: Connection) -> pd.DataFrame:
         "SELECT p.event_kind, p.event_id, p.batch_id, b.period FROM paid_events p "
         "JOIN batches b ON b.batch_id = p.batch_id UNION ALL " + _PAID_MANUAL).fetchall(),
         columns=["event_kind", "event_id", "batch_id", "period"])
+
+
+def paid_manual(conn: Connection) -> pd.DataFrame:
+    """:func:`paid_events` of kind 'manual' only (a locked batch's manual lines)."""
+    return pd.DataFrame(conn.exec_driver_sql(_PAID_MANUAL).fetchall(),
+                        columns=["event_kind", "event_id", "batch_id", "period"])
 
 
 def paid_keys(conn: Connection) -> pd.DataFrame:

@@ -381,6 +381,23 @@ class BatchSeal(StoreModel, table=True):
     sealed_at: dt.datetime = Field(sa_column=_stamp())
 
 
+class BatchSealRep(StoreModel, table=True):
+    """One rep's part of a locked batch's seal (method ``sha256-v2``, migration 0015).
+
+    The digests of the rep's lines and payout; the seal's lines and payouts sections
+    are digests over these rows, so one rep's statement checks its own rows without
+    reading the batch's other lines. Written at lock before the seal; triggers refuse
+    a row once the batch is sealed, and any change.
+    """
+
+    __tablename__ = "batch_seal_reps"
+    batch_id: int = Field(sa_column=Column(Integer, ForeignKey("batches.batch_id"),
+                                           primary_key=True))
+    rep_id: str = Field(sa_column=_text(primary_key=True))
+    lines_sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    payouts_sha256: str = Field(sa_column=Column(String(64), nullable=False))
+
+
 class Scenario(StoreModel, table=True):
     """A plan variant saved on Compare plans (0012): management's what-if, apart from payroll.
 

@@ -76,21 +76,16 @@ def _inputs_of_invoices(conn: Connection, invoices: str, params: tuple,
     row of those invoices, their customers, the manual lines ``manual`` keeps, and
     every rep, plan assignment and quota.
 
-    The query runs once per large table (invoices, payments, adjustments); the small
-    ones (customers, splits, disputes) are read whole and kept by the invoices read.
+    The query runs once per table it narrows (each found by an index): only those
+    rows leave the database.
     """
     by_invoice = (f"WHERE invoice_id IN ({invoices})", params)
     where = {"invoices": by_invoice, "payments": by_invoice, "adjustments": by_invoice,
-             "commission_adjustments": manual}
-    tables = {name: read_table(conn, name, None, *where.get(name, ("", ())))
-              for name in COLUMNS}
-    ids = tables["invoices"]["invoice_id"]
-    keep = {"splits": ("invoice_id", ids), "disputes": ("invoice_id", ids),
-            "customers": ("customer_id", tables["invoices"]["customer_id"])}
-    for name, (column, values) in keep.items():
-        t = tables[name]
-        tables[name] = t[t[column].isin(values)].reset_index(drop=True)
-    return Inputs(**tables)
+             "splits": by_invoice, "disputes": by_invoice, "commission_adjustments": manual,
+             "customers": ("WHERE customer_id IN (SELECT customer_id FROM invoices WHERE "
+                           f"invoice_id IN ({invoices}))", params)}
+    return Inputs(**{name: read_table(conn, name, None, *where.get(name, ("", ())))
+                     for name in COLUMNS})
 
 
 def data_version(conn: Connection) -> int:

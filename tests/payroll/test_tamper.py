@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -26,7 +26,7 @@ from commission.store import migrate, open_store
 RULES = Path(__file__).resolve().parents[2] / "rules"
 ROOT = "root@example.com"
 GUARDED = ("batch_lines", "batch_payouts", "paid_events", "plans", "batch_seals", "batches",
-           "batch_events", "batch_plans")
+           "batch_events", "batch_plans", "batch_seal_reps")
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -92,6 +92,10 @@ TAMPERING = {
                          ["the batch is locked but has no seal"]),
 }
 
+#: tampering no statement shows: a statement checks its rep's lines and payout, the plan
+#: texts and the seal itself, not the batch's paid events (verify and the export do)
+NOT_ON_STATEMENTS = {"a paid event added (a later payment silently unpaid)"}
+
 
 @pytest.mark.parametrize("case", list(TAMPERING))
 def test_verify_detects_tampering_and_export_and_statement_refuse(locked, case, capsys,
@@ -113,6 +117,9 @@ def test_verify_detects_tampering_and_export_and_statement_refuse(locked, case, 
     assert code == 2 and "fails verification" in err and not export.exists()
     code, _out, err = run(capsys, "statement", "--batch", str(b), "--rep", "R2", "--out",
                           str(page), *db)
+    if case in NOT_ON_STATEMENTS:  # a statement checks what it shows (docs/security.md)
+        assert code == 0 and page.exists()
+        return
     assert code == 2 and "fails verification" in err and not page.exists()
 
 
@@ -128,6 +135,8 @@ INSERTS = {
     "paid_events": "INSERT INTO paid_events (event_kind, event_id, batch_id) "
                    "VALUES ('payment', 'P2', {b})",
     "batch_seals": "INSERT INTO batch_seals SELECT * FROM batch_seals WHERE batch_id = {b}",
+    "batch_seal_reps": "INSERT INTO batch_seal_reps (batch_id, rep_id, lines_sha256, "
+                       "payouts_sha256) VALUES ({b}, 'R9', 'x', 'y')",
 }
 
 
@@ -169,6 +178,12 @@ def test_a_store_at_0005_upgrades_in_place_and_its_locked_batches_are_sealed(loc
     tamper(url, [RAISE_LINE.format(b=b)])
     with open_store(url) as store:
         assert "lines differ from the seal" in verify(store, b).text()
+        # sealed whole (sha256-v1): one rep's statement verifies the whole batch
+        from commission.store import seal
+
+        with store.read() as conn:
+            assert seal.read(conn, b)["method"] == seal.V1 and not seal.read_reps(conn, b)
+        assert "lines differ from the seal" in verify(store, b, "R1").text()
 
 
 def test_verify_of_a_draft_says_only_locked_batches_are_sealed(locked, capsys):
@@ -193,10 +208,89 @@ def test_database_serialization_equals_the_python_reference(locked) -> None:
     engine = create_engine(url)
     with engine.connect() as conn:
         assert seal._database_json_agrees(conn)
-        fast = seal.sections(conn, b)
+        fast = seal.sections(conn, b, seal.V1)
         reference = {name: seal._digest(conn, q) for name, q in seal._queries(b).items()}
+        # sha256-v2: each rep's lines, hashed by the database path and row by row
+        lines = seal.LINES
+        per_rep = seal._rep_digests_python(conn, select(
+            lines.c.rep_id, *(lines.c[c] for c in seal.LINE_SEALED_COLUMNS))
+            .where(lines.c.batch_id == b).order_by(lines.c.line_no))
+        assert seal._line_digests(conn, b, None) == per_rep and len(per_rep) > 1
+        for rep, digest in per_rep.items():
+            assert seal._line_digests(conn, b, rep) == {rep: digest}
         explanation = conn.exec_driver_sql(
             f"SELECT explanation FROM batch_lines WHERE batch_id = {b} AND line_no = 1").scalar()
     engine.dispose()
     assert explanation == tricky
     assert fast == reference
+
+
+def _statement(capsys, url: str, b: int, rep: str, page: Path) -> tuple[int, str]:
+    code, _out, err = run(capsys, "statement", "--batch", str(b), "--rep", rep, "--out",
+                          str(page), "--db", url, "--as", ROOT)
+    return code, err
+
+
+def test_a_seal_per_rep_names_the_rep_and_refuses_only_that_reps_statement(
+        locked, capsys, tmp_path):
+    """sha256-v2: one rep's altered line fails verify (naming the rep), the export and that
+    rep's statement; another rep's statement, whose rows are intact, is still issued."""
+    url, b = locked
+    with open_store(url) as store, store.read() as conn:
+        from commission.store import seal
+
+        assert seal.read(conn, b)["method"] == seal.V2
+        assert set(seal.read_reps(conn, b)) == {"R1", "R2"}
+    tamper(url, [f"UPDATE batch_lines SET explanation = explanation || ' (edited)' "
+                 f"WHERE batch_id = {b} AND rep_id = 'R2'"])
+    with open_store(url) as store:
+        text = verify(store, b).text()
+        assert "lines differ from the seal" in text and "lines of rep R2 differ" in text
+        assert "R1" not in text
+        assert verify(store, b, "R1").ok and not verify(store, b, "R2").ok
+    code, err = _statement(capsys, url, b, "R2", tmp_path / "r2.html")
+    assert code == 2 and "lines of rep R2 differ from the seal" in err
+    assert not (tmp_path / "r2.html").exists()
+    code, _err = _statement(capsys, url, b, "R1", tmp_path / "r1.html")
+    assert code == 0 and (tmp_path / "r1.html").exists()
+
+
+def test_the_export_checks_payouts_and_reconciles_lines(locked, capsys, tmp_path):
+    """The export hands out payouts: an altered explanation (no money) leaves it issued
+    (verify still fails); a line's money changed alone fails reconciliation, and the
+    export then says which rep's lines differ from the seal."""
+    url, b = locked
+    db = ["--db", url, "--as", ROOT]
+    tamper(url, [f"UPDATE batch_lines SET explanation = 'x' WHERE batch_id = {b} "
+                 "AND rep_id = 'R1'"])
+    assert run(capsys, "batch", "export", str(b), "--out", str(tmp_path / "a.csv"), *db)[0] == 0
+    with open_store(url) as store:
+        assert "lines of rep R1 differ" in verify(store, b).text()
+    tamper(url, [RAISE_LINE.format(b=b)])
+    code, _out, err = run(capsys, "batch", "export", str(b), "--out", str(tmp_path / "b.csv"),
+                          *db)
+    assert code == 2 and "fails verification" in err and "lines of reps R1, R2 differ" in err
+    assert not (tmp_path / "b.csv").exists()
+
+
+def test_an_altered_rep_digest_is_an_altered_seal_for_every_statement(locked, capsys,
+                                                                       tmp_path):
+    url, b = locked
+    tamper(url, [f"UPDATE batch_seal_reps SET lines_sha256 = '{'0' * 64}' "
+                 f"WHERE batch_id = {b} AND rep_id = 'R1'"])
+    with open_store(url) as store:
+        text = verify(store, b).text()
+    assert "the seal itself was altered (its per-rep digests do not match its sections)" in text
+    for rep in ("R1", "R2"):
+        code, err = _statement(capsys, url, b, rep, tmp_path / f"{rep}.html")
+        assert code == 2 and "the seal itself was altered" in err
+
+
+def test_a_rep_added_behind_the_seal_is_no_part_of_it(locked, capsys):
+    url, b = locked
+    tamper(url, ["INSERT INTO batch_payouts (batch_id, rep_id, period, plan_id, gross, "
+                 "haircuts, clawbacks, net, carry_in, payout, carry_out) VALUES "
+                 f"({b}, 'R9', '2026-01', 'x', 1, 0, 0, 1, 0, 1, 0)"])
+    with open_store(url) as store:
+        assert "payouts of rep R9 differ from the seal" in verify(store, b).text()
+        assert "rep R9 has no part in the seal" in verify(store, b, "R9").text()

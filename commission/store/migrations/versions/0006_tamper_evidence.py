@@ -156,7 +156,7 @@ def _seal_locked_batches() -> None:
     locked = conn.exec_driver_sql(
         "SELECT batch_id FROM batches WHERE status = 'locked' ORDER BY batch_id").fetchall()
     for (batch_id,) in locked:
-        seal.write(conn, int(batch_id), SEALED_AT_UPGRADE, utcnow())
+        seal.write(conn, int(batch_id), SEALED_AT_UPGRADE, utcnow(), method=seal.V1)
 
 
 def upgrade() -> None:
