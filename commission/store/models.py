@@ -450,7 +450,7 @@ STORE_INDEXES = [
           CommissionAdjustment.__table__.c.rep_id),  # type: ignore[attr-defined]
     Index("ix_batch_lines_batch_id", BatchLine.__table__.c.batch_id,  # type: ignore[attr-defined]
           BatchLine.__table__.c.rep_id),  # type: ignore[attr-defined]
-    # migration 0015: a month's run reads the locked lines of the invoices it pays again
+    # migration 0016: a month's run reads the locked lines of the invoices it pays again
     Index("ix_batch_lines_invoice_id",
           BatchLine.__table__.c.invoice_id),  # type: ignore[attr-defined]
     Index("ix_paid_events_batch_id", PaidEvent.__table__.c.batch_id,  # type: ignore[attr-defined]

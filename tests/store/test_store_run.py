@@ -6,7 +6,7 @@ reads only rows newer than the batch (:mod:`commission.store.batchdiff`); aging 
 open balances in the database (:mod:`commission.store.balances`). Each is checked
 against the whole-store computation it replaces, on the sample data (plan changes,
 quotas, draws, manual lines, splits, disputes, write-off recoveries), with late and
-changed data, on SQLite and PostgreSQL; and migration 0015 upgrades in place.
+changed data, on SQLite and PostgreSQL; and migration 0016 upgrades in place.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def test_aging_in_the_database_matches_aging_of_every_row(store_url) -> None:
         store.close()
 
 
-def test_a_store_at_0014_upgrades_in_place_to_the_line_invoice_index(store_url) -> None:
+def test_a_store_at_0015_upgrades_in_place_to_the_line_invoice_index(store_url) -> None:
     from alembic import command
 
     from commission.store.migrate import alembic_config, current_revision, head_revision
@@ -178,7 +178,7 @@ def test_a_store_at_0014_upgrades_in_place_to_the_line_invoice_index(store_url) 
 
         assert "ix_batch_lines_invoice_id" in names()
         with store.write() as conn:
-            command.downgrade(alembic_config(conn), "0014_line_kind_width")
+            command.downgrade(alembic_config(conn), "0015_seal_reps")
         assert "ix_batch_lines_invoice_id" not in names()
         again = open_store(store.engine.url.render_as_string(hide_password=False))
         try:

@@ -5,8 +5,8 @@ invoices with an open event (the rates reversals and credits take back); this
 index finds them without reading every line. Only an index: a database at the
 previous head upgrades in place and downgrades by dropping it.
 
-Revision ID: 0015_storerun_line_invoice_index
-Revises: 0014_line_kind_width
+Revision ID: 0016_line_invoice_index
+Revises: 0015_seal_reps
 Create Date: 2026-12-02
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0015_storerun_line_invoice_index"
-down_revision = "0014_line_kind_width"
+revision = "0016_line_invoice_index"
+down_revision = "0015_seal_reps"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ Batches sealed before keep their ``sha256-v1`` seals and are verified as before:
 re-sealing them here would bless whatever was changed since. Nothing else changes,
 so a database at the previous head upgrades in place.
 
-Revision ID: 0015_storeread_seal_reps
+Revision ID: 0015_seal_reps
 Revises: 0014_line_kind_width
 Create Date: 2026-12-02
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_storeread_seal_reps"
+revision = "0015_seal_reps"
 down_revision = "0014_line_kind_width"
 branch_labels = None
 depends_on = None
