@@ -19,21 +19,13 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from commission.store import batchdb
-from commission.store.bulk import read_frame
+from commission.store.bulk import fetch_rows, read_frame
 from commission.store.open_events import ids_query
 from commission.store.records import EVENTS, read_table
 
 _THEN = ["event_kind", "event_id", "event_date", "amount", "row_hash"]
 _PAID = ["event_kind", "event_id", "batch_id", "period"]
 
-
-def _rows(conn: Connection, sql: str, params: tuple = ()) -> list[tuple]:
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        cur.execute(sql, params)
-        return cur.fetchall()
-    finally:
-        cur.close()
 
 
 def _paid_frame(rows: list[tuple]) -> pd.DataFrame:
@@ -50,7 +42,7 @@ def _moved(conn: Connection, b: dict[str, Any], base_period: str) -> pd.DataFram
     """The draft's events a batch locked after its base has paid (kind, id, batch, period)."""
     m = "?" if conn.dialect.name == "sqlite" else "%s"
     batch = int(b["batch_id"])
-    return _paid_frame(_rows(conn, (
+    return _paid_frame(fetch_rows(conn, (
         "SELECT p.event_kind, p.event_id, p.batch_id, o.period FROM paid_events p "
         "JOIN batches o ON o.batch_id = p.batch_id "
         f"WHERE o.status = 'locked' AND p.batch_id <> {batch} AND o.period > {m} "
@@ -88,7 +80,7 @@ def diff_rows(conn: Connection, b: dict[str, Any]) -> dict[str, Any]:
         then.append(read_frame(conn, batchdb.EVENTS, _THEN, (
             f"WHERE batch_id = {batch} AND event_kind = '{kind}' AND (event_id IN ({newer}) "
             f"OR event_id IN ({sub}))"), params))
-        paid.append(_paid_frame(_rows(conn, (
+        paid.append(_paid_frame(fetch_rows(conn, (
             "SELECT p.event_kind, p.event_id, p.batch_id, o.period FROM paid_events p "
             f"JOIN batches o ON o.batch_id = p.batch_id WHERE p.event_kind = '{kind}' "
             f"AND p.batch_id <> {batch} AND p.event_id IN ({newer})"))))

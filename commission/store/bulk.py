@@ -242,6 +242,17 @@ def read_frame(conn: Connection, table: Table, columns: Sequence[str] | None = N
                          for i, name in enumerate(columns)})
 
 
+def fetch_rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    """Every row of ``sql`` as the driver's tuples (no SQLAlchemy row objects: see
+    :func:`read_frame`); ``sql`` is built from trusted values, anything else in ``params``."""
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(sql, tuple(params))
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
 def mark(conn: Connection) -> str:
     """The driver's parameter mark (``?`` on SQLite, ``%s`` on psycopg)."""
     return "?" if conn.dialect.name == "sqlite" else "%s"

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from commission.inputs.tables import Inputs
 from commission.keys import lookup
+from commission.store.bulk import fetch_rows
 from commission.store.records import EVENTS, _inputs_of_invoices
 
 #: kinds of locked lines whose rates later events take again (see ``PriorLines``)
@@ -42,14 +43,6 @@ def _first_after(conn: Connection, period: str) -> object:
     return day.isoformat() if conn.dialect.name == "sqlite" else day
 
 
-def _fetch(conn: Connection, sql: str, params: tuple) -> list[tuple]:
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        cur.execute(sql, params)
-        return cur.fetchall()
-    finally:
-        cur.close()
-
 
 def open_events(conn: Connection, base: dict) -> dict[str, np.ndarray]:
     """Ids of the events (by table) that no locked batch paid, given the last locked
@@ -59,7 +52,7 @@ def open_events(conn: Connection, base: dict) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     invoices = []
     for table, (kind, id_col, date_col) in EVENTS.items():
-        rows = _fetch(conn, (
+        rows = fetch_rows(conn, (
             f"SELECT t.{id_col}, t.invoice_id FROM {table} t WHERE (t.{date_col} >= {m} "
             f"OR t.load_id > {version}) AND NOT EXISTS (SELECT 1 FROM paid_events p "
             f"WHERE p.event_kind = '{kind}' AND p.event_id = t.{id_col})"), (after,))
@@ -90,7 +83,7 @@ def read_open_inputs(conn: Connection, base: dict) -> tuple[Inputs, pd.DataFrame
         done = ids[lookup(ids, open_[table]) < 0]
         paid.append(pd.DataFrame({"event_kind": np.full(len(done), kind, dtype=object),
                                   "event_id": done}))
-    manual = _fetch(conn, (
+    manual = fetch_rows(conn, (
         "SELECT DISTINCT 'manual', l.event_id FROM batch_lines l JOIN batches b "
         "ON b.batch_id = l.batch_id WHERE b.status = 'locked' AND l.line_kind = 'manual'"), ())
     paid.append(pd.DataFrame(manual, columns=["event_kind", "event_id"]).astype(object))
@@ -108,7 +101,7 @@ def prior_lines_of(conn: Connection, invoices: np.ndarray) -> pd.DataFrame:
     ``batchdb.prior_lines`` but period, plan_id, base_amount and share)."""
     sub, params = ids_query(conn, invoices)
     kinds = ", ".join(f"'{k}'" for k in RATE_KINDS)
-    rows = _fetch(conn, (
+    rows = fetch_rows(conn, (
         "SELECT l.line_kind, l.event_id, l.rep_id, l.rate_num, l.rate_den, l.haircut_num, "
         "l.days_late FROM batch_lines l JOIN batches b ON b.batch_id = l.batch_id "
         f"WHERE b.status = 'locked' AND l.line_kind IN ({kinds}) AND l.invoice_id IN ({sub}) "
@@ -127,7 +120,7 @@ def prior_volume(conn: Connection) -> pd.DataFrame:
     volume Σ base_amount × share they count toward V₀, in a few rows (the product
     is taken per group in Python: it may pass 64 bits)."""
     kinds = ", ".join(f"'{k}'" for k in EARNING_KINDS)
-    rows = _fetch(conn, (
+    rows = fetch_rows(conn, (
         "SELECT l.line_kind, l.rep_id, l.plan_id, l.period, l.share, SUM(l.base_amount) "
         "FROM batch_lines l JOIN batches b ON b.batch_id = l.batch_id "
         f"WHERE b.status = 'locked' AND l.line_kind IN ({kinds}) "

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from commission.inputs.tables import STORED_COLUMNS, Inputs
-from commission.store.bulk import mark
+from commission.store.bulk import fetch_rows, mark
 from commission.store.records import read_table
 
 #: read whole by every partition (one row per rep, customer, quota, manual line)
@@ -49,19 +49,11 @@ class StoredPartitions:
     def sizes(self) -> tuple[int, str | None, str | None]:
         """(invoices, first month, last month) of the stored events ('YYYY-MM')."""
         with self._read() as store, store.read() as conn:
-            cur = conn.connection.driver_connection.cursor()
-            try:
-                cur.execute("SELECT COUNT(*) FROM invoices")
-                n = int(cur.fetchone()[0])
-                firsts, lasts = [], []
-                for name, col in EVENT_DATES.items():
-                    cur.execute(f"SELECT MIN({col}), MAX({col}) FROM {name}")
-                    lo, hi = cur.fetchone()
-                    if lo is not None:
-                        firsts.append(str(lo)[:7])
-                        lasts.append(str(hi)[:7])
-            finally:
-                cur.close()
+            n = int(fetch_rows(conn, "SELECT COUNT(*) FROM invoices")[0][0])
+            spans = [fetch_rows(conn, f"SELECT MIN({col}), MAX({col}) FROM {name}")[0]
+                     for name, col in EVENT_DATES.items()]
+        firsts = [str(lo)[:7] for lo, _hi in spans if lo is not None]
+        lasts = [str(hi)[:7] for _lo, hi in spans if hi is not None]
         return n, min(firsts, default=None), max(lasts, default=None)
 
     def inputs(self, rep_ids: Sequence[str]) -> Inputs:

@@ -15,7 +15,6 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from commission import load_plans
 from commission.engine import calculate
 from commission.engine.common import PairIndex, factorize_rows
 from commission.files import safe_text, safe_value
@@ -24,15 +23,6 @@ from commission.keys import edge_bytes
 from commission.money import cents_text, format_cents, format_money
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def sample():
-    plans, _, problems = load_plans(ROOT / "rules")
-    assert not problems
-    inputs, problems = read_inputs(ROOT / "sample_data", plans.keys(), plans)
-    assert not problems
-    return inputs, plans
 
 
 def test_lines_are_built_only_when_read_and_then_explained(sample):

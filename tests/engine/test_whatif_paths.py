@@ -20,10 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import inputs_and_plans
 
-from commission import load_plans
 from commission.engine import calculate
 from commission.engine.common import exact_sum, factorize_rows, unique_keys
-from commission.inputs.reading import read_inputs
 from commission.money import mul_round
 from commission.periods import day_numbers
 from commission.plans import PlanTable, days_late, merged_disputes, paused_days
@@ -113,15 +111,6 @@ def _plain_tables(runs) -> dict[str, dict]:
                    zip(per.index, per[["gross", "haircuts", "clawbacks", "penalties", "net",
                                        "payout"]].to_numpy(), strict=True)}
     return out
-
-
-@pytest.fixture(scope="module")
-def sample():
-    plans, _, problems = load_plans(ROOT / "rules")
-    assert not problems
-    inputs, problems = read_inputs(ROOT / "sample_data", plans.keys(), plans)
-    assert not problems
-    return inputs, plans
 
 
 @pytest.mark.parametrize("ids", [
