@@ -3,7 +3,7 @@
 Each repeat starts from an empty database: ``load``, then the payroll of the
 second-to-last month of the data (``batch run``, approve, ``batch lock``, ``batch
 diff``, ``batch export``, one rep's ``statement`` as HTML, ``aging``), then next
-month's incremental ``batch run``. Every command is the command line in a fresh
+month's incremental ``batch run``, approved and locked. Every command is the command line in a fresh
 process, so whatever makes the store faster shows here without changing this file.
 
 PostgreSQL: ``COMMISSION_BENCH_PG_URL`` (each repeat in a fresh schema), or a
@@ -28,7 +28,8 @@ from measure import OURS, ROOT, Run, env_with_checkout, measure
 
 USERS = (("root", "admin", "finance"), ("ana", "finance"), ("bob", "approver"))
 STEPS = ("load", "batch run", "batch lock", "batch diff", "batch export",
-         "statement (HTML, one rep)", "aging", "next month's batch run")
+         "statement (HTML, one rep)", "aging", "next month's batch run",
+         "next month's batch lock")
 
 
 def months_of(data: Path) -> tuple[str, str]:
@@ -128,6 +129,9 @@ def one_pass(data: Path, db: str, out: Path) -> dict[str, Run]:
          str(out / "statement.html")], env)
     t["aging"] = measure([*OURS, "aging", "--as-of", f"{period}-28"], env)
     t["next month's batch run"] = measure([*OURS, "batch", "run", "--period", following], env)
+    # a month's lock: what locking costs once the store is past its first catch-up
+    measure([*OURS, "batch", "approve", "2", "--as", "bob@example.com"], env)
+    t["next month's batch lock"] = measure([*OURS, "batch", "lock", "2"], env)
     return t
 
 
