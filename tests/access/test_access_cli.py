@@ -5,20 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
 from commission import access
-from commission.cli import main
 from commission.payroll import lifecycle
 from commission.store import open_store
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 ROOT = access.Identity("root@example.com", frozenset({"admin"}))
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

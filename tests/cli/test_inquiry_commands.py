@@ -8,17 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from commission.cli import main
+from cli_run import run
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

@@ -6,18 +6,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
-from commission.cli import main
 from commission.plans.language import load_plans
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
 from commission.cli import main
 from commission.payroll.lifecycle import batch_lines, batch_payouts
@@ -19,12 +20,6 @@ from commission.store import open_store
 from commission.vocabulary import PAYOUT_MONEY_COLUMNS
 
 ROOT = Path(__file__).parents[2]
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 ANA, BOB, CAROL = (("--as", f"{n}@example.com") for n in ("ana", "bob", "carol"))

@@ -14,11 +14,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from commission.cli import main
 from commission.payroll import approve, load, lock, run_batch
 from commission.payroll.verify import verify
 from commission.store import migrate, open_store
@@ -27,12 +27,6 @@ RULES = Path(__file__).resolve().parents[2] / "rules"
 ROOT = "root@example.com"
 GUARDED = ("batch_lines", "batch_payouts", "paid_events", "plans", "batch_seals", "batches",
            "batch_events", "batch_plans", "batch_seal_reps")
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture
