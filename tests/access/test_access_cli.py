@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from cli_run import run
+from cli_run import loaded_store, run
 
 from commission import access
 from commission.payroll import lifecycle
 from commission.store import open_store
 
-RULES = Path(__file__).resolve().parents[2] / "rules"
 ROOT = access.Identity("root@example.com", frozenset({"admin"}))
 
 
 @pytest.fixture
 def db(store_url, csvs, tmp_path, capsys, monkeypatch) -> list[str]:
     monkeypatch.delenv("COMMISSION_USER", raising=False)
-    db = ["--db", store_url]
-    assert run(capsys, "user", *db, "add", "root@example.com", "--name", "Root",
-               "--role", "admin", "--role", "finance")[0] == 0
-    for email, role in (("rita", "rep"), ("fin", "finance")):
-        assert run(capsys, "user", *db, "add", f"{email}@example.com", "--name", email,
-                   "--role", role, "--rep", "R1", "--as", "root@example.com")[0] == 0
-    assert run(capsys, "load", *db, "--data", str(csvs.small(tmp_path / "data")), "--rules",
-               str(RULES), "--as", "root@example.com")[0] == 0
-    return db
+    return loaded_store(capsys, store_url, csvs.small(tmp_path / "data"),
+                        (("rita", "rep", "R1"), ("fin", "finance", "R1")))
 
 
 def refused(store_url: str) -> list[dict]:

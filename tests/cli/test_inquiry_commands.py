@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cli_run import run
+from cli_run import loaded_store, run
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
@@ -17,17 +17,9 @@ RULES = ROOT / "rules"
 @pytest.fixture
 def db(store_url, csvs, tmp_path, capsys, monkeypatch) -> list[str]:
     monkeypatch.delenv("COMMISSION_USER", raising=False)
-    db = ["--db", store_url]
-    assert run(capsys, "user", *db, "add", "root@example.com", "--name", "Root",
-               "--role", "admin", "--role", "finance")[0] == 0
-    for email, role, rep in (("rita", "rep", "R1"), ("fin", "finance", None),
-                             ("olga", "approver", None)):
-        extra = ["--rep", rep] if rep else []
-        assert run(capsys, "user", *db, "add", f"{email}@example.com", "--name", email,
-                   "--role", role, *extra, "--as", "root@example.com")[0] == 0
-    assert run(capsys, "load", *db, "--data", str(csvs.small(tmp_path / "data")), "--rules",
-               str(RULES), "--as", "root@example.com")[0] == 0
-    return db
+    return loaded_store(capsys, store_url, csvs.small(tmp_path / "data"),
+                        (("rita", "rep", "R1"), ("fin", "finance", None),
+                         ("olga", "approver", None)))
 
 
 def test_the_inquiry_cycle_from_the_command_line(db, capsys):

@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cli_run import run
+from cli_run import loaded_store, run
 
 from commission.plans.language import load_plans
 
@@ -17,15 +17,8 @@ RULES = ROOT / "rules"
 @pytest.fixture
 def db(store_url, csvs, tmp_path, capsys, monkeypatch) -> list[str]:
     monkeypatch.delenv("COMMISSION_USER", raising=False)
-    db = ["--db", store_url]
-    assert run(capsys, "user", *db, "add", "root@example.com", "--name", "Root",
-               "--role", "admin", "--role", "finance")[0] == 0
-    for email, role in (("pat", "planner"), ("fin", "finance")):
-        assert run(capsys, "user", *db, "add", f"{email}@example.com", "--name", email,
-                   "--role", role, "--as", "root@example.com")[0] == 0
-    assert run(capsys, "load", *db, "--data", str(csvs.small(tmp_path / "data")), "--rules",
-               str(RULES), "--as", "root@example.com")[0] == 0
-    return db
+    return loaded_store(capsys, store_url, csvs.small(tmp_path / "data"),
+                        (("pat", "planner", None), ("fin", "finance", None)))
 
 
 def test_a_planner_saves_finance_makes_live(db, capsys, tmp_path):
