@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the former template loop is quoted verbatim, long lines and all)
 """The statement's lines table, written in Python, is byte for byte what the Jinja loop wrote.
 
 The loop below is the template's former body (kept here as the reference); both run
