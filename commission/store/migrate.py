@@ -78,7 +78,7 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _at_declared_head(connection: Connection) -> bool:
+def at_declared_head(connection: Connection) -> bool:
     """Is the database at :func:`declared_head` (one row in ``alembic_version``)?"""
     head = declared_head()
     if head is None or not inspect(connection).has_table("alembic_version"):
@@ -89,7 +89,7 @@ def _at_declared_head(connection: Connection) -> bool:
 
 def upgrade(connection: Connection) -> None:
     """Bring the database to the head revision, on the caller's open transaction."""
-    if _at_declared_head(connection):
+    if at_declared_head(connection):
         return
     from alembic import command
 

@@ -61,3 +61,20 @@ def test_opening_a_store_at_the_head_imports_no_alembic(tmp_path):
     modules = _loaded(f"from commission.store import open_store\nopen_store({url!r}).close()")
     assert "commission.store.db" in modules
     assert not any(m == "alembic" or m.startswith("alembic.") for m in modules)
+
+
+def test_opening_a_store_at_the_head_waits_for_no_writer(tmp_path):
+    """A statement opened while a load holds the writer's lock reads at once: checking the
+    schema's revision is a read (the lock is taken only when a migration is due)."""
+    import sqlite3
+
+    path = tmp_path / "x.db"
+    open_store(f"sqlite:///{path}").close()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process's load, holding the lock
+    try:
+        with open_store(f"sqlite:///{path}") as store, store.read() as conn:
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM batches").scalar_one() == 0
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
