@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads for a table of problems, not for the command line's parser
+    import pandas as pd
 
 
 @dataclass(frozen=True, order=True)
@@ -48,6 +50,8 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
 
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
     """Problems as a table (for the app and for tests)."""
+    import pandas as pd
+
     rows = [asdict(p) for p in sort_problems(problems)]
     cols = ["source", "row", "column", "record_id", "message", "expected"]
     return pd.DataFrame(rows, columns=cols)

@@ -45,3 +45,21 @@ RESULT_LINE_COLUMNS = [
 
 #: the environment variable that names the store (a SQLAlchemy URL)
 DB_URL_ENV = "COMMISSION_DB"
+
+#: the roles a user may hold (docs/identity.md); the store's ``user_roles`` keeps them
+ROLES = ("rep", "manager", "planner", "finance", "approver", "admin", "collector", "credit")
+#: settings and their defaults (values are text)
+SETTINGS = {"allow_self_approval": "false",
+            "currency": "USD",  # ISO 4217 code on payroll files and figures
+            "pay_date_days": "0"}  # a period is paid on its last day plus this many days
+
+#: why a rep raises an inquiry on a line of their statement, and its words
+INQUIRY_REASONS = {
+    "missing_payment": "A payment is missing",
+    "wrong_split": "The split is wrong",
+    "wrong_rate": "The rate is wrong",
+    "wrong_haircut": "The haircut / days late are wrong",
+    "other": "Something else",
+}
+#: where an inquiry stands
+INQUIRY_STATUSES = ("open", "resolved", "declined")

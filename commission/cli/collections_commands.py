@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from commission.cli.common import UserError
 from commission.cli.store_commands import USER_ENV, _as, _with_batch_errors
-from commission.problems import InputError
+
+if TYPE_CHECKING:  # pandas loads when a command runs, not when the parser is built
+    import pandas as pd
 
 OWNERS = ("collector", "rep", "manager", "credit")
 MONEY = ("open_amount", "commission_now", "next_step_cost", "keep_after", "promise_amount",
@@ -39,6 +40,7 @@ def _context(args: argparse.Namespace):
     """(store, identity, inputs, plans, ladder) or a clear problem; close the store."""
     from commission.collections.ladder import load_ladder
     from commission.payroll.lifecycle import stored_plans
+    from commission.problems import InputError
     from commission.store import open_store
 
     store = open_store(args.db)
@@ -65,6 +67,8 @@ def _work(args: argparse.Namespace, store, identity, inputs, plans, ladder) -> p
 
 
 def _money_text(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     out = frame.copy()
     for c in MONEY:
         if c in out:

@@ -9,19 +9,21 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from commission import InputError, Problem, Result, calculate, load_plans
 from commission.cli import distributed_commands as dist
 from commission.cli.common import UserError
-from commission.inputs.reading import read_tables, validate_tables
-from commission.money import format_money
-from commission.periods import parse_period
+
+if TYPE_CHECKING:  # the engine, pandas and the readers load when a command runs, not for --help
+    import pandas as pd
+
+    from commission import Problem, Result
 
 
 def plans_and_problems(rules: str, plan: str | None) -> tuple[dict, list[Problem]]:
     """The plans of ``rules`` and every problem with them (``--plan`` must be one)."""
+    from commission import Problem, load_plans
+
     plans, _texts, plan_problems = load_plans(rules)
     problems = list(plan_problems)
     if plan is not None and plan not in plans and not plan_problems:
@@ -33,6 +35,9 @@ def plans_and_problems(rules: str, plan: str | None) -> tuple[dict, list[Problem
 def _load_all(data: str, rules: str, plan: str | None = None,
               timings: dict[str, float] | None = None):
     """Plans and validated inputs, or InputError with every problem of both."""
+    from commission import InputError
+    from commission.inputs.reading import read_tables, validate_tables
+
     timings = {} if timings is None else timings
     t0 = time.perf_counter()
     plans, problems = plans_and_problems(rules, plan)
@@ -51,6 +56,8 @@ def _load_all(data: str, rules: str, plan: str | None = None,
 
 def summary_table(result: Result, reps: pd.DataFrame) -> str:
     """Per-rep totals over the months computed, as a fixed-width table."""
+    from commission.money import format_money
+
     p = result.payouts
     if p.empty:
         return "nothing to pay: no month with events up to --through"
@@ -81,6 +88,8 @@ def summary_table(result: Result, reps: pd.DataFrame) -> str:
 
 
 def cmd_calculate(args: argparse.Namespace) -> int:
+    from commission import calculate
+    from commission.periods import parse_period
     from commission.reports.result_files import write_result
 
     timings: dict[str, float] = {}

@@ -11,12 +11,14 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from commission import Result, load_plans
 from commission.cli.common import UserError
+
+if TYPE_CHECKING:  # loaded when a partitioned run starts, not when the parser is built
+    import pandas as pd
+
+    from commission import Result
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -50,6 +52,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _announce(args: argparse.Namespace, done: Any, t0: float,
               summary_table: Callable[[Result, pd.DataFrame], str]) -> int:
+    from commission import Result
+
     if done.periods:
         print(f"{done.n_lines:,} lines, {len(done.payouts):,} payouts, "
               f"{done.periods[0]} to {done.periods[-1]}, written to {args.out}/ "
@@ -68,6 +72,7 @@ def cmd_calculate_partitioned(args: argparse.Namespace,
 
     ``summary_table`` is the one-process command's per-rep summary (printed the same).
     """
+    from commission import load_plans
     from commission.distributed import Unsplittable, calculate_partitioned, dask_client
 
     t0 = time.perf_counter()

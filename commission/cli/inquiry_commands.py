@@ -90,7 +90,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _register_inquiry(sub: argparse._SubParsersAction) -> None:
-    from commission.store.inquiries import REASONS, STATUSES
+    from commission.vocabulary import INQUIRY_REASONS as REASONS
+    from commission.vocabulary import INQUIRY_STATUSES as STATUSES
 
     p = sub.add_parser("inquiry", help="questions on draft statements: open, list, answer, "
                                        "resolve, decline")

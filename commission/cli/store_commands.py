@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from commission.cli.common import UserError, add_db_option
-from commission.files import write_atomic
 
 USER_ENV = "COMMISSION_USER"
 
@@ -205,6 +204,7 @@ def _draft_path(out: str, status: str) -> Path:
 @_with_batch_errors
 def cmd_batch_export(args: argparse.Namespace) -> int:
     from commission.access import export_batch, export_control
+    from commission.files import write_atomic
     from commission.money import format_money
     from commission.reports.export import export_csv_text
 
@@ -234,8 +234,7 @@ def cmd_batch_export(args: argparse.Namespace) -> int:
 @_with_batch_errors
 def cmd_statement(args: argparse.Namespace) -> int:
     from commission.access.changes import statement_with_changes
-    from commission.reports.statement import render_statement_html, render_statement_pdf
-    from commission.reports.xlsx import statement_workbook
+    from commission.files import write_atomic
 
     with _store(args) as store:
         data = statement_with_changes(_as(args, store), store, args.batch, args.rep,
@@ -243,8 +242,18 @@ def cmd_statement(args: argparse.Namespace) -> int:
     out = Path(args.out)
     suffix = out.suffix.lower().lstrip(".")
     kind = args.format or (suffix if suffix in ("pdf", "xlsx") else "html")
-    body = (render_statement_pdf(data) if kind == "pdf" else statement_workbook(data)
-            if kind == "xlsx" else render_statement_html(data).encode("utf-8"))
+    if kind == "pdf":
+        from commission.reports.statement import render_statement_pdf
+
+        body = render_statement_pdf(data)
+    elif kind == "xlsx":
+        from commission.reports.xlsx import statement_workbook
+
+        body = statement_workbook(data)
+    else:
+        from commission.reports.statement import render_statement_html
+
+        body = render_statement_html(data).encode("utf-8")
     write_atomic(out, body)
     print(f"wrote {out} ({kind}) for {args.rep}, {data['period']}")
     return 0
@@ -435,7 +444,7 @@ def _register_batch(sub: argparse._SubParsersAction) -> None:
 
 
 def _register_users(sub: argparse._SubParsersAction) -> None:
-    from commission.store.identity import ROLES, SETTINGS
+    from commission.vocabulary import ROLES, SETTINGS
 
     p = sub.add_parser("user", help="users and their roles (administrators)")
     _common(p)

@@ -105,28 +105,32 @@ def _rep_part(conn, batch_id: int, sealed: dict[str, Any], kept: dict[str, tuple
             + _rep_words({rep_id: kept[rep_id]}, seal.rep_digests(conn, batch_id, rep_id)))
 
 
-def _without_lines(conn, batch_id: int, sealed: dict[str, Any],
-                   kept: dict[str, tuple[str, str]]) -> list[str]:
-    """Every section but the lines: every rep's payout, the plans, the paid events."""
+def _payouts_part(conn, batch_id: int, sealed: dict[str, Any],
+                  kept: dict[str, tuple[str, str]]) -> list[str]:
+    """What a payroll export hands out: every rep's payout, and the plan texts.
+
+    Not the lines (a million rows; what the file pays comes from the payouts alone) nor
+    the paid events (what later batches may pay): ``batch verify`` checks those
+    (docs/security.md).
+    """
     payouts = seal.payout_digests(conn, batch_id)
-    now = {"payouts": seal.combine_reps(payouts), "plans": seal.plans_section(conn, batch_id),
-           "paid_events": seal.paid_events_section(conn, batch_id)}
+    now = {"payouts": seal.combine_reps(payouts), "plans": seal.plans_section(conn, batch_id)}
     kept_payouts = {r: (seal.EMPTY, d[1]) for r, d in kept.items()}
-    return (_compare(sealed, now, ("payouts", "plans", "paid_events"))
+    return (_compare(sealed, now, ("payouts", "plans"))
             + _rep_words(kept_payouts, {r: (seal.EMPTY, d) for r, d in payouts.items()}))
 
 
 def _differences(conn, batch_id: int, sealed: dict[str, Any], rep_id: str | None,
                  lines: bool) -> list[str]:
     """What differs from the seal: everything; or (sha256-v2) with ``rep_id`` that rep's
-    part, without ``lines`` every section but the lines; and the seal's consistency."""
+    part, without ``lines`` the payouts and plan texts; and the seal's consistency."""
     if sealed["method"] == seal.V1:  # sealed whole: verified whole
         return _compare(sealed, seal.sections(conn, batch_id, seal.V1))
     kept = seal.read_reps(conn, batch_id)
     if rep_id is not None:
         found = _rep_part(conn, batch_id, sealed, kept, rep_id)
     elif not lines:
-        found = _without_lines(conn, batch_id, sealed, kept)
+        found = _payouts_part(conn, batch_id, sealed, kept)
     else:
         now_reps = seal.rep_digests(conn, batch_id)
         now = seal.sections(conn, batch_id, seal.V2, now_reps)
@@ -140,9 +144,9 @@ def verify(store: Store, batch_id: int, rep_id: str | None = None,
 
     A seal per rep (sha256-v2) can be checked in part: ``rep_id``, what that rep's
     statement shows (their lines and payout, the plan texts); ``lines=False``, what the
-    payroll export hands out (every payout, the plan texts, the paid events; its lines
-    are reconciled with the payouts instead). The seal's own consistency is always
-    checked. A batch sealed whole (sha256-v1) is verified whole.
+    payroll export hands out (every payout and the plan texts; not the lines nor the
+    paid events, which only ``batch verify`` hashes). The seal's own consistency is
+    always checked. A batch sealed whole (sha256-v1) is verified whole.
     """
     with store.read() as conn:
         b = batchdb.get(conn, int(batch_id))

@@ -156,6 +156,9 @@ def open_store(url: str | None = None) -> Store:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     store = Store(engine)
-    with store.write() as conn:
-        migrate.upgrade(conn)
+    with store.read() as conn:  # at the head already: no writer's lock to wait for
+        current = migrate.at_declared_head(conn)
+    if not current:
+        with store.write() as conn:
+            migrate.upgrade(conn)
     return store

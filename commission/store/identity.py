@@ -31,15 +31,12 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Field
 
 from commission.store.models import StoreModel
+from commission.vocabulary import ROLES, SETTINGS
 
-#: every role, in the order a person reads them (collector and credit: the collections desk,
-#: added by migration 0009)
-ROLES = ("rep", "manager", "planner", "finance", "approver", "admin", "collector", "credit")
+# ROLES: every role, in the order a person reads them (collector and credit: the
+# collections desk, added by migration 0009); ROLES and SETTINGS live in vocabulary so
+# that the command line's parser names them without importing the store
 OUTCOMES = ("allowed", "refused", "failed")
-#: settings and their defaults (values are text)
-SETTINGS = {"allow_self_approval": "false",
-            "currency": "USD",  # ISO 4217 code on payroll files and figures
-            "pay_date_days": "0"}  # a period is paid on its last day plus this many days
 #: the currency every figure is in when no administrator has set one
 DEFAULT_CURRENCY = SETTINGS["currency"]
 

@@ -33,16 +33,11 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Field
 
 from commission.store.models import StoreModel, _ref
+from commission.vocabulary import INQUIRY_REASONS, INQUIRY_STATUSES
 
 #: the reasons a rep may give, with the words the pages show
-REASONS = {
-    "missing_payment": "A payment is missing",
-    "wrong_split": "The split is wrong",
-    "wrong_rate": "The rate is wrong",
-    "wrong_haircut": "The haircut / days late are wrong",
-    "other": "Something else",
-}
-STATUSES = ("open", "resolved", "declined")
+REASONS = INQUIRY_REASONS
+STATUSES = INQUIRY_STATUSES
 ACTIONS = ("open", "answer", "resolve", "decline", "roll")
 
 

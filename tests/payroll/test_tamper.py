@@ -87,8 +87,11 @@ TAMPERING = {
 }
 
 #: tampering no statement shows: a statement checks its rep's lines and payout, the plan
-#: texts and the seal itself, not the batch's paid events (verify and the export do)
+#: texts and the seal itself, not the batch's paid events (verify does)
 NOT_ON_STATEMENTS = {"a paid event added (a later payment silently unpaid)"}
+#: tampering that leaves the payroll file as locked: the export checks every payout, the
+#: plan texts and the seal itself; the lines and paid events are verify's (docs/security.md)
+NOT_ON_EXPORTS = {"a paid event added (a later payment silently unpaid)", "a line deleted"}
 
 
 @pytest.mark.parametrize("case", list(TAMPERING))
@@ -108,7 +111,10 @@ def test_verify_detects_tampering_and_export_and_statement_refuse(locked, case, 
         assert words in err
     export, page = tmp_path / "pay.csv", tmp_path / "st.html"
     code, _out, err = run(capsys, "batch", "export", str(b), "--out", str(export), *db)
-    assert code == 2 and "fails verification" in err and not export.exists()
+    if case in NOT_ON_EXPORTS:  # the file is the sealed payouts, unchanged
+        assert code == 0 and export.exists()
+    else:
+        assert code == 2 and "fails verification" in err and not export.exists()
     code, _out, err = run(capsys, "statement", "--batch", str(b), "--rep", "R2", "--out",
                           str(page), *db)
     if case in NOT_ON_STATEMENTS:  # a statement checks what it shows (docs/security.md)
@@ -249,22 +255,27 @@ def test_a_seal_per_rep_names_the_rep_and_refuses_only_that_reps_statement(
     assert code == 0 and (tmp_path / "r1.html").exists()
 
 
-def test_the_export_checks_payouts_and_reconciles_lines(locked, capsys, tmp_path):
-    """The export hands out payouts: an altered explanation (no money) leaves it issued
-    (verify still fails); a line's money changed alone fails reconciliation, and the
-    export then says which rep's lines differ from the seal."""
+def test_the_export_hands_out_the_sealed_payouts_and_refuses_a_tampered_one(
+        locked, capsys, tmp_path):
+    """A locked batch's payroll file is its payouts, checked against the seal rep by rep:
+    lines altered alone (an explanation, a line's money) leave the file as locked, so it
+    is issued, byte for byte the same, while verify names the reps; a payout altered
+    alone refuses the export and names the rep."""
     url, b = locked
     db = ["--db", url, "--as", ROOT]
-    tamper(url, [f"UPDATE batch_lines SET explanation = 'x' WHERE batch_id = {b} "
-                 "AND rep_id = 'R1'"])
     assert run(capsys, "batch", "export", str(b), "--out", str(tmp_path / "a.csv"), *db)[0] == 0
+    tamper(url, [f"UPDATE batch_lines SET explanation = 'x' WHERE batch_id = {b} "
+                 "AND rep_id = 'R1'", RAISE_LINE.format(b=b)])
+    assert run(capsys, "batch", "export", str(b), "--out", str(tmp_path / "b.csv"), *db)[0] == 0
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     with open_store(url) as store:
-        assert "lines of rep R1 differ" in verify(store, b).text()
-    tamper(url, [RAISE_LINE.format(b=b)])
-    code, _out, err = run(capsys, "batch", "export", str(b), "--out", str(tmp_path / "b.csv"),
+        assert "lines of reps R1, R2 differ" in verify(store, b).text()
+    tamper(url, [f"UPDATE batch_payouts SET payout = payout + 1 WHERE batch_id = {b} "
+                 "AND rep_id = 'R1'"])
+    code, _out, err = run(capsys, "batch", "export", str(b), "--out", str(tmp_path / "c.csv"),
                           *db)
-    assert code == 2 and "fails verification" in err and "lines of reps R1, R2 differ" in err
-    assert not (tmp_path / "b.csv").exists()
+    assert code == 2 and "fails verification" in err and "payouts of rep R1 differ" in err
+    assert not (tmp_path / "c.csv").exists()
 
 
 def test_an_altered_rep_digest_is_an_altered_seal_for_every_statement(locked, capsys,
@@ -288,3 +299,23 @@ def test_a_rep_added_behind_the_seal_is_no_part_of_it(locked, capsys):
     with open_store(url) as store:
         assert "payouts of rep R9 differ from the seal" in verify(store, b).text()
         assert "rep R9 has no part in the seal" in verify(store, b, "R9").text()
+
+
+def test_a_draft_export_reconciles_its_payouts_with_the_lines_summed_in_the_database(
+        store_url, csvs, tmp_path, capsys, monkeypatch):
+    """No seal before lock: a DRAFT payroll file is issued only when every payout adds up
+    to its lines (summed in the database), else refused naming the rep."""
+    monkeypatch.delenv("COMMISSION_USER", raising=False)
+    assert run(capsys, "user", "--db", store_url, "add", ROOT, "--name", "Root",
+               "--role", "admin", "--role", "finance")[0] == 0
+    with open_store(store_url) as store:
+        load(store, csvs.small(tmp_path / "data"), RULES)
+        b = run_batch(store, "2026-01", by="ann").batch_id
+    db = ["--db", store_url, "--as", ROOT]
+    assert run(capsys, "batch", "export", str(b), "--out", str(tmp_path / "a.csv"), *db)[0] == 0
+    assert (tmp_path / "a_DRAFT.csv").exists()
+    tamper(store_url, [RAISE_LINE.format(b=b)])
+    code, _out, err = run(capsys, "batch", "export", str(b), "--out", str(tmp_path / "b.csv"),
+                          *db)
+    assert code == 2 and "does not reconcile" in err and "R2" in err
+    assert not (tmp_path / "b_DRAFT.csv").exists()
