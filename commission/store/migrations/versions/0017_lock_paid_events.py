@@ -16,8 +16,11 @@ then rereading every line and paid event to seal them. Now:
   on PostgreSQL), once (the primary key), for ever (update and delete refused).
 - SQLite: ``paid_events`` becomes a ``WITHOUT ROWID`` table (its primary key is the
   table; rows kept, copied in key order).
+- ``paid_events.batch_id`` loses its foreign key: the insert guard already refuses a
+  row whose batch is not (an existing, locked) batch, and a locked batch cannot be
+  deleted; on PostgreSQL the key was checked row by row (half of the lock's time).
 - PostgreSQL: the index ``ix_paid_events_batch_id`` stops trying to deduplicate
-  (its keys are unique), which halves the cost of each insert into it.
+  (its keys are unique), which makes each insert into it cheaper.
 - ``batch_digests``: the seal digests a run computed from the rows it wrote (each
   rep's lines, and the paid events section), replaced by a re-run, read-only once the
   batch is locked; the lock seals with them (:mod:`commission.store.draftseal`).
@@ -68,13 +71,14 @@ def _trigger(name: str, timing: str, table: str, when: str, message: str) -> Non
                f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
 
 
-def _rebuild_paid_events(without_rowid: bool) -> None:
-    """Copy ``paid_events`` into a new table (in key order) and put it in its place."""
+def _rebuild_paid_events(upgrade: bool) -> None:
+    """Copy ``paid_events`` into a new table (in key order) and put it in its place:
+    upgrading, ``WITHOUT ROWID`` and without the foreign key (the guard checks it)."""
     op.execute("CREATE TABLE paid_events_new (event_kind VARCHAR(10) NOT NULL, event_id TEXT "
                "NOT NULL, batch_id INTEGER NOT NULL, CONSTRAINT pk_paid_events PRIMARY KEY "
-               "(event_kind, event_id), CONSTRAINT fk_paid_events_batch_id_batches FOREIGN "
-               "KEY(batch_id) REFERENCES batches (batch_id))"
-               + (" WITHOUT ROWID" if without_rowid else ""))
+               "(event_kind, event_id)" + (") WITHOUT ROWID" if upgrade else
+               ", CONSTRAINT fk_paid_events_batch_id_batches FOREIGN KEY(batch_id) "
+               "REFERENCES batches (batch_id))"))
     op.execute("INSERT INTO paid_events_new SELECT event_kind, event_id, batch_id "
                "FROM paid_events ORDER BY event_kind, event_id")
     op.execute("DROP TABLE paid_events")  # its triggers and index go with it
@@ -90,7 +94,7 @@ def _rebuild_paid_events(without_rowid: bool) -> None:
 
 
 def _sqlite_upgrade() -> None:
-    _rebuild_paid_events(without_rowid=True)
+    _rebuild_paid_events(upgrade=True)
     _trigger("paid_events_insert", "BEFORE INSERT", "paid_events",
              f"NOT {LOCKED.format(ref='NEW')} OR EXISTS (SELECT 1 FROM batch_seals s "
              "WHERE s.batch_id = NEW.batch_id)", ONLY_LOCKED)
@@ -109,7 +113,7 @@ def _sqlite_upgrade() -> None:
 def _sqlite_downgrade() -> None:
     for name in ("batches_lock_pays", "batch_seals_paid_events"):
         op.execute(f"DROP TRIGGER {name}")
-    _rebuild_paid_events(without_rowid=False)
+    _rebuild_paid_events(upgrade=False)
     _trigger("paid_events_insert", "BEFORE INSERT", "paid_events",
              f"NOT {LOCKED.format(ref='NEW')}", "only a locked batch pays events")
     _trigger("paid_events_insert_own", "BEFORE INSERT", "paid_events",
@@ -205,6 +209,7 @@ def _pg_upgrade() -> None:
                "ROW WHEN (NEW.status = 'locked' AND OLD.status <> 'locked') "
                "EXECUTE FUNCTION commission_lock_pays()")
     op.execute("ALTER INDEX ix_paid_events_batch_id SET (deduplicate_items = off)")
+    op.execute("ALTER TABLE paid_events DROP CONSTRAINT fk_paid_events_batch_id_batches")
     for event, refs in (("INSERT", "NEW TABLE AS new_rows"),
                         ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
                         ("DELETE", "OLD TABLE AS old_rows")):
@@ -219,6 +224,8 @@ def _pg_downgrade() -> None:
     op.execute("DROP TRIGGER batches_lock_pays ON batches")
     op.execute("DROP FUNCTION commission_lock_pays()")
     op.execute("ALTER INDEX ix_paid_events_batch_id RESET (deduplicate_items)")
+    op.execute("ALTER TABLE paid_events ADD CONSTRAINT fk_paid_events_batch_id_batches "
+               "FOREIGN KEY (batch_id) REFERENCES batches (batch_id)")
     _pg_function("commission_guard_paid_events", PG_PAID_BEFORE)
     _pg_function("commission_guard_batch_seals", PG_SEALS.replace("{check}", ""))
     _pg_function("commission_guard_paid_own", PG_OWN)
