@@ -129,12 +129,10 @@ PG_PAID = """
 DECLARE hit text;
 BEGIN
   IF TG_OP = 'INSERT' THEN
+    -- one pass over the new rows: a batch that is missing, not locked, or sealed
     SELECT r.event_id INTO hit FROM new_rows r LEFT JOIN batches b ON b.batch_id = r.batch_id
-     WHERE b.status IS DISTINCT FROM 'locked' LIMIT 1;
-    IF hit IS NULL THEN
-      SELECT r.event_id INTO hit FROM new_rows r JOIN batch_seals s ON s.batch_id = r.batch_id
-       LIMIT 1;
-    END IF;
+      LEFT JOIN batch_seals s ON s.batch_id = r.batch_id
+     WHERE b.status IS DISTINCT FROM 'locked' OR s.batch_id IS NOT NULL LIMIT 1;
     IF hit IS NOT NULL THEN
       RAISE EXCEPTION '{only} (%)', hit USING ERRCODE = 'integrity_constraint_violation';
     END IF;
