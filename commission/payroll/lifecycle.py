@@ -466,11 +466,11 @@ def lock(store: Store, batch_id: int, by: str) -> BatchSummary:
                     f"computed (commission batch diff {batch_id}); run {b['period']} again, "
                     "approve it, then lock it")
             now = utcnow()
-            batchdb.set_status(conn, batch_id, "locked", by, now)
-            batchdb.mark_paid(conn, batch_id)
+            batchdb.set_status(conn, batch_id, "locked", by, now)  # pays its events
             following = str(np.datetime64(b["period"], "M") + 1)
             inquirydb.roll(conn, b["period"], following, by, now)  # open ones move on
-            seal.write(conn, batch_id, by, now)  # tamper evidence: `commission batch verify`
+            # tamper evidence (`commission batch verify`), from the digests its run kept
+            seal.write(conn, batch_id, by, now, drafted=batchdb.read_digests(conn, batch_id))
     except IntegrityError as exc:
         raise BatchError(f"the store refused to lock batch {batch_id}: "
                          f"{_db_message(exc)}") from exc

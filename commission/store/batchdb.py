@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from commission.store import draftseal
 from commission.store.bulk import (
     indexes_built_after,
     mark,
@@ -25,6 +26,7 @@ from commission.store.bulk import (
 )
 from commission.store.models import (
     Batch,
+    BatchDigest,
     BatchEvent,
     BatchLine,
     BatchPayout,
@@ -41,8 +43,10 @@ EVENTS: Table = BatchEvent.__table__  # type: ignore[attr-defined]
 PAID: Table = PaidEvent.__table__  # type: ignore[attr-defined]
 LINES: Table = BatchLine.__table__  # type: ignore[attr-defined]
 PAYOUTS: Table = BatchPayout.__table__  # type: ignore[attr-defined]
+DIGESTS: Table = BatchDigest.__table__  # type: ignore[attr-defined]
 
 LINE_COLUMNS = RESULT_LINE_COLUMNS  # a batch stores the engine's lines as they are
+LINE_SEALED_COLUMNS = ["line_no", *RESULT_LINE_COLUMNS]  # what a seal covers of a line
 
 
 # ----------------------------------------------------------------------------- batch rows
@@ -93,24 +97,20 @@ def rerun(conn: Connection, batch_id: int, run_no: int, fields: dict[str, Any],
 
 
 def set_status(conn: Connection, batch_id: int, status: str, by: str, at) -> None:
+    """A batch's new status. Locking also pays its events: the database's own trigger
+    (migration 0017) copies its ``batch_events`` into ``paid_events`` (PK(kind, id)
+    refuses paying one twice)."""
     conn.execute(update(BATCHES).where(BATCHES.c.batch_id == batch_id).values(
         status=status, **{f"{status}_by": by, f"{status}_at": at}))
-
-
-def mark_paid(conn: Connection, batch_id: int) -> None:
-    """Record the events of a (now locked) batch as paid; PK(kind, id) refuses paying twice."""
-    conn.execute(PAID.insert().from_select(
-        ["event_kind", "event_id", "batch_id"],
-        select(EVENTS.c.event_kind, EVENTS.c.event_id, EVENTS.c.batch_id)
-        .where(EVENTS.c.batch_id == batch_id)))
 
 
 # ----------------------------------------------------------------------------- contents
 
 
 def clear(conn: Connection, batch_id: int) -> None:
-    """Remove a draft's lines, payouts, events and plans (triggers refuse it when locked)."""
-    for t in (LINES, PAYOUTS, EVENTS, PLANS):
+    """Remove a draft's lines, payouts, events, plans and seal digests (triggers refuse it
+    when locked)."""
+    for t in (LINES, PAYOUTS, EVENTS, PLANS, DIGESTS):
         conn.execute(t.delete().where(t.c.batch_id == batch_id))
 
 
@@ -118,14 +118,41 @@ def write_contents(conn: Connection, batch_id: int, lines: pd.DataFrame,
                    payouts: pd.DataFrame, events: pd.DataFrame,
                    plans: dict[str, tuple[int, str]]) -> None:
     const = {"batch_id": batch_id}
+    stored = _lines_out(lines)
     with indexes_built_after(conn, [LINES] if worth_rebuilding(conn, LINES, len(lines)) else []):
-        write_frame(conn, LINES, _lines_out(lines), constants=const)
+        write_frame(conn, LINES, stored, constants=const)
     write_frame(conn, PAYOUTS, payouts, constants=const)
     write_frame(conn, EVENTS, events, constants=const)
+    write_digests(conn, batch_id, stored, events)
     if plans:
         conn.execute(insert(PLANS), [
             {"batch_id": batch_id, "plan_id": pid, "version": v, "sha256": sha}
             for pid, (v, sha) in sorted(plans.items())])
+
+
+def write_digests(conn: Connection, batch_id: int, lines: pd.DataFrame,
+                  events: pd.DataFrame) -> None:
+    """Keep the seal digests of the rows just written (lines as stored), for the lock.
+
+    The paid events section only where the database orders text as the digest does.
+    """
+    rows = [{"batch_id": batch_id, "section": "lines", "rep_id": rep, "sha256": hexd}
+            for rep, hexd in draftseal.line_digests(lines, LINE_SEALED_COLUMNS).items()]
+    if draftseal.orders_by_code_point(conn):
+        rows.append({"batch_id": batch_id, "section": "paid_events", "rep_id": "",
+                     "sha256": draftseal.events_digest(events)})
+    if rows:
+        conn.execute(insert(DIGESTS), rows)
+
+
+def read_digests(conn: Connection, batch_id: int) -> tuple[dict[str, str], str | None]:
+    """(rep_id -> lines digest, paid events digest or None) a run kept for a batch
+    (({}, None) for a draft run before migration 0017)."""
+    got = conn.execute(select(DIGESTS.c.section, DIGESTS.c.rep_id, DIGESTS.c.sha256)
+                       .where(DIGESTS.c.batch_id == int(batch_id))).all()
+    lines = {str(r.rep_id): str(r.sha256) for r in got if r.section == "lines"}
+    paid = [str(r.sha256) for r in got if r.section == "paid_events"]
+    return lines, (paid[0] if paid else None)
 
 
 def _lines_out(lines: pd.DataFrame) -> pd.DataFrame:

@@ -298,13 +298,18 @@ class BatchEvent(StoreModel, table=True):
 
 
 class PaidEvent(StoreModel, table=True):
-    """Events paid by a locked batch; the PK makes paying one twice impossible."""
+    """Events paid by a locked batch; the PK makes paying one twice impossible.
+
+    Written by the database itself when a batch is locked (a trigger, migration 0017);
+    on SQLite a ``WITHOUT ROWID`` table (the primary key is the table).
+    """
 
     __tablename__ = "paid_events"
+    __table_args__ = {"sqlite_with_rowid": False}
     event_kind: str = Field(sa_column=Column(String(10), primary_key=True))
     event_id: str = Field(sa_column=_text(primary_key=True))
-    batch_id: int = Field(sa_column=Column(Integer, ForeignKey("batches.batch_id"),
-                                           nullable=False))
+    # no foreign key (0017): the insert guard refuses a batch that is not locked
+    batch_id: int = Field(sa_column=Column(Integer, nullable=False))
 
 
 class BatchLine(StoreModel, table=True):
@@ -398,6 +403,22 @@ class BatchSealRep(StoreModel, table=True):
     payouts_sha256: str = Field(sa_column=Column(String(64), nullable=False))
 
 
+class BatchDigest(StoreModel, table=True):
+    """A draft's seal digests, computed by its run from the rows it wrote (0017).
+
+    ``section`` ``lines`` (one row per rep) or ``paid_events`` (``rep_id`` ''); the lock
+    seals with them (:mod:`commission.store.draftseal`). Replaced by a re-run,
+    read-only once the batch is locked (triggers).
+    """
+
+    __tablename__ = "batch_digests"
+    batch_id: int = Field(sa_column=Column(Integer, ForeignKey("batches.batch_id"),
+                                           primary_key=True))
+    section: str = Field(sa_column=Column(String(20), primary_key=True))
+    rep_id: str = Field(sa_column=_text(primary_key=True))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+
+
 class Scenario(StoreModel, table=True):
     """A plan variant saved on Compare plans (0012): management's what-if, apart from payroll.
 
@@ -455,5 +476,6 @@ STORE_INDEXES = [
           BatchLine.__table__.c.invoice_id),  # type: ignore[attr-defined]
     Index("ix_paid_events_batch_id", PaidEvent.__table__.c.batch_id,  # type: ignore[attr-defined]
           PaidEvent.__table__.c.event_kind,  # type: ignore[attr-defined]
-          PaidEvent.__table__.c.event_id),  # type: ignore[attr-defined]
+          PaidEvent.__table__.c.event_id,  # type: ignore[attr-defined]
+          postgresql_with={"deduplicate_items": "off"}),  # unique keys (0017)
 ]

@@ -24,6 +24,13 @@ SQLite and PostgreSQL. The batch digest is the SHA-256 of
   likewise). Plans and paid events are as in v1. A statement checks one rep's section
   and the batch-level sections above it without reading the other reps' lines; a full
   verify recomputes everything.
+
+Where the digests come from at lock (migration 0017): the batch's run computed each
+rep's lines digest and the paid events section from the frames it wrote
+(:mod:`commission.store.draftseal`, byte-identical to what this module computes from
+the rows) and kept them with the draft; :func:`write` seals with them, so a row changed
+behind the app's back between run and lock fails verification instead of being
+sealed. Verification (:func:`sections`, :func:`rep_digests`) always reads the rows.
 """
 
 from __future__ import annotations
@@ -305,11 +312,13 @@ def _sections_v1(conn: Connection, batch_id: int) -> dict[str, str]:
 
 
 def sections(conn: Connection, batch_id: int, method: str = METHOD,
-             reps: dict[str, tuple[str, str]] | None = None) -> dict[str, str]:
+             reps: dict[str, tuple[str, str]] | None = None,
+             paid_events: str | None = None) -> dict[str, str]:
     """The digest of each section of a batch, computed from its rows as they are now.
 
     ``method``: the seal's (``sha256-v1`` or ``-v2``); ``reps``: the per-rep digests of
-    :func:`rep_digests` when the caller already computed them (v2).
+    :func:`rep_digests` when the caller already computed them (v2); ``paid_events``:
+    that section's digest, likewise.
     """
     batch_id = int(batch_id)
     if method == V1:
@@ -321,7 +330,7 @@ def sections(conn: Connection, batch_id: int, method: str = METHOD,
         **{name: combine_reps({r: d[i] for r, d in reps.items()})
            for i, name in enumerate(REP_SECTIONS)},
         "plans": plans_section(conn, batch_id),
-        "paid_events": paid_events_section(conn, batch_id),
+        "paid_events": paid_events or paid_events_section(conn, batch_id),
     }
 
 
@@ -331,16 +340,31 @@ def combine(parts: dict[str, str]) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
+def _drafted_reps(conn: Connection, batch_id: int, lines: dict[str, str]
+                  ) -> dict[str, tuple[str, str]]:
+    """:func:`rep_digests` with the lines digests a run kept (payouts: from the rows)."""
+    payouts = payout_digests(conn, batch_id)
+    return {r: (lines.get(r, EMPTY), payouts.get(r, EMPTY))
+            for r in sorted(set(lines) | set(payouts))}
+
+
 def write(conn: Connection, batch_id: int, by: str, at: dt.datetime,
-          method: str = METHOD) -> str:
+          method: str = METHOD,
+          drafted: tuple[dict[str, str], str | None] | None = None) -> str:
     """Seal a (just locked) batch: store its digests. A batch is sealed once (PK).
 
     ``sha256-v2`` first stores each rep's digests (``batch_seal_reps``), then the seal;
     migration 0006 seals with ``sha256-v1`` (the table of rep digests comes later).
+    ``drafted``: (rep_id -> lines digest, paid events digest) its run computed from
+    the rows it wrote (:mod:`commission.store.draftseal`); what is missing there
+    (a run before migration 0017) is computed from the rows now.
     """
     batch_id = int(batch_id)
-    reps = rep_digests(conn, batch_id) if method == V2 else None
-    parts = sections(conn, batch_id, method, reps)
+    lines, paid = drafted if drafted is not None and method == V2 else ({}, None)
+    reps = None
+    if method == V2:
+        reps = _drafted_reps(conn, batch_id, lines) if lines else rep_digests(conn, batch_id)
+    parts = sections(conn, batch_id, method, reps, paid_events=paid)
     if reps:
         conn.execute(insert(SEAL_REPS), [
             {"batch_id": batch_id, "rep_id": r, "lines_sha256": d[0], "payouts_sha256": d[1]}

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from commission.payroll import approve, load, lock, run_batch
 from commission.payroll.verify import verify
-from commission.store import migrate, open_store
+from commission.store import migrate, open_store, seal
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 ROOT = "root@example.com"
@@ -319,3 +319,48 @@ def test_a_draft_export_reconciles_its_payouts_with_the_lines_summed_in_the_data
                           *db)
     assert code == 2 and "does not reconcile" in err and "R2" in err
     assert not (tmp_path / "b_DRAFT.csv").exists()
+
+
+# ----------------------------------------------------------------------------- between run and lock
+# The lock seals with the digests the run computed from the rows it wrote (0017), so a draft
+# row changed behind the app's back before the lock is not blessed by the seal.
+
+
+@pytest.mark.parametrize("how", ["raised", "explanation edited", "deleted"])
+def test_a_draft_line_changed_between_run_and_lock_fails_verification(
+        store_url, csvs, tmp_path, capsys, monkeypatch, how):
+    monkeypatch.delenv("COMMISSION_USER", raising=False)
+    assert run(capsys, "user", "--db", store_url, "add", ROOT, "--name", "Root",
+               "--role", "admin", "--role", "finance")[0] == 0
+    with open_store(store_url) as store:
+        load(store, csvs.small(tmp_path / "data"), RULES)
+        b = run_batch(store, "2026-01", by="ann").batch_id
+    change = {"raised": "UPDATE batch_lines SET gross = gross + 1, amount = amount + 1",
+              "explanation edited": "UPDATE batch_lines SET explanation = explanation || ' '",
+              "deleted": "DELETE FROM batch_lines"}[how]
+    engine = create_engine(store_url)  # the triggers as they are: a draft may be rewritten
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"{change} WHERE batch_id = {b} AND rep_id = 'R2'")
+    engine.dispose()
+    with open_store(store_url) as store:
+        approve(store, b, by="bob")
+        lock(store, b, by="cy")
+        result = verify(store, b)
+        assert not result.ok
+        assert any(d.startswith("lines differ from the seal") for d in result.differences)
+        assert "lines of rep R2 differ from the seal" in result.differences
+        assert not any("R1" in d or "payouts" in d or "paid events" in d
+                       for d in result.differences)
+        assert verify(store, b, rep_id="R1").ok  # the untouched rep's statement still issues
+    code, _out, err = run(capsys, "batch", "verify", str(b), "--db", store_url, "--as", ROOT)
+    assert code == 1 and "lines of rep R2 differ from the seal" in err
+
+
+def test_an_untouched_draft_locks_to_a_seal_that_verifies(locked):
+    url, b = locked
+    with open_store(url) as store:
+        assert verify(store, b).ok
+        with store.read() as conn:  # the run's digests are what the rows give
+            kept = seal.read_reps(conn, b)
+            assert {r: d[0] for r, d in seal.rep_digests(conn, b).items()} == {
+                r: d[0] for r, d in kept.items()}
