@@ -176,6 +176,17 @@ class Adjustment(StoreModel, table=True):
     load_id: int = Field(sa_column=_load_ref())
 
 
+class OpenSpan(StoreModel, table=True):
+    """Each invoice's days of possibly being open (migration 0017), derived from it and its
+    events by every load (:mod:`commission.store.balances`): aging reads only the
+    invoices whose span holds its day. ``settled_on`` NULL: open after its last event."""
+
+    __tablename__ = "open_spans"
+    invoice_id: str = Field(sa_column=_text(primary_key=True))
+    invoice_date: dt.date = Field(sa_column=_date())
+    settled_on: dt.date | None = Field(default=None, sa_column=_date(nullable=True))
+
+
 class Dispute(StoreModel, table=True):
     __tablename__ = "disputes"
     dispute_id: str = Field(sa_column=_text(primary_key=True))
@@ -453,6 +464,9 @@ STORE_INDEXES = [
     # migration 0016: a month's run reads the locked lines of the invoices it pays again
     Index("ix_batch_lines_invoice_id",
           BatchLine.__table__.c.invoice_id),  # type: ignore[attr-defined]
+    # migration 0017: aging finds the invoices whose span holds its day
+    Index("ix_open_spans_settled_on", OpenSpan.__table__.c.settled_on,  # type: ignore[attr-defined]
+          OpenSpan.__table__.c.invoice_date),  # type: ignore[attr-defined]
     Index("ix_paid_events_batch_id", PaidEvent.__table__.c.batch_id,  # type: ignore[attr-defined]
           PaidEvent.__table__.c.event_kind,  # type: ignore[attr-defined]
           PaidEvent.__table__.c.event_id),  # type: ignore[attr-defined]
