@@ -301,11 +301,16 @@ def touched_invoices(changes: dict[str, TableChange], current: Inputs) -> np.nda
     return pd.unique(np.concatenate(found)) if found else np.empty(0, dtype=object)
 
 
-def open_spans(merged: Inputs, changes: dict[str, TableChange], current: Inputs
-               ) -> pd.DataFrame:
-    """The open spans (:func:`commission.store.balances.open_spans`) of the invoices the
-    load touches (:func:`touched_invoices`), from the data after the load (``merged``)."""
+def open_balances(merged: Inputs, changes: dict[str, TableChange], current: Inputs
+                  ) -> balances.Rebalance:
+    """The open balances (:func:`commission.store.balances.open_pieces`) of the invoices
+    the load touches (:func:`touched_invoices`), from the data after the load
+    (``merged``); all of them (``invoices`` None) when it touches every invoice."""
     touched = touched_invoices(changes, current)
     inv = merged.invoices
-    mine = inv[lookup(inv["invoice_id"], touched) >= 0] if len(touched) < len(inv) else inv
-    return balances.open_spans(mine, merged.payments, merged.adjustments)
+    if len(touched) >= len(inv):  # touched ⊆ invoices: every one
+        return balances.Rebalance(None, balances.open_pieces(inv, merged.payments,
+                                                             merged.adjustments))
+    mine = inv[lookup(inv["invoice_id"], touched) >= 0]
+    return balances.Rebalance(touched, balances.open_pieces(mine, merged.payments,
+                                                            merged.adjustments))

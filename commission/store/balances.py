@@ -1,28 +1,28 @@
-"""Open balances computed in the database: what aging reads, without reading the ledger.
+"""Open balances kept in the database: what aging reads, without reading the ledger.
 
 An invoice's open balance on a day is its amount less its payments (net of
 reversals) and adjustments dated on or before that day (as
-:func:`commission.reports.outlook.open_balances`). Summing them for a million
-invoices on every question costs seconds, yet on any one day only a tenth of the
-invoices are open. So the store keeps, for each invoice, the span of days on which it
-*can* be open (table ``open_spans``, migration 0017): from its invoice date up to
-``settled_on``, the first day from which its balance stays at or below zero on every
-later day given the events it has (NULL: still open after its last event). The span
-is a function of the invoice and its events only, recomputed by every load for the
-invoices whose rows or events it writes (:func:`open_spans`, from the loaded data in
-memory) and checkable against the ledger at any time (:func:`stale_spans`).
+:func:`commission.reports.outlook.open_balances`). Summing a million invoices' events
+on every question costs seconds, yet on any one day only a tenth of the invoices are
+open. So the store keeps each invoice's open balance over time (table
+``open_balances``, migration 0017): one row per stretch of days on which the balance
+is above zero and constant, ``open_from`` (its first day) up to ``open_until``
+(excluded; NULL: still open after the invoice's last event), with ``open_amount`` and
+the invoice's rep, customer and due date (aging reads nothing else of the ledger).
+The rows are a function of the invoice and its events only (:func:`open_pieces`):
+every load rewrites those of the invoices whose rows or events it writes, from the
+loaded data in memory, and :func:`stale_balances` checks them against the ledger.
 
-Aging on a day then reads only the invoices whose span holds that day, and for each
-one sums its events up to that day exactly as before (the span only narrows which
-invoices are looked at; an invoice in its span but settled that day drops out). The
-sums per (rep, customer) and age bucket are made in the database too; what comes
-out is one row per row of the report.
+Aging on a day is then one range read of that table (the index on ``open_until``):
+the invoices open that day with their exact balances, summed per (rep, customer) and
+age bucket in the database; what comes out is one row per row of the report.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,41 +30,45 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 from commission.store.bulk import fetch_rows, mark, read_frame, write_frame
-from commission.store.models import Adjustment, Invoice, OpenSpan, Payment
+from commission.store.models import Adjustment, Invoice, OpenBalance, Payment
 
-SPANS: Table = OpenSpan.__table__  # type: ignore[attr-defined]
-#: the dated events that move an invoice's balance: (model, date column)
-EVENTS = ((Payment, "payment_date"), (Adjustment, "adjustment_date"))
+BALANCES: Table = OpenBalance.__table__  # type: ignore[attr-defined]
+AGING_WORK_MEM = "64MB"  # PostgreSQL: aging's groups hashed in memory, not sorted on disk
+#: the dated events that move an invoice's balance: (table, date column)
+EVENTS: tuple[tuple[Table, str], ...] = (
+    (Payment.__table__, "payment_date"),  # type: ignore[attr-defined]
+    (Adjustment.__table__, "adjustment_date"))  # type: ignore[attr-defined]
+PIECE_COLUMNS = ["invoice_id", "open_from", "open_until", "open_amount", "rep_id",
+                 "customer_id", "due_date"]
+#: what a row copies of its invoice
+INVOICE_COLUMNS = ["invoice_id", "invoice_date", "amount", "rep_id", "customer_id", "due_date"]
 
-# ----------------------------------------------------------------------------- spans
+
+@dataclass
+class Rebalance:
+    """What a load rewrites in ``open_balances``: every row of ``invoices`` (None: of
+    every invoice) replaced by ``pieces`` (:func:`open_pieces`)."""
+
+    invoices: np.ndarray | None
+    pieces: pd.DataFrame
+
+
+# ----------------------------------------------------------------------------- computing
 
 
 def _days(values) -> np.ndarray:
     return np.asarray(values).astype("datetime64[D]").astype(np.int64)
 
 
-def open_spans(invoices: pd.DataFrame, payments: pd.DataFrame,
-               adjustments: pd.DataFrame) -> pd.DataFrame:
-    """invoice_id, invoice_date and settled_on (``datetime64[s]``, NaT: still open after
-    its last event) of every invoice of ``invoices``, from all of its events.
-
-    ``invoices`` needs invoice_id, invoice_date and amount; ``payments`` and
-    ``adjustments`` invoice_id, their date and amount (events of other invoices are
-    ignored, so callers may pass whole tables). The balance after a day is amount less
-    every event dated on or before it (an event dated before the invoice counts from the
-    invoice date); ``settled_on`` is the day after the last day with a balance above
-    zero (the invoice date if there is none), i.e. the first day of the last stretch
-    at or below zero. Whole columns, one sort: no Python loop over invoices.
-    """
+def _points(invoices: pd.DataFrame, payments: pd.DataFrame, adjustments: pd.DataFrame
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(invoice position, day, amount moved that day) sorted by invoice then day: each
+    invoice's issue day (0 moved) and every day with events (dated before the invoice:
+    counted on its issue day). Events of invoices not in ``invoices`` are left out."""
     from commission.keys import lookup  # Arrow: only loads and migrations come here
 
     n = len(invoices)
-    if n == 0:
-        return pd.DataFrame({"invoice_id": np.empty(0, dtype=object),
-                             "invoice_date": np.empty(0, dtype="datetime64[s]"),
-                             "settled_on": np.empty(0, dtype="datetime64[s]")})
     issued = _days(invoices["invoice_date"].to_numpy())
-    amount = invoices["amount"].to_numpy(dtype=np.int64)
     ids = invoices["invoice_id"].to_numpy(dtype=object)
     codes, days, cents = [np.arange(n)], [issued], [np.zeros(n, dtype=np.int64)]
     for frame, date_col in ((payments, "payment_date"), (adjustments, "adjustment_date")):
@@ -76,58 +80,96 @@ def open_spans(invoices: pd.DataFrame, payments: pd.DataFrame,
     code, day, cent = (np.concatenate(x) for x in (codes, days, cents))
     order = np.lexsort((day, code))
     code, day, cent = code[order], day[order], cent[order]
-    # one point per (invoice, day): the balance at the end of that day
     starts = np.flatnonzero(np.r_[True, (code[1:] != code[:-1]) | (day[1:] != day[:-1])])
-    code, day, moved = code[starts], day[starts], np.add.reduceat(cent, starts)
+    return code[starts], day[starts], np.add.reduceat(cent, starts)
+
+
+def open_pieces(invoices: pd.DataFrame, payments: pd.DataFrame,
+                adjustments: pd.DataFrame) -> pd.DataFrame:
+    """The ``open_balances`` rows of every invoice of ``invoices``, from all its events.
+
+    ``invoices`` needs :data:`INVOICE_COLUMNS`; ``payments`` and ``adjustments``
+    invoice_id, their date and amount (events of other invoices are ignored, so callers
+    may pass whole tables). The balance at the end of a day is amount less every event
+    dated on or before it; each stretch from one day with events (or the issue day) to
+    the next on which it is above zero is a row: invoice_id, open_from, open_until
+    (``datetime64[s]``, NaT: no later event), open_amount (int64 cents) and the
+    invoice's rep_id, customer_id and due_date. Whole columns, one sort: no Python loop
+    over invoices.
+    """
+    if len(invoices) == 0:
+        return pd.DataFrame({"invoice_id": np.empty(0, dtype=object),
+                             "open_from": np.empty(0, dtype="datetime64[s]"),
+                             "open_until": np.empty(0, dtype="datetime64[s]"),
+                             "open_amount": np.empty(0, dtype=np.int64),
+                             "rep_id": np.empty(0, dtype=object),
+                             "customer_id": np.empty(0, dtype=object),
+                             "due_date": np.empty(0, dtype="datetime64[s]")})
+    code, day, moved = _points(invoices, payments, adjustments)
     first = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])  # every invoice has a point
     ran = np.cumsum(moved)
     before = np.repeat(ran[first] - moved[first], np.diff(np.r_[first, len(code)]))
-    balance = amount[code] - (ran - before)
-    last_open = np.maximum.reduceat(np.where(balance > 0, np.arange(len(code)), -1), first)
-    last = np.r_[first[1:], len(code)] - 1
-    following = np.r_[day[1:], 0]  # the next point's day (only read within an invoice)
-    settled = np.where(last_open < 0, issued, following[np.maximum(last_open, 0)])
-    settled_on = settled.astype("datetime64[D]").astype("datetime64[s]")
-    settled_on[last_open == last] = np.datetime64("NaT")
-    return pd.DataFrame({"invoice_id": ids,
-                         "invoice_date": issued.astype("datetime64[D]").astype("datetime64[s]"),
-                         "settled_on": settled_on})
+    balance = invoices["amount"].to_numpy(dtype=np.int64)[code] - (ran - before)
+    until = np.r_[day[1:], 0].astype("datetime64[D]").astype("datetime64[s]")
+    until[np.r_[code[1:] != code[:-1], True]] = np.datetime64("NaT")  # an invoice's last
+    keep = balance > 0
+    at = code[keep]
+    return pd.DataFrame({
+        "invoice_id": invoices["invoice_id"].to_numpy(dtype=object)[at],
+        "open_from": day[keep].astype("datetime64[D]").astype("datetime64[s]"),
+        "open_until": until[keep], "open_amount": balance[keep],
+        "rep_id": invoices["rep_id"].to_numpy(dtype=object)[at],
+        "customer_id": invoices["customer_id"].to_numpy(dtype=object)[at],
+        "due_date": invoices["due_date"].to_numpy().astype("datetime64[D]")[at].astype(
+            "datetime64[s]")})
 
 
-def write_spans(conn: Connection, spans: pd.DataFrame) -> None:
-    """Store ``spans`` (:func:`open_spans`), replacing those of the same invoices."""
-    write_frame(conn, SPANS, spans, key=["invoice_id"])
+# ----------------------------------------------------------------------------- writing
+
+
+def write_balances(conn: Connection, change: Rebalance) -> None:
+    """Replace the ``open_balances`` rows of ``change.invoices`` (all: None) with its pieces."""
+    if change.invoices is None:
+        conn.exec_driver_sql(f"DELETE FROM {BALANCES.name}")
+    elif len(change.invoices):
+        ids = [str(v) for v in change.invoices.tolist()]
+        if conn.dialect.name == "postgresql":  # one statement, the ids as one array
+            conn.exec_driver_sql(f"DELETE FROM {BALANCES.name} WHERE invoice_id = ANY(%s)",
+                                 (ids,))
+        else:  # in-process: one prepared statement run per id through the primary key
+            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cur.executemany(f"DELETE FROM {BALANCES.name} WHERE invoice_id = ?",
+                                [(i,) for i in ids])
+            finally:
+                cur.close()
+    write_frame(conn, BALANCES, change.pieces)
 
 
 def _ledger(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The columns spans are computed from: every invoice and its dated events."""
-    inv = read_frame(conn, Invoice.__table__,  # type: ignore[attr-defined]
-                     ["invoice_id", "invoice_date", "amount"])
-    events = [read_frame(conn, model.__table__,  # type: ignore[attr-defined]
-                         ["invoice_id", date_col, "amount"]) for model, date_col in EVENTS]
+    """The columns open balances are computed from: every invoice and its dated events."""
+    inv = read_frame(conn, Invoice.__table__, INVOICE_COLUMNS)  # type: ignore[attr-defined]
+    events = [read_frame(conn, t, ["invoice_id", date_col, "amount"]) for t, date_col in EVENTS]
     return inv, events[0], events[1]
 
 
-def rebuild_spans(conn: Connection) -> int:
-    """Every invoice's span computed from the ledger again (migration 0017); returns how
-    many invoices have one."""
-    spans = open_spans(*_ledger(conn))
-    conn.exec_driver_sql(f"DELETE FROM {SPANS.name}")
-    write_frame(conn, SPANS, spans)
-    return len(spans)
+def rebuild_balances(conn: Connection) -> int:
+    """Every invoice's open balances computed from the ledger again (migration 0017);
+    returns how many rows that makes."""
+    pieces = open_pieces(*_ledger(conn))
+    write_balances(conn, Rebalance(None, pieces))
+    return len(pieces)
 
 
-def stale_spans(conn: Connection) -> list[str]:
-    """The invoices whose stored span differs from the ledger's (missing, extra or
-    different), sorted: empty when every span is what :func:`open_spans` computes now."""
-    want = open_spans(*_ledger(conn))
-    have = read_frame(conn, SPANS)
-    both = want.merge(have, on="invoice_id", how="outer", suffixes=("", "_stored"),
-                      indicator=True)
-    same = (both["_merge"] == "both") & (both["invoice_date"] == both["invoice_date_stored"]) & (
-        (both["settled_on"] == both["settled_on_stored"])
-        | (both["settled_on"].isna() & both["settled_on_stored"].isna()))
-    return sorted(both.loc[~same, "invoice_id"].astype(str))
+def stale_balances(conn: Connection) -> list[str]:
+    """The invoices whose stored open balances differ from the ledger's (a row missing,
+    extra or different), sorted: empty when the table is what :func:`open_pieces`
+    computes from the store's invoices, payments and adjustments now."""
+    want = open_pieces(*_ledger(conn)).assign(_want=1)
+    have = read_frame(conn, BALANCES, PIECE_COLUMNS).assign(_have=1)
+    both = want.merge(have, on=PIECE_COLUMNS, how="outer")
+    return sorted({str(i) for i in both.loc[both["_want"].isna() | both["_have"].isna(),
+                                            "invoice_id"]})
 
 
 # ----------------------------------------------------------------------------- aging
@@ -142,40 +184,15 @@ def _bucket_sums(m: str, buckets: Sequence[tuple[int | None, int | None]], day: 
     for i, (low, high) in enumerate(buckets):
         tests = []
         if high is not None:  # days past due <= high: due on or after day - high
-            tests.append(f"o.due_date >= {m}")
+            tests.append(f"b.due_date >= {m}")
             params.append(day - dt.timedelta(days=high))
         if low is not None:  # days past due >= low: due on or before day - low
-            tests.append(f"o.due_date <= {m}")
+            tests.append(f"b.due_date <= {m}")
             params.append(day - dt.timedelta(days=low))
         when = " AND ".join(tests) or "1 = 1"
-        sums.append(f"CAST(SUM(CASE WHEN {when} THEN o.open_amount ELSE 0 END) AS BIGINT) "
+        sums.append(f"CAST(SUM(CASE WHEN {when} THEN b.open_amount ELSE 0 END) AS BIGINT) "
                     f"AS b{i}")
     return sums, params
-
-
-def _open_sql(m: str, fence: str, rep: bool) -> str:
-    """The invoices open on the day (one row per credited rep, ``rep``'s only if set).
-
-    Only invoices whose span holds the day are looked at; their events up to the day
-    are summed through the invoice_id indexes. ``fence`` keeps the database from
-    copying the per-invoice sums into each expression that reads them (it would sum
-    them again for each).
-    """
-    mine = (f" AND i.invoice_id IN (SELECT invoice_id FROM invoices WHERE rep_id = {m} "
-            f"UNION SELECT invoice_id FROM splits WHERE rep_id = {m})") if rep else ""
-    return f"""
-SELECT COALESCE(sp.rep_id, o.rep_id) AS rep_id, o.customer_id, o.due_date, o.open_amount
-FROM (SELECT i.invoice_id, i.rep_id, i.customer_id, i.due_date, i.amount
-        - COALESCE((SELECT SUM(p.amount) FROM payments p
-                    WHERE p.invoice_id = i.invoice_id AND p.payment_date <= {m}), 0)
-        - COALESCE((SELECT SUM(a.amount) FROM adjustments a
-                    WHERE a.invoice_id = i.invoice_id AND a.adjustment_date <= {m}), 0)
-        AS open_amount
-      FROM {SPANS.name} s JOIN invoices i ON i.invoice_id = s.invoice_id
-      WHERE s.invoice_date <= {m} AND (s.settled_on IS NULL OR s.settled_on > {m}){mine}
-      {fence}) o
-LEFT JOIN splits sp ON sp.invoice_id = o.invoice_id
-WHERE o.open_amount > 0""" + (f" AND COALESCE(sp.rep_id, o.rep_id) = {m}" if rep else "")
 
 
 def aging_sums(conn: Connection, day: dt.date,
@@ -186,28 +203,39 @@ def aging_sums(conn: Connection, day: dt.date,
     int64 column ``b0``, ``b1``, ... per bucket of ``buckets`` ((lowest, highest) days
     past due, None: unbounded) summing their open balances; ``rep_id``'s only if given.
 
-    A split invoice counts under each credited rep with its whole balance. Rows come in
-    no particular order (the caller sorts: the database's collation is not Python's).
+    Credited reps are the invoice's splits if it has any, else its own rep; a split
+    invoice counts under each with its whole balance. Rows come in no particular order
+    (the caller sorts: the database's collation need not be Python's).
     """
-    sqlite = conn.dialect.name == "sqlite"
     m = mark(conn)
     sums, params = _bucket_sums(m, buckets, day)
     names = [f"b{i}" for i in range(len(buckets))]
-    params = [*params, day, day, day, day, *([rep_id] * 3 if rep_id is not None else [])]
-    if sqlite:  # dates are ISO text there
+    mine = ""
+    params += [day, day]
+    if rep_id is not None:  # the rep's invoices first, through the rep_id indexes
+        mine = (f" AND b.invoice_id IN (SELECT invoice_id FROM invoices WHERE rep_id = {m} "
+                f"UNION SELECT invoice_id FROM splits WHERE rep_id = {m}) "
+                f"AND COALESCE(sp.rep_id, b.rep_id) = {m}")
+        params += [rep_id] * 3
+    if conn.dialect.name == "sqlite":  # dates are ISO text there
         params = [p.isoformat() if isinstance(p, dt.date) else p for p in params]
+    else:  # a short query: compiling it (JIT) costs more than it saves; group in memory
+        conn.exec_driver_sql("SET LOCAL jit = off")
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{AGING_WORK_MEM}'")
     sql = f"""
 SELECT c.rep_id, COALESCE(r.name, ''), c.customer_id, COALESCE(cu.name, ''), c.invoices,
        {", ".join(f"c.{n}" for n in names)}
-FROM (SELECT o.rep_id, o.customer_id, COUNT(*) AS invoices, {", ".join(sums)}
-      FROM ({_open_sql(m, "LIMIT -1" if sqlite else "OFFSET 0", rep_id is not None)}) o
-      GROUP BY o.rep_id, o.customer_id) c
+FROM (SELECT COALESCE(sp.rep_id, b.rep_id) AS rep_id, b.customer_id, COUNT(*) AS invoices,
+             {", ".join(sums)}
+      FROM {BALANCES.name} b LEFT JOIN splits sp ON sp.invoice_id = b.invoice_id
+      WHERE b.open_from <= {m} AND (b.open_until > {m} OR b.open_until IS NULL){mine}
+      GROUP BY COALESCE(sp.rep_id, b.rep_id), b.customer_id) c
 LEFT JOIN reps r ON r.rep_id = c.rep_id
 LEFT JOIN customers cu ON cu.customer_id = c.customer_id"""
     rows = fetch_rows(conn, sql, params)
     cols = list(zip(*rows, strict=True)) if rows else [()] * (5 + len(names))
-    text = ["rep_id", "rep_name", "customer_id", "customer_name"]
-    frame = {name: _objects(cols[i]) for i, name in enumerate(text)}
+    frame = {name: _objects(cols[i])
+             for i, name in enumerate(["rep_id", "rep_name", "customer_id", "customer_name"])}
     for i, name in enumerate(["invoices", *names]):
         frame[name] = np.array(cols[4 + i], dtype=np.int64)
     return pd.DataFrame(frame)

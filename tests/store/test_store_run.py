@@ -15,7 +15,6 @@ import shutil
 import uuid
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from backends import BACKENDS, pg_url_or_skip
