@@ -33,6 +33,7 @@ from commission.store.bulk import fetch_rows, mark, read_frame, write_frame
 from commission.store.models import Adjustment, Invoice, OpenBalance, Payment
 
 BALANCES: Table = OpenBalance.__table__  # type: ignore[attr-defined]
+WRITE_CHUNK = 250_000  # rows of open balances turned into tuples at once
 AGING_WORK_MEM = "64MB"  # PostgreSQL: aging's groups hashed in memory, not sorted on disk
 #: the dated events that move an invoice's balance: (table, date column)
 EVENTS: tuple[tuple[Table, str], ...] = (
@@ -143,7 +144,8 @@ def write_balances(conn: Connection, change: Rebalance) -> None:
                                 [(i,) for i in ids])
             finally:
                 cur.close()
-    write_frame(conn, BALANCES, change.pieces)
+    for start in range(0, len(change.pieces), WRITE_CHUNK):  # bounded row tuples at a time
+        write_frame(conn, BALANCES, change.pieces.iloc[start:start + WRITE_CHUNK])
 
 
 def _ledger(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
