@@ -218,15 +218,12 @@ def locked_payouts(identity: Identity, store: Store, rep_id: str, first: str,
 def aging(identity: Identity, store: Store, as_of: dt.date | str,
           rep_id: str | None = None) -> pd.DataFrame:
     """Open invoices by age bucket for ``rep_id`` (or every rep one may see)."""
-    from commission.reports.aging import aging_of
-    from commission.reports.outlook import as_day
+    from commission.reports.aging import stored_aging
 
     reps = _scope(identity, store, "aging", rep_id)
-    day = as_day(as_of)
-    rows, rep_table, customers = store.open_credited(day.astype(dt.date), rep_id)
-    if rep_id is not None and rep_id not in set(rep_table["rep_id"]):
+    if rep_id is not None and rep_id not in set(store.input_table("reps")["rep_id"]):
         raise lifecycle.BatchError(f"unknown rep {rep_id!r}")
-    frame = _keep(aging_of(rows, day, rep_table, customers), reps)
+    frame = _keep(stored_aging(store, as_of, rep_id), reps)
     _viewed(identity, store, "aging", frame["rep_id"], reps is None)
     return frame
 

@@ -121,11 +121,13 @@ def load(store: Store, data_dir: str | Path, rules_dir: str | Path | None = None
         plans = {pid: v for pid, (v, _t, _s) in new_plans.items()}
         if not new_plans and not any(c.changed for c in changes.values()):
             return LoadSummary(None, str(data_dir), counts, plans, clock.total, clock.phases)
+        balances = loading.open_balances(merged, changes, snap.inputs)
+        clock.lap("open balances")
         with store.write() as conn:
             if loads.stamp(conn) != snap.stamp:
                 continue  # another load or a lock committed meanwhile: merge again
             load_id = loads.write_load(conn, str(data_dir), by, loading.table_rows(changes),
-                                       new_plans, {"tables": counts, "plans": plans})
+                                       new_plans, {"tables": counts, "plans": plans}, balances)
         clock.lap("write")
         return LoadSummary(load_id, str(data_dir), counts, plans, clock.total, clock.phases)
     raise BatchError("the store kept changing while loading (other loads or locks); "

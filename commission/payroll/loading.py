@@ -25,7 +25,7 @@ from commission.inputs.tables import Inputs, empty_table
 from commission.keys import lookup
 from commission.periods import month_index, parse_period, period_span
 from commission.problems import Problem
-from commission.store import batchdb, planstore
+from commission.store import balances, batchdb, planstore
 from commission.store.loads import TableRows
 from commission.store.records import EVENTS, KEYS, data_version, read_stored_inputs
 
@@ -282,3 +282,35 @@ def table_rows(changes: dict[str, TableChange]) -> dict[str, TableRows]:
         body = change.upserts.drop(columns="_fresh")
         out[name] = TableRows(body[fresh], body[~fresh], change.deleted)
     return out
+
+
+def touched_invoices(changes: dict[str, TableChange], current: Inputs) -> np.ndarray:
+    """The invoices whose balance a load can move: those it writes, and those of the
+    payments and adjustments it writes (a changed event's invoice before and after)."""
+    found = []
+    for name in ("invoices", "payments", "adjustments"):
+        change = changes.get(name)
+        if change is None or change.upserts.empty:
+            continue
+        found.append(change.upserts["invoice_id"].to_numpy(dtype=object))
+        if name != "invoices" and not change.upserts["_fresh"].all():
+            cur = getattr(current, name)
+            key = KEYS[name][0]
+            was = lookup(cur[key], change.upserts.loc[~change.upserts["_fresh"], key]) >= 0
+            found.append(cur.loc[was, "invoice_id"].to_numpy(dtype=object))
+    return pd.unique(np.concatenate(found)) if found else np.empty(0, dtype=object)
+
+
+def open_balances(merged: Inputs, changes: dict[str, TableChange], current: Inputs
+                  ) -> balances.Rebalance:
+    """The open balances (:func:`commission.store.balances.open_pieces`) of the invoices
+    the load touches (:func:`touched_invoices`), from the data after the load
+    (``merged``); all of them (``invoices`` None) when it touches every invoice."""
+    touched = touched_invoices(changes, current)
+    inv = merged.invoices
+    if len(touched) >= len(inv):  # touched ⊆ invoices: every one
+        return balances.Rebalance(None, balances.open_pieces(inv, merged.payments,
+                                                             merged.adjustments))
+    mine = inv[lookup(inv["invoice_id"], touched) >= 0]
+    return balances.Rebalance(touched, balances.open_pieces(mine, merged.payments,
+                                                            merged.adjustments))

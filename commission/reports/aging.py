@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from commission.inputs import Inputs
 from commission.money import cents_text
 from commission.reports.outlook import as_day, open_by_rep
+
+if TYPE_CHECKING:
+    from commission.store import Store
 
 #: the buckets of days past due, in order: (column, lowest day, highest day)
 AGING_BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
@@ -54,17 +60,24 @@ def aging(inputs: Inputs, as_of: dt.date | str, rep_id: str | None = None) -> pd
     return aging_of(open_by_rep(inputs, day, rep_id), day, inputs.reps, inputs.customers)
 
 
+def stored_aging(store: Store, as_of: dt.date | str, rep_id: str | None = None
+                 ) -> pd.DataFrame:
+    """:func:`aging` of the store's data, the open balances summed in the database
+    (:meth:`Store.aging_sums`): a million invoices never leave it."""
+    day = as_day(as_of).astype(dt.date)
+    sums = store.aging_sums(day, [(low, high) for _name, low, high in AGING_BUCKETS], rep_id)
+    return aging_of_sums(sums.rename(columns={f"b{i}": b[0] for i, b in
+                                              enumerate(AGING_BUCKETS)}))
+
+
 def aging_of(rows: pd.DataFrame, as_of: dt.date | str, reps: pd.DataFrame,
              customers: pd.DataFrame) -> pd.DataFrame:
     """:func:`aging` from the credited open invoices ``rows`` (one per (invoice, rep):
     rep_id, customer_id, due_date, open_amount > 0, as :func:`open_by_rep` gives them,
-    in any order), so a store can find those rows in the database; ``reps`` and
-    ``customers`` give the names."""
+    in any order); ``reps`` and ``customers`` give the names."""
     day = as_day(as_of)
     if rows.empty:
-        return pd.DataFrame({c: pd.Series([], dtype=np.int64 if c in BUCKET_COLUMNS
-                                          or c in ("invoices", "total") else object)
-                             for c in AGING_COLUMNS})
+        return aging_of_sums(pd.DataFrame({c: [] for c in AGING_COLUMNS if c != "total"}))
     past_due = (day - rows["due_date"].to_numpy().astype("datetime64[D]")).astype(np.int64)
     bucket = bucket_of(past_due)
     open_cents = rows["open_amount"].to_numpy(dtype=np.int64)
@@ -73,72 +86,102 @@ def aging_of(rows: pd.DataFrame, as_of: dt.date | str, reps: pd.DataFrame,
             "invoices": np.ones(len(rows), dtype=np.int64)}
     for i, name in enumerate(BUCKET_COLUMNS):
         data[name] = np.where(bucket == i, open_cents, 0)
-    money = [*BUCKET_COLUMNS, "invoices"]
-    per_customer = (pd.DataFrame(data).groupby(["rep_id", "customer_id"], sort=True)[money]
-                    .sum().reset_index())
-    per_rep = per_customer.groupby("rep_id", sort=True)[money].sum().reset_index()
-    per_rep["customer_id"] = TOTAL
-    per_customer["_order"] = 0
-    per_rep["_order"] = 1
-    out = pd.concat([per_customer, per_rep], ignore_index=True).sort_values(
-        ["rep_id", "_order", "customer_id"], kind="stable", ignore_index=True)
-    out["total"] = out[BUCKET_COLUMNS].sum(axis=1).astype(np.int64)
-    for c in [*BUCKET_COLUMNS, "invoices"]:
-        out[c] = out[c].astype(np.int64)
+    sums = (pd.DataFrame(data).groupby(["rep_id", "customer_id"], sort=False)
+            [["invoices", *BUCKET_COLUMNS]].sum().reset_index())
     rep_names = pd.Series(reps["name"].to_numpy(dtype=object),
                           index=reps["rep_id"].to_numpy(dtype=object))
     cust_names = pd.Series(customers["name"].to_numpy(dtype=object),
                            index=customers["customer_id"].to_numpy(dtype=object))
-    out["rep_name"] = rep_names.reindex(out["rep_id"]).fillna("").to_numpy(dtype=object)
-    out["customer_name"] = np.where(
-        out["customer_id"] == TOTAL, "Total",
-        cust_names.reindex(out["customer_id"]).fillna("").to_numpy(dtype=object)).astype(object)
+    sums["rep_name"] = rep_names.reindex(sums["rep_id"]).fillna("").to_numpy(dtype=object)
+    sums["customer_name"] = cust_names.reindex(sums["customer_id"]).fillna("").to_numpy(
+        dtype=object)
+    return aging_of_sums(sums)
+
+
+def aging_of_sums(sums: pd.DataFrame) -> pd.DataFrame:
+    """:func:`aging` from each (rep, customer)'s figures ``sums`` (rep_id, rep_name,
+    customer_id, customer_name, invoices and the bucket columns, one row per pair, in
+    any order), as the store sums them in the database: the rows sorted, a total per
+    rep after its customers, and ``total``."""
+    money = [*BUCKET_COLUMNS, "invoices"]
+    if sums.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=np.int64 if c in money or c == "total"
+                                          else object) for c in AGING_COLUMNS})
+    per_customer = sums[["rep_id", "rep_name", "customer_id", "customer_name", *money]]
+    per_rep = per_customer.groupby("rep_id", sort=True).agg(
+        {"rep_name": "first", **{c: "sum" for c in money}}).reset_index()
+    per_rep["customer_id"] = TOTAL
+    per_rep["customer_name"] = ""
+    out = pd.concat([per_customer.assign(_order=0), per_rep.assign(_order=1)],
+                    ignore_index=True).sort_values(["rep_id", "_order", "customer_id"],
+                                                   kind="stable", ignore_index=True)
+    for c in money:
+        out[c] = out[c].astype(np.int64)
+    out["total"] = out[BUCKET_COLUMNS].sum(axis=1).astype(np.int64)
+    out["rep_name"] = out["rep_name"].to_numpy(dtype=object)
+    out["customer_name"] = np.where(out["customer_id"] == TOTAL, "Total",
+                                    out["customer_name"].to_numpy(dtype=object)).astype(object)
     return out[AGING_COLUMNS]
 
 
 def aging_text(frame: pd.DataFrame) -> str:
     """The aging frame as a fixed-width table for the terminal, one block per rep.
 
-    Cells are formatted a column at a time (:func:`cents_text`) and lines joined as
-    plain strings: a year of a large company has tens of thousands of rows.
+    Cells are formatted and padded a column at a time (:func:`cents_text`, Arrow's
+    padding kernels) and each row joined by one kernel; the lines of the blocks are
+    put in place by position: a year of a large company has tens of thousands of rows.
     """
     if frame.empty:
         return "No open invoices.\n"
     money_cols = [*BUCKET_COLUMNS, "total"]
-    cells = {c: cents_text(frame[c].to_numpy(dtype=np.int64)).to_pylist() for c in money_cols}
     names = [
         TOTAL if cid == TOTAL else (f"{cid} {cname}".strip() if cname else str(cid))
-        for cid, cname in zip(frame["customer_id"], frame["customer_name"], strict=True)
+        for cid, cname in zip(frame["customer_id"].to_numpy(dtype=object).tolist(),
+                              frame["customer_name"].to_numpy(dtype=object).tolist(),
+                              strict=True)
     ]
-    counts = [str(v) for v in frame["invoices"].tolist()]
-    name_w = max(len("Customer"), *(len(s) for s in names))
-    widths = {c: max(len(c), *(len(s) for s in cells[c])) for c in money_cols}
-    count_w = max(len("Inv"), *(len(s) for s in counts))
-    header = ("  " + "Customer".ljust(name_w) + "  " + "Inv".rjust(count_w) + "  "
-              + "  ".join(c.rjust(widths[c]) for c in money_cols))
+    columns = [("Customer", pa.array(names, type=pa.string()), pc.utf8_rpad),
+               ("Inv", pc.cast(pa.array(frame["invoices"].to_numpy(dtype=np.int64)),
+                               pa.string()), pc.utf8_lpad),
+               *((c, cents_text(frame[c].to_numpy(dtype=np.int64)), pc.utf8_lpad)
+                 for c in money_cols)]
+    heads, cells = [], []
+    for title, text, pad in columns:
+        width = max(len(title), pc.max(pc.utf8_length(text)).as_py())
+        heads.append(title.ljust(width) if pad is pc.utf8_rpad else title.rjust(width))
+        cells.append(pad(text, width=width))
+    header = "  " + "  ".join(heads)
     rule = "  " + "-" * (len(header) - 2)
-    rows = ["  " + names[k].ljust(name_w) + "  " + counts[k].rjust(count_w) + "  "
-            + "  ".join(cells[c][k].rjust(widths[c]) for c in money_cols)
-            for k in range(len(frame))]
+    rows = np.array(pc.binary_join_element_wise("", *cells, "  ").to_pylist(), dtype=object)
+    return "\n".join(_blocks(frame, rows, np.array(names, dtype=object) == TOTAL,
+                             header, rule).tolist()) + "\n"
+
+
+def _blocks(frame: pd.DataFrame, rows: np.ndarray, total: np.ndarray, header: str,
+            rule: str) -> np.ndarray:
+    """Every line of the table: per rep (in order of its first row, as groupby) a blank
+    line between blocks, its title, the header and a rule, then its rows, a rule above
+    each total row. Lines are placed by position, not appended one by one."""
     reps = frame["rep_id"].to_numpy(dtype=object)
     rep_names = frame["rep_name"].to_numpy(dtype=object)
-    code = pd.factorize(reps)[0]  # blocks in order of each rep's first row, as groupby
-    out: list[str] = []
-    for i, block in enumerate(np.split(np.argsort(code, kind="stable"),
-                                       np.flatnonzero(np.diff(np.sort(code))) + 1)):
-        if i:
-            out.append("")
-        first = block[0]
-        out.append(f"{reps[first]} {rep_names[first]}".strip())
-        out.append(header)
-        out.append(rule)
-        for k in block:
-            if names[k] == TOTAL:
-                out.append(rule)
-            out.append(rows[k])
-    return "\n".join(out) + "\n"
+    code = pd.factorize(reps)[0]
+    order = np.argsort(code, kind="stable")
+    start = np.r_[True, code[order][1:] != code[order][:-1]]
+    is_total = total[order]
+    before = start * 4 - (np.arange(len(order)) == 0) + is_total  # lines above each row
+    at = np.cumsum(before + 1) - 1
+    out = np.empty(at[-1] + 1, dtype=object)
+    out[at] = rows[order]
+    out[at[is_total] - 1] = rule
+    top = at[start] - is_total[start]  # the line under a block's header rule
+    firsts = order[start]
+    out[top - 1] = rule
+    out[top - 2] = header
+    out[top - 3] = [f"{r} {n}".strip() for r, n in zip(reps[firsts].tolist(),
+                                                     rep_names[firsts].tolist(), strict=True)]
+    out[top[1:] - 4] = ""
+    return out
 
 
 __all__ = ["AGING_BUCKETS", "AGING_COLUMNS", "BUCKET_COLUMNS", "TOTAL", "aging", "aging_of",
-           "aging_text",
-           "bucket_of"]
+           "aging_of_sums", "aging_text", "bucket_of", "stored_aging"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -97,13 +97,12 @@ class Store:
         with self.read() as conn:
             return records.read_rep_inputs(conn, rep_id, batch_id)
 
-    def open_credited(self, day: dt.date, rep_id: str | None = None
-                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """(the invoices open on ``day`` once per credited rep, summed in the database
-        (:func:`balances.open_credited`), the reps, the customers): what aging reads."""
+    def aging_sums(self, day: dt.date, buckets: Sequence[tuple[int | None, int | None]],
+                   rep_id: str | None = None) -> pd.DataFrame:
+        """Each (rep, customer)'s open balances on ``day`` per age bucket, summed in the
+        database (:func:`balances.aging_sums`): what aging reads."""
         with self.read() as conn:
-            return (balances.open_credited(conn, day, rep_id), records.read_table(conn, "reps"),
-                    records.read_table(conn, "customers"))
+            return balances.aging_sums(conn, day, buckets, rep_id)
 
     def input_table(self, name: str) -> pd.DataFrame:
         """One input table (e.g. ``reps``), as in :meth:`stored_inputs`, read alone."""

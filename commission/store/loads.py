@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.store import planstore
+from commission.store.balances import BALANCES, Rebalance, write_balances
 from commission.store.bulk import (
     delete_keys,
     foreign_keys_checked_once,
@@ -51,8 +52,13 @@ def stamp(conn: Connection) -> tuple[int, int]:
 
 
 def write_load(conn: Connection, source: str, by: str | None, rows: dict[str, TableRows],
-               plan_versions: dict[str, tuple[int, str, str]], summary: dict) -> int:
-    """Write one load (already validated) and its new plan versions; returns its load_id."""
+               plan_versions: dict[str, tuple[int, str, str]], summary: dict,
+               balances: Rebalance | None = None) -> int:
+    """Write one load (already validated) and its new plan versions; returns its load_id.
+
+    ``balances``: the open balances (:func:`commission.store.balances.open_pieces`) of
+    every invoice the load writes or whose events it writes, from the data after it.
+    """
     now = utcnow()
     load_id = conn.execute(
         insert(LOADS).values(loaded_at=now, loaded_by=by, source=source,
@@ -63,6 +69,8 @@ def write_load(conn: Connection, source: str, by: str | None, rows: dict[str, Ta
     written = [name for name in COLUMNS if name in rows]
     bulk = [table(n) for n in written] if sum(len(rows[n]) for n in written) >= BULK_ROWS else []
     rebuilt = [table(n) for n in written if worth_rebuilding(conn, table(n), len(rows[n]))]
+    if balances is not None and worth_rebuilding(conn, BALANCES, len(balances.pieces)):
+        rebuilt.append(BALANCES)
     with foreign_keys_checked_once(conn, bulk), indexes_built_after(conn, rebuilt):
         for name in written:
             r = rows[name]
@@ -70,4 +78,6 @@ def write_load(conn: Connection, source: str, by: str | None, rows: dict[str, Ta
                 delete_keys(conn, table(name), r.deleted)
             write_frame(conn, table(name), r.new, constants=stamp_cols)
             write_frame(conn, table(name), r.changed, key=KEYS[name], constants=stamp_cols)
+        if balances is not None:
+            write_balances(conn, balances)
     return int(load_id)

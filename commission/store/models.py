@@ -176,6 +176,24 @@ class Adjustment(StoreModel, table=True):
     load_id: int = Field(sa_column=_load_ref())
 
 
+class OpenBalance(StoreModel, table=True):
+    """An invoice's open balance over a stretch of days (migration 0017): from
+    ``open_from`` up to ``open_until`` (excluded; NULL: after its last event) it is
+    ``open_amount`` > 0. With the invoice's rep, customer and due date, so aging reads
+    nothing else of the ledger. Derived from the invoice and its events by every load
+    (:mod:`commission.store.balances`)."""
+
+    __tablename__ = "open_balances"
+    __table_args__ = {"sqlite_with_rowid": False}  # stored in key order: no second copy
+    invoice_id: str = Field(sa_column=_text(primary_key=True))
+    open_from: dt.date = Field(sa_column=Column(Date, primary_key=True))
+    open_until: dt.date | None = Field(default=None, sa_column=_date(nullable=True))
+    open_amount: int = Field(sa_column=_money())
+    rep_id: str = Field(sa_column=_text())
+    customer_id: str = Field(sa_column=_text())
+    due_date: dt.date = Field(sa_column=_date())
+
+
 class Dispute(StoreModel, table=True):
     __tablename__ = "disputes"
     dispute_id: str = Field(sa_column=_text(primary_key=True))
@@ -474,6 +492,10 @@ STORE_INDEXES = [
     # migration 0016: a month's run reads the locked lines of the invoices it pays again
     Index("ix_batch_lines_invoice_id",
           BatchLine.__table__.c.invoice_id),  # type: ignore[attr-defined]
+    # migration 0017: aging reads the open balances holding its day
+    Index("ix_open_balances_open_until",
+          OpenBalance.__table__.c.open_until,  # type: ignore[attr-defined]
+          OpenBalance.__table__.c.open_from),  # type: ignore[attr-defined]
     Index("ix_paid_events_batch_id", PaidEvent.__table__.c.batch_id,  # type: ignore[attr-defined]
           PaidEvent.__table__.c.event_kind,  # type: ignore[attr-defined]
           PaidEvent.__table__.c.event_id,  # type: ignore[attr-defined]

@@ -15,7 +15,6 @@ import shutil
 import uuid
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from backends import BACKENDS, pg_url_or_skip
@@ -26,7 +25,7 @@ from commission.engine import PriorLines
 from commission.payroll import approve, load, lock, run_batch
 from commission.payroll import lifecycle as lc
 from commission.payroll.changes import describe
-from commission.reports.aging import aging
+from commission.reports.aging import aging, stored_aging
 from commission.store import batchdb, open_store, planstore
 from commission.store.records import read_stored_inputs, read_table
 
@@ -151,14 +150,13 @@ def test_aging_in_the_database_matches_aging_of_every_row(store_url) -> None:
     store = _locked_first(store_url)
     try:
         inputs = store.stored_inputs()
-        for day in ("2024-12-15", "2025-06-30", "2026-03-01"):
-            as_of = np.datetime64(day, "D").astype(object)
-            rows, reps, customers = store.open_credited(as_of)
-            from commission.reports.aging import aging_of
-            got = aging_of(rows, day, reps, customers)
-            pd.testing.assert_frame_equal(got, aging(inputs, day))
-            mine = store.open_credited(as_of, "R001")[0]
-            assert set(mine["rep_id"]) <= {"R001"}
+        for day in ("2024-10-31", "2024-11-01", "2024-12-15", "2025-06-30", "2026-03-01"):
+            pd.testing.assert_frame_equal(stored_aging(store, day), aging(inputs, day))
+            for rep in ("R001", "R002", "R003"):  # R002 has splits
+                pd.testing.assert_frame_equal(stored_aging(store, day, rep),
+                                              aging(inputs, day, rep))
+        assert not stored_aging(store, "2025-06-30", "R002").empty
+        assert stored_aging(store, "2024-10-31").empty  # before the first invoice
     finally:
         store.close()
 
