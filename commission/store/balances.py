@@ -5,7 +5,7 @@ reversals) and adjustments dated on or before that day (as
 :func:`commission.reports.outlook.open_balances`). Summing a million invoices' events
 on every question costs seconds, yet on any one day only a tenth of the invoices are
 open. So the store keeps each invoice's open balance over time (table
-``open_balances``, migration 0017): one row per stretch of days on which the balance
+``open_balances``, migration 0018): one row per stretch of days on which the balance
 is above zero and constant, ``open_from`` (its first day) up to ``open_until``
 (excluded; NULL: still open after the invoice's last event), with ``open_amount`` and
 the invoice's rep, customer and due date (aging reads nothing else of the ledger).
@@ -156,7 +156,7 @@ def _ledger(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
 
 
 def rebuild_balances(conn: Connection) -> int:
-    """Every invoice's open balances computed from the ledger again (migration 0017);
+    """Every invoice's open balances computed from the ledger again (migration 0018);
     returns how many rows that makes."""
     pieces = open_pieces(*_ledger(conn))
     write_balances(conn, Rebalance(None, pieces))

@@ -177,7 +177,7 @@ class Adjustment(StoreModel, table=True):
 
 
 class OpenBalance(StoreModel, table=True):
-    """An invoice's open balance over a stretch of days (migration 0017): from
+    """An invoice's open balance over a stretch of days (migration 0018): from
     ``open_from`` up to ``open_until`` (excluded; NULL: after its last event) it is
     ``open_amount`` > 0. With the invoice's rep, customer and due date, so aging reads
     nothing else of the ledger. Derived from the invoice and its events by every load
@@ -492,7 +492,7 @@ STORE_INDEXES = [
     # migration 0016: a month's run reads the locked lines of the invoices it pays again
     Index("ix_batch_lines_invoice_id",
           BatchLine.__table__.c.invoice_id),  # type: ignore[attr-defined]
-    # migration 0017: aging reads the open balances holding its day
+    # migration 0018: aging reads the open balances holding its day
     Index("ix_open_balances_open_until",
           OpenBalance.__table__.c.open_until,  # type: ignore[attr-defined]
           OpenBalance.__table__.c.open_from),  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Open balances kept by loads (migration 0017): exact on every day, after every kind of load.
+"""Open balances kept by loads (migration 0018): exact on every day, after every kind of load.
 
 ``open_pieces`` is checked day by day against the ledger's own sum
 (:func:`commission.reports.outlook.open_balances`) on generated ledgers with reversals
@@ -189,7 +189,7 @@ def test_a_store_made_before_open_balances_upgrades_in_place(store_url) -> None:
     try:
         load(store, ROOT / "sample_data", ROOT / "rules")
         with store.write() as conn:
-            command.downgrade(alembic_config(conn), "0016_line_invoice_index")
+            command.downgrade(alembic_config(conn), "0017_lock_paid_events")
         with store.read() as conn:
             assert "open_balances" not in inspect(conn).get_table_names()
         again = open_store(store.engine.url.render_as_string(hide_password=False))

@@ -9,8 +9,8 @@ the rows of the invoices it writes or whose events it writes; this migration com
 every existing invoice's rows from the ledger, so a database at the previous head
 upgrades in place (a million invoices take seconds). Downgrading drops the table.
 
-Revision ID: 0017_aging_open_balances
-Revises: 0016_line_invoice_index
+Revision ID: 0018_aging_open_balances
+Revises: 0017_lock_paid_events
 Create Date: 2026-12-02
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_aging_open_balances"
-down_revision = "0016_line_invoice_index"
+revision = "0018_aging_open_balances"
+down_revision = "0017_lock_paid_events"
 branch_labels = None
 depends_on = None
 
