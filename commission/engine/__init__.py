@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from commission.engine.assemble import RawLines, assemble
+from commission.engine.assemble import RawLines, assemble, word_blocks
 from commission.engine.common import (
     K_COLLECTION,
     K_INVOICE,
@@ -215,6 +215,8 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
     if carry_in is None:
         carry_in = np.zeros(n_reps, dtype=np.int64)
     made = build_blocks(inputs, table, rep_plan, periods, prior)
+    # lines are wanted: their words are made on a thread while the payouts are summed
+    words = None if totals_only else word_blocks(made.blocks, made.ledger, made.rates)
     sums = LineTotals.of(made.blocks, n_reps, batch_periods)
     pay = _payouts(sums, made.ledger, made.volumes, batch_periods, carry_in)
     frame = _payouts_frame(pay, inputs, table)
@@ -222,7 +224,7 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
     totals = (sums, as_arrow(inputs.reps["rep_id"]))
     if totals_only:
         return Result(payouts=frame, periods=labels, totals=totals)
-    raw = assemble(made.blocks, made.ledger, made.rates)
+    raw = assemble(made.blocks, made.ledger, made.rates, words)
     return Result(payouts=frame, periods=labels, raw=(raw, inputs, table), totals=totals)
 
 
@@ -272,8 +274,8 @@ def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, o
     invoices = pa.concat_arrays([parts[0], pa.array([""], parts[0].type)])  # "" for none
     h_code, h_used = pd.factorize(c.h)
     h_text = ["" if v < 0 else ratio_to_decimal_str(int(v), SCALE) for v in h_used]
-    months, month_code = np.unique(c.period, return_inverse=True)
-    ev_months, ev_code = np.unique(c.event_month, return_inverse=True)
+    months, month_code = _distinct(c.period)
+    ev_months, ev_code = _distinct(c.event_month)
     return {
         "period": _coded(period_label(months), month_code),
         "rep_id": _coded(parts[3], c.rep),
@@ -297,6 +299,17 @@ def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, o
                                np.where(c.event_month < c.period, ev_code, len(ev_months))),
         "explanation": words,
     }
+
+
+def _distinct(months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(months, return_inverse=True)`` without sorting the lines (a month
+    number spans a small range: a table of the months seen numbers them)."""
+    months = np.asarray(months, dtype=np.int64)
+    if len(months) == 0:
+        return months, np.zeros(0, dtype=np.int64)
+    low = int(months.min())
+    uniq, (codes,) = unique_keys([months - low], int(months.max()) - low + 1)
+    return uniq + low, codes
 
 
 def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFrame:
