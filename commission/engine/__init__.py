@@ -103,7 +103,7 @@ class Result:
         """
         if self._lines is not None or self._raw is None:
             return self.lines
-        return _line_arrays(*self._raw)
+        return _line_arrays(*self._raw, exact=False)
 
     def line_totals(self, kinds: Sequence[str] | None = None) -> pd.DataFrame:
         """Σ gross, haircut and amount per (period, rep_id, line_kind), without the lines.
@@ -238,7 +238,10 @@ def _coded(words: pa.Array | Sequence[str] | np.ndarray, codes: np.ndarray
     """``words[codes]`` without writing a string per line: an Arrow dictionary column."""
     if not isinstance(words, pa.Array):
         words = pa.array(list(words), pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int64)), words)
+    codes = np.asarray(codes)
+    if codes.dtype.kind != "i":  # the engine's int32 codes are kept as they are
+        codes = codes.astype(np.int64)
+    return pa.DictionaryArray.from_arrays(pa.array(codes), words)
 
 
 def decoded(values: pa.Array) -> pa.Array:
@@ -248,9 +251,14 @@ def decoded(values: pa.Array) -> pa.Array:
     return values
 
 
-def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, object]:
+def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable, exact: bool = True
+                 ) -> dict[str, object]:
     """The lines' columns: text as Arrow dictionary columns (ids, periods, rates: each
     distinct text once, a code per line), figures as numpy, ``explanation`` a Future.
+
+    Without ``exact``, only the columns of ``lines.csv`` (:data:`LINE_COLUMNS`): not
+    the exact figures behind them (share, rate_num, rate_den, haircut_num), whose
+    Python integers a file never reads.
 
     The explanations are worded on a thread meanwhile (Arrow's kernels release the
     GIL); whoever needs them last waits for ``explanation.result()``.
@@ -276,7 +284,7 @@ def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, o
     h_text = ["" if v < 0 else ratio_to_decimal_str(int(v), SCALE) for v in h_used]
     months, month_code = _distinct(c.period)
     ev_months, ev_code = _distinct(c.event_month)
-    return {
+    cols = {
         "period": _coded(period_label(months), month_code),
         "rep_id": _coded(parts[3], c.rep),
         "plan_id": _coded(table.ids, c.plan),
@@ -285,12 +293,12 @@ def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, o
         "invoice_id": _coded(invoices, np.where(c.inv_pos < 0, len(parts[0]), c.inv_pos)),
         "event_date": c.event_day.astype("datetime64[D]"),
         "base_amount": c.base_amount,
-        "share": c.share.astype(np.int64),
+        "share": None,
         "rate": _coded(rate_text, ri),
-        "rate_num": raw.rate_num[c.ri],
-        "rate_den": raw.rate_den[c.ri],
+        "rate_num": None,
+        "rate_den": None,
         "days_late": c.days_late,  # -1: no lateness (empty in the files)
-        "haircut_num": c.h.astype(np.int64),
+        "haircut_num": None,
         "haircut_pct": _coded(h_text, h_code),
         "gross": c.gross,
         "haircut": c.haircut,
@@ -299,6 +307,11 @@ def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, o
                                np.where(c.event_month < c.period, ev_code, len(ev_months))),
         "explanation": words,
     }
+    if not exact:
+        return {k: v for k, v in cols.items() if k in LINE_COLUMNS}
+    cols.update(share=c.share.astype(np.int64), rate_num=raw.rate_num[c.ri],
+                rate_den=raw.rate_den[c.ri], haircut_num=c.h.astype(np.int64))
+    return cols
 
 
 def _distinct(months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
