@@ -71,16 +71,20 @@ class RawLines:
         words are; whoever shows the lines takes them in order (a slice at a time
         for a file), so the words are never held twice.
         """
-        words = (self.words.result() if self.words is not None else
-                 _block_words(self.blocks, self.ledger, self.rate_num, self.rate_den,
-                              self.notes))
+        if self.words is not None:  # taken once: the blocks' words are not held twice
+            words, self.words = self.words.result(), None
+        else:
+            words = _block_words(self.blocks, self.ledger, self.rate_num, self.rate_den,
+                                 self.notes)
         if not words:
             words = [pa.array([], pa.large_string())]
         # line i of the result is line order[i] of the blocks laid end to end
         order = np.empty(len(self), dtype=np.int64)
         order[np.concatenate(self.at or [np.zeros(0, np.int64)])] = np.arange(
             len(self), dtype=np.int64)
-        return pa.DictionaryArray.from_arrays(pa.array(order), pa.concat_arrays(words))
+        text = pa.concat_arrays(words)
+        del words
+        return pa.DictionaryArray.from_arrays(pa.array(order), text)
 
     def explanations_later(self) -> Future:
         """:meth:`explanations` on a thread (Arrow's string kernels release the GIL)."""
