@@ -212,6 +212,9 @@ def _parse_dates(text: pd.Series) -> np.ndarray:
     A data set has few distinct dates, so each distinct string is parsed once,
     strictly (2026-02-31 is refused), and spread back to every row.
     """
+    fast = _arrow_dates(text)
+    if fast is not None:
+        return fast
     codes, uniq = pd.factorize(text)
     parsed = np.full(len(uniq) + 1, np.datetime64("NaT"), dtype="datetime64[D]")
     for i, value in enumerate(uniq):
@@ -219,6 +222,21 @@ def _parse_dates(text: pd.Series) -> np.ndarray:
             with contextlib.suppress(ValueError):
                 parsed[i] = np.datetime64(str(value), "D")
     return parsed[np.where(codes >= 0, codes, len(uniq))]
+
+
+def _arrow_dates(text: pd.Series) -> np.ndarray | None:
+    """Every cell parsed by Arrow's strict 'YYYY-MM-DD' cast (no per-date Python), or
+    None when any cell is not such a date (then each distinct cell is looked at)."""
+    values = text.array
+    if not isinstance(values, pd.arrays.ArrowStringArray) or len(values) == 0:
+        return None
+    try:
+        days = pc.cast(pa.array(values), pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if days.null_count:
+        return None
+    return np.asarray(days.to_numpy(zero_copy_only=False)).astype("datetime64[D]")
 
 
 def _money_cells(text: pd.Series, empty: np.ndarray, report: Callable[..., None]
@@ -283,7 +301,7 @@ def _typed(name: str, raw: pd.DataFrame, source: str, out: Collector) -> pd.Data
         else:  # empty cells become missing values (a copy only where there are any)
             data[col] = text.where(~empty).astype("str") if empty.any() else text
     data["_line"] = raw["_line"].to_numpy()
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)  # the columns as they are: no block of copies
 
 
 def read_tables(folder: str | Path, require_all: bool = True
