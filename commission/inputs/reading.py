@@ -325,7 +325,7 @@ def read_tables(folder: str | Path, require_all: bool = True
     # two files at a time (Arrow's parsing and kernels release the GIL): the largest
     # first, so the other thread reads the rest meanwhile; problems in file order
     names = sorted((n for n in COLUMNS if f"{n}.csv" in found),
-                   key=lambda n: -found[f"{n}.csv"].stat().st_size)
+                   key=lambda n: -_size(found[f"{n}.csv"]))
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
         done = dict(zip(names, pool.map(lambda n: _read_table(n, found[f"{n}.csv"]), names),
                         strict=True))
@@ -340,6 +340,14 @@ def read_tables(folder: str | Path, require_all: bool = True
         if table is not None:
             tables[name] = table
     return tables, out.problems
+
+
+def _size(path: Path) -> int:
+    """The file's size, 0 when it cannot be read (reading it reports why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 #: files read at once (the machine's cores; each file's parse is also threaded by Arrow)
