@@ -60,6 +60,8 @@ class RawLines:
     #: each block's words, being worded on a thread since the blocks were built
     #: (:func:`word_blocks`); None: worded when :meth:`explanations` is called
     words: Future | None = None
+    #: every line's explanation once made: the blocks are then let go
+    explained: pa.DictionaryArray | None = None
 
     def __len__(self) -> int:
         return len(self.amount)
@@ -71,6 +73,8 @@ class RawLines:
         words are; whoever shows the lines takes them in order (a slice at a time
         for a file), so the words are never held twice.
         """
+        if self.explained is not None:
+            return self.explained
         if self.words is not None:  # taken once: the blocks' words are not held twice
             words, self.words = self.words.result(), None
         else:
@@ -84,7 +88,9 @@ class RawLines:
             len(self), dtype=np.int64)
         text = pa.concat_arrays(words)
         del words
-        return pa.DictionaryArray.from_arrays(pa.array(order), text)
+        self.explained = pa.DictionaryArray.from_arrays(pa.array(order), text)
+        self.blocks, self.at = [], []  # only the words read them: their memory is freed
+        return self.explained
 
     def explanations_later(self) -> Future:
         """:meth:`explanations` on a thread (Arrow's string kernels release the GIL)."""

@@ -302,10 +302,13 @@ def test_words_made_early_equal_words_made_when_read(sample):
     inputs, plans = sample
     result = calculate(inputs, plans)
     raw = result._raw[0]
+    blocks, at = list(raw.blocks), list(raw.at)
     assert raw.words is not None  # started with the blocks
     early = raw.explanations()
-    assert raw.words is None  # taken once: not held through the write
-    late = raw.explanations()  # worded again, on demand
+    assert raw.words is None and raw.blocks == []  # taken once; the blocks let go
+    assert raw.explanations() is early
+    raw.words, raw.explained, raw.blocks, raw.at = None, None, blocks, at
+    late = raw.explanations()  # worded on demand from the same blocks
     assert early.dictionary.take(early.indices).equals(late.dictionary.take(late.indices))
     assert isinstance(raw, RawLines)
     assert calculate(inputs, plans, totals_only=True)._raw is None
