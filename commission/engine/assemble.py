@@ -12,8 +12,9 @@ never do.
 from __future__ import annotations
 
 import itertools
+import threading
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -62,6 +63,9 @@ class RawLines:
     words: Future | None = None
     #: every line's explanation once made: the blocks are then let go
     explained: pa.DictionaryArray | None = None
+    #: one wording at a time (a file and a frame may both ask, each on a thread)
+    lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False,
+                                 compare=False)
 
     def __len__(self) -> int:
         return len(self.amount)
@@ -73,6 +77,10 @@ class RawLines:
         words are; whoever shows the lines takes them in order (a slice at a time
         for a file), so the words are never held twice.
         """
+        with self.lock:
+            return self._explanations()
+
+    def _explanations(self) -> pa.DictionaryArray:
         if self.explained is not None:
             return self.explained
         if self.words is not None:  # taken once: the blocks' words are not held twice

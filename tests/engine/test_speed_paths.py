@@ -331,3 +331,14 @@ def test_month_codes_without_a_sort_are_numpy_unique():
         uniq, codes = _distinct(months)
         want, want_codes = np.unique(months, return_inverse=True)
         assert uniq.tolist() == want.tolist() and codes.tolist() == want_codes.tolist()
+
+
+def test_lines_asked_for_twice_at_once_are_worded_once(sample):
+    """A file's columns and the frame, each wording on its own thread, get the same words."""
+    inputs, plans = sample
+    for _ in range(5):
+        result = calculate(inputs, plans)
+        cols = result.line_columns()  # its explanations are being made on a thread
+        words = result.lines["explanation"]  # and these on another
+        file_words = cols["explanation"].result()
+        assert file_words.dictionary.take(file_words.indices).to_pylist() == words.tolist()
