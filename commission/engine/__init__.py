@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from commission.engine.assemble import RawLines, assemble
+from commission.engine.assemble import RawLines, assemble, word_blocks
 from commission.engine.common import (
     K_COLLECTION,
     K_INVOICE,
@@ -103,7 +103,7 @@ class Result:
         """
         if self._lines is not None or self._raw is None:
             return self.lines
-        return _line_arrays(*self._raw)
+        return _line_arrays(*self._raw, exact=False)
 
     def line_totals(self, kinds: Sequence[str] | None = None) -> pd.DataFrame:
         """Σ gross, haircut and amount per (period, rep_id, line_kind), without the lines.
@@ -215,6 +215,8 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
     if carry_in is None:
         carry_in = np.zeros(n_reps, dtype=np.int64)
     made = build_blocks(inputs, table, rep_plan, periods, prior)
+    # lines are wanted: their words are made on a thread while the payouts are summed
+    words = None if totals_only else word_blocks(made.blocks, made.ledger, made.rates)
     sums = LineTotals.of(made.blocks, n_reps, batch_periods)
     pay = _payouts(sums, made.ledger, made.volumes, batch_periods, carry_in)
     frame = _payouts_frame(pay, inputs, table)
@@ -222,7 +224,7 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
     totals = (sums, as_arrow(inputs.reps["rep_id"]))
     if totals_only:
         return Result(payouts=frame, periods=labels, totals=totals)
-    raw = assemble(made.blocks, made.ledger, made.rates)
+    raw = assemble(made.blocks, made.ledger, made.rates, words)
     return Result(payouts=frame, periods=labels, raw=(raw, inputs, table), totals=totals)
 
 
@@ -236,7 +238,10 @@ def _coded(words: pa.Array | Sequence[str] | np.ndarray, codes: np.ndarray
     """``words[codes]`` without writing a string per line: an Arrow dictionary column."""
     if not isinstance(words, pa.Array):
         words = pa.array(list(words), pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int64)), words)
+    codes = np.asarray(codes)
+    if codes.dtype.kind != "i":  # the engine's int32 codes are kept as they are
+        codes = codes.astype(np.int64)
+    return pa.DictionaryArray.from_arrays(pa.array(codes), words)
 
 
 def decoded(values: pa.Array) -> pa.Array:
@@ -246,9 +251,14 @@ def decoded(values: pa.Array) -> pa.Array:
     return values
 
 
-def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, object]:
+def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable, exact: bool = True
+                 ) -> dict[str, object]:
     """The lines' columns: text as Arrow dictionary columns (ids, periods, rates: each
     distinct text once, a code per line), figures as numpy, ``explanation`` a Future.
+
+    Without ``exact``, only the columns of ``lines.csv`` (:data:`LINE_COLUMNS`): not
+    the exact figures behind them (share, rate_num, rate_den, haircut_num), whose
+    Python integers a file never reads.
 
     The explanations are worded on a thread meanwhile (Arrow's kernels release the
     GIL); whoever needs them last waits for ``explanation.result()``.
@@ -272,9 +282,9 @@ def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, o
     invoices = pa.concat_arrays([parts[0], pa.array([""], parts[0].type)])  # "" for none
     h_code, h_used = pd.factorize(c.h)
     h_text = ["" if v < 0 else ratio_to_decimal_str(int(v), SCALE) for v in h_used]
-    months, month_code = np.unique(c.period, return_inverse=True)
-    ev_months, ev_code = np.unique(c.event_month, return_inverse=True)
-    return {
+    months, month_code = _distinct(c.period)
+    ev_months, ev_code = _distinct(c.event_month)
+    cols = {
         "period": _coded(period_label(months), month_code),
         "rep_id": _coded(parts[3], c.rep),
         "plan_id": _coded(table.ids, c.plan),
@@ -283,12 +293,12 @@ def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, o
         "invoice_id": _coded(invoices, np.where(c.inv_pos < 0, len(parts[0]), c.inv_pos)),
         "event_date": c.event_day.astype("datetime64[D]"),
         "base_amount": c.base_amount,
-        "share": c.share.astype(np.int64),
+        "share": None,
         "rate": _coded(rate_text, ri),
-        "rate_num": raw.rate_num[c.ri],
-        "rate_den": raw.rate_den[c.ri],
+        "rate_num": None,
+        "rate_den": None,
         "days_late": c.days_late,  # -1: no lateness (empty in the files)
-        "haircut_num": c.h.astype(np.int64),
+        "haircut_num": None,
         "haircut_pct": _coded(h_text, h_code),
         "gross": c.gross,
         "haircut": c.haircut,
@@ -297,6 +307,22 @@ def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable) -> dict[str, o
                                np.where(c.event_month < c.period, ev_code, len(ev_months))),
         "explanation": words,
     }
+    if not exact:
+        return {k: v for k, v in cols.items() if k in LINE_COLUMNS}
+    cols.update(share=c.share.astype(np.int64), rate_num=raw.rate_num[c.ri],
+                rate_den=raw.rate_den[c.ri], haircut_num=c.h.astype(np.int64))
+    return cols
+
+
+def _distinct(months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(months, return_inverse=True)`` without sorting the lines (a month
+    number spans a small range: a table of the months seen numbers them)."""
+    months = np.asarray(months, dtype=np.int64)
+    if len(months) == 0:
+        return months, np.zeros(0, dtype=np.int64)
+    low = int(months.min())
+    uniq, (codes,) = unique_keys([months - low], int(months.max()) - low + 1)
+    return uniq + low, codes
 
 
 def _lines_frame(raw: RawLines, inputs: Inputs, table: PlanTable) -> pd.DataFrame:

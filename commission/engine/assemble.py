@@ -12,8 +12,9 @@ never do.
 from __future__ import annotations
 
 import itertools
+import threading
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -57,6 +58,14 @@ class RawLines:
     at: list[np.ndarray]  # final positions of each block's lines
     ledger: Ledger
     notes: dict[int, str]
+    #: each block's words, being worded on a thread since the blocks were built
+    #: (:func:`word_blocks`); None: worded when :meth:`explanations` is called
+    words: Future | None = None
+    #: every line's explanation once made: the blocks are then let go
+    explained: pa.DictionaryArray | None = None
+    #: one wording at a time (a file and a frame may both ask, each on a thread)
+    lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False,
+                                 compare=False)
 
     def __len__(self) -> int:
         return len(self.amount)
@@ -68,20 +77,28 @@ class RawLines:
         words are; whoever shows the lines takes them in order (a slice at a time
         for a file), so the words are never held twice.
         """
-        inputs = self.ledger.inputs
-        ids = {"payments": as_arrow(inputs.payments["payment_id"]),
-               "adjustments": as_arrow(inputs.adjustments["adjustment_id"]),
-               "reps": as_arrow(inputs.reps["rep_id"]),
-               "reasons": as_arrow(inputs.commission_adjustments["reason"])}
-        words = [block_explanations(b, self.rate_num, self.rate_den, self.ledger.table, ids,
-                                    self.notes) for b in self.blocks]
+        with self.lock:
+            return self._explanations()
+
+    def _explanations(self) -> pa.DictionaryArray:
+        if self.explained is not None:
+            return self.explained
+        if self.words is not None:  # taken once: the blocks' words are not held twice
+            words, self.words = self.words.result(), None
+        else:
+            words = _block_words(self.blocks, self.ledger, self.rate_num, self.rate_den,
+                                 self.notes)
         if not words:
             words = [pa.array([], pa.large_string())]
         # line i of the result is line order[i] of the blocks laid end to end
         order = np.empty(len(self), dtype=np.int64)
         order[np.concatenate(self.at or [np.zeros(0, np.int64)])] = np.arange(
             len(self), dtype=np.int64)
-        return pa.DictionaryArray.from_arrays(pa.array(order), pa.concat_arrays(words))
+        text = pa.concat_arrays(words)
+        del words
+        self.explained = pa.DictionaryArray.from_arrays(pa.array(order), text)
+        self.blocks, self.at = [], []  # only the words read them: their memory is freed
+        return self.explained
 
     def explanations_later(self) -> Future:
         """:meth:`explanations` on a thread (Arrow's string kernels release the GIL)."""
@@ -91,6 +108,35 @@ class RawLines:
         future = pool.submit(self.explanations)
         pool.shutdown(wait=False)
         return future
+
+
+def _block_words(blocks: list[LineBlock], ledger: Ledger, rate_num: np.ndarray,
+                 rate_den: np.ndarray, notes: dict[int, str]) -> list[pa.Array]:
+    """The explanation of every line of each block, block by block."""
+    inputs = ledger.inputs
+    ids = {"payments": as_arrow(inputs.payments["payment_id"]),
+           "adjustments": as_arrow(inputs.adjustments["adjustment_id"]),
+           "reps": as_arrow(inputs.reps["rep_id"]),
+           "reasons": as_arrow(inputs.commission_adjustments["reason"])}
+    return [block_explanations(b, rate_num, rate_den, ledger.table, ids, notes)
+            for b in blocks]
+
+
+def word_blocks(blocks: list[LineBlock], ledger: Ledger, rates: RateRegistry) -> Future:
+    """:func:`_block_words` on a thread, started as soon as the blocks exist.
+
+    For a caller that will show the lines (a file, a batch's stored lines): the
+    words are made on the second core while the payouts are summed and the lines
+    assembled (Arrow's string kernels release the GIL). The rates are final once
+    the blocks are built.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    rate_num, rate_den = rates.arrays()
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(_block_words, blocks, ledger, rate_num, rate_den, rates.notes)
+    pool.shutdown(wait=False)
+    return future
 
 
 def _positions(blocks: list[LineBlock], n_reps: int) -> list[np.ndarray]:
@@ -121,8 +167,10 @@ def _scatter(blocks: list[LineBlock], at: list[np.ndarray], n: int) -> dict[str,
     return cols
 
 
-def assemble(blocks: list[LineBlock], ledger: Ledger, rates: RateRegistry) -> RawLines:
-    """One table of lines from the blocks (the first block is always there, maybe empty)."""
+def assemble(blocks: list[LineBlock], ledger: Ledger, rates: RateRegistry,
+             words: Future | None = None) -> RawLines:
+    """One table of lines from the blocks (the first block is always there, maybe empty);
+    ``words``: the blocks' explanations being worded (:func:`word_blocks`)."""
     rate_num, rate_den = rates.arrays()
     at = _positions(blocks, ledger.n_reps)
     n = sum(len(b) for b in blocks)
@@ -132,5 +180,5 @@ def assemble(blocks: list[LineBlock], ledger: Ledger, rates: RateRegistry) -> Ra
         event_month=month_index(cols["event_day"].astype("datetime64[D]")),
         amount=cols["gross"] - cols["haircut"],
         rate_num=rate_num, rate_den=rate_den,
-        blocks=blocks, at=at, ledger=ledger, notes=rates.notes,
+        blocks=blocks, at=at, ledger=ledger, notes=rates.notes, words=words,
     )

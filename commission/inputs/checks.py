@@ -9,6 +9,7 @@ order. Ids are resolved to row positions once (Arrow hash lookups, cached by
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,8 +74,13 @@ def _share_text(nano: int) -> str:
 def unique_ids(d: CheckData) -> list[Problem]:
     """Each table's id appears once; each rep once per split invoice."""
     out = Collector()
+    # each table's ids and every reference to them resolved (and kept for the other
+    # checks and the engine), two tables at a time: numpy's byte work releases the GIL
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        resolved = dict(zip(ID_COLUMN, pool.map(lambda n: d.positions(n, ID_COLUMN[n], n),
+                                                 ID_COLUMN), strict=True))
     for name, id_col in ID_COLUMN.items():
-        first = d.positions(name, id_col, name)  # each id's first row
+        first = resolved[name]  # each id's first row
         later = (first >= 0) & (first != np.arange(len(first)))
         dup = later.copy()
         dup[first[later]] = True

@@ -18,6 +18,7 @@ import contextlib
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -211,6 +212,9 @@ def _parse_dates(text: pd.Series) -> np.ndarray:
     A data set has few distinct dates, so each distinct string is parsed once,
     strictly (2026-02-31 is refused), and spread back to every row.
     """
+    fast = _arrow_dates(text)
+    if fast is not None:
+        return fast
     codes, uniq = pd.factorize(text)
     parsed = np.full(len(uniq) + 1, np.datetime64("NaT"), dtype="datetime64[D]")
     for i, value in enumerate(uniq):
@@ -218,6 +222,21 @@ def _parse_dates(text: pd.Series) -> np.ndarray:
             with contextlib.suppress(ValueError):
                 parsed[i] = np.datetime64(str(value), "D")
     return parsed[np.where(codes >= 0, codes, len(uniq))]
+
+
+def _arrow_dates(text: pd.Series) -> np.ndarray | None:
+    """Every cell parsed by Arrow's strict 'YYYY-MM-DD' cast (no per-date Python), or
+    None when any cell is not such a date (then each distinct cell is looked at)."""
+    values = text.array
+    if not isinstance(values, pd.arrays.ArrowStringArray) or len(values) == 0:
+        return None
+    try:
+        days = pc.cast(pa.array(values), pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if days.null_count:
+        return None
+    return np.asarray(days.to_numpy(zero_copy_only=False)).astype("datetime64[D]")
 
 
 def _money_cells(text: pd.Series, empty: np.ndarray, report: Callable[..., None]
@@ -282,7 +301,7 @@ def _typed(name: str, raw: pd.DataFrame, source: str, out: Collector) -> pd.Data
         else:  # empty cells become missing values (a copy only where there are any)
             data[col] = text.where(~empty).astype("str") if empty.any() else text
     data["_line"] = raw["_line"].to_numpy()
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)  # the columns as they are: no block of copies
 
 
 def read_tables(folder: str | Path, require_all: bool = True
@@ -303,34 +322,62 @@ def read_tables(folder: str | Path, require_all: bool = True
     if not require_all and not any(f"{n}.csv" in found for n in COLUMNS):
         out.add(Problem(str(folder), None, None, None, "no input files found",
                         f"one or more of {', '.join(n + '.csv' for n in COLUMNS)}"))
+    # two files at a time (Arrow's parsing and kernels release the GIL): the largest
+    # first, so the other thread reads the rest meanwhile; problems in file order
+    names = sorted((n for n in COLUMNS if f"{n}.csv" in found),
+                   key=lambda n: -_size(found[f"{n}.csv"]))
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        done = dict(zip(names, pool.map(lambda n: _read_table(n, found[f"{n}.csv"]), names),
+                        strict=True))
     for name, columns in COLUMNS.items():
-        source = f"{name}.csv"
-        path = found.get(source)
-        if path is None:
+        if name not in done:
             if require_all and name not in OPTIONAL_TABLES:
-                out.add(Problem(source, None, None, None, "the file is missing",
-                                f"{source} with columns {', '.join(columns)}"))
+                out.add(Problem(f"{name}.csv", None, None, None, "the file is missing",
+                                f"{name}.csv with columns {', '.join(columns)}"))
             continue
-        raw = _read_csv(path, source, out)
-        if raw is None:
-            continue
-        have = [c for c in raw.columns if c != "_line"]
-        for c in columns:  # an older file without a newer optional column: all empty
-            if (name, c) in OPTIONAL_FILE_COLUMNS and c not in have:
-                raw[c] = pd.Series([""] * len(raw), dtype=object, index=raw.index)
-                have.append(c)
-        missing = [c for c in columns if c not in have]
-        unknown = [c for c in have if c not in columns]
-        for c in missing:
-            out.add(Problem(source, 1, c, None, "missing column",
-                            f"the columns {', '.join(columns)}"))
-        for c in unknown:
-            out.add(Problem(source, 1, c, None, "unknown column",
-                            f"only the columns {', '.join(columns)}"))
-        if missing:
-            continue
-        tables[name] = _typed(name, raw, source, out)
+        table, problems = done[name]
+        out.problems += problems
+        if table is not None:
+            tables[name] = table
     return tables, out.problems
+
+
+def _size(path: Path) -> int:
+    """The file's size, 0 when it cannot be read (reading it reports why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+#: files read at once (the machine's cores; each file's parse is also threaded by Arrow)
+READ_THREADS = 2
+
+
+def _read_table(name: str, path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """One file read and typed, with the problems found in it (None when unusable)."""
+    columns = COLUMNS[name]
+    source = f"{name}.csv"
+    out = Collector()
+    raw = _read_csv(path, source, out)
+    if raw is None:
+        return None, out.problems
+    have = [c for c in raw.columns if c != "_line"]
+    for c in columns:  # an older file without a newer optional column: all empty
+        if (name, c) in OPTIONAL_FILE_COLUMNS and c not in have:
+            raw[c] = pd.Series([""] * len(raw), dtype=object, index=raw.index)
+            have.append(c)
+    missing = [c for c in columns if c not in have]
+    unknown = [c for c in have if c not in columns]
+    for c in missing:
+        out.add(Problem(source, 1, c, None, "missing column",
+                        f"the columns {', '.join(columns)}"))
+    for c in unknown:
+        out.add(Problem(source, 1, c, None, "unknown column",
+                        f"only the columns {', '.join(columns)}"))
+    if missing:
+        return None, out.problems
+    return _typed(name, raw, source, out), out.problems
 
 
 def to_inputs(tables: dict[str, pd.DataFrame]) -> Inputs:

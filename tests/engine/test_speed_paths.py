@@ -217,3 +217,128 @@ def test_dates_of_lines_are_written_per_day():
     assert _dates(days).to_pylist() == ["2024-02-28", "2024-03-01", "2024-02-29", "2024-02-28"]
     far = np.array(["1900-01-01", "2999-12-31"], "datetime64[D]")
     assert _dates(far).to_pylist() == ["1900-01-01", "2999-12-31"]
+
+
+# ---------------------------------------------------------------- the second core (issue 14)
+
+
+def _problem_rows(problems):
+    return [(p.source, p.row, p.column, p.record_id, p.message) for p in problems]
+
+
+def test_files_read_two_at_a_time_report_what_one_at_a_time_does(tmp_path, csvs, monkeypatch):
+    """Problems of several files (bad cells, a bad header, a missing file) come in file
+    order, the same list whether the files are read on one thread or two."""
+    import commission.inputs.reading as reading
+    csvs.small(tmp_path)
+    for name, bad in (("payments.csv", "not-money"), ("invoices.csv", "2026-02-31")):
+        path = tmp_path / name
+        head, first, *rest = path.read_text().splitlines()
+        cells = first.split(",")
+        column = head.split(",").index("amount" if name == "payments.csv" else
+                                       "invoice_date")
+        cells[column] = bad
+        path.write_text("\n".join([head, ",".join(cells), *rest]) + "\n")
+    (tmp_path / "customers.csv").write_text("customer_id,customer_id\nC1,C1\n")
+    (tmp_path / "adjustments.csv").unlink()
+    _, two = read_tables(tmp_path)
+    monkeypatch.setattr(reading, "READ_THREADS", 1)
+    _, one = read_tables(tmp_path)
+    assert _problem_rows(two) == _problem_rows(one)
+    sources = [p.source for p in two]
+    assert {"payments.csv", "invoices.csv", "customers.csv", "adjustments.csv"} <= set(sources)
+    order = list(reading.COLUMNS)
+    assert sources == sorted(sources, key=lambda s: order.index(s.removesuffix(".csv")))
+
+
+@pytest.mark.parametrize("cells", [["2024-02-29", "1999-12-31", "2024-02-29"],
+                                   ["2026-02-31", "2026-01-05"], ["2026-1-05"],
+                                   [" 2026-01-05"], ["", "2026-01-05"], ["0000-01-01"]])
+def test_dates_by_arrow_cast_or_per_distinct_cell_agree(cells):
+    from commission.inputs.reading import _arrow_dates, _parse_dates
+    text = pd.Series(cells, dtype="str")
+    expected = []
+    for c in cells:
+        try:
+            expected.append(np.datetime64(c, "D") if len(c) == 10 else np.datetime64("NaT"))
+        except ValueError:
+            expected.append(np.datetime64("NaT"))
+    got = _parse_dates(text)
+    assert [str(v) for v in got] == [str(v) for v in np.array(expected, "datetime64[D]")]
+    fast = _arrow_dates(text)
+    assert (fast is None) == bool(np.isnat(got).any())  # the fast path only when all parse
+    if fast is not None:
+        assert (fast == got).all()
+
+
+def test_ids_resolved_two_tables_at_a_time_equal_one_lookup_each(sample):
+    from commission.inputs.checks import CheckData, unique_ids
+    from commission.inputs.tables import ID_COLUMN, Inputs
+    from commission.keys import lookup
+    inputs, plans = sample
+    fresh = Inputs(**inputs.tables())  # nothing resolved yet
+    assert unique_ids(CheckData.of(fresh, plans.keys(), plans)) == []
+    for name, col in ID_COLUMN.items():
+        ids = getattr(fresh, name)[col]
+        assert (fresh.positions(name, col, name, col) == lookup(ids, ids)).all()
+    assert (fresh.positions("payments", "invoice_id", "invoices", "invoice_id")
+            == lookup(fresh.payments["invoice_id"], fresh.invoices["invoice_id"])).all()
+
+
+def test_expanding_on_two_threads_credits_what_one_thread_does(sample, monkeypatch):
+    from commission.engine import credited
+    inputs, plans = sample
+    two = calculate(inputs, plans)
+    monkeypatch.setattr(credited, "EXPAND_THREADS", 1)
+    one = calculate(inputs.replace(splits=inputs.splits.copy()), plans)  # nothing memoised
+    pd.testing.assert_frame_equal(two.lines, one.lines)
+    pd.testing.assert_frame_equal(two.payouts, one.payouts)
+
+
+def test_words_made_early_equal_words_made_when_read(sample):
+    """The explanations worded on a thread from the moment the blocks exist are the
+    ones worded on demand; a what-if (totals only) words nothing."""
+    from commission.engine.assemble import RawLines
+    inputs, plans = sample
+    result = calculate(inputs, plans)
+    raw = result._raw[0]
+    blocks, at = list(raw.blocks), list(raw.at)
+    assert raw.words is not None  # started with the blocks
+    early = raw.explanations()
+    assert raw.words is None and raw.blocks == []  # taken once; the blocks let go
+    assert raw.explanations() is early
+    raw.words, raw.explained, raw.blocks, raw.at = None, None, blocks, at
+    late = raw.explanations()  # worded on demand from the same blocks
+    assert early.dictionary.take(early.indices).equals(late.dictionary.take(late.indices))
+    assert isinstance(raw, RawLines)
+    assert calculate(inputs, plans, totals_only=True)._raw is None
+
+
+def test_line_columns_for_a_file_are_the_files_columns(sample):
+    from commission.engine import LINE_COLUMNS
+    inputs, plans = sample
+    result = calculate(inputs, plans)
+    cols = result.line_columns()
+    assert list(cols) == LINE_COLUMNS
+    assert {"rate_num", "rate_den", "share", "haircut_num"} <= set(result.lines.columns)
+
+
+def test_month_codes_without_a_sort_are_numpy_unique():
+    from commission.engine import _distinct
+    rng = np.random.default_rng(3)
+    for months in (rng.integers(600, 640, 500), np.array([5, 5, 5]), np.zeros(0, np.int64),
+                   np.array([-30, 700, 12])):
+        uniq, codes = _distinct(months)
+        want, want_codes = np.unique(months, return_inverse=True)
+        assert uniq.tolist() == want.tolist() and codes.tolist() == want_codes.tolist()
+
+
+def test_lines_asked_for_twice_at_once_are_worded_once(sample):
+    """A file's columns and the frame, each wording on its own thread, get the same words."""
+    inputs, plans = sample
+    for _ in range(5):
+        result = calculate(inputs, plans)
+        cols = result.line_columns()  # its explanations are being made on a thread
+        words = result.lines["explanation"]  # and these on another
+        file_words = cols["explanation"].result()
+        assert file_words.dictionary.take(file_words.indices).to_pylist() == words.tolist()
