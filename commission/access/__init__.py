@@ -9,8 +9,9 @@ another person's pay. See docs/identity.md.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from commission.lazy import exports
 
 #: public name -> the module that defines it; a name is imported on first use, so a
 #: command that asks one door (a statement, an export) does not load every other room
@@ -81,17 +82,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'commission.access' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_WHERE})
+__getattr__, __dir__ = exports(__name__, _WHERE)
 
 
 if TYPE_CHECKING:  # what type checkers and editors see

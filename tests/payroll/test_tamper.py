@@ -29,18 +29,24 @@ GUARDED = ("batch_lines", "batch_payouts", "paid_events", "plans", "batch_seals"
            "batch_events", "batch_plans", "batch_seal_reps")
 
 
-@pytest.fixture
-def locked(store_url, csvs, tmp_path, capsys, monkeypatch) -> tuple[str, int]:
-    """A store with a locked batch for 2026-01 (R2 paid at 4% by invoiced-traditional)."""
+def _draft(store_url, csvs, tmp_path, capsys, monkeypatch) -> int:
+    """A store with an admin (Root) and a draft batch for 2026-01; its id."""
     monkeypatch.delenv("COMMISSION_USER", raising=False)
     assert run(capsys, "user", "--db", store_url, "add", ROOT, "--name", "Root",
                "--role", "admin", "--role", "finance")[0] == 0
     with open_store(store_url) as store:
         load(store, csvs.small(tmp_path / "data"), RULES)
-        b = run_batch(store, "2026-01", by="ann")
-        approve(store, b.batch_id, by="bob")
-        lock(store, b.batch_id, by="cy")
-    return store_url, b.batch_id
+        return run_batch(store, "2026-01", by="ann").batch_id
+
+
+@pytest.fixture
+def locked(store_url, csvs, tmp_path, capsys, monkeypatch) -> tuple[str, int]:
+    """A store with a locked batch for 2026-01 (R2 paid at 4% by invoiced-traditional)."""
+    b = _draft(store_url, csvs, tmp_path, capsys, monkeypatch)
+    with open_store(store_url) as store:
+        approve(store, b, by="bob")
+        lock(store, b, by="cy")
+    return store_url, b
 
 
 def tamper(url: str, statements: list[str]) -> None:
@@ -305,12 +311,7 @@ def test_a_draft_export_reconciles_its_payouts_with_the_lines_summed_in_the_data
         store_url, csvs, tmp_path, capsys, monkeypatch):
     """No seal before lock: a DRAFT payroll file is issued only when every payout adds up
     to its lines (summed in the database), else refused naming the rep."""
-    monkeypatch.delenv("COMMISSION_USER", raising=False)
-    assert run(capsys, "user", "--db", store_url, "add", ROOT, "--name", "Root",
-               "--role", "admin", "--role", "finance")[0] == 0
-    with open_store(store_url) as store:
-        load(store, csvs.small(tmp_path / "data"), RULES)
-        b = run_batch(store, "2026-01", by="ann").batch_id
+    b = _draft(store_url, csvs, tmp_path, capsys, monkeypatch)
     db = ["--db", store_url, "--as", ROOT]
     assert run(capsys, "batch", "export", str(b), "--out", str(tmp_path / "a.csv"), *db)[0] == 0
     assert (tmp_path / "a_DRAFT.csv").exists()
@@ -329,12 +330,7 @@ def test_a_draft_export_reconciles_its_payouts_with_the_lines_summed_in_the_data
 @pytest.mark.parametrize("how", ["raised", "explanation edited", "deleted"])
 def test_a_draft_line_changed_between_run_and_lock_fails_verification(
         store_url, csvs, tmp_path, capsys, monkeypatch, how):
-    monkeypatch.delenv("COMMISSION_USER", raising=False)
-    assert run(capsys, "user", "--db", store_url, "add", ROOT, "--name", "Root",
-               "--role", "admin", "--role", "finance")[0] == 0
-    with open_store(store_url) as store:
-        load(store, csvs.small(tmp_path / "data"), RULES)
-        b = run_batch(store, "2026-01", by="ann").batch_id
+    b = _draft(store_url, csvs, tmp_path, capsys, monkeypatch)
     change = {"raised": "UPDATE batch_lines SET gross = gross + 1, amount = amount + 1",
               "explanation edited": "UPDATE batch_lines SET explanation = explanation || ' '",
               "deleted": "DELETE FROM batch_lines"}[how]

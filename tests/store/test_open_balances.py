@@ -12,16 +12,12 @@ SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
-from backends import BACKENDS, pg_url_or_skip
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 from strategies import inputs_and_plans, make_inputs
 
 from commission.payroll import load
@@ -96,22 +92,6 @@ def test_the_pieces_of_hand_made_invoices() -> None:
 
 
 # ----------------------------------------------------------------------------- in the store
-
-
-@pytest.fixture(params=BACKENDS)
-def store_url(tmp_path, request):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    base, schema = pg_url_or_skip(), f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}
-                                           ).render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def _exact(store) -> None:

@@ -12,14 +12,10 @@ changed data, on SQLite and PostgreSQL; and migration 0016 upgrades in place.
 from __future__ import annotations
 
 import shutil
-import uuid
 from pathlib import Path
 
 import pandas as pd
-import pytest
-from backends import BACKENDS, pg_url_or_skip
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from commission.engine import PriorLines
 from commission.payroll import approve, load, lock, run_batch
@@ -31,22 +27,6 @@ from commission.store.records import read_stored_inputs, read_table
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST, NEXT = "2025-06", "2025-07"
-
-
-@pytest.fixture(params=BACKENDS)
-def store_url(tmp_path, request):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    base, schema = pg_url_or_skip(), f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}
-                                           ).render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def _locked_first(url: str):
