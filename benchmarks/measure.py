@@ -23,9 +23,11 @@ import psutil
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-#: `commission ...` run from this checkout, whatever is installed
+#: `commission ...` run from this checkout, whatever is installed, as the console
+#: script runs it (an older checkout without ``run``: its ``main``)
 OURS = [sys.executable, "-c",
-        "import sys; from commission.cli.parser import main; sys.exit(main(sys.argv[1:]))"]
+        "import sys, commission.cli.parser as p; "
+        "p.run() if hasattr(p, 'run') else sys.exit(p.main())"]
 
 
 @dataclass

@@ -102,3 +102,29 @@ def test_calculate_does_not_import_the_store():
                          capture_output=True, text=True,
                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_console_script_exits_with_main_and_its_files_whole(tmp_path):
+    """`commission` is :func:`commission.cli.run`: main's exit status, every file written
+    whole although the interpreter's last collections skip the frozen heap."""
+    import tomllib
+
+    from commission.cli import main
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"commission": "commission.cli:run"}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    ran = subprocess.run([sys.executable, "-c", "from commission.cli import run; run()",
+                          "calculate", "--data", "sample_data", "--rules", "rules", "--out",
+                          str(tmp_path / "run"), "--quiet"],
+                         capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    assert main(["calculate", "--data", str(REPO / "sample_data"), "--rules",
+                 str(REPO / "rules"), "--out", str(tmp_path / "main"), "--quiet"]) == 0
+    for name in ("lines.csv", "payouts.csv"):
+        assert (tmp_path / "run" / name).read_bytes() == (tmp_path / "main" / name).read_bytes()
+    wrong = subprocess.run([sys.executable, "-c", "from commission.cli import run; run()",
+                            "calculate", "--data", str(tmp_path / "missing"), "--out",
+                            str(tmp_path / "x")],
+                           capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr, wrong.stderr

@@ -8,6 +8,6 @@
 Files are written with :func:`commission.files.write_atomic` (whole or not at all).
 """
 
-from commission.cli.parser import build_parser, main
+from commission.cli.parser import build_parser, main, run
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run"]

@@ -7,6 +7,7 @@ exits 2, never a traceback; nothing is written when anything is wrong.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -79,5 +80,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The ``commission`` program (the console script): :func:`main`'s status as the exit.
+
+    The objects still alive are frozen out of the garbage collector first
+    (:func:`gc.freeze`): at exit the interpreter would otherwise collect the whole heap
+    (pandas, SQLAlchemy, the store's tables, a million lines' columns) only to free
+    what the operating system frees anyway, 0.4 to 0.7 s of every command. What a
+    command opens is closed by then; at-exit handlers still run. Not in :func:`main`,
+    which tests and programs call in a process that goes on.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

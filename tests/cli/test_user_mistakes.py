@@ -26,9 +26,8 @@ ADMIN = "root@example.com"
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     full = {**os.environ, "PYTHONPATH": str(ROOT_DIR), **(env or {})}
     full.pop("COMMISSION_USER", None)
-    return subprocess.run([sys.executable, "-c", "import sys; from commission.cli import main; "
-                           "sys.exit(main())", *args], capture_output=True, text=True,
-                          env=full, timeout=120)
+    return subprocess.run([sys.executable, "-c", "from commission.cli import run; run()", *args],
+                          capture_output=True, text=True, env=full, timeout=120)
 
 
 def refused(result: subprocess.CompletedProcess, words: str) -> None:
