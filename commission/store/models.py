@@ -30,6 +30,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
@@ -492,6 +493,11 @@ STORE_INDEXES = [
     # migration 0016: a month's run reads the locked lines of the invoices it pays again
     Index("ix_batch_lines_invoice_id",
           BatchLine.__table__.c.invoice_id),  # type: ignore[attr-defined]
+    # migration 0019: the manual lines locked batches paid (a staleness check's first read)
+    Index("ix_batch_lines_manual", BatchLine.__table__.c.batch_id,  # type: ignore[attr-defined]
+          BatchLine.__table__.c.event_id,  # type: ignore[attr-defined]
+          sqlite_where=text("line_kind = 'manual'"),
+          postgresql_where=text("line_kind = 'manual'")),
     # migration 0018: aging reads the open balances holding its day
     Index("ix_open_balances_open_until",
           OpenBalance.__table__.c.open_until,  # type: ignore[attr-defined]

@@ -168,3 +168,34 @@ def test_a_store_at_0015_upgrades_in_place_to_the_line_invoice_index(store_url) 
         assert "ix_batch_lines_invoice_id" in names()
     finally:
         store.close()
+
+
+def test_the_manual_lines_locked_batches_paid_are_read_through_their_own_index(store_url):
+    """approve and lock first ask which manual lines locked batches paid: migration 0019's
+    partial index answers it without reading every line, on both databases, and goes
+    away on downgrade."""
+    from alembic import command
+
+    from commission.store.migrate import alembic_config
+
+    store = _locked_first(store_url)
+    try:
+        lines = lc.batch_lines(store, 1)
+        manual = set(lines.loc[lines["line_kind"] == "manual", "event_id"])
+        with store.write() as conn:
+            paid = batchdb.paid_manual(conn)
+            assert manual and set(paid["event_id"]) == manual and set(paid["batch_id"]) == {1}
+            if conn.dialect.name == "sqlite":
+                plan = " ".join(r[-1] for r in conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + batchdb._PAID_MANUAL).fetchall())
+            else:  # a few rows: only without sequential scans does the plan show the index
+                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                plan = " ".join(r[0] for r in conn.exec_driver_sql(
+                    "EXPLAIN " + batchdb._PAID_MANUAL).fetchall())
+            assert "ix_batch_lines_manual" in plan, plan
+            command.downgrade(alembic_config(conn), "0018_aging_open_balances")
+            names = {ix["name"] for ix in inspect(conn).get_indexes("batch_lines")}
+            assert "ix_batch_lines_manual" not in names
+            assert set(batchdb.paid_manual(conn)["event_id"]) == manual
+    finally:
+        store.close()
