@@ -52,7 +52,13 @@ def _moved(conn: Connection, b: dict[str, Any], base_period: str) -> pd.DataFram
 
 
 def _gone(conn: Connection, batch: int) -> pd.DataFrame:
-    """The batch's events whose record is no longer in the store."""
+    """The batch's events whose record is no longer in the store.
+
+    One lookup per event of the batch (2.87M for a catch-up at a million invoices):
+    only a draft's need it. A locked batch's events are paid, and the database refuses
+    to delete or change a paid event (the guards of migrations 0001 and 0017), so
+    none of them can be gone.
+    """
     missing = " AND ".join(
         f"NOT (e.event_kind = '{kind}' AND EXISTS (SELECT 1 FROM {table} t "
         f"WHERE t.{id_col} = e.event_id))" for table, (kind, id_col, _d) in EVENTS.items())
@@ -69,7 +75,7 @@ def diff_rows(conn: Connection, b: dict[str, Any]) -> dict[str, Any]:
         base = batchdb.get(conn, b["base_batch_id"]) if b["base_batch_id"] else None
         moved = _moved(conn, b, base["period"] if base else "")
     now: dict[str, pd.DataFrame] = {}
-    then = [_gone(conn, batch)]
+    then = [] if b["status"] == "locked" else [_gone(conn, batch)]
     paid = [moved]
     for table, (kind, id_col, _date) in EVENTS.items():
         ids = moved.loc[moved["event_kind"] == kind, "event_id"].to_numpy(dtype=object)
@@ -77,9 +83,9 @@ def diff_rows(conn: Connection, b: dict[str, Any]) -> dict[str, Any]:
         newer = f"SELECT {id_col} FROM {table} WHERE load_id > {version}"
         now[table] = read_table(conn, table, None,
                                 f"WHERE load_id > {version} OR {id_col} IN ({sub})", params)
-        then.append(read_frame(conn, batchdb.EVENTS, _THEN, (
-            f"WHERE batch_id = {batch} AND event_kind = '{kind}' AND (event_id IN ({newer}) "
-            f"OR event_id IN ({sub}))"), params))
+        then.append(read_frame(conn, batchdb.EVENTS, _THEN, (  # one list: key lookups
+            f"WHERE batch_id = {batch} AND event_kind = '{kind}' AND event_id IN ({newer} "
+            f"UNION ALL {sub})"), params))  # (with OR, SQLite reads every event of the batch)
         paid.append(_paid_frame(fetch_rows(conn, (
             "SELECT p.event_kind, p.event_id, p.batch_id, o.period FROM paid_events p "
             f"JOIN batches o ON o.batch_id = p.batch_id WHERE p.event_kind = '{kind}' "

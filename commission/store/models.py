@@ -493,6 +493,11 @@ STORE_INDEXES = [
     # migration 0016: a month's run reads the locked lines of the invoices it pays again
     Index("ix_batch_lines_invoice_id",
           BatchLine.__table__.c.invoice_id),  # type: ignore[attr-defined]
+    # migration 0019: the events a load wrote after a batch's run (a diff reads only those)
+    Index("ix_invoices_load_id", Invoice.__table__.c.load_id),  # type: ignore[attr-defined]
+    Index("ix_payments_load_id", Payment.__table__.c.load_id),  # type: ignore[attr-defined]
+    Index("ix_adjustments_load_id",
+          Adjustment.__table__.c.load_id),  # type: ignore[attr-defined]
     # migration 0019: the manual lines locked batches paid (a staleness check's first read)
     Index("ix_batch_lines_manual", BatchLine.__table__.c.batch_id,  # type: ignore[attr-defined]
           BatchLine.__table__.c.event_id,  # type: ignore[attr-defined]

@@ -98,6 +98,18 @@ def test_a_months_run_reads_open_invoices_and_pays_what_a_full_read_pays(store_u
         store.close()
 
 
+def _full_diff(store, batch: int) -> list[str]:
+    """What a diff said before: every event of the store compared."""
+    with store.read() as conn:
+        return describe(batchdb.get(conn, batch), {
+            "inputs": read_stored_inputs(conn), "then": batchdb.read_events(conn, batch),
+            "paid": batchdb.paid_events(conn), "plans_then": batchdb.read_plans(conn, batch),
+            "plans_now": planstore.latest(conn), "payouts": batchdb.read_payouts(conn, batch),
+            "last": batchdb.last_locked(conn), "runs": batchdb.run_plans(conn, batch),
+            "recorded": {n: read_table(conn, n, ["load_id"]) for n in ("splits", "disputes")}},
+            None, lc.DIFF_LIMIT)
+
+
 def test_late_and_changed_data_the_narrow_run_and_diff_see_all(store_url, tmp_path) -> None:
     store = _locked_first(store_url)
     try:
@@ -105,18 +117,10 @@ def test_late_and_changed_data_the_narrow_run_and_diff_see_all(store_url, tmp_pa
         load(store, _late_and_changed(tmp_path))
         _same_run(store, NEXT)
         said = lc.diff(store, draft)
-        with store.read() as conn:
-            b = batchdb.get(conn, draft)
-            full = describe(b, {
-                "inputs": read_stored_inputs(conn), "then": batchdb.read_events(conn, draft),
-                "paid": batchdb.paid_events(conn), "plans_then": batchdb.read_plans(conn, draft),
-                "plans_now": planstore.latest(conn),
-                "payouts": batchdb.read_payouts(conn, draft),
-                "last": batchdb.last_locked(conn), "runs": batchdb.run_plans(conn, draft),
-                "recorded": {n: read_table(conn, n, ["load_id"]) for n in ("splits",
-                                                                          "disputes")}},
-                None, lc.DIFF_LIMIT)
-        assert said == full
+        assert said == _full_diff(store, draft)
+        locked = lc.diff(store, 1)  # locked: none of its events can be gone
+        assert locked == _full_diff(store, 1)
+        assert any("PLATE-1 added" in s and "the next batch pays it" in s for s in locked)
         assert any("PLATE-1 added" in s for s in said)
         assert any("PNEW-1 added" in s for s in said)
         assert any("changed: amount" in s for s in said)
@@ -196,6 +200,8 @@ def test_the_manual_lines_locked_batches_paid_are_read_through_their_own_index(s
             command.downgrade(alembic_config(conn), "0018_aging_open_balances")
             names = {ix["name"] for ix in inspect(conn).get_indexes("batch_lines")}
             assert "ix_batch_lines_manual" not in names
+            assert "ix_payments_load_id" not in {
+                ix["name"] for ix in inspect(conn).get_indexes("payments")}
             assert set(batchdb.paid_manual(conn)["event_id"]) == manual
     finally:
         store.close()
