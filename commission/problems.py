@@ -40,6 +40,11 @@ class InputError(Exception):
         super().__init__(f"{len(self.problems)} problem(s) in the input")
 
 
+class StoreError(Exception):
+    """A store this version of the program cannot use as it is (one line for the person
+    who opened it), e.g. one a newer version has migrated further."""
+
+
 def _sort_key(p: Problem) -> tuple:
     return (p.source, p.row if p.row is not None else -1, p.column or "", p.message)
 

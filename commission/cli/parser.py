@@ -19,7 +19,7 @@ from commission.cli import (
     store_commands,
 )
 from commission.cli.common import EXIT_PROBLEMS, UserError, print_problems
-from commission.problems import InputError
+from commission.problems import InputError, StoreError
 
 #: the groups of commands, each adding its subcommands to the parser
 GROUPS = (commands.register, store_commands.register, collections_commands.register,
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print_problems(exc.problems)
         return EXIT_PROBLEMS
-    except UserError as exc:
+    except (UserError, StoreError) as exc:
         print(f"commission: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     except BrokenPipeError:  # output piped into `head` and closed: not an error

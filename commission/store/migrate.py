@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
+from commission.problems import StoreError
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -92,7 +94,14 @@ def upgrade(connection: Connection) -> None:
     if at_declared_head(connection):
         return
     from alembic import command
+    from alembic.script import ScriptDirectory
 
-    if current_revision(connection) == head_revision():
+    current = current_revision(connection)
+    if current == head_revision():
         return
+    known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(f"the store is at schema revision {current!r}, which this version "
+                         "of commission does not know (a newer version migrated it?); it was "
+                         "left as it is: open it with that version")
     command.upgrade(alembic_config(connection), "head")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import String, text
+from sqlalchemy import String, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 import commission.payroll.loading as loading_mod
@@ -79,6 +79,30 @@ def test_a_database_made_earlier_opens_again_at_the_same_revision(store_url):
     with again.read() as conn:
         assert current_revision(conn) == head_revision()
     again.close()
+
+
+def test_a_store_a_newer_version_migrated_is_refused_and_left_as_it_is(store_url, capsys):
+    """A revision this version does not know: one line saying so, at the door and in the
+    command line (exit 2, no traceback), and the database untouched."""
+    from commission.cli import main
+    from commission.problems import StoreError
+
+    store = open_store(store_url)
+    with store.write() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    store.close()
+    with pytest.raises(StoreError, match=r"0099_from_the_future.*does not know"):
+        open_store(store_url)
+    assert main(["batch", "list", "--db", store_url, "--as", "root@example.com"]) == 2
+    err = capsys.readouterr().err
+    assert "0099_from_the_future" in err and "Traceback" not in err
+    engine = create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() \
+                == "0099_from_the_future"
+    finally:
+        engine.dispose()
 
 
 def test_the_migration_can_be_undone_and_redone(store_url):
