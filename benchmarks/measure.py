@@ -54,6 +54,18 @@ def env_with_checkout(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def compile_checkout() -> None:
+    """This checkout's modules compiled to bytecode once, as an installed program has them.
+
+    ``pip install`` compiles a package's modules, and Python caches what it imports;
+    where ``PYTHONDONTWRITEBYTECODE`` is set (as on this project's machines) an
+    uncompiled checkout is compiled from source at every start instead: about 0.4 s of
+    every store command, which no installed ``commission`` pays.
+    """
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "commission")],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
 def measure(args: list[str], env: dict[str, str] | None = None, check: bool = True) -> Run:
     """Run ``args`` once; its wall time and the peak memory of its process tree."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

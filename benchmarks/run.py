@@ -38,7 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from measure import OURS, ROOT, Run, load_average, measure  # noqa: E402
+from measure import OURS, ROOT, Run, compile_checkout, load_average, measure  # noqa: E402
 
 SECTIONS = ("peer", "calculate", "whatif", "store", "partitioned")
 DEFAULT_SECTIONS = ("peer", "calculate", "whatif", "store")
@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = _args(argv)
     DATA_DIR = args.data_dir
+    compile_checkout()  # measured as installed: no module compiled from source per start
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; load average at start {load_average()}", flush=True)
     rows: list[Row] = []
