@@ -155,9 +155,13 @@ def open_store(url: str | None = None) -> Store:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     store = Store(engine)
-    with store.read() as conn:  # at the head already: no writer's lock to wait for
-        current = migrate.at_declared_head(conn)
-    if not current:
-        with store.write() as conn:
-            migrate.upgrade(conn)
+    try:
+        with store.read() as conn:  # at the head already: no writer's lock to wait for
+            current = migrate.at_declared_head(conn)
+        if not current:
+            with store.write() as conn:
+                migrate.upgrade(conn)
+    except BaseException:  # not opened: its connections are not left behind
+        store.close()
+        raise
     return store

@@ -206,9 +206,14 @@ def store_contents(url: str, version: int, _store) -> tuple[Inputs, dict[str, Pl
 
 def open_current_store():
     """The configured store, or None with an error on the page (a bad URL is a user's mistake)."""
+    from commission.problems import StoreError
+
     url = db_url()
     try:
         return store_for(url)
+    except StoreError as exc:  # reachable, but not usable by this version: say why
+        st.error(f"Cannot open the store at {plain(url)}: {plain(exc)}.")
+        return None
     except Exception as exc:  # any failure to open (bad URL, no server) is shown, not raised
         st.error(f"Cannot open the store at {plain(url)}. Check the database address "
                  "(COMMISSION_DB) and that the database server is running.")

@@ -193,6 +193,22 @@ def batches_page() -> AppTest:
     return open_app("commission/ui/batches.py")
 
 
+def test_a_store_a_newer_version_migrated_is_named_on_the_page(env):
+    """The page says why the store cannot be opened (not 'check the address'), in one
+    line, with the revision shown as plain text."""
+    from commission.store import open_store
+    from commission.ui.common import plain
+
+    store = open_store(env.db)
+    with store.write() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099_*from*_future'")
+    store.close()
+    at = batches_page()
+    shown = texts(at.error)
+    assert plain("0099_*from*_future") in shown, shown  # markup escaped, not rendered
+    assert "does not know" in shown and "database address" not in shown
+
+
 def click(at: AppTest, key: str) -> AppTest:
     at.button(key=key).click()
     return run(at)
