@@ -15,6 +15,7 @@ found across tables still point at a line.
 from __future__ import annotations
 
 import contextlib
+import csv
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -102,6 +103,16 @@ def header_problems(path: Path, source: str) -> list[Problem]:
 FILE_CHECKS: list[Callable[[Path, str], list[Problem]]] = [header_problems]
 
 
+def _header_as_read(path: Path) -> list[str]:
+    """The header's names exactly as Arrow names the columns (unquoted, spaces kept), so
+    every column is read as text: a name typed as ``" amount"`` or left empty must not
+    have its cells parsed as numbers (it is trimmed, or reported as a column with no
+    name, afterwards)."""
+    with path.open("rb") as fh:
+        head = fh.readline().decode("utf-8-sig").rstrip("\r\n")
+    return next(csv.reader([head]), [])
+
+
 def _read_csv(path: Path, source: str, out: Collector) -> pd.DataFrame | None:
     """All cells as stripped strings; bad rows reported; None when the file is unusable."""
     bad_rows: list[Problem] = []
@@ -124,21 +135,15 @@ def _read_csv(path: Path, source: str, out: Collector) -> pd.DataFrame | None:
         return "skip"
 
     try:
-        with path.open("rb") as fh:
-            head = fh.readline().decode("utf-8-sig").strip("\r\n")
-        header = next(iter(pd.read_csv(pd.io.common.StringIO(head), header=None,
-                                       dtype=str).itertuples(index=False)), ())
-        header = [str(h).strip() for h in header]
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(encoding="utf8", use_threads=True),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row),
             convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.large_string() for h in header},  # pandas' own
+                column_types=dict.fromkeys(_header_as_read(path), pa.large_string()),
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
-    except (OSError, UnicodeDecodeError, pa.ArrowInvalid, pd.errors.ParserError,
-            StopIteration) as exc:
+    except (OSError, UnicodeDecodeError, pa.ArrowInvalid, csv.Error) as exc:
         out.add(Problem(source, None, None, None, f"cannot read the file ({_short(exc)})",
                         "a UTF-8 CSV file with a header row"))
         return None
@@ -373,7 +378,7 @@ def _read_table(name: str, path: Path) -> tuple[pd.DataFrame | None, list[Proble
         out.add(Problem(source, 1, c, None, "missing column",
                         f"the columns {', '.join(columns)}"))
     for c in unknown:
-        out.add(Problem(source, 1, c, None, "unknown column",
+        out.add(Problem(source, 1, c, None, "unknown column" if c else "a column with no name",
                         f"only the columns {', '.join(columns)}"))
     if missing:
         return None, out.problems

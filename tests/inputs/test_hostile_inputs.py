@@ -37,6 +37,32 @@ def test_a_duplicated_header_column_is_a_problem(csvs, tmp_path):
                      "expected each column once"]
 
 
+def test_spaces_around_a_header_name_are_trimmed_and_its_cells_stay_text(csvs, tmp_path):
+    """A spreadsheet's 'payment_id, amount': before, Arrow parsed ' amount' as numbers
+    (its type was set for 'amount') and reading crashed with a traceback."""
+    data = csvs.small(tmp_path / "d")
+    plans = load_plans(RULES)[0]
+    before, problems = read_inputs(data, plans)
+    assert problems == []
+    pay = data / "payments.csv"
+    head, *rows = pay.read_text().splitlines()
+    pay.write_text("\n".join([head.replace(",", ", "), *rows]) + "\n")
+    after, problems = read_inputs(data, plans)
+    assert problems == []
+    assert after.payments["amount"].tolist() == before.payments["amount"].tolist()
+    assert after.payments["payment_id"].tolist() == before.payments["payment_id"].tolist()
+
+
+def test_a_header_column_with_no_name_is_a_problem_not_a_crash(csvs, tmp_path):
+    data = csvs.small(tmp_path / "d")
+    reps = data / "reps.csv"
+    head, *rows = reps.read_text().splitlines()
+    reps.write_text("\n".join([head + ",", *(row + ",5" for row in rows)]) + "\n")
+    assert problems_of(data) == [
+        "reps.csv:1: a column with no name; expected only the columns rep_id, name, email, "
+        "manager_id, plan_id"]
+
+
 @pytest.mark.parametrize(("cell", "words"), [
     ("R" * (MAX_ID_LENGTH + 1), f"an id of {MAX_ID_LENGTH + 1} characters"),
     ("R\x00X", "control character in 'R\\x00X'"),
