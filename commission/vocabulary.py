@@ -6,6 +6,22 @@ column is added in one place.
 
 from __future__ import annotations
 
+#: the contract's input tables (one CSV file each) and their columns, in file order
+INPUT_COLUMNS: dict[str, list[str]] = {
+    "reps": ["rep_id", "name", "email", "manager_id", "plan_id"],
+    "customers": ["customer_id", "name", "segment"],
+    "invoices": ["invoice_id", "customer_id", "rep_id", "invoice_date", "due_date", "amount"],
+    "splits": ["invoice_id", "rep_id", "share"],
+    "payments": ["payment_id", "invoice_id", "payment_date", "amount", "reverses_payment_id"],
+    "adjustments": ["adjustment_id", "invoice_id", "adjustment_date", "kind", "amount",
+                    "reverses_adjustment_id"],
+    "disputes": ["dispute_id", "invoice_id", "opened_date", "resolved_date"],
+    "plan_assignments": ["rep_id", "plan_id", "effective_from"],
+    "quotas": ["rep_id", "quota_period", "amount"],
+    "commission_adjustments": ["commission_adjustment_id", "rep_id", "adjustment_date", "amount",
+                               "reason"],
+}
+
 #: every kind of commission line, in the order a rep's month lists them
 LINE_KINDS = ("invoice", "collection", "reversal", "credit", "clawback", "penalty",
               "clawback_reversal", "penalty_reversal", "override", "manual")

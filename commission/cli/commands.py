@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the engine, pandas and the readers load when a command runs
     import pandas as pd
 
     from commission import Problem, Result
+    from commission.inputs.csv_text import Prefetch
 
 
 def plans_and_problems(rules: str, plan: str | None) -> tuple[dict, list[Problem]]:
@@ -33,7 +34,7 @@ def plans_and_problems(rules: str, plan: str | None) -> tuple[dict, list[Problem
 
 
 def _load_all(data: str, rules: str, plan: str | None = None,
-              timings: dict[str, float] | None = None):
+              timings: dict[str, float] | None = None, prefetch: Prefetch | None = None):
     """Plans and validated inputs, or InputError with every problem of both."""
     from commission import InputError
     from commission.inputs.reading import read_tables, validate_tables
@@ -41,7 +42,7 @@ def _load_all(data: str, rules: str, plan: str | None = None,
     timings = {} if timings is None else timings
     t0 = time.perf_counter()
     plans, problems = plans_and_problems(rules, plan)
-    tables, read_problems = read_tables(data, require_all=True)
+    tables, read_problems = read_tables(data, require_all=True, prefetch=prefetch)
     timings["read"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     inputs, input_problems = validate_tables(tables, read_problems, plans.keys(), plans,
@@ -87,7 +88,25 @@ def summary_table(result: Result, reps: pd.DataFrame) -> str:
 # ---------------------------------------------------------------------------- commands
 
 
+def _prefetch(data: str) -> Prefetch:
+    """The data folder's files starting to parse (Arrow, on threads) before the engine and
+    pandas are imported: on two cores that import and the parse overlap."""
+    from commission.inputs.csv_text import Prefetch
+
+    return Prefetch.folder(data)
+
+
 def cmd_calculate(args: argparse.Namespace) -> int:
+    one_process = args.db is None and not dist.wanted(args)
+    prefetch = _prefetch(args.data) if one_process else None
+    try:
+        return _calculate(args, prefetch)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
+
+
+def _calculate(args: argparse.Namespace, prefetch: Prefetch | None) -> int:
     from commission import calculate
     from commission.periods import parse_period
     from commission.reports.result_files import write_result
@@ -106,7 +125,7 @@ def cmd_calculate(args: argparse.Namespace) -> int:
                                     summary_table)
     if dist.wanted(args) and dist.cmd_calculate_partitioned(args, summary_table) == 0:
         return 0  # otherwise the input has a problem: the one-process path reports it
-    plans, inputs = _load_all(args.data, args.rules, args.plan, timings)
+    plans, inputs = _load_all(args.data, args.rules, args.plan, timings, prefetch)
     t1 = time.perf_counter()
     result = calculate(inputs, plans, through=args.through, plan_override=args.plan)
     timings["compute"] = time.perf_counter() - t1
@@ -131,7 +150,11 @@ def announce(result: Result, reps: pd.DataFrame, args: argparse.Namespace) -> No
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    plans, inputs = _load_all(args.data, args.rules)
+    prefetch = _prefetch(args.data)
+    try:
+        plans, inputs = _load_all(args.data, args.rules, prefetch=prefetch)
+    finally:
+        prefetch.close()
     counts = ", ".join(f"{len(t):,} {name}" for name, t in inputs.tables().items())
     print(f"OK: {len(plans)} plan(s) ({', '.join(sorted(plans))}); {counts}")
     return 0

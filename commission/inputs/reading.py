@@ -15,7 +15,6 @@ found across tables still point at a line.
 from __future__ import annotations
 
 import contextlib
-import csv
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -26,10 +25,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
+from commission.inputs import csv_text
 from commission.inputs.checks import check
 from commission.inputs.collector import MAX_PER_KIND, Collector
+from commission.inputs.csv_text import READ_THREADS, Parsed, Prefetch, file_size
 from commission.inputs.tables import (
     COLUMNS,
     DATE_COLUMNS,
@@ -62,98 +62,20 @@ _DATE_FULL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # ---------------------------------------------------------------------------- reading
 
 
-#: a header line longer than this, or with more columns, is not one of the contract's
-#: headers: refused before anything else reads the file (bounded time and memory)
-MAX_HEADER_BYTES = 65_536
-MAX_HEADER_COLUMNS = 256
-
-
-def _first_line(path: Path) -> bytes | None:
-    """The file's first line (without its end), or None when longer than MAX_HEADER_BYTES."""
-    with path.open("rb") as fh:
-        head = fh.read(MAX_HEADER_BYTES + 2)
-    end = head.find(b"\n")
-    if end < 0:
-        return None if len(head) > MAX_HEADER_BYTES else head
-    return head[:end]
-
-
-def header_problems(path: Path, source: str) -> list[Problem]:
-    """An empty file, an overlong or many-column first line, a duplicated column name."""
-    if path.stat().st_size == 0:
-        return [Problem(source, None, None, None, "the file is empty (0 bytes)",
-                        "a CSV file with a header row")]
-    head = _first_line(path)
-    if head is None:
-        return [Problem(source, 1, None, None,
-                        f"the first line is longer than {MAX_HEADER_BYTES:,} bytes: not a "
-                        "header row (is this a CSV file?)", "a CSV file with a header row")]
-    names = [n.strip().strip('"').strip() for n in
-             head.decode("utf-8-sig", errors="replace").strip("\r").split(",")]
-    if len(names) > MAX_HEADER_COLUMNS:
-        return [Problem(source, 1, None, None, f"the header has {len(names):,} columns",
-                        f"at most {MAX_HEADER_COLUMNS} (the contract's columns)")]
-    seen: set[str] = set()
-    dups = [n for n in names if n in seen or seen.add(n)]  # type: ignore[func-returns-value]
-    return [Problem(source, 1, n, None, "duplicate column: the header names it twice",
-                    "each column once") for n in dict.fromkeys(dups)]
-
-
-#: checks of a file before it is parsed, each a function of (path, source) -> problems
-FILE_CHECKS: list[Callable[[Path, str], list[Problem]]] = [header_problems]
-
-
-def _header_as_read(path: Path) -> list[str]:
-    """The header's names exactly as Arrow names the columns (unquoted, spaces kept), so
-    every column is read as text: a name typed as ``" amount"`` or left empty must not
-    have its cells parsed as numbers (it is trimmed, or reported as a column with no
-    name, afterwards)."""
-    with path.open("rb") as fh:
-        head = fh.readline().decode("utf-8-sig").rstrip("\r\n")
-    return next(csv.reader([head]), [])
-
-
-def _read_csv(path: Path, source: str, out: Collector) -> pd.DataFrame | None:
+def _read_csv(parsed: Parsed, out: Collector) -> pd.DataFrame | None:
     """All cells as stripped strings; bad rows reported; None when the file is unusable."""
-    bad_rows: list[Problem] = []
-    try:
-        early = [p for check in FILE_CHECKS for p in check(path, source)]
-    except OSError as exc:
-        early = [Problem(source, None, None, None, f"cannot read the file ({_short(exc)})",
-                         "a UTF-8 CSV file with a header row")]
-    if early:
-        for p in early:
+    for p in parsed.problems:
+        out.add(p)
+    if parsed.bad_rows:
+        for p in parsed.bad_rows[:MAX_PER_KIND]:
             out.add(p)
-        return None
-
-    def on_bad_row(row: pacsv.InvalidRow) -> str:
-        line = None if row.number is None else row.number  # number counts the header as 1
-        bad_rows.append(Problem(source, line, None, None,
-                                f"{row.actual_columns} fields where the header has "
-                                f"{row.expected_columns}: {row.text[:80]!r}",
-                                "one field per column (quote fields that contain commas)"))
-        return "skip"
-
-    try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding="utf8", use_threads=True),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(_header_as_read(path), pa.large_string()),
-                strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
-    except (OSError, UnicodeDecodeError, pa.ArrowInvalid, csv.Error) as exc:
-        out.add(Problem(source, None, None, None, f"cannot read the file ({_short(exc)})",
-                        "a UTF-8 CSV file with a header row"))
-        return None
-    if bad_rows:
-        for p in bad_rows[:MAX_PER_KIND]:
-            out.add(p)
-        if len(bad_rows) > MAX_PER_KIND:
-            out.add(Problem(source, None, None, None,
-                            f"and {len(bad_rows) - MAX_PER_KIND:,} more malformed rows",
+        if len(parsed.bad_rows) > MAX_PER_KIND:
+            out.add(Problem(parsed.bad_rows[0].source, None, None, None,
+                            f"and {len(parsed.bad_rows) - MAX_PER_KIND:,} more malformed rows",
                             "one field per column"))
+        return None
+    table = parsed.table
+    if table is None:
         return None
     frame = pd.DataFrame({
         str(name).lstrip("\ufeff").strip(): _trimmed(col).to_pandas()
@@ -179,11 +101,6 @@ def _trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
     chunks = [pc.utf8_trim_whitespace(c) if _MAY_TRIM[edge_bytes(c)].any()
               or _MAY_TRIM[edge_bytes(c, last=True)].any() else c for c in column.chunks]
     return pa.chunked_array(chunks, type=column.type)
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-    return text[:160]
 
 
 def _fixed_point(text: pd.Series, places: int) -> np.ndarray:
@@ -309,12 +226,15 @@ def _typed(name: str, raw: pd.DataFrame, source: str, out: Collector) -> pd.Data
     return pd.DataFrame(data, copy=False)  # the columns as they are: no block of copies
 
 
-def read_tables(folder: str | Path, require_all: bool = True
+def read_tables(folder: str | Path, require_all: bool = True,
+                prefetch: Prefetch | None = None
                 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Typed tables of the CSV files in ``folder`` and the problems found reading them.
 
     With ``require_all`` every table but the optional ones must be present (a full
-    data set); without it, whichever files exist are read (a partial load).
+    data set); without it, whichever files exist are read (a partial load). A
+    ``prefetch`` of the folder (:class:`~commission.inputs.csv_text.Prefetch`) hands
+    over the files it has parsed meanwhile.
     """
     folder = Path(folder)
     out = Collector()
@@ -330,10 +250,11 @@ def read_tables(folder: str | Path, require_all: bool = True
     # two files at a time (Arrow's parsing and kernels release the GIL): the largest
     # first, so the other thread reads the rest meanwhile; problems in file order
     names = sorted((n for n in COLUMNS if f"{n}.csv" in found),
-                   key=lambda n: -_size(found[f"{n}.csv"]))
+                   key=lambda n: -file_size(found[f"{n}.csv"]))
+    parse = prefetch.take if prefetch is not None else csv_text.parse
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        done = dict(zip(names, pool.map(lambda n: _read_table(n, found[f"{n}.csv"]), names),
-                        strict=True))
+        done = dict(zip(names, pool.map(
+            lambda n: _read_table(n, parse(found[f"{n}.csv"], f"{n}.csv")), names), strict=True))
     for name, columns in COLUMNS.items():
         if name not in done:
             if require_all and name not in OPTIONAL_TABLES:
@@ -347,24 +268,12 @@ def read_tables(folder: str | Path, require_all: bool = True
     return tables, out.problems
 
 
-def _size(path: Path) -> int:
-    """The file's size, 0 when it cannot be read (reading it reports why)."""
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-#: files read at once (the machine's cores; each file's parse is also threaded by Arrow)
-READ_THREADS = 2
-
-
-def _read_table(name: str, path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """One file read and typed, with the problems found in it (None when unusable)."""
+def _read_table(name: str, parsed: Parsed) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """One file's parsed text typed, with the problems found in it (None when unusable)."""
     columns = COLUMNS[name]
     source = f"{name}.csv"
     out = Collector()
-    raw = _read_csv(path, source, out)
+    raw = _read_csv(parsed, out)
     if raw is None:
         return None, out.problems
     have = [c for c in raw.columns if c != "_line"]

@@ -13,25 +13,15 @@ from typing import TypeVar
 
 import pandas as pd
 
+from commission.vocabulary import INPUT_COLUMNS
+
 T = TypeVar("T")
 
 SHARE_SCALE = 10**9  # a split share 0.6 is held as 600_000_000
 
-#: The contract's tables and their columns, in file order.
-COLUMNS: dict[str, list[str]] = {
-    "reps": ["rep_id", "name", "email", "manager_id", "plan_id"],
-    "customers": ["customer_id", "name", "segment"],
-    "invoices": ["invoice_id", "customer_id", "rep_id", "invoice_date", "due_date", "amount"],
-    "splits": ["invoice_id", "rep_id", "share"],
-    "payments": ["payment_id", "invoice_id", "payment_date", "amount", "reverses_payment_id"],
-    "adjustments": ["adjustment_id", "invoice_id", "adjustment_date", "kind", "amount",
-                    "reverses_adjustment_id"],
-    "disputes": ["dispute_id", "invoice_id", "opened_date", "resolved_date"],
-    "plan_assignments": ["rep_id", "plan_id", "effective_from"],
-    "quotas": ["rep_id", "quota_period", "amount"],
-    "commission_adjustments": ["commission_adjustment_id", "rep_id", "adjustment_date", "amount",
-                               "reason"],
-}
+#: The contract's tables and their columns, in file order (defined with the shared words,
+#: so reading can start before this module's pandas is imported)
+COLUMNS: dict[str, list[str]] = INPUT_COLUMNS
 OPTIONAL_TABLES = frozenset({"splits", "disputes", "plan_assignments", "quotas",
                              "commission_adjustments"})
 #: columns a file may leave out (older files): read as empty

@@ -1,0 +1,172 @@
+"""A CSV file parsed into Arrow columns of text: the part of reading that needs neither
+pandas nor the engine, so :class:`Prefetch` can start it before they are imported.
+
+Cheap checks of the header come first (an empty file, an overlong or many-column
+first line, a duplicated name) and refuse a file without parsing it, in bounded time
+and memory. Every cell is then read as text; :mod:`.reading` types and checks the
+cells afterwards, with the line of each bad one.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from commission.problems import Problem
+from commission.vocabulary import INPUT_COLUMNS
+
+#: a header line longer than this, or with more columns, is not one of the contract's
+#: headers: refused before anything else reads the file (bounded time and memory)
+MAX_HEADER_BYTES = 65_536
+MAX_HEADER_COLUMNS = 256
+
+#: files parsed at once (the machine's cores; each file's parse is also threaded by Arrow)
+READ_THREADS = 2
+
+UNREADABLE = "a UTF-8 CSV file with a header row"
+
+
+def _first_line(path: Path) -> bytes | None:
+    """The file's first line (without its end), or None when longer than MAX_HEADER_BYTES."""
+    with path.open("rb") as fh:
+        head = fh.read(MAX_HEADER_BYTES + 2)
+    end = head.find(b"\n")
+    if end < 0:
+        return None if len(head) > MAX_HEADER_BYTES else head
+    return head[:end]
+
+
+def header_problems(path: Path, source: str) -> list[Problem]:
+    """An empty file, an overlong or many-column first line, a duplicated column name."""
+    if path.stat().st_size == 0:
+        return [Problem(source, None, None, None, "the file is empty (0 bytes)",
+                        "a CSV file with a header row")]
+    head = _first_line(path)
+    if head is None:
+        return [Problem(source, 1, None, None,
+                        f"the first line is longer than {MAX_HEADER_BYTES:,} bytes: not a "
+                        "header row (is this a CSV file?)", "a CSV file with a header row")]
+    names = [n.strip().strip('"').strip() for n in
+             head.decode("utf-8-sig", errors="replace").strip("\r").split(",")]
+    if len(names) > MAX_HEADER_COLUMNS:
+        return [Problem(source, 1, None, None, f"the header has {len(names):,} columns",
+                        f"at most {MAX_HEADER_COLUMNS} (the contract's columns)")]
+    seen: set[str] = set()
+    dups = [n for n in names if n in seen or seen.add(n)]  # type: ignore[func-returns-value]
+    return [Problem(source, 1, n, None, "duplicate column: the header names it twice",
+                    "each column once") for n in dict.fromkeys(dups)]
+
+
+#: checks of a file before it is parsed, each a function of (path, source) -> problems
+FILE_CHECKS: list[Callable[[Path, str], list[Problem]]] = [header_problems]
+
+
+def _header_as_read(path: Path) -> list[str]:
+    """The header's names exactly as Arrow names the columns (unquoted, spaces kept), so
+    every column is read as text: a name typed as ``" amount"`` or left empty must not
+    have its cells parsed as numbers (it is trimmed, or reported as a column with no
+    name, afterwards)."""
+    with path.open("rb") as fh:
+        head = fh.readline().decode("utf-8-sig").rstrip("\r\n")
+    return next(csv.reader([head]), [])
+
+
+def short(exc: BaseException) -> str:
+    """An exception's first line, at most 160 characters, for a problem's message."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return text[:160]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A file's cells as text (None when it is unusable), and what was wrong with it:
+    ``problems`` stop the file (its header, or it cannot be read), ``bad_rows`` are the
+    rows whose number of fields is not the header's (all of them, in file order)."""
+
+    table: pa.Table | None
+    problems: list[Problem] = field(default_factory=list)
+    bad_rows: list[Problem] = field(default_factory=list)
+
+
+def parse(path: Path, source: str) -> Parsed:
+    """Check ``path``'s header, then parse every cell as text (Arrow, off the GIL)."""
+    try:
+        early = [p for check in FILE_CHECKS for p in check(path, source)]
+    except OSError as exc:
+        early = [Problem(source, None, None, None, f"cannot read the file ({short(exc)})",
+                         UNREADABLE)]
+    if early:
+        return Parsed(None, early)
+    bad_rows: list[Problem] = []
+
+    def on_bad_row(row: pacsv.InvalidRow) -> str:
+        bad_rows.append(Problem(source, row.number, None, None,  # the header is line 1
+                                f"{row.actual_columns} fields where the header has "
+                                f"{row.expected_columns}: {row.text[:80]!r}",
+                                "one field per column (quote fields that contain commas)"))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding="utf8", use_threads=True),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(_header_as_read(path), pa.large_string()),
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (OSError, UnicodeDecodeError, pa.ArrowInvalid, csv.Error) as exc:
+        return Parsed(None, [Problem(source, None, None, None,
+                                     f"cannot read the file ({short(exc)})", UNREADABLE)])
+    return Parsed(table, [], bad_rows)
+
+
+class Prefetch:
+    """The CSV files of a folder being parsed on threads, from the moment a command knows
+    where they are: Arrow parses off the GIL while the interpreter imports pandas and the
+    engine (a second or more of a calculation's start on two cores).
+
+    :func:`commission.inputs.reading.read_tables` takes each file's result; a file it
+    does not take (a problem stopped the command first) is dropped with the threads.
+    """
+
+    def __init__(self, paths: Iterable[Path]) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=READ_THREADS)
+        self.paths = tuple(sorted(paths, key=lambda p: -file_size(p)))  # biggest first
+        self._parsing: dict[Path, Future[Parsed]] = {
+            p: self._pool.submit(parse, p, p.name.lower()) for p in self.paths}
+
+    @classmethod
+    def folder(cls, folder: str | Path) -> Prefetch:
+        """The contract's files in ``folder`` (any other file is never read; none when
+        it is not a folder), found as :func:`~commission.inputs.reading.read_tables`
+        finds them."""
+        path = Path(folder)
+        found = [p for p in path.glob("*.csv") if p.name.lower()[:-4] in INPUT_COLUMNS] \
+            if path.is_dir() else []
+        return cls(found)
+
+    def take(self, path: Path, source: str) -> Parsed:
+        """``path`` parsed (waiting for it if need be), or parsed now if not prefetched."""
+        parsing = self._parsing.pop(path, None)
+        if parsing is None or source != path.name.lower():
+            return parse(path, source)
+        return parsing.result()
+
+    def close(self) -> None:
+        """Drop what was not taken: queued files are not parsed, running ones finish."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def file_size(path: Path) -> int:
+    """The file's size, 0 when it cannot be read (parsing it reports why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
