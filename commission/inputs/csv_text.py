@@ -10,11 +10,13 @@ cells afterwards, with the line of each bad one.
 from __future__ import annotations
 
 import csv
+import mmap
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -25,6 +27,9 @@ from commission.vocabulary import INPUT_COLUMNS
 #: headers: refused before anything else reads the file (bounded time and memory)
 MAX_HEADER_BYTES = 65_536
 MAX_HEADER_COLUMNS = 256
+
+NEWLINE, QUOTE, RETURN = ord("\n"), ord('"'), ord("\r")
+BLOCK = 1 << 24  # bytes compared at a time when counting line ends
 
 #: files parsed at once (the machine's cores; each file's parse is also threaded by Arrow)
 READ_THREADS = 2
@@ -92,6 +97,12 @@ class Parsed:
     table: pa.Table | None
     problems: list[Problem] = field(default_factory=list)
     bad_rows: list[Problem] = field(default_factory=list)
+    lines: np.ndarray | None = None  # the file line of each row, when not simply 2, 3, ...
+
+    def line_numbers(self) -> np.ndarray:
+        """The line in the file on which each row starts (the header is line 1)."""
+        n = 0 if self.table is None else self.table.num_rows
+        return self.lines if self.lines is not None else np.arange(2, n + 2, dtype=np.int64)
 
 
 def parse(path: Path, source: str) -> Parsed:
@@ -121,10 +132,42 @@ def parse(path: Path, source: str) -> Parsed:
                 column_types=dict.fromkeys(_header_as_read(path), pa.large_string()),
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
-    except (OSError, UnicodeDecodeError, pa.ArrowInvalid, csv.Error) as exc:
+        lines = None if bad_rows else _row_lines(path, table.num_rows)
+    except (OSError, UnicodeDecodeError, pa.ArrowInvalid, csv.Error, ValueError) as exc:
         return Parsed(None, [Problem(source, None, None, None,
                                      f"cannot read the file ({short(exc)})", UNREADABLE)])
-    return Parsed(table, [], bad_rows)
+    return Parsed(table, [], bad_rows, lines)
+
+
+def _row_lines(path: Path, rows: int) -> np.ndarray | None:
+    """Where the rows start when a row is not one line each (None when it is).
+
+    Arrow skips blank lines and reads a quoted field across lines, so counting rows
+    would point every problem after a blank line at the line above it. Counting the
+    file's line ends says whether that can happen (a mapped file, numpy off the GIL).
+    """
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return _record_lines(np.frombuffer(mm, dtype=np.uint8), rows)
+
+
+def _record_lines(data: np.ndarray, rows: int) -> np.ndarray | None:
+    """The first line of each row of ``data``, the file's bytes: its records end at the
+    line ends outside quotes (an even number of quotes before them); blank records are
+    dropped, the header's too. None when each line is a row, or when this count of
+    rows disagrees with Arrow's (the rows are then numbered as counted, as before)."""
+    ends = sum(int(np.count_nonzero(data[i:i + BLOCK] == NEWLINE))
+               for i in range(0, len(data), BLOCK))
+    if ends + (len(data) > 0 and data[-1] != NEWLINE) == rows + 1:
+        return None
+    breaks = np.flatnonzero(data == NEWLINE)
+    quoted = np.searchsorted(np.flatnonzero(data == QUOTE), breaks) % 2 == 1
+    record_ends = np.r_[breaks[~quoted], len(data)]
+    starts = np.r_[0, record_ends[:-1] + 1]
+    size = record_ends - starts
+    crlf = (size == 1) & (data[np.minimum(starts, len(data) - 1)] == RETURN)
+    kept = starts[(size > 0) & ~crlf]
+    lines = np.searchsorted(breaks, kept) + 1  # line ends before a record's start, + 1
+    return lines[1:].astype(np.int64) if len(lines) == rows + 1 else None
 
 
 class Prefetch:

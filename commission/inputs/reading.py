@@ -81,7 +81,7 @@ def _read_csv(parsed: Parsed, out: Collector) -> pd.DataFrame | None:
         str(name).lstrip("\ufeff").strip(): _trimmed(col).to_pandas()
         for name, col in zip(table.column_names, table.columns, strict=True)
     })
-    frame["_line"] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    frame["_line"] = parsed.line_numbers()
     return frame
 
 

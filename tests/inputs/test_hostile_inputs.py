@@ -111,3 +111,26 @@ def test_an_empty_file_is_a_problem_not_a_crash(tmp_path):
     _tables, problems = read_tables(tmp_path, require_all=False)
     assert [str(p) for p in problems] == [
         "payments.csv: the file is empty (0 bytes); expected a CSV file with a header row"]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_problem_after_blank_lines_names_its_own_line(csvs, tmp_path, newline):
+    """Arrow skips blank lines; counting rows pointed every later problem one line up."""
+    data = csvs.small(tmp_path / "d")
+    pay = data / "payments.csv"
+    head, p1, p2, p3 = pay.read_text().splitlines()
+    bad = p3.replace("600.00", "6.005")
+    pay.write_bytes(newline.join([head, p1, "", p2, "", "", bad, "", ""]).encode())
+    found = problems_of(data)
+    assert len(found) == 1 and found[0].startswith("payments.csv:7 [amount] P3:"), found
+
+
+def test_a_quoted_field_across_lines_keeps_the_next_rows_lines(csvs, tmp_path):
+    data = csvs.write(tmp_path / "d",
+                      reps=[("R1", "Ann\nBee", "a@example.com", None, "collected-stepped"),
+                            ("R2", "C\x1by", "c@example.com", None, "collected-stepped")],
+                      customers=[("C1", "C", "smb")], invoices=[], payments=[], adjustments=[])
+    assert (data / "reps.csv").read_text().count("\n") == 4  # the name spans lines 2 and 3
+    found = problems_of(data)
+    assert [f.split(":")[0] + ":" + f.split(":")[1].split(" ")[0] for f in found] == [
+        "reps.csv:2", "reps.csv:4"], found
