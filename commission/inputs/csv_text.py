@@ -114,29 +114,51 @@ def parse(path: Path, source: str) -> Parsed:
                          UNREADABLE)]
     if early:
         return Parsed(None, early)
-    bad_rows: list[Problem] = []
-
-    def on_bad_row(row: pacsv.InvalidRow) -> str:
-        bad_rows.append(Problem(source, row.number, None, None,  # the header is line 1
-                                f"{row.actual_columns} fields where the header has "
-                                f"{row.expected_columns}: {row.text[:80]!r}",
-                                "one field per column (quote fields that contain commas)"))
-        return "skip"
-
+    bad_rows: list[pacsv.InvalidRow] = []
     try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding="utf8", use_threads=True),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(_header_as_read(path), pa.large_string()),
-                strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
-        lines = None if bad_rows else _row_lines(path, table.num_rows)
+        table = _read(path, bad_rows.append, threads=True)
+        if bad_rows:  # the file is refused: say on which line each bad row is
+            return Parsed(table, [], _bad_row_problems(path, source))
+        return Parsed(table, [], [], _row_lines(path, table.num_rows))
     except (OSError, UnicodeDecodeError, pa.ArrowInvalid, csv.Error, ValueError) as exc:
         return Parsed(None, [Problem(source, None, None, None,
                                      f"cannot read the file ({short(exc)})", UNREADABLE)])
-    return Parsed(table, [], bad_rows, lines)
+
+
+def _read(path: Path, bad_row: Callable[[pacsv.InvalidRow], object], threads: bool
+          ) -> pa.Table:
+    """Every cell of ``path`` as text; a row with the wrong number of fields is handed
+    to ``bad_row`` and skipped."""
+    def skip(row: pacsv.InvalidRow) -> str:
+        bad_row(row)
+        return "skip"
+
+    return pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding="utf8", use_threads=threads),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(_header_as_read(path), pa.large_string()),
+            strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+
+
+def _bad_row_problems(path: Path, source: str) -> list[Problem]:
+    """A problem for each row whose number of fields is not the header's, at its line.
+
+    Arrow numbers rows only when it parses on one thread, and then counts records (a
+    blank line is none, a quoted field across lines is one): the file is read again
+    that way, and each record's number turned into the line it starts on.
+    """
+    rows: list[pacsv.InvalidRow] = []
+    _read(path, rows.append, threads=False)
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        starts = _record_starts(np.frombuffer(mm, dtype=np.uint8))
+    return [Problem(source, int(starts[r.number - 1]) if r.number and r.number <= len(starts)
+                    else r.number, None, None,
+                    f"{r.actual_columns} fields where the header has {r.expected_columns}: "
+                    f"{r.text[:80]!r}", "one field per column (quote fields that contain commas)")
+            for r in rows]
 
 
 def _row_lines(path: Path, rows: int) -> np.ndarray | None:
@@ -151,14 +173,23 @@ def _row_lines(path: Path, rows: int) -> np.ndarray | None:
 
 
 def _record_lines(data: np.ndarray, rows: int) -> np.ndarray | None:
-    """The first line of each row of ``data``, the file's bytes: its records end at the
-    line ends outside quotes (an even number of quotes before them); blank records are
-    dropped, the header's too. None when each line is a row, or when this count of
-    rows disagrees with Arrow's (the rows are then numbered as counted, as before)."""
+    """The first line of each row of ``data`` (the file's bytes), the header's left out;
+    None when each line is a row, or when this count of rows disagrees with Arrow's
+    (the rows are then numbered as counted, as before)."""
     ends = sum(int(np.count_nonzero(data[i:i + BLOCK] == NEWLINE))
                for i in range(0, len(data), BLOCK))
     if ends + (len(data) > 0 and data[-1] != NEWLINE) == rows + 1:
         return None
+    lines = _record_starts(data)
+    return lines[1:] if len(lines) == rows + 1 else None
+
+
+def _record_starts(data: np.ndarray) -> np.ndarray:
+    """The line on which each record of ``data`` starts, the header's first (line 1).
+
+    Records end at the line ends outside quotes (an even number of quotes before
+    them); blank records (nothing, or only a carriage return) are none.
+    """
     breaks = np.flatnonzero(data == NEWLINE)
     quoted = np.searchsorted(np.flatnonzero(data == QUOTE), breaks) % 2 == 1
     record_ends = np.r_[breaks[~quoted], len(data)]
@@ -166,8 +197,7 @@ def _record_lines(data: np.ndarray, rows: int) -> np.ndarray | None:
     size = record_ends - starts
     crlf = (size == 1) & (data[np.minimum(starts, len(data) - 1)] == RETURN)
     kept = starts[(size > 0) & ~crlf]
-    lines = np.searchsorted(breaks, kept) + 1  # line ends before a record's start, + 1
-    return lines[1:].astype(np.int64) if len(lines) == rows + 1 else None
+    return (np.searchsorted(breaks, kept) + 1).astype(np.int64)  # line ends before, + 1
 
 
 class Prefetch:

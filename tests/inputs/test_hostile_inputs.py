@@ -134,3 +134,16 @@ def test_a_quoted_field_across_lines_keeps_the_next_rows_lines(csvs, tmp_path):
     found = problems_of(data)
     assert [f.split(":")[0] + ":" + f.split(":")[1].split(" ")[0] for f in found] == [
         "reps.csv:2", "reps.csv:4"], found
+
+
+def test_a_row_with_too_many_or_too_few_fields_names_its_line(csvs, tmp_path):
+    """Arrow gives no row number when it parses on several threads: the file is read
+    again on one, and its record numbers turned into lines (blank lines skipped)."""
+    data = csvs.small(tmp_path / "d")
+    pay = data / "payments.csv"
+    head, p1, p2, p3 = pay.read_text().splitlines()
+    pay.write_text("\n".join([head, p1, "", p2 + ",extra", "", p3, "P9,I1"]) + "\n")
+    found = problems_of(data)
+    assert [f.split(": ")[0] for f in found] == ["payments.csv:4", "payments.csv:7"], found
+    assert "6 fields where the header has 5" in found[0]
+    assert "2 fields where the header has 5" in found[1]
