@@ -78,3 +78,16 @@ def test_opening_a_store_at_the_head_waits_for_no_writer(tmp_path):
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_calculate_on_files_loads_no_store_and_no_statement_templates(tmp_path):
+    modules = _loaded("from commission.cli.parser import main\nsys.exit(main(sys.argv[1:]))",
+                      "calculate", "--data", str(ROOT_DIR / "sample_data"), "--rules",
+                      str(ROOT_DIR / "rules"), "--out", str(tmp_path / "out"), "--quiet")
+    assert (tmp_path / "out" / "lines.csv").exists()
+    assert {"commission.engine", "commission.reports.result_files",
+            "commission.inputs.csv_text"} <= modules
+    assert _heavy(modules) and not [m for m in _heavy(modules) if m.split(".")[0] in (
+        "sqlalchemy", "sqlmodel", "alembic", "jinja2", "weasyprint", "openpyxl", "dask")
+        or m.startswith(("commission.store", "commission.payroll", "commission.access",
+                         "commission.reports.statement"))]
