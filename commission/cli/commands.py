@@ -96,6 +96,21 @@ def _prefetch(data: str) -> Prefetch:
     return Prefetch.folder(data)
 
 
+def _check_through(text: str) -> None:
+    """``--through`` is a month within the years a data set's dates may have: a typo such
+    as 9999-12 would otherwise compute a payout for every rep and month until then."""
+    from commission.inputs.reading import FIRST_DAY, LAST_DAY
+    from commission.periods import parse_period
+
+    try:
+        month = parse_period(text)
+    except ValueError as exc:
+        raise UserError(f"--through: {exc}") from None
+    if not parse_period(str(FIRST_DAY)[:7]) <= month <= parse_period(str(LAST_DAY)[:7]):
+        raise UserError(f"--through: {text!r} is not a month from {str(FIRST_DAY)[:7]} to "
+                        f"{str(LAST_DAY)[:7]}")
+
+
 def cmd_calculate(args: argparse.Namespace) -> int:
     one_process = args.db is None and not dist.wanted(args)
     prefetch = _prefetch(args.data) if one_process else None
@@ -108,16 +123,12 @@ def cmd_calculate(args: argparse.Namespace) -> int:
 
 def _calculate(args: argparse.Namespace, prefetch: Prefetch | None) -> int:
     from commission import calculate
-    from commission.periods import parse_period
     from commission.reports.result_files import write_result
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if args.through:
-        try:
-            parse_period(args.through)
-        except ValueError as exc:
-            raise UserError(f"--through: {exc}") from None
+        _check_through(args.through)
     if args.db is not None:
         from commission.cli.stored_calculate import cmd_calculate_stored
 

@@ -46,6 +46,9 @@ from commission.plans.language import Plan
 from commission.problems import Problem, sort_problems
 
 MAX_WHOLE_DIGITS = 10  # amounts below 10,000,000,000.00
+#: the dates a data set may hold: one payment typed 9999-12-31 would otherwise make a
+#: month for every month until then (a million payouts from a dozen reps)
+FIRST_DAY, LAST_DAY = np.datetime64("1970-01-01", "D"), np.datetime64("2099-12-31", "D")
 
 #: columns that may be empty
 OPTIONAL_COLUMNS = frozenset({
@@ -215,6 +218,10 @@ def _typed(name: str, raw: pd.DataFrame, source: str, out: Collector) -> pd.Data
         if col in DATE_COLUMNS:
             parsed = _parse_dates(text)
             report(np.isnat(parsed) & ~empty, "{v!r} is not a date", "a date as YYYY-MM-DD")
+            report((parsed < FIRST_DAY) | (parsed > LAST_DAY), "{v} is outside the years "
+                   f"{FIRST_DAY.item().year} to {LAST_DAY.item().year}",
+                   f"a date from {FIRST_DAY} to {LAST_DAY} (not a placeholder such as "
+                   "9999-12-31)")
             data[col] = pd.Series(parsed.astype("datetime64[s]"))
         elif col in MONEY_COLUMNS:
             data[col] = _money_cells(text, empty, report)

@@ -65,6 +65,18 @@ def test_calculate_to_an_unwritable_path(csvs, tmp_path):
                 "--out", "/proc/no-such-folder"), "cannot write or read")
 
 
+@pytest.mark.parametrize(("through", "words"), [
+    ("9999-12", "--through: '9999-12' is not a month from 1970-01 to 2099-12"),
+    ("2026-13", "--through: '2026-13' is not a month; expected YYYY-MM"),
+])
+def test_calculate_through_a_month_no_data_set_can_have(csvs, tmp_path, through, words):
+    """A typo such as 9999-12 computed a payout for every rep and month until then."""
+    out = tmp_path / "out"
+    refused(cli("calculate", "--data", str(csvs.small(tmp_path / "d")), "--rules", str(RULES),
+                "--out", str(out), "--through", through), words)
+    assert not out.exists()
+
+
 def test_statement_as_of_a_word(locked_db, tmp_path):
     out = tmp_path / "s.html"
     refused(cli("statement", "--batch", "1", "--rep", "R2", "--out", str(out), "--as-of",

@@ -147,3 +147,23 @@ def test_a_row_with_too_many_or_too_few_fields_names_its_line(csvs, tmp_path):
     assert [f.split(": ")[0] for f in found] == ["payments.csv:4", "payments.csv:7"], found
     assert "6 fields where the header has 5" in found[0]
     assert "2 fields where the header has 5" in found[1]
+
+
+def test_a_date_outside_the_plausible_years_is_a_problem(csvs, tmp_path):
+    """One payment typed 9999-12-31 made a month for every month until then (a million
+    payouts from a dozen reps); the years 1970 to 2099 themselves are fine."""
+    data = csvs.write(tmp_path / "d",
+                      reps=[("R1", "Rep", "r@example.com", None, "collected-stepped")],
+                      customers=[("C1", "C", "smb")],
+                      invoices=[("I1", "C1", "R1", "1970-01-01", "2099-12-31", "100.00"),
+                                ("I2", "C1", "R1", "1969-12-31", "2026-01-31", "100.00")],
+                      payments=[("P1", "I1", "9999-12-31", "10.00", None),
+                                ("P2", "I1", "2099-12-31", "10.00", None)],
+                      adjustments=[])
+    found = problems_of(data)
+    assert found == [
+        "invoices.csv:3 [invoice_date] I2: 1969-12-31 is outside the years 1970 to 2099; "
+        "expected a date from 1970-01-01 to 2099-12-31 (not a placeholder such as 9999-12-31)",
+        "payments.csv:2 [payment_date] P1: 9999-12-31 is outside the years 1970 to 2099; "
+        "expected a date from 1970-01-01 to 2099-12-31 (not a placeholder such as 9999-12-31)",
+    ], found
