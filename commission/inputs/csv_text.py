@@ -31,6 +31,9 @@ MAX_HEADER_COLUMNS = 256
 NEWLINE, QUOTE, RETURN = ord("\n"), ord('"'), ord("\r")
 BLOCK = 1 << 24  # bytes compared at a time when counting line ends
 
+#: the rows with the wrong number of fields listed by line (the rest are counted)
+SHOWN_BAD_ROWS = 200
+
 #: files parsed at once (the machine's cores; each file's parse is also threaded by Arrow)
 READ_THREADS = 2
 
@@ -91,12 +94,14 @@ def short(exc: BaseException) -> str:
 @dataclass(frozen=True)
 class Parsed:
     """A file's cells as text (None when it is unusable), and what was wrong with it:
-    ``problems`` stop the file (its header, or it cannot be read), ``bad_rows`` are the
-    rows whose number of fields is not the header's (all of them, in file order)."""
+    ``problems`` stop the file (its header, or it cannot be read); ``bad_rows`` are the
+    first :data:`SHOWN_BAD_ROWS` rows whose number of fields is not the header's, of
+    ``bad_count`` in all."""
 
     table: pa.Table | None
     problems: list[Problem] = field(default_factory=list)
     bad_rows: list[Problem] = field(default_factory=list)
+    bad_count: int = 0
     lines: np.ndarray | None = None  # the file line of each row, when not simply 2, 3, ...
 
     def line_numbers(self) -> np.ndarray:
@@ -114,12 +119,12 @@ def parse(path: Path, source: str) -> Parsed:
                          UNREADABLE)]
     if early:
         return Parsed(None, early)
-    bad_rows: list[pacsv.InvalidRow] = []
+    bad = _BadRows(keep=0)
     try:
-        table = _read(path, bad_rows.append, threads=True)
-        if bad_rows:  # the file is refused: say on which line each bad row is
-            return Parsed(table, [], _bad_row_problems(path, source))
-        return Parsed(table, [], [], _row_lines(path, table.num_rows))
+        table = _read(path, bad, threads=True)
+        if bad.count:  # the file is refused: say on which line each bad row is
+            return Parsed(table, [], _bad_row_problems(path, source), bad_count=bad.count)
+        return Parsed(table, lines=_row_lines(path, table.num_rows))
     except (OSError, UnicodeDecodeError, pa.ArrowInvalid, csv.Error, ValueError) as exc:
         return Parsed(None, [Problem(source, None, None, None,
                                      f"cannot read the file ({short(exc)})", UNREADABLE)])
@@ -150,15 +155,29 @@ def _bad_row_problems(path: Path, source: str) -> list[Problem]:
     blank line is none, a quoted field across lines is one): the file is read again
     that way, and each record's number turned into the line it starts on.
     """
-    rows: list[pacsv.InvalidRow] = []
-    _read(path, rows.append, threads=False)
+    rows = _BadRows(keep=SHOWN_BAD_ROWS)
+    _read(path, rows, threads=False)
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         starts = _record_starts(np.frombuffer(mm, dtype=np.uint8))
     return [Problem(source, int(starts[r.number - 1]) if r.number and r.number <= len(starts)
                     else r.number, None, None,
                     f"{r.actual_columns} fields where the header has {r.expected_columns}: "
                     f"{r.text[:80]!r}", "one field per column (quote fields that contain commas)")
-            for r in rows]
+            for r in rows.kept]
+
+
+class _BadRows:
+    """Counts the rows Arrow could not split into the header's fields, keeping the first
+    ``keep`` (a hostile file of a million bad rows is not held twice)."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep, self.count = keep, 0
+        self.kept: list[pacsv.InvalidRow] = []
+
+    def __call__(self, row: pacsv.InvalidRow) -> None:
+        self.count += 1
+        if len(self.kept) < self.keep:
+            self.kept.append(row)
 
 
 def _row_lines(path: Path, rows: int) -> np.ndarray | None:

@@ -72,9 +72,10 @@ def _read_csv(parsed: Parsed, out: Collector) -> pd.DataFrame | None:
     if parsed.bad_rows:
         for p in parsed.bad_rows[:MAX_PER_KIND]:
             out.add(p)
-        if len(parsed.bad_rows) > MAX_PER_KIND:
+        shown = min(len(parsed.bad_rows), MAX_PER_KIND)
+        if parsed.bad_count > shown:
             out.add(Problem(parsed.bad_rows[0].source, None, None, None,
-                            f"and {len(parsed.bad_rows) - MAX_PER_KIND:,} more malformed rows",
+                            f"and {parsed.bad_count - shown:,} more malformed rows",
                             "one field per column"))
         return None
     table = parsed.table

@@ -167,3 +167,16 @@ def test_a_date_outside_the_plausible_years_is_a_problem(csvs, tmp_path):
         "payments.csv:2 [payment_date] P1: 9999-12-31 is outside the years 1970 to 2099; "
         "expected a date from 1970-01-01 to 2099-12-31 (not a placeholder such as 9999-12-31)",
     ], found
+
+
+def test_thousands_of_bad_rows_list_the_first_by_line_and_count_the_rest(csvs, tmp_path):
+    data = csvs.small(tmp_path / "d")
+    pay = data / "payments.csv"
+    head, *rows = pay.read_text().splitlines()
+    pay.write_text("\n".join([head, *rows, *(["P9,I1"] * 5000)]) + "\n")
+    found = [f for f in problems_of(data) if f.startswith("payments.csv")]
+    assert len(found) == 201
+    assert ("payments.csv: and 4,800 more malformed rows; expected one field per column"
+            in found)
+    lines = [f.split(": ")[0] for f in found if "2 fields where the header has 5" in f]
+    assert lines == [f"payments.csv:{n}" for n in range(len(rows) + 2, len(rows) + 202)]
