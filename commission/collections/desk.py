@@ -50,6 +50,7 @@ ARRANGEMENT_ROLES = ("credit", "finance")
 MAX_TEXT = 500
 MAX_NAME = 100
 MAX_PROMISE_DAYS = 366
+MAX_AMOUNT = Decimal(10) ** 10  # as the data's amounts: below 10,000,000,000.00
 DESK_SOURCE = "collections desk"
 
 
@@ -111,8 +112,12 @@ class _Check:
             self.add(column, f"{str(value)[:30]!r} is not an amount", "an amount like 1200.50")
             return None
         if not d.is_finite() or d <= 0 or d.as_tuple().exponent < -2:  # type: ignore[operator]
-            self.add(column, f"{value} is not a positive amount with at most 2 decimals",
-                     "an amount above 0 with at most 2 decimals")
+            self.add(column, f"{str(value)[:30]} is not a positive amount with at most 2 "
+                     "decimals", "an amount above 0 with at most 2 decimals")
+            return None
+        if d >= MAX_AMOUNT:  # not a 400-digit number echoed back
+            self.add(column, f"{str(value)[:30]} is too large", "an amount below "
+                     f"{MAX_AMOUNT:,.2f}")
             return None
         return int(d * 100)
 

@@ -75,6 +75,8 @@ def test_a_kept_promise_is_not_flagged(desk_store, csvs, tmp_path):
     (COLLECTOR, Contact("I1", "2026-03-02", "phone", "x", "1.234", "2026-03-10"),
      "promise_amount"),
     (COLLECTOR, Contact("I1", "2026-03-02", "phone", "x", "abc", "2026-03-10"), "promise_amount"),
+    (COLLECTOR, Contact("I1", "2026-03-02", "phone", "x", "1e400", "2026-03-10"),
+     "promise_amount"),
     (COLLECTOR, Contact("I1", "2026-03-02", "phone", "x", "99999.00", "2026-03-10"),
      "promise_amount"),  # more than open
     (COLLECTOR, Contact("I1", "2026-03-02", "phone", "x", "100.00", None), "promise_date"),
@@ -178,3 +180,12 @@ def test_a_bad_arrangement_is_refused_whole(desk_store, entry, column):
         desk.record_arrangement(store, CREDIT, entry, today=TODAY)
     assert any(p.column == column for p in err.value.problems), err.value.problems
     assert rows(store)["collection_arrangements"] == 0
+
+
+def test_an_amount_of_four_hundred_digits_is_too_large_in_one_short_line(desk_store):
+    store, _ladder = desk_store
+    with pytest.raises(InputError) as err:
+        desk.record_contact(store, COLLECTOR, Contact("I1", "2026-03-02", "phone", "x", "1e400",
+                                                      "2026-03-10"), today=TODAY)
+    assert [(p.column, p.message, p.expected) for p in err.value.problems] == [
+        ("promise_amount", "1e400 is too large", "an amount below 10,000,000,000.00")]
