@@ -320,6 +320,9 @@ def _by_invoice_then_day(pos: np.ndarray, days: np.ndarray) -> np.ndarray:
 #: the longest id accepted (rep, customer, invoice, payment, ... and plan ids): longer is a
 #: pasted paragraph, not an id; the store and the pages are not made for it
 MAX_ID_LENGTH = 64
+#: any other text (a name, an email, a reason): a statement set a name of 200,000
+#: characters for five minutes and more before this
+MAX_TEXT_LENGTH = 500
 #: control characters (C0, DEL) are never part of a name, an id or an email
 CONTROL_CHARS = r"[\x00-\x1f\x7f]"
 
@@ -337,7 +340,8 @@ def _quoted(template: str, col: str, keep: int) -> Callable[[pd.DataFrame], list
 
 
 def text_cells(d: CheckData) -> list[Problem]:
-    """Ids at most MAX_ID_LENGTH characters; no NUL or other control character in any text."""
+    """Ids at most MAX_ID_LENGTH characters, other text at most MAX_TEXT_LENGTH; no NUL or
+    other control character in any text."""
     out = Collector()
     for name, frame in d.t.items():
         for col in _text_columns(frame):
@@ -352,11 +356,14 @@ def text_cells(d: CheckData) -> list[Problem]:
                 out.rows(f"{name}.csv", frame, control.to_numpy(zero_copy_only=False), col,
                          None, _quoted("control character in {v}", col, 40),
                          "text without control characters (NUL, tab, form feed, ...)")
-            if col.endswith("_id") and len(cells) and int(np.diff(offsets).max()) > MAX_ID_LENGTH:
-                long = pc.fill_null(pc.greater(pc.utf8_length(cells), MAX_ID_LENGTH), False)
+            is_id = col.endswith("_id")
+            limit = MAX_ID_LENGTH if is_id else MAX_TEXT_LENGTH
+            if len(cells) and int(np.diff(offsets).max()) > limit:  # bytes >= characters
+                long = pc.fill_null(pc.greater(pc.utf8_length(cells), limit), False)
+                what = "an id" if is_id else "a text"
                 out.rows(f"{name}.csv", frame, long.to_numpy(zero_copy_only=False), col, None,
-                         _quoted("an id of {n:,} characters ({v}...)", col, 20),
-                         f"an id of at most {MAX_ID_LENGTH} characters")
+                         _quoted(what + " of {n:,} characters ({v}...)", col, 20),
+                         f"{what} of at most {limit} characters")
     return out.problems
 
 

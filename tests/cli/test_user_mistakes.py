@@ -142,6 +142,7 @@ def test_hostile_plan_yaml(csvs, tmp_path, text, words):
 @pytest.mark.parametrize(("rep_id", "name", "words"), [
     ("R" * 100, "Rep", "an id of 100 characters"),
     ("R3", "Bad\x00Name", "control character"),
+    ("R3", "N" * 501, "a text of 501 characters"),
 ])
 def test_over_long_ids_and_nul_bytes_on_postgresql(pg_schema_url, csvs, tmp_path, capsys,
                                                    rep_id, name, words):

@@ -180,3 +180,18 @@ def test_thousands_of_bad_rows_list_the_first_by_line_and_count_the_rest(csvs, t
             in found)
     lines = [f.split(": ")[0] for f in found if "2 fields where the header has 5" in f]
     assert lines == [f"payments.csv:{n}" for n in range(len(rows) + 2, len(rows) + 202)]
+
+
+def test_a_name_longer_than_500_characters_is_a_problem(csvs, tmp_path):
+    """A rep named with 200,000 characters kept a PDF statement busy for minutes; 500
+    characters (of two bytes each, here) are fine."""
+    data = csvs.write(tmp_path / "d",
+                      reps=[("R1", "A" * 501, "r@example.com", None, "collected-stepped"),
+                            ("R2", "é" * 500, "s@example.com", None, "collected-stepped")],
+                      customers=[("C1", "C" * 200_000, "smb")], invoices=[], payments=[],
+                      adjustments=[])
+    assert problems_of(data) == [
+        "customers.csv:2 [name]: a text of 200,000 characters ('CCCCCCCCCCCCCCCCCCCC'...); "
+        "expected a text of at most 500 characters",
+        "reps.csv:2 [name]: a text of 501 characters ('AAAAAAAAAAAAAAAAAAAA'...); expected a "
+        "text of at most 500 characters"]
