@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from commission.store import draftseal
 from commission.store.bulk import (
+    fetch_frame,
     indexes_built_after,
     mark,
     read_frame,
@@ -308,6 +309,7 @@ def payout_sums(conn: Connection) -> dict[int, int]:
 
 
 #: manual lines a locked batch paid (their batch_lines): paid once, as events are
+PAID_COLUMNS = ["event_kind", "event_id", "batch_id", "period"]
 _PAID_MANUAL = ("SELECT 'manual', l.event_id, l.batch_id, b.period FROM batch_lines l "
                 "JOIN batches b ON b.batch_id = l.batch_id "
                 "WHERE b.status = 'locked' AND l.line_kind = 'manual'")
@@ -315,16 +317,14 @@ _PAID_MANUAL = ("SELECT 'manual', l.event_id, l.batch_id, b.period FROM batch_li
 
 def paid_events(conn: Connection) -> pd.DataFrame:
     """event_kind, event_id, batch_id and period of every event a locked batch paid."""
-    return pd.DataFrame(conn.exec_driver_sql(
-        "SELECT p.event_kind, p.event_id, p.batch_id, b.period FROM paid_events p "
-        "JOIN batches b ON b.batch_id = p.batch_id UNION ALL " + _PAID_MANUAL).fetchall(),
-        columns=["event_kind", "event_id", "batch_id", "period"])
+    return fetch_frame(conn, "SELECT p.event_kind, p.event_id, p.batch_id, b.period FROM "
+                       "paid_events p JOIN batches b ON b.batch_id = p.batch_id UNION ALL "
+                       + _PAID_MANUAL, PAID_COLUMNS, ["batch_id"])
 
 
 def paid_manual(conn: Connection) -> pd.DataFrame:
     """:func:`paid_events` of kind 'manual' only (a locked batch's manual lines)."""
-    return pd.DataFrame(conn.exec_driver_sql(_PAID_MANUAL).fetchall(),
-                        columns=["event_kind", "event_id", "batch_id", "period"])
+    return fetch_frame(conn, _PAID_MANUAL, PAID_COLUMNS, ["batch_id"])
 
 
 def paid_keys(conn: Connection) -> pd.DataFrame:

@@ -253,6 +253,19 @@ def fetch_rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> lis
         cur.close()
 
 
+def fetch_frame(conn: Connection, sql: str, columns: Sequence[str],
+                integers: Sequence[str] = ()) -> pd.DataFrame:
+    """Every row of ``sql`` as a frame of ``columns``, ``integers`` as int64 and the rest
+    as fetched: :func:`fetch_rows`, not SQLAlchemy's rows (five times faster for the
+    few hundred thousand events locked batches paid)."""
+    rows = fetch_rows(conn, sql)
+    grid = np.empty((len(rows), len(columns)), dtype=object)
+    if rows:
+        grid[:] = rows
+    return pd.DataFrame({c: grid[:, i].astype(np.int64) if c in integers and rows else grid[:, i]
+                         for i, c in enumerate(columns)})
+
+
 def mark(conn: Connection) -> str:
     """The driver's parameter mark (``?`` on SQLite, ``%s`` on psycopg)."""
     return "?" if conn.dialect.name == "sqlite" else "%s"
