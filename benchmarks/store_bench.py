@@ -2,8 +2,9 @@
 
 Each repeat starts from an empty database: ``load``, then the payroll of the
 second-to-last month of the data (``batch run``, approve, ``batch lock``, ``batch
-diff``, ``batch export``, one rep's ``statement`` as HTML, ``aging``), then next
-month's incremental ``batch run``, approved and locked. Every command is the command line in a fresh
+diff``, ``batch export``, one rep's ``statement`` as HTML, ``aging``), a later load
+(one rep renamed: a load into a store with history), then next month's incremental
+``batch run``, approved and locked. Every command is the command line in a fresh
 process, so whatever makes the store faster shows here without changing this file.
 
 PostgreSQL: ``COMMISSION_BENCH_PG_URL`` (each repeat in a fresh schema), or a
@@ -13,6 +14,7 @@ throwaway cluster on loopback started here and removed afterwards.
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import shutil
 import socket
@@ -28,8 +30,8 @@ from measure import OURS, ROOT, Run, env_with_checkout, measure
 
 USERS = (("root", "admin", "finance"), ("ana", "finance"), ("bob", "approver"))
 STEPS = ("load", "batch run", "batch lock", "batch diff", "batch export",
-         "statement (HTML, one rep)", "aging", "next month's batch run",
-         "next month's batch lock")
+         "statement (HTML, one rep)", "aging", "a later load (one rep renamed)",
+         "next month's batch run", "next month's batch lock")
 
 
 def months_of(data: Path) -> tuple[str, str]:
@@ -105,6 +107,17 @@ def fresh_database(backend: str, pg_url: str | None, folder: Path) -> Iterator[s
         admin.dispose()
 
 
+def renamed_rep(data: Path, folder: Path) -> Path:
+    """A folder with reps.csv only, its first rep's name changed: the smallest real load."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (data / "reps.csv").open(newline="", encoding="utf-8") as fh:
+        head, first, *rest = csv.reader(fh)
+    with (folder / "reps.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(
+            [head, [first[0], first[1] + " Jr.", *first[2:]], *rest])
+    return folder
+
+
 def one_pass(data: Path, db: str, out: Path) -> dict[str, Run]:
     """Every store command once on an empty database; the timed ones by name."""
     env = env_with_checkout({"COMMISSION_DB": db, "COMMISSION_USER": "ana@example.com"})
@@ -128,6 +141,9 @@ def one_pass(data: Path, db: str, out: Path) -> dict[str, Run]:
         [*OURS, "statement", "--batch", "1", "--rep", first_rep(data), "--out",
          str(out / "statement.html")], env)
     t["aging"] = measure([*OURS, "aging", "--as-of", f"{period}-28"], env)
+    # a load into a store that has history: it reads the store (and every paid event)
+    t["a later load (one rep renamed)"] = measure(
+        [*OURS, "load", "--data", str(renamed_rep(data, out / "later")), *as_root], env)
     t["next month's batch run"] = measure([*OURS, "batch", "run", "--period", following], env)
     # a month's lock: what locking costs once the store is past its first catch-up
     measure([*OURS, "batch", "approve", "2", "--as", "bob@example.com"], env)
