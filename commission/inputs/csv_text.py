@@ -123,7 +123,10 @@ def parse(path: Path, source: str) -> Parsed:
     try:
         table = _read(path, bad, threads=True)
         if bad.count:  # the file is refused: say on which line each bad row is
-            return Parsed(table, [], _bad_row_problems(path, source), bad_count=bad.count)
+            shown = _bad_row_problems(path, source) or [Problem(
+                source, None, None, None, "a row with the wrong number of fields",
+                "one field per column (quote fields that contain commas)")]
+            return Parsed(table, [], shown, bad_count=bad.count)
         return Parsed(table, lines=_row_lines(path, table.num_rows))
     except (OSError, UnicodeDecodeError, pa.ArrowInvalid, csv.Error, ValueError) as exc:
         return Parsed(None, [Problem(source, None, None, None,

@@ -69,11 +69,11 @@ def _read_csv(parsed: Parsed, out: Collector) -> pd.DataFrame | None:
     """All cells as stripped strings; bad rows reported; None when the file is unusable."""
     for p in parsed.problems:
         out.add(p)
-    if parsed.bad_rows:
+    if parsed.bad_count:  # a row was skipped: the file is not used
         for p in parsed.bad_rows[:MAX_PER_KIND]:
             out.add(p)
         shown = min(len(parsed.bad_rows), MAX_PER_KIND)
-        if parsed.bad_count > shown:
+        if parsed.bad_count > shown and parsed.bad_rows:
             out.add(Problem(parsed.bad_rows[0].source, None, None, None,
                             f"and {parsed.bad_count - shown:,} more malformed rows",
                             "one field per column"))
