@@ -140,6 +140,7 @@ def _calculate(args: argparse.Namespace, prefetch: Prefetch | None) -> int:
     t1 = time.perf_counter()
     result = calculate(inputs, plans, through=args.through, plan_override=args.plan)
     timings["compute"] = time.perf_counter() - t1
+    inputs.forget_derived()  # nothing computes again: the memory goes to the words
     t2 = time.perf_counter()
     write_result(result, args.out)
     timings["write"] = time.perf_counter() - t2

@@ -158,6 +158,11 @@ class Inputs:
         self._positions[(name, tuple(map(id, frames)))] = entry
         return entry
 
+    def forget_derived(self) -> None:
+        """Drop the figures :meth:`derived` kept (a few hundred MB at a million invoices):
+        a one-off calculation that has computed frees them before it writes its files."""
+        self._positions.clear()
+
     @classmethod
     def empty(cls) -> Inputs:
         return cls(**{name: empty_table(name) for name in COLUMNS})
