@@ -100,9 +100,19 @@ def rerun(conn: Connection, batch_id: int, run_no: int, fields: dict[str, Any],
 def set_status(conn: Connection, batch_id: int, status: str, by: str, at) -> None:
     """A batch's new status. Locking also pays its events: the database's own trigger
     (migration 0017) copies its ``batch_events`` into ``paid_events`` (PK(kind, id)
-    refuses paying one twice)."""
-    conn.execute(update(BATCHES).where(BATCHES.c.batch_id == batch_id).values(
-        status=status, **{f"{status}_by": by, f"{status}_at": at}))
+    refuses paying one twice). On PostgreSQL a lock that pays at least as many events as
+    were paid before (a store's first batch, a catch-up) builds their keys once after
+    the copy (a quarter of a 2.87M-event lock; SQLite gains nothing from it)."""
+    change = update(BATCHES).where(BATCHES.c.batch_id == batch_id).values(
+        status=status, **{f"{status}_by": by, f"{status}_at": at})
+    if status != "locked" or conn.dialect.name != "postgresql":
+        conn.execute(change)
+        return
+    paying = conn.execute(select(func.count()).select_from(EVENTS)
+                          .where(EVENTS.c.batch_id == batch_id)).scalar_one()
+    bulk = [PAID] if worth_rebuilding(conn, PAID, int(paying)) else []
+    with indexes_built_after(conn, bulk, primary_keys=True):
+        conn.execute(change)
 
 
 # ----------------------------------------------------------------------------- contents

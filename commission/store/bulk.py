@@ -151,9 +151,10 @@ def foreign_keys_checked_once(conn: Connection, tables: Sequence[Table]) -> Iter
     for millions of rows costs more than writing them. Inside the write's own
     transaction the keys are dropped and added back afterwards; adding a key checks
     every row in one query, and a missing reference still fails the whole load.
-    The tables stay locked until the load commits. Elsewhere this does nothing.
+    The tables stay locked until the load commits. Elsewhere, or for a role that does
+    not own the tables (:func:`may_alter`), this does nothing.
     """
-    if conn.dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql" or not may_alter(conn, tables):
         yield
         return
     keys = [c for t in tables for c in t.constraints if isinstance(c, ForeignKeyConstraint)]
@@ -164,29 +165,57 @@ def foreign_keys_checked_once(conn: Connection, tables: Sequence[Table]) -> Iter
         conn.execute(AddConstraint(fk))
 
 
+def may_alter(conn: Connection, tables: Sequence[Table]) -> bool:
+    """Whether this connection may drop and add the keys and indexes of ``tables``.
+
+    On PostgreSQL only the tables' owner may: the least-privilege role the app runs as
+    (docs/security.md) may not, and then writes with them kept (slower, the same
+    rows). SQLite has no owners.
+    """
+    if conn.dialect.name != "postgresql" or not tables:
+        return True
+    return bool(conn.exec_driver_sql(
+        "SELECT bool_and(pg_has_role(current_user, c.relowner, 'USAGE')) "
+        "FROM unnest(%(names)s::text[]) AS t(name) JOIN pg_class c ON c.oid = to_regclass(t.name)",
+        {"names": [t.name for t in tables]}).scalar())
+
+
 def worth_rebuilding(conn: Connection, table: Table, rows: int) -> bool:
     """Whether writing ``rows`` rows into ``table`` is cheaper with its indexes built after
-    (:func:`indexes_built_after`): a bulk write at least as large as the table."""
+    (:func:`indexes_built_after`): a bulk write at least as large as the table, by a role
+    that may (:func:`may_alter`). The table's rows are counted only up to ``rows``."""
     if rows < BULK_INDEX_ROWS or not table.indexes:
         return False
-    held = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table.name}").scalar_one()
-    return rows >= int(held)
+    held = conn.exec_driver_sql(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {table.name} LIMIT {int(rows) + 1}) AS held"
+    ).scalar_one()
+    return rows >= int(held) and may_alter(conn, [table])
 
 
 @contextmanager
-def indexes_built_after(conn: Connection, tables: Sequence[Table]) -> Iterator[None]:
+def indexes_built_after(conn: Connection, tables: Sequence[Table], *,
+                        primary_keys: bool = False) -> Iterator[None]:
     """The secondary indexes of ``tables`` dropped before a bulk write, built after it.
 
     Updating an index row by row costs more than building it once from all the rows
     (one sort): a million payments load a third faster. Inside the write's own
     transaction (DDL is transactional on SQLite and PostgreSQL), so a failed write
     leaves the indexes as they were; on PostgreSQL the tables stay locked until it
-    commits, as for :func:`foreign_keys_checked_once`.
+    commits, as for :func:`foreign_keys_checked_once`. ``primary_keys``: on PostgreSQL
+    the primary keys too; a key written twice then fails when the key is built again,
+    in the same transaction, so nothing is written (SQLite keeps its keys: some are
+    the table itself).
     """
     indexes = [ix for t in tables for ix in sorted(t.indexes, key=lambda i: str(i.name))]
+    keys = ([t.primary_key for t in tables if t.primary_key.columns]
+            if primary_keys and conn.dialect.name == "postgresql" else [])
     for ix in indexes:
         conn.execute(DropIndex(ix))
+    for pk in keys:
+        conn.execute(DropConstraint(pk))
     yield
+    for pk in keys:
+        conn.execute(AddConstraint(pk))
     for ix in indexes:
         conn.execute(CreateIndex(ix))
 

@@ -104,3 +104,20 @@ def test_the_app_role_cannot_disarm_the_store(app_url, statement):
             conn.exec_driver_sql(statement)
     finally:
         engine.dispose()
+
+
+def test_the_app_role_writes_in_bulk_without_owning_the_tables(app_url, csvs, tmp_path,
+                                                                monkeypatch):
+    """At scale a write drops foreign keys and indexes and builds them after, which only
+    the owner may: the app role writes the same rows with them kept, and locks the same."""
+    from commission.store import bulk, loads
+
+    monkeypatch.setattr(loads, "BULK_ROWS", 1)  # every write is "at scale"
+    monkeypatch.setattr(bulk, "BULK_INDEX_ROWS", 1)
+    with open_store(app_url) as store:
+        load(store, csvs.small(tmp_path / "data"), RULES)
+        b = run_batch(store, "2026-01", by="ann")
+        approve(store, b.batch_id, by="bob")
+        lock(store, b.batch_id, by="cy")
+        assert verify(store, b.batch_id).ok
+        assert int(batch_payouts(store, b.batch_id)["payout"].sum()) == 40000

@@ -142,3 +142,48 @@ def test_a_store_at_0016_upgrades_in_place(csvs, store_url, tmp_path):
                               f"VALUES ('payment', 'P1', {feb})"))
     finally:
         again.close()
+
+
+def test_a_bulk_lock_builds_the_keys_after_and_still_pays_each_event_once(
+        csvs, store, tmp_path, monkeypatch):
+    """On PostgreSQL a lock paying at least as many events as were paid (a catch-up:
+    millions) drops paid_events' index and primary key and builds them after the copy:
+    the same rows, the keys back, and an event paid twice still refused. SQLite, which
+    gains nothing from it, keeps them."""
+    from sqlalchemy import inspect
+
+    built: list[list[str]] = []
+    real = batchdb.indexes_built_after
+
+    def spy(conn, tables, **kw):
+        built.append([t.name for t in tables])
+        return real(conn, tables, **kw)
+
+    monkeypatch.setattr(batchdb, "worth_rebuilding", lambda conn, table, rows: True)
+    monkeypatch.setattr(batchdb, "indexes_built_after", spy)
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    b = batches.run_batch(store, "2026-01", by="ann").batch_id
+    batches.approve(store, b, by="bob")
+    batches.lock(store, b, by="cy")
+    bulk = 1 if store.dialect == "postgresql" else 0
+    assert built.count(["paid_events"]) == bulk  # (a run rebuilds batch_lines' the same way)
+    assert _paid(store) == _events(store, b) and _paid(store)
+    assert verify(store, b).ok
+    with store.read() as conn:
+        found = inspect(conn)
+        assert found.get_pk_constraint("paid_events")["constrained_columns"] == [
+            "event_kind", "event_id"]
+        assert "ix_paid_events_batch_id" in {ix["name"] for ix in found.get_indexes(
+            "paid_events")}
+    c = batches.run_batch(store, "2026-02", by="ann").batch_id
+    batches.approve(store, c, by="bob")
+    with store.write() as conn:  # one of January's paid events, held again by February
+        conn.execute(text("INSERT INTO batch_events SELECT " + str(c) + ", event_kind, "
+                          "event_id, event_date, amount, row_hash FROM batch_events "
+                          f"WHERE batch_id = {b} AND event_id = 'P1'"))
+    paid = _paid(store)
+    with pytest.raises(batches.BatchError, match="refused"):
+        batches.lock(store, c, by="cy")
+    assert built.count(["paid_events"]) == 2 * bulk
+    assert batches.show(store, c).status == "approved"
+    assert _paid(store) == paid
