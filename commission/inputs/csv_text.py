@@ -9,6 +9,8 @@ cells afterwards, with the line of each bad one.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import mmap
 from collections.abc import Callable, Iterable
@@ -129,8 +131,46 @@ def parse(path: Path, source: str) -> Parsed:
             return Parsed(table, [], shown, bad_count=bad.count)
         return Parsed(table, lines=_row_lines(path, table.num_rows))
     except (OSError, UnicodeDecodeError, pa.ArrowInvalid, csv.Error, ValueError) as exc:
-        return Parsed(None, [Problem(source, None, None, None,
-                                     f"cannot read the file ({short(exc)})", UNREADABLE)])
+        return Parsed(None, [_not_utf8(path, source) or Problem(
+            source, None, None, None, f"cannot read the file ({short(exc)})", UNREADABLE)])
+
+
+#: what a file that is not UTF-8 text should be
+UTF8 = ("UTF-8 text (a spreadsheet's \"CSV UTF-8\"; not UTF-16, Latin-1 or a "
+        "compressed file)")
+
+
+def _not_utf8(path: Path, source: str, chunk: int = 1 << 24) -> Problem | None:
+    """Where ``path`` stops being UTF-8: its first bad byte, by line and character
+    (the reader only says the file has one somewhere). None when it is all UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, partial = 1, b""  # partial: the current line's bytes before this block (≤ 1 MB)
+    with contextlib.suppress(OSError), path.open("rb") as fh:
+        while block := fh.read(chunk):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:  # exc.object: bytes held back + this block
+                at = exc.start - (len(exc.object) - len(block))  # < 0: held back, in partial
+                return _bad_byte(source, line, partial + block, len(partial) + at)
+            line += block.count(b"\n")
+            partial = (partial + block).rsplit(b"\n", 1)[-1][-(1 << 20):]
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return Problem(source, line, None, None, "the file ends inside a character: "
+                           "not UTF-8 text", UTF8)
+    return None
+
+
+def _bad_byte(source: str, line: int, text: bytes, at: int) -> Problem:
+    """The problem of the byte at ``text[at]``, ``text`` starting at the start of ``line``."""
+    before = text[:at]
+    start = before.rfind(b"\n") + 1
+    column = len(before[start:].decode("utf-8", errors="replace")) + 1
+    return Problem(source, line + before.count(b"\n"), None, None,
+                   f"byte 0x{text[at]:02x} (character {column} of the line) is not UTF-8 "
+                   "text", UTF8)
+    return None
 
 
 def _read(path: Path, bad_row: Callable[[pacsv.InvalidRow], object], threads: bool

@@ -113,6 +113,44 @@ def test_an_empty_file_is_a_problem_not_a_crash(tmp_path):
         "payments.csv: the file is empty (0 bytes); expected a CSV file with a header row"]
 
 
+@pytest.mark.parametrize(("how", "said"), [
+    ("latin-1", "reps.csv:3: byte 0xe9 (character 8 of the line) is not UTF-8 text"),
+    ("utf-16", "reps.csv:1: byte 0xff (character 1 of the line) is not UTF-8 text"),
+    ("gzip", "reps.csv:1: byte 0x8b (character 2 of the line) is not UTF-8 text"),
+    ("cut", "reps.csv:3: the file ends inside a character: not UTF-8 text"),
+])
+def test_a_file_that_is_not_utf8_names_the_line_and_character(csvs, tmp_path, how, said):
+    """A spreadsheet's "CSV" is often Latin-1 or UTF-16: say where, and what to save."""
+    import gzip
+
+    data = csvs.small(tmp_path / "d")
+    reps = data / "reps.csv"
+    text = reps.read_text(encoding="utf-8")
+    head, first, second, *rest = text.splitlines()
+    body = {"latin-1": lambda: "\n".join([head, first, second.replace(",", ",Andr\u00e9 ", 1),
+                                          *rest]).encode("latin-1") + b"\n",
+            "utf-16": lambda: text.encode("utf-16"),
+            "gzip": lambda: gzip.compress(text.encode()),
+            "cut": lambda: text.rstrip("\n").encode() + "\u00e9".encode()[:1]}[how]()
+    reps.write_bytes(body)
+    found = problems_of(data)
+    assert found == [f"{said}; expected UTF-8 text (a spreadsheet's \"CSV UTF-8\"; not "
+                     "UTF-16, Latin-1 or a compressed file)"]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 64, 1 << 24])
+def test_the_first_non_utf8_byte_is_found_across_read_blocks(tmp_path, chunk):
+    from commission.inputs.csv_text import _not_utf8
+
+    path = tmp_path / "x.csv"
+    path.write_bytes("a,b\nx\u00e9\u20ac,1\n\u00fc\u00fc,".encode() + b"\xe9z,2\n")
+    found = _not_utf8(path, "x.csv", chunk=chunk)
+    assert found is not None and (found.row, found.message) == (
+        3, "byte 0xe9 (character 4 of the line) is not UTF-8 text")
+    path.write_bytes("a,b\nx\u00e9\u20ac,1\n".encode())
+    assert _not_utf8(path, "x.csv", chunk=chunk) is None
+
+
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_a_problem_after_blank_lines_names_its_own_line(csvs, tmp_path, newline):
     """Arrow skips blank lines; counting rows pointed every later problem one line up."""

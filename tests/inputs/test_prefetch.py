@@ -48,7 +48,8 @@ def test_broken_files_report_the_same_problems_prefetched(csvs, tmp_path):
     assert ("payments.csv", "3 fields where the header has 5") in said
     assert ("payments.csv", "6 fields where the header has 5") in said
     assert ("customers.csv", "the file is empty (0 bytes)") in said
-    assert any(p.source == "reps.csv" and "cannot read" in p.message for p in problems)
+    assert any(p.source == "reps.csv" and p.row == 2 and "not UTF-8" in p.message
+               for p in problems)
 
 
 def test_a_file_that_is_not_the_contracts_is_never_parsed(csvs, tmp_path):
