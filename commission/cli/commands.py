@@ -129,6 +129,7 @@ def _calculate(args: argparse.Namespace, prefetch: Prefetch | None) -> int:
     t0 = time.perf_counter()
     if args.through:
         _check_through(args.through)
+    dist.check_flags(args)
     if args.db is not None:
         from commission.cli.stored_calculate import cmd_calculate_stored
 

@@ -16,6 +16,23 @@ class UserError(Exception):
     """A mistake in how the command was used: shown as one line, exit 2."""
 
 
+#: the largest id a store hands out (PostgreSQL's INTEGER): a larger one names nothing
+MAX_ID = 2_147_483_647
+
+
+def record_id(text: str) -> int:
+    """A batch, inquiry or scenario id as argparse reads it: a whole number from 1 to
+    :data:`MAX_ID` (a larger one overflowed the database driver into a traceback)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not an id: expected a whole number from 1 to {MAX_ID:,}")
+    return value
+
+
 def print_problems(problems: Sequence[Problem], what: str = "nothing was written") -> None:
     problems = sort_problems(problems)
     print(f"{len(problems)} problem(s) found; {what}:", file=sys.stderr)

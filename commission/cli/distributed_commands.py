@@ -36,13 +36,22 @@ def wanted(args: argparse.Namespace) -> bool:
     return getattr(args, "workers", None) is not None or bool(getattr(args, "scheduler", None))
 
 
-def _check_flags(args: argparse.Namespace) -> None:
+def check_flags(args: argparse.Namespace) -> None:
+    """The partitioned run's options, before anything is read: a number of local workers
+    from 1 to the most partitions (100,000 once started processes until the machine
+    gave out), and ``--partitions``/``--scratch`` only with a cluster to use them."""
     from commission.distributed.split import MAX_PARTITIONS
 
-    if args.workers is not None and args.workers < 1:
-        raise UserError(f"--workers must be 1 or more, not {args.workers}")
-    if args.partitions is not None and not 1 <= args.partitions <= MAX_PARTITIONS:
-        raise UserError(f"--partitions must be 1 to {MAX_PARTITIONS}, not {args.partitions}")
+    workers = getattr(args, "workers", None)
+    if workers is not None and not 1 <= workers <= MAX_PARTITIONS:
+        raise UserError(f"--workers must be 1 to {MAX_PARTITIONS} (no more workers than "
+                        f"partitions; a larger cluster: --scheduler), not {workers}")
+    partitions = getattr(args, "partitions", None)
+    if partitions is not None and not 1 <= partitions <= MAX_PARTITIONS:
+        raise UserError(f"--partitions must be 1 to {MAX_PARTITIONS}, not {partitions}")
+    if not wanted(args) and (partitions is not None or getattr(args, "scratch", None)):
+        raise UserError("--partitions and --scratch cut the run for a cluster: add --workers N "
+                        "or --scheduler ADDRESS")
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
@@ -76,7 +85,7 @@ def cmd_calculate_partitioned(args: argparse.Namespace,
     from commission.distributed import Unsplittable, calculate_partitioned, dask_client
 
     t0 = time.perf_counter()
-    _check_flags(args)
+    check_flags(args)
     plans, _texts, plan_problems = load_plans(args.rules)
     if plan_problems or (args.plan is not None and args.plan not in plans):
         return None
@@ -97,7 +106,7 @@ def cmd_calculate_from_store(args: argparse.Namespace, source: Any, plans: Mappi
     from commission.distributed.from_store import calculate_from_source
 
     t0 = time.perf_counter()
-    _check_flags(args)
+    check_flags(args)
     try:
         with dask_client(args.workers, args.scheduler) as client:
             done = calculate_from_source(client, source, plans, args.out, _options(args))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from commission.cli.common import UserError
+from commission.cli.common import UserError, record_id
 from commission.cli.store_commands import _as, _common, _store, _with_batch_errors
 
 
@@ -98,14 +98,14 @@ def _register_inquiry(sub: argparse._SubParsersAction) -> None:
     _common(p)
     isub = p.add_subparsers(dest="inquiry_command", required=True, metavar="ACTION")
     q = isub.add_parser("open", help="flag a line of your draft statement (or all of it)")
-    q.add_argument("--batch", type=int, required=True)
+    q.add_argument("--batch", type=record_id, required=True)
     q.add_argument("--rep", required=True)
     q.add_argument("--reason", required=True, choices=list(REASONS))
     q.add_argument("--comment", default="")
     q.add_argument("--line", help="the line's event_id (leave out: the whole statement)")
     q.add_argument("--kind", help="the line's kind, when one event makes several lines")
     q = isub.add_parser("list", help="inquiries you may see")
-    q.add_argument("--batch", type=int)
+    q.add_argument("--batch", type=record_id)
     q.add_argument("--rep")
     q.add_argument("--period")
     q.add_argument("--status", choices=list(STATUSES))
@@ -113,7 +113,7 @@ def _register_inquiry(sub: argparse._SubParsersAction) -> None:
                             ("resolve", "resolve with a correction, a manual line (finance)"),
                             ("decline", "decline with an answer (finance)")):
         q = isub.add_parser(name, help=help_text)
-        q.add_argument("id", type=int)
+        q.add_argument("id", type=record_id)
         q.add_argument("--text", required=True, help="the answer the rep reads")
         if name == "resolve":
             q.add_argument("--amount", required=True, help="the correction, e.g. 125.00")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from commission.cli.common import record_id
 from commission.cli.store_commands import _as, _common, _store, _with_batch_errors
 
 
@@ -71,13 +72,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     ssub = p.add_subparsers(dest="scenario_command", required=True, metavar="ACTION")
     ssub.add_parser("list", help="saved scenarios, newest first")
     q = ssub.add_parser("show", help="a scenario's plan as YAML")
-    q.add_argument("id", type=int)
+    q.add_argument("id", type=record_id)
     q = ssub.add_parser("save", help="save a plan YAML file as a scenario (shared by id)")
     q.add_argument("file")
     q.add_argument("--base", help="the plan it derives from")
     q = ssub.add_parser("make-live", help="make a scenario a new plan with assignments from a "
                                           "month (finance, admin)")
-    q.add_argument("id", type=int)
+    q.add_argument("id", type=record_id)
     q.add_argument("--plan-id", required=True, help="the NEW plan id it becomes")
     q.add_argument("--from", dest="from_", required=True,
                    help="YYYY-MM, after the last locked period")

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from commission.cli.common import UserError, add_db_option
+from commission.cli.common import UserError, add_db_option, record_id
 
 USER_ENV = "COMMISSION_USER"
 
@@ -414,7 +414,7 @@ def _register_batch(sub: argparse._SubParsersAction) -> None:
         ("verify", cmd_batch_verify, "check a locked batch against its seal (exit 1: altered)"),
     ):
         q = bsub.add_parser(name, help=help_text)
-        q.add_argument("id", type=int)
+        q.add_argument("id", type=record_id)
         _common(q, nested=True)
         if name == "diff":
             q.add_argument("--rules", help="also compare with the plans in this folder")
@@ -437,7 +437,7 @@ def _register_batch(sub: argparse._SubParsersAction) -> None:
     q = bsub.add_parser("export", help="the payroll file: one row per rep (FILE.csv, or "
                                        "FILE.xlsx with the lines too), FILE_control.csv its "
                                        "control total; _DRAFT in the name until locked")
-    q.add_argument("id", type=int)
+    q.add_argument("id", type=record_id)
     q.add_argument("--out", required=True)
     _common(q, nested=True)
     q.set_defaults(func=cmd_batch_export)
@@ -496,7 +496,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("statement", help="a rep's statement for a batch, as HTML or PDF")
     _common(p)
-    p.add_argument("--batch", type=int, required=True)
+    p.add_argument("--batch", type=record_id, required=True)
     p.add_argument("--rep", required=True)
     p.add_argument("--out", required=True, help="FILE.html, FILE.pdf or FILE.xlsx")
     p.add_argument("--format", choices=["html", "pdf", "xlsx"])
@@ -505,7 +505,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("statements", help="every statement of a batch, into one ZIP")
     _common(p)
-    p.add_argument("--batch", type=int, required=True)
+    p.add_argument("--batch", type=record_id, required=True)
     p.add_argument("--out", required=True, help="FILE.zip")
     p.add_argument("--format", choices=["html", "pdf"], default="pdf")
     p.add_argument("--workers", type=int, help="processes printing PDFs (default: cores, ≤ 4)")

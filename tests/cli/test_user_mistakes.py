@@ -77,6 +77,18 @@ def test_calculate_through_a_month_no_data_set_can_have(csvs, tmp_path, through,
     assert not out.exists()
 
 
+@pytest.mark.parametrize("args", [
+    ["batch", "show", "99999999999999999999999"],  # overflowed the driver: a traceback
+    ["batch", "lock", "0"],
+    ["statement", "--batch", "3000000000", "--rep", "R1", "--out", "x.html"],
+    ["scenario", "show", "-1"],
+    ["inquiry", "answer", "1e5", "--text", "x"],
+])
+def test_an_id_no_store_can_hold(locked_db, args):
+    refused(cli(*args, "--db", locked_db, "--as", ADMIN),
+            "is not an id: expected a whole number from 1 to 2,147,483,647")
+
+
 def test_statement_as_of_a_word(locked_db, tmp_path):
     out = tmp_path / "s.html"
     refused(cli("statement", "--batch", "1", "--rep", "R2", "--out", str(out), "--as-of",

@@ -184,7 +184,10 @@ def test_the_workers_flag_end_to_end(tmp_path):
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--workers", "0"], "--workers must be 1 or more"),
+    (["--workers", "0"], "--workers must be 1 to 63"),
+    (["--workers", "100000"], "--workers must be 1 to 63"),  # started processes until OOM
+    (["--partitions", "5"], "--partitions and --scratch cut the run for a cluster"),
+    (["--scratch", "x"], "--partitions and --scratch cut the run for a cluster"),
     (["--workers", "1", "--partitions", "64"], "--partitions must be 1 to 63"),
     (["--workers", "1", "--through", "2025-13"], "--through"),
 ])
