@@ -11,6 +11,8 @@ opens only on a new store.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -57,11 +59,30 @@ def _insert(store: Store, email: str, name: str, rep_id: str | None,
     return roles
 
 
+#: an email address as people type it: one @, no spaces, control characters, quotes or
+#: markup (a shape, not RFC 5322: "local-admin@localhost" is one, so is o'brien@x.ie)
+EMAIL = re.compile(r"[^\s\x00-\x1f\x7f@<>()\[\]\\,;:\"`]+@[^\s\x00-\x1f\x7f@<>()\[\]\\,;:\"'`]+")
+MAX_EMAIL = 254  # the longest address mail can carry
+MAX_NAME = 200
+
+
 def _checked_email(store: Store, actor: Identity | str, email: str, name: str) -> str:
+    """The normalised email of a person being added, refused (and audited) when it or
+    their display name is empty, is not an address's shape, is too long or carries
+    control characters (they reach the audit log, exports and every page)."""
     email = db.normalize_email(email)
     if "@" not in email or not name.strip():
-        raise refuse(store, actor, "users.manage", f"user:{email}",
+        raise refuse(store, actor, "users.manage", f"user:{email[:MAX_EMAIL]!r}",
                      "a user needs an email address and a display name (--name)")
+    if len(email) > MAX_EMAIL or not EMAIL.fullmatch(email):
+        raise refuse(store, actor, "users.manage", "user:(not an email address)",
+                     f"{email[:60]!r} is not an email address: expected name@domain, at most "
+                     f"{MAX_EMAIL} characters, without spaces, quotes, brackets or control "
+                     "characters")
+    if len(name) > MAX_NAME or any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
+        raise refuse(store, actor, "users.manage", f"user:{email}",
+                     f"the display name {name[:60]!r} is not a name: expected at most "
+                     f"{MAX_NAME} characters on one line, without control characters")
     return email
 
 

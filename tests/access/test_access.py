@@ -219,6 +219,37 @@ def test_the_first_administrator_is_a_bootstrap_and_the_last_cannot_leave(store)
     assert first["details"]["bootstrap"] is True and first["actor"] == "root@example.com"
 
 
+@pytest.mark.parametrize(("email", "name", "words"), [
+    ("x y@example.com", "X", "is not an email address"),
+    ("<script>@example.com", "X", "is not an email address"),
+    ("a@b\n.c", "X", "is not an email address"),  # a newline inside
+    ("a\x00b@example.com", "X", "is not an email address"),
+    ("a" * 250 + "@example.com", "X", "is not an email address"),
+    ("ok@example.com", "Ann\x1b[31m", "is not a name"),
+    ("ok@example.com", "Ann\nBob", "is not a name"),
+    ("ok@example.com", "A" * 201, "is not a name"),
+    ("ok@example.com", "   ", "needs an email address and a display name"),
+])
+def test_a_person_is_added_only_with_an_address_and_a_name_fit_to_show(store, email, name,
+                                                                        words):
+    """An address or name reaches the audit log, exports and every page: no control
+    characters, markup or spaces, and a bounded length, refused and audited."""
+    root = access.bootstrap_admin(store, "root@example.com", "Root")
+    with pytest.raises(AccessDenied, match=words):
+        access.add_user(root, store, email, name, roles=["finance"])
+    assert [u["email"] for u in access.list_users(root, store)] == ["root@example.com"]
+    assert refusals(store, "root@example.com")[-1]["action"] == "users.manage"
+
+
+def test_ordinary_addresses_and_names_are_added(store):
+    root = access.bootstrap_admin(store, "local-admin@localhost", "Local")
+    for email, name in [("o'brien@example.ie", "Seán O'Brien"), ("a+pay@x", "李 雷"),
+                        ("Mixed.Case@Example.COM", "Zoë")]:
+        access.add_user(root, store, email, name, roles=["rep"])
+    assert {u["email"] for u in access.list_users(root, store)} == {
+        "local-admin@localhost", "o'brien@example.ie", "a+pay@x", "mixed.case@example.com"}
+
+
 # ----------------------------------------------------------------------------- the database
 
 
