@@ -19,8 +19,25 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 MAX_PAY_DAYS = 90
 
 
+#: what a yes-or-no setting accepts (any case), and what it is stored as
+YES, NO = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def normal(key: str, value: str) -> str:
+    """``value`` as the setting ``key`` keeps it: an upper-case currency code; a yes-or-no
+    setting as ``true`` or ``false``."""
+    if key == "currency":
+        return value.strip().upper()
+    if key == "allow_self_approval" and value.strip().lower() in YES + NO:
+        return "true" if value.strip().lower() in YES else "false"
+    return value
+
+
 def problem(key: str, value: str) -> str:
     """Why ``value`` is not a valid value of setting ``key`` ('' when it is)."""
+    if key == "allow_self_approval" and value not in ("true", "false"):
+        return (f"allow_self_approval must be true or false (or yes/no, on/off, 1/0), not "
+                f"{value[:40]!r}")
     if key == "currency" and not _CURRENCY.fullmatch(value or ""):
         return f"currency must be a three-letter ISO 4217 code such as USD or EUR, not {value!r}"
     if key == "pay_date_days" and not (value.isdigit() and int(value) <= MAX_PAY_DAYS):
@@ -51,4 +68,4 @@ def pay_date(store: Store, period: str) -> dt.date:
     return first_next - dt.timedelta(days=1) + dt.timedelta(days=extra)
 
 
-__all__ = ["CURRENCY_DEFAULT", "currency", "pay_date", "problem"]
+__all__ = ["CURRENCY_DEFAULT", "currency", "normal", "pay_date", "problem"]

@@ -205,10 +205,9 @@ def set_setting(identity: Identity, store: Store, key: str, value: str) -> None:
     if key not in db.SETTINGS:
         raise refuse(store, identity, "settings.change", obj,
                      f"no setting {key!r}; settings are {', '.join(db.SETTINGS)}")
-    from commission.access.settings import problem
+    from commission.access.settings import normal, problem
 
-    if key == "currency":
-        value = value.strip().upper()
+    value = normal(key, value)
     if problem(key, value):
         raise refuse(store, identity, "settings.change", obj, problem(key, value))
     before = setting(store, key)

@@ -281,6 +281,13 @@ def test_a_draft_export_says_draft_and_keeps_the_control_total_apart(csvs, store
     access.set_setting(ADMIN, store, "pay_date_days", "10")
     with pytest.raises(AccessDenied, match="three-letter"):
         access.set_setting(ADMIN, store, "currency", "euro")
+    for typed, kept in (("Yes", "true"), ("OFF", "false"), ("1", "true"), (" false ", "false")):
+        access.set_setting(ADMIN, store, "allow_self_approval", typed)
+        assert access.setting(store, "allow_self_approval") == kept
+    for typo in ("maybe", "ture", "", "enable"):  # kept as typed, it read as "off"
+        with pytest.raises(AccessDenied, match="must be true or false"):
+            access.set_setting(ADMIN, store, "allow_self_approval", typo)
+    assert access.setting(store, "allow_self_approval") == "false"
     access.approve_batch(APPROVER, store, b.batch_id)
     access.lock_batch(FINANCE, store, b.batch_id)
     frame, _s = access.export_batch(FINANCE, store, b.batch_id)
