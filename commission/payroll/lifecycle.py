@@ -385,7 +385,8 @@ def parse_stored_plans(stored: dict[str, tuple[int, str, str]]
     plans: dict[str, Plan] = {}
     problems: list[Problem] = []
     for pid, (version, text, _sha) in stored.items():
-        plan, errs = parse_plan(text, f"plans/{pid} (version {version})", expected_id=pid)
+        plan, errs = parse_plan(text, f"plans/{pid} (version {version})", expected_id=pid,
+                                stored=True)
         problems += errs
         if plan is not None:
             plans[pid] = plan
@@ -566,7 +567,7 @@ def batch_plans(store: Store, batch_id: int) -> dict[str, Plan]:
     plans: dict[str, Plan] = {}
     for pid, (version, text) in texts.items():
         plan, problems = parse_plan(text or "", f"plans/{pid} (version {version})",
-                                    expected_id=pid)
+                                    expected_id=pid, stored=True)
         if plan is None:
             raise InputError(problems)
         plans[pid] = plan

@@ -81,7 +81,7 @@ def get(store: Store, scenario_id: int) -> Scenario:
         row = db.get(conn, scenario_id)
     if row is None:
         raise BatchError(f"there is no scenario {scenario_id}")
-    plan, problems = parse_plan(row["yaml_text"], f"scenario {scenario_id}")
+    plan, problems = parse_plan(row["yaml_text"], f"scenario {scenario_id}", stored=True)
     if plan is None:
         raise InputError(problems)
     return Scenario(int(row["scenario_id"]), plan, row["yaml_text"], row["base_plan_id"],

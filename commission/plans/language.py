@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from commission.money import Rounding
 from commission.problems import Problem
@@ -192,6 +201,10 @@ class Payout(_Strict):
         return v
 
 
+#: the longest id, name and description a new plan may have
+TEXT_LIMITS = {"id": 64, "name": 200, "description": 10_000}
+
+
 class Plan(_Strict):
     """One commission plan, exactly as the calculation contract defines it."""
 
@@ -208,6 +221,24 @@ class Plan(_Strict):
     rounding: Rounding = "half_up"
     quota: Quota | None = None
     override: Override | None = None
+
+    @field_validator("id", "name", "description")
+    @classmethod
+    def _printable(cls, v: str, info: ValidationInfo) -> str:
+        """Ids, names and descriptions reach terminals, pages and PDFs: bounded, and no
+        control characters (an escape sequence in a name cleared the screen of whoever
+        listed the scenarios); a description may run over lines. Plans stored before
+        these checks are read as they were (``parse_plan(..., stored=True)``)."""
+        if (info.context or {}).get("stored"):
+            return v
+        most = TEXT_LIMITS[info.field_name or ""]
+        if len(v) > most:
+            raise ValueError(f"at most {most:,} characters (not {len(v):,})")
+        allowed = "\n\t" if info.field_name == "description" else ""
+        bad = [c for c in v if c not in allowed and unicodedata.category(c) in ("Cc", "Cf")]
+        if bad:
+            raise ValueError(f"text without control characters (found {bad[0]!r})")
+        return v
 
     _check_rate = field_validator("rate", "advance_share")(
         lambda v: None if v is None else _fraction(v)
@@ -303,9 +334,12 @@ def _load_yaml(text: str, source: str) -> tuple[object, list[Problem]]:
                               "a YAML mapping of plan keys")]
 
 
-def parse_plan(text: str, source: str, expected_id: str | None = None
+def parse_plan(text: str, source: str, expected_id: str | None = None, *, stored: bool = False
                ) -> tuple[Plan | None, list[Problem]]:
-    """Parse one plan's YAML text; return (plan, problems), never raise for bad content."""
+    """Parse one plan's YAML text; return (plan, problems), never raise for bad content.
+
+    ``stored``: a text the store already holds (a locked batch's plan): read as it was
+    accepted then, without the checks of its id, name and description added since."""
     data, problems_ = _load_yaml(text, source)
     if problems_:
         return None, problems_
@@ -314,7 +348,7 @@ def parse_plan(text: str, source: str, expected_id: str | None = None
                               "keys such as id, basis, rate")]
     problems: list[Problem] = []
     try:
-        plan = Plan.model_validate(data)
+        plan = Plan.model_validate(data, context={"stored": stored})
     except (ArithmeticError, RecursionError) as exc:  # .nan, .inf compared; deep nesting
         return None, [Problem(source, None, None, None,
                               f"a value is not a usable number ({exc.__class__.__name__})",

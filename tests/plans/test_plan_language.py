@@ -61,12 +61,32 @@ def test_unknown_keys_are_refused_with_their_path():
     ("rate: 0.05\npayout: {cap: 0}", "payout.cap", "an amount more than 0, or null for no cap"),
     ("rate: 0.05\nbad_debt: {penalty_rate: 2}", "bad_debt.penalty_rate",
      "a number between 0 and 1"),
+    # names reach terminals and pages: an escape sequence cleared the screen
+    ('rate: 0.05\nname: "Plan\\u001b[2J"', "name",
+     "text without control characters (found '\\x1b')"),
+    ('rate: 0.05\ndescription: "a\\u0007b"', "description",
+     "text without control characters (found '\\x07')"),
 ])
 def test_out_of_range_values_are_refused_naming_the_key(text, key, expected):
     found = problems(f"id: p\nbasis: collected\n{text}\n")
     assert len(found) == 1
     assert found[0].startswith(f"rules/p.yaml [{key}] p: invalid value")
     assert found[0].endswith(f"expected {expected}")
+
+
+def test_a_description_may_run_over_lines_and_a_name_is_short():
+    assert problems('id: p\nbasis: collected\nrate: 0.05\ndescription: "one\\n\\ttwo"\n') == []
+    found = problems("id: p\nbasis: collected\nrate: 0.05\nname: " + "N" * 201 + "\n")
+    assert len(found) == 1 and found[0].startswith("rules/p.yaml [name] p: invalid value")
+    assert found[0].endswith("expected at most 200 characters (not 201)")
+
+
+def test_a_plan_the_store_holds_is_read_as_it_was_accepted():
+    """A locked batch's plan stored before the name checks must stay readable."""
+    text = 'id: p\nbasis: collected\nrate: 0.05\nname: "Old\\u0007 name"\n'
+    assert parse_plan(text, "rules/p.yaml")[0] is None
+    plan, found = parse_plan(text, "plans/p (version 1)", stored=True)
+    assert found == [] and plan is not None and plan.name == "Old\x07 name"
 
 
 def test_exactly_one_of_rate_or_tiers():
