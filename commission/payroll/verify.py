@@ -134,8 +134,15 @@ def _differences(conn, batch_id: int, sealed: dict[str, Any], rep_id: str | None
     else:
         now_reps = seal.rep_digests(conn, batch_id)
         now = seal.sections(conn, batch_id, seal.V2, now_reps)
-        found = _compare(sealed, now) + _rep_words(kept, now_reps)
+        found = _compare(sealed, now) + _rep_words(kept, now_reps) + _volumes(conn, batch_id)
     return found + _kept_reps_agree(sealed, kept)
+
+
+def _volumes(conn, batch_id: int) -> list[str]:
+    """The tier volumes kept for later months (0020) must be the sums of the lines."""
+    if batchdb.volumes_differ(conn, batch_id):
+        return ["the tier volumes kept for later months differ from the batch's lines"]
+    return []
 
 
 def verify(store: Store, batch_id: int, rep_id: str | None = None,

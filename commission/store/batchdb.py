@@ -33,6 +33,7 @@ from commission.store.models import (
     BatchPayout,
     BatchPlan,
     BatchRun,
+    BatchVolume,
     PaidEvent,
 )
 from commission.vocabulary import PAYOUT_COLUMNS, PAYOUT_MONEY_COLUMNS, RESULT_LINE_COLUMNS
@@ -45,6 +46,7 @@ PAID: Table = PaidEvent.__table__  # type: ignore[attr-defined]
 LINES: Table = BatchLine.__table__  # type: ignore[attr-defined]
 PAYOUTS: Table = BatchPayout.__table__  # type: ignore[attr-defined]
 DIGESTS: Table = BatchDigest.__table__  # type: ignore[attr-defined]
+VOLUMES: Table = BatchVolume.__table__  # type: ignore[attr-defined]
 
 LINE_COLUMNS = RESULT_LINE_COLUMNS  # a batch stores the engine's lines as they are
 LINE_SEALED_COLUMNS = ["line_no", *RESULT_LINE_COLUMNS]  # what a seal covers of a line
@@ -119,9 +121,9 @@ def set_status(conn: Connection, batch_id: int, status: str, by: str, at) -> Non
 
 
 def clear(conn: Connection, batch_id: int) -> None:
-    """Remove a draft's lines, payouts, events, plans and seal digests (triggers refuse it
-    when locked)."""
-    for t in (LINES, PAYOUTS, EVENTS, PLANS, DIGESTS):
+    """Remove a draft's lines, payouts, events, plans, seal digests and volumes (triggers
+    refuse it when locked)."""
+    for t in (LINES, PAYOUTS, EVENTS, PLANS, DIGESTS, VOLUMES):
         conn.execute(t.delete().where(t.c.batch_id == batch_id))
 
 
@@ -134,11 +136,38 @@ def write_contents(conn: Connection, batch_id: int, lines: pd.DataFrame,
         write_frame(conn, LINES, stored, constants=const)
     write_frame(conn, PAYOUTS, payouts, constants=const)
     write_frame(conn, EVENTS, events, constants=const)
+    write_frame(conn, VOLUMES, volumes(stored), constants=const)
     write_digests(conn, batch_id, stored, events)
     if plans:
         conn.execute(insert(PLANS), [
             {"batch_id": batch_id, "plan_id": pid, "version": v, "sha256": sha}
             for pid, (v, sha) in sorted(plans.items())])
+
+
+#: the line kinds whose base amounts count toward a later batch's tier volume (V₀)
+VOLUME_KINDS = ("invoice", "collection", "reversal")
+VOLUME_KEY = ["line_kind", "rep_id", "plan_id", "period", "share"]
+
+
+def volumes(lines: pd.DataFrame) -> pd.DataFrame:
+    """Σ base_amount of the lines of :data:`VOLUME_KINDS` per (kind, rep, plan, period,
+    share): what ``batch_volumes`` keeps of a batch for the runs after it."""
+    earning = lines[lines["line_kind"].isin(VOLUME_KINDS)]
+    return (earning.groupby(VOLUME_KEY, sort=True)["base_amount"].sum()
+            .astype(np.int64).reset_index())
+
+
+def volumes_differ(conn: Connection, batch_id: int) -> int:
+    """How many of a batch's kept volumes are not the sums of its lines (0: they agree;
+    `batch verify` asks, since later months' tiers are read from them)."""
+    kinds = ", ".join(f"'{k}'" for k in VOLUME_KINDS)
+    key, b = ", ".join(VOLUME_KEY), int(batch_id)
+    summed = (f"SELECT {key}, SUM(base_amount) AS base_amount FROM batch_lines WHERE "
+              f"batch_id = {b} AND line_kind IN ({kinds}) GROUP BY {key}")
+    kept = f"SELECT {key}, base_amount FROM batch_volumes WHERE batch_id = {b}"
+    return int(conn.exec_driver_sql(
+        f"SELECT (SELECT COUNT(*) FROM ({summed} EXCEPT {kept}) AS a) "
+        f"+ (SELECT COUNT(*) FROM ({kept} EXCEPT {summed}) AS b)").scalar_one())
 
 
 def write_digests(conn: Connection, batch_id: int, lines: pd.DataFrame,

@@ -438,6 +438,27 @@ class BatchDigest(StoreModel, table=True):
     sha256: str = Field(sa_column=Column(String(64), nullable=False))
 
 
+class BatchVolume(StoreModel, table=True):
+    """A batch's earning volume (0020): Σ base_amount of its invoice, collection and
+    reversal lines per (kind, rep, plan, period, share), written with its lines.
+
+    A month's run needs what every locked batch counted toward V₀, tier volumes:
+    summing those few thousand rows instead of every locked line (1.9M at a million
+    invoices: 1.2 s on SQLite, 0.8 s on PostgreSQL, growing with history). Replaced
+    by a re-run, read-only once the batch is locked (triggers).
+    """
+
+    __tablename__ = "batch_volumes"
+    batch_id: int = Field(sa_column=Column(Integer, ForeignKey("batches.batch_id"),
+                                           primary_key=True))
+    line_kind: str = Field(sa_column=Column(String(20), primary_key=True))
+    rep_id: str = Field(sa_column=_text(primary_key=True))
+    plan_id: str = Field(sa_column=_text(primary_key=True))
+    period: str = Field(sa_column=Column(String(7), primary_key=True))
+    share: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    base_amount: int = Field(sa_column=_money())
+
+
 class Scenario(StoreModel, table=True):
     """A plan variant saved on Compare plans (0012): management's what-if, apart from payroll.
 

@@ -33,7 +33,6 @@ from commission.store.records import EVENTS, _inputs_of_invoices
 
 #: kinds of locked lines whose rates later events take again (see ``PriorLines``)
 RATE_KINDS = ("invoice", "collection", "reversal", "clawback", "penalty")
-EARNING_KINDS = ("invoice", "collection", "reversal")
 
 
 def _first_after(conn: Connection, period: str) -> object:
@@ -118,14 +117,14 @@ def prior_lines_of(conn: Connection, invoices: np.ndarray) -> pd.DataFrame:
 def prior_volume(conn: Connection) -> pd.DataFrame:
     """Earning lines of locked batches summed by (kind, rep, plan, period, share): the
     volume Σ base_amount × share they count toward V₀, in a few rows (the product
-    is taken per group in Python: it may pass 64 bits)."""
-    kinds = ", ".join(f"'{k}'" for k in EARNING_KINDS)
+    is taken per group in Python: it may pass 64 bits). From the sums each run keeps
+    (``batch_volumes``, migration 0020), not from every locked line."""
     rows = fetch_rows(conn, (
-        "SELECT l.line_kind, l.rep_id, l.plan_id, l.period, l.share, SUM(l.base_amount) "
-        "FROM batch_lines l JOIN batches b ON b.batch_id = l.batch_id "
-        f"WHERE b.status = 'locked' AND l.line_kind IN ({kinds}) "
-        "GROUP BY l.line_kind, l.rep_id, l.plan_id, l.period, l.share "
-        "ORDER BY l.line_kind, l.rep_id, l.plan_id, l.period, l.share"), ())
+        "SELECT v.line_kind, v.rep_id, v.plan_id, v.period, v.share, SUM(v.base_amount) "
+        "FROM batch_volumes v JOIN batches b ON b.batch_id = v.batch_id "
+        "WHERE b.status = 'locked' "
+        "GROUP BY v.line_kind, v.rep_id, v.plan_id, v.period, v.share "
+        "ORDER BY v.line_kind, v.rep_id, v.plan_id, v.period, v.share"), ())
     cols = list(zip(*rows, strict=True)) if rows else [()] * 6
     return pd.DataFrame({
         "line_kind": _obj(cols[0]), "rep_id": _obj(cols[1]), "plan_id": _obj(cols[2]),
