@@ -58,14 +58,19 @@ def app_url(pg_schema_url):
         owner.dispose()
 
 
-def test_the_app_role_runs_the_payroll_lifecycle(app_url, csvs, tmp_path):
-    with open_store(app_url) as store:
-        load(store, csvs.small(tmp_path / "data"), RULES)
+def _lifecycle(url: str, data: Path) -> None:
+    """Load, run, approve, lock and verify January as the app role."""
+    with open_store(url) as store:
+        load(store, data, RULES)
         b = run_batch(store, "2026-01", by="ann")
         approve(store, b.batch_id, by="bob")
         lock(store, b.batch_id, by="cy")
         assert verify(store, b.batch_id).ok
         assert int(batch_payouts(store, b.batch_id)["payout"].sum()) == 40000
+
+
+def test_the_app_role_runs_the_payroll_lifecycle(app_url, csvs, tmp_path):
+    _lifecycle(app_url, csvs.small(tmp_path / "data"))
 
 
 def test_a_table_a_later_migration_adds_is_granted_without_repeating_the_grants(
@@ -114,10 +119,4 @@ def test_the_app_role_writes_in_bulk_without_owning_the_tables(app_url, csvs, tm
 
     monkeypatch.setattr(loads, "BULK_ROWS", 1)  # every write is "at scale"
     monkeypatch.setattr(bulk, "BULK_INDEX_ROWS", 1)
-    with open_store(app_url) as store:
-        load(store, csvs.small(tmp_path / "data"), RULES)
-        b = run_batch(store, "2026-01", by="ann")
-        approve(store, b.batch_id, by="bob")
-        lock(store, b.batch_id, by="cy")
-        assert verify(store, b.batch_id).ok
-        assert int(batch_payouts(store, b.batch_id)["payout"].sum()) == 40000
+    _lifecycle(app_url, csvs.small(tmp_path / "data"))
