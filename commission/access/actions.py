@@ -115,8 +115,10 @@ def run_draft(identity: Identity, store: Store, period: str,
 
 def self_approval_allowed(store: Store) -> bool:
     """The setting ``allow_self_approval`` (a one-person finance team)."""
+    from commission.access.settings import YES
+
     with store.read() as conn:
-        return db.get_setting(conn, "allow_self_approval").lower() in ("true", "1", "yes", "on")
+        return db.get_setting(conn, "allow_self_approval").strip().lower() in YES
 
 
 def approve_batch(identity: Identity, store: Store, batch_id: int,

@@ -170,7 +170,6 @@ def _bad_byte(source: str, line: int, text: bytes, at: int) -> Problem:
     return Problem(source, line + before.count(b"\n"), None, None,
                    f"byte 0x{text[at]:02x} (character {column} of the line) is not UTF-8 "
                    "text", UTF8)
-    return None
 
 
 def _read(path: Path, bad_row: Callable[[pacsv.InvalidRow], object], threads: bool

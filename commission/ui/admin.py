@@ -87,7 +87,7 @@ def users_tab(identity: Identity, store) -> None:
 
 
 def settings_tab(identity: Identity, store) -> None:
-    now = access.setting(store, "allow_self_approval").lower() in ("true", "1", "yes", "on")
+    now = access.self_approval_allowed(store)
     st.markdown("**Self-approval** (a one-person finance team)")
     st.caption("Off: the person who ran a draft may not approve it. On: they may, and the "
                "audit log says so on every approval and lock it affected.")
