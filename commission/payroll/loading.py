@@ -26,7 +26,7 @@ from commission.keys import lookup
 from commission.periods import month_index, parse_period, period_span
 from commission.problems import Problem
 from commission.store import balances, batchdb, planstore
-from commission.store.loads import TableRows
+from commission.store.loads import TableRows, locked_batches
 from commission.store.records import EVENTS, KEYS, data_version, read_stored_inputs
 
 
@@ -53,17 +53,19 @@ class Snapshot:
     version: int  # last load_id
     paid: pd.DataFrame  # event_kind, event_id, batch_id, period
     plans: dict[str, tuple[int, str, str]]  # newest version of each plan: version, text, sha
+    locked: int  # how many batches are locked
 
     @property
     def stamp(self) -> tuple[int, int]:
-        """Changes when a load or a lock commits (the load must then be recomputed)."""
-        return self.version, int((self.paid["event_kind"] != "manual").sum())  # paid_events
+        """Changes when a load or a lock commits (the load must then be recomputed):
+        :func:`commission.store.loads.stamp` as this snapshot saw it."""
+        return self.version, self.locked
 
 
 def snapshot(conn: Connection) -> Snapshot:
     """The store as a load sees it, read in one transaction."""
     return Snapshot(read_stored_inputs(conn), data_version(conn), batchdb.paid_events(conn),
-                    planstore.latest(conn))
+                    planstore.latest(conn), locked_batches(conn))
 
 
 # ----------------------------------------------------------------------------- merging

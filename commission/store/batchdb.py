@@ -34,7 +34,6 @@ from commission.store.models import (
     BatchPlan,
     BatchRun,
     BatchVolume,
-    PaidEvent,
 )
 from commission.vocabulary import PAYOUT_COLUMNS, PAYOUT_MONEY_COLUMNS, RESULT_LINE_COLUMNS
 
@@ -42,7 +41,6 @@ BATCHES: Table = Batch.__table__  # type: ignore[attr-defined]
 RUNS: Table = BatchRun.__table__  # type: ignore[attr-defined]
 PLANS: Table = BatchPlan.__table__  # type: ignore[attr-defined]
 EVENTS: Table = BatchEvent.__table__  # type: ignore[attr-defined]
-PAID: Table = PaidEvent.__table__  # type: ignore[attr-defined]
 LINES: Table = BatchLine.__table__  # type: ignore[attr-defined]
 PAYOUTS: Table = BatchPayout.__table__  # type: ignore[attr-defined]
 DIGESTS: Table = BatchDigest.__table__  # type: ignore[attr-defined]
@@ -100,21 +98,11 @@ def rerun(conn: Connection, batch_id: int, run_no: int, fields: dict[str, Any],
 
 
 def set_status(conn: Connection, batch_id: int, status: str, by: str, at) -> None:
-    """A batch's new status. Locking also pays its events: the database's own trigger
-    (migration 0017) copies its ``batch_events`` into ``paid_events`` (PK(kind, id)
-    refuses paying one twice). On PostgreSQL a lock that pays at least as many events as
-    were paid before (a store's first batch, a catch-up) builds their keys once after
-    the copy (a quarter of a 2.87M-event lock; SQLite gains nothing from it)."""
-    change = update(BATCHES).where(BATCHES.c.batch_id == batch_id).values(
-        status=status, **{f"{status}_by": by, f"{status}_at": at})
-    if status != "locked" or conn.dialect.name != "postgresql":
-        conn.execute(change)
-        return
-    paying = conn.execute(select(func.count()).select_from(EVENTS)
-                          .where(EVENTS.c.batch_id == batch_id)).scalar_one()
-    bulk = [PAID] if worth_rebuilding(conn, PAID, int(paying)) else []
-    with indexes_built_after(conn, bulk, primary_keys=True):
-        conn.execute(change)
+    """A batch's new status. Locking it is what pays its events: ``paid_events`` is the
+    events of locked batches (a view, migration 0021), and the database refuses a lock
+    that would pay an event a locked batch already paid."""
+    conn.execute(update(BATCHES).where(BATCHES.c.batch_id == batch_id).values(
+        status=status, **{f"{status}_by": by, f"{status}_at": at}))
 
 
 # ----------------------------------------------------------------------------- contents
@@ -132,10 +120,12 @@ def write_contents(conn: Connection, batch_id: int, lines: pd.DataFrame,
                    plans: dict[str, tuple[int, str]]) -> None:
     const = {"batch_id": batch_id}
     stored = _lines_out(lines)
-    with indexes_built_after(conn, [LINES] if worth_rebuilding(conn, LINES, len(lines)) else []):
+    bulk = [t for t, rows in ((LINES, len(lines)), (EVENTS, len(events)))
+            if worth_rebuilding(conn, t, rows)]
+    with indexes_built_after(conn, bulk):
         write_frame(conn, LINES, stored, constants=const)
+        write_frame(conn, EVENTS, events, constants=const)
     write_frame(conn, PAYOUTS, payouts, constants=const)
-    write_frame(conn, EVENTS, events, constants=const)
     write_frame(conn, VOLUMES, volumes(stored), constants=const)
     write_digests(conn, batch_id, stored, events)
     if plans:
@@ -368,7 +358,8 @@ def paid_manual(conn: Connection) -> pd.DataFrame:
 
 def paid_keys(conn: Connection) -> pd.DataFrame:
     """(event_kind, event_id) of every event (and manual line) a locked batch paid."""
-    paid = read_frame(conn, PAID, ["event_kind", "event_id"])
+    paid = fetch_frame(conn, "SELECT event_kind, event_id FROM paid_events",
+                       ["event_kind", "event_id"])
     manual = pd.DataFrame(conn.exec_driver_sql(
         "SELECT DISTINCT 'manual', l.event_id FROM batch_lines l JOIN batches b "
         "ON b.batch_id = l.batch_id WHERE b.status = 'locked' AND l.line_kind = 'manual'"

@@ -56,8 +56,8 @@ def _gone(conn: Connection, batch: int) -> pd.DataFrame:
 
     One lookup per event of the batch (2.87M for a catch-up at a million invoices):
     only a draft's need it. A locked batch's events are paid, and the database refuses
-    to delete or change a paid event (the guards of migrations 0001 and 0017), so
-    none of them can be gone.
+    to delete or change a paid event (migration 0001's guards, reading the paid events
+    of 0021), so none of them can be gone.
     """
     missing = " AND ".join(
         f"NOT (e.event_kind = '{kind}' AND EXISTS (SELECT 1 FROM {table} t "

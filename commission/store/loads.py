@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
 
 from commission.inputs.tables import STORED_COLUMNS as COLUMNS
@@ -26,7 +26,7 @@ from commission.store.bulk import (
     write_frame,
 )
 from commission.store.db import utcnow
-from commission.store.models import Load, PaidEvent
+from commission.store.models import Load
 from commission.store.records import KEYS, data_version, table
 
 BULK_ROWS = 200_000  # from this many rows, PostgreSQL checks references once, not per row
@@ -46,9 +46,14 @@ class TableRows:
 
 
 def stamp(conn: Connection) -> tuple[int, int]:
-    """(last load, paid events): changes whenever a load or a lock commits."""
-    paid = conn.execute(select(func.count()).select_from(PaidEvent.__table__)).scalar_one()
-    return data_version(conn), int(paid)
+    """(last load, locked batches): changes whenever a load or a lock commits (a lock is
+    what pays events, and a locked batch stays locked)."""
+    return data_version(conn), locked_batches(conn)
+
+
+def locked_batches(conn: Connection) -> int:
+    return int(conn.exec_driver_sql(
+        "SELECT COUNT(*) FROM batches WHERE status = 'locked'").scalar_one())
 
 
 def write_load(conn: Connection, source: str, by: str | None, rows: dict[str, TableRows],

@@ -30,6 +30,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    column,
+    table,
     text,
 )
 from sqlalchemy.orm import registry
@@ -316,19 +318,12 @@ class BatchEvent(StoreModel, table=True):
     row_hash: int = Field(sa_column=_money())  # the whole record's content, to tell changes
 
 
-class PaidEvent(StoreModel, table=True):
-    """Events paid by a locked batch; the PK makes paying one twice impossible.
-
-    Written by the database itself when a batch is locked (a trigger, migration 0017);
-    on SQLite a ``WITHOUT ROWID`` table (the primary key is the table).
-    """
-
-    __tablename__ = "paid_events"
-    __table_args__ = {"sqlite_with_rowid": False}
-    event_kind: str = Field(sa_column=Column(String(10), primary_key=True))
-    event_id: str = Field(sa_column=_text(primary_key=True))
-    # no foreign key (0017): the insert guard refuses a batch that is not locked
-    batch_id: int = Field(sa_column=Column(Integer, nullable=False))
+#: Events paid by a locked batch: since migration 0021 a **view** of the events of
+#: locked batches (``batch_events`` joined to ``batches``), which no one writes; locking
+#: a batch is what pays its events, and a trigger on ``batches`` refuses a lock that
+#: would pay one twice. Not in the models' metadata (a view is not a table to create).
+PAID_EVENTS = table("paid_events", column("event_kind", String(10)), column("event_id", Text),
+                    column("batch_id", Integer))
 
 
 class BatchLine(StoreModel, table=True):
@@ -528,8 +523,9 @@ STORE_INDEXES = [
     Index("ix_open_balances_open_until",
           OpenBalance.__table__.c.open_until,  # type: ignore[attr-defined]
           OpenBalance.__table__.c.open_from),  # type: ignore[attr-defined]
-    Index("ix_paid_events_batch_id", PaidEvent.__table__.c.batch_id,  # type: ignore[attr-defined]
-          PaidEvent.__table__.c.event_kind,  # type: ignore[attr-defined]
-          PaidEvent.__table__.c.event_id,  # type: ignore[attr-defined]
-          postgresql_with={"deduplicate_items": "off"}),  # unique keys (0017)
+    # migration 0021: the batches holding an event (paid: the locked one among them)
+    Index("ix_batch_events_event",
+          BatchEvent.__table__.c.event_kind,  # type: ignore[attr-defined]
+          BatchEvent.__table__.c.event_id,  # type: ignore[attr-defined]
+          BatchEvent.__table__.c.batch_id),  # type: ignore[attr-defined]
 ]

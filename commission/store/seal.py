@@ -43,14 +43,15 @@ from typing import Any
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import TableClause
 
 from commission.store.models import (
+    PAID_EVENTS,
     BatchLine,
     BatchPayout,
     BatchPlan,
     BatchSeal,
     BatchSealRep,
-    PaidEvent,
     PlanVersion,
 )
 from commission.vocabulary import PAYOUT_COLUMNS, RESULT_LINE_COLUMNS
@@ -69,7 +70,7 @@ LINES: Table = BatchLine.__table__  # type: ignore[attr-defined]
 PAYOUTS: Table = BatchPayout.__table__  # type: ignore[attr-defined]
 BATCH_PLANS: Table = BatchPlan.__table__  # type: ignore[attr-defined]
 PLANS: Table = PlanVersion.__table__  # type: ignore[attr-defined]
-PAID: Table = PaidEvent.__table__  # type: ignore[attr-defined]
+PAID = PAID_EVENTS  # a view (migration 0021)
 SEALS: Table = BatchSeal.__table__  # type: ignore[attr-defined]
 SEAL_REPS: Table = BatchSealRep.__table__  # type: ignore[attr-defined]
 
@@ -144,7 +145,7 @@ def _row_sql(columns: list[str], dialect: str) -> str:
     return "'[' || " + " || ',' || ".join(_json_cell(c, dialect) for c in columns) + " || ']'"
 
 
-def _digest_in_database(conn: Connection, table: Table, columns: list[str], where: str,
+def _digest_in_database(conn: Connection, table: TableClause, columns: list[str], where: str,
                         order: str, params: tuple = ()) -> str:
     """The same digest as :func:`_digest`, each row's JSON text made by the database.
 

@@ -25,7 +25,7 @@ from commission.store import migrate, open_store, seal
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 ROOT = "root@example.com"
-GUARDED = ("batch_lines", "batch_payouts", "paid_events", "plans", "batch_seals", "batches",
+GUARDED = ("batch_lines", "batch_payouts", "plans", "batch_seals", "batches",
            "batch_events", "batch_plans", "batch_seal_reps", "batch_volumes")
 
 
@@ -75,11 +75,14 @@ RAISE_LINE = ("UPDATE batch_lines SET gross = gross + 1000000, amount = amount +
               "WHERE batch_id = {b} AND rep_id = 'R2'")
 RAISE_PAYOUT = ("UPDATE batch_payouts SET gross = gross + 1000000, net = net + 1000000, "
                 "payout = payout + 1000000 WHERE batch_id = {b} AND rep_id = 'R2'")
+#: paid events are the locked batches' events (migration 0021): one more is one more paid
+PAY_P2 = ("INSERT INTO batch_events (batch_id, event_kind, event_id, event_date, amount, "
+          "row_hash) VALUES ({b}, 'payment', 'P2', '2026-02-20', 300000, 0)")
 TAMPERING = {
     "line and payout raised by 10,000 (still reconciles)": (
         [RAISE_LINE, RAISE_PAYOUT], ["lines differ from the seal", "payouts differ from the seal"]),
     "a paid event added (a later payment silently unpaid)": (
-        ["INSERT INTO paid_events (event_kind, event_id, batch_id) VALUES ('payment', 'P2', {b})"],
+        [PAY_P2],
         ["paid events differ from the seal"]),
     "stored plan text edited 4% -> 40%": (
         ["UPDATE plans SET yaml_text = replace(yaml_text, 'rate: 0.04', 'rate: 0.40') "
@@ -144,8 +147,7 @@ INSERTS = {
     "batch_payouts": "INSERT INTO batch_payouts (batch_id, rep_id, period, plan_id, gross, "
                      "haircuts, clawbacks, net, carry_in, payout, carry_out) VALUES "
                      "({b}, 'R9', '2026-01', 'x', 1, 0, 0, 1, 0, 1, 0)",
-    "paid_events": "INSERT INTO paid_events (event_kind, event_id, batch_id) "
-                   "VALUES ('payment', 'P2', {b})",
+    "batch_events": PAY_P2,
     "batch_seals": "INSERT INTO batch_seals SELECT * FROM batch_seals WHERE batch_id = {b}",
     "batch_seal_reps": "INSERT INTO batch_seal_reps (batch_id, rep_id, lines_sha256, "
                        "payouts_sha256) VALUES ({b}, 'R9', 'x', 'y')",

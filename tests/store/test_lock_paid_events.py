@@ -1,9 +1,12 @@
-"""Migration 0017: the database pays a batch's events at lock, a draft keeps its seal digests.
+"""Paid events: the events of locked batches (migration 0021; before it, copied at lock
+by the database, 0017).
 
-The guarantees of paid events hold in the database whoever writes: only a locked batch
-pays, only its own events (checked set-based when it is sealed), once (primary key),
-for ever (no update, no delete). A store at 0016 upgrades in place (its paid events
-kept), and a draft approved before the upgrade locks with a seal computed from its rows.
+The guarantees hold in the database whoever writes: only a lock pays (``paid_events``
+is a view no one can write), only the batch's own events (what it holds), once (the
+lock is refused when a locked batch holds one of them: probed from the smaller side),
+for ever (a locked batch's events and status are read-only). A store at 0016 or 0020
+upgrades in place, its paid events and seals unchanged; a downgrade puts the table
+and its guards back.
 """
 
 from __future__ import annotations
@@ -12,13 +15,12 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from commission.payroll import lifecycle as batches
 from commission.payroll.verify import verify
 from commission.store import batchdb, open_store, seal
-from commission.store.db import utcnow
 from commission.store.migrate import alembic_config, current_revision, head_revision
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -55,58 +57,70 @@ def test_locking_pays_exactly_the_batchs_events_and_the_run_kept_its_digests(
     assert verify(store, b).ok
 
 
-def test_the_database_refuses_a_foreign_event_added_between_lock_and_seal(
-        csvs, store, tmp_path):
-    """Someone's own program locks and adds an event the batch did not pay: no seal."""
-    batches.load(store, csvs.small(tmp_path / "data"), RULES)
-    b = batches.run_batch(store, "2026-01", by="ann").batch_id
-    batches.approve(store, b, by="bob")
-    with pytest.raises(DBAPIError, match="only its own events"), store.write() as conn:
-        batchdb.set_status(conn, b, "locked", "cy", utcnow())
-        conn.execute(text("INSERT INTO paid_events (event_kind, event_id, batch_id) "
-                          f"VALUES ('payment', 'P3', {b})"))  # a March payment
-        seal.write(conn, b, "cy", utcnow())
-    assert _paid(store) == [] and batches.show(store, b).status == "approved"
-
-
+@pytest.mark.parametrize("locked", [False, True])
 @pytest.mark.parametrize("sql", [
     "INSERT INTO paid_events (event_kind, event_id, batch_id) VALUES ('payment', 'P3', {b})",
     "UPDATE paid_events SET batch_id = batch_id",
     "DELETE FROM paid_events",
 ])
-def test_paid_events_are_written_only_by_a_lock_and_never_change(csvs, store, tmp_path, sql):
+def test_no_one_writes_paid_events_only_a_lock_pays(csvs, store, tmp_path, sql, locked):
+    """A draft's events are not paid by writing them in, nor a locked batch's unpaid."""
     batches.load(store, csvs.small(tmp_path / "data"), RULES)
     b = batches.run_batch(store, "2026-01", by="ann").batch_id
-    if not sql.startswith("INSERT"):  # a draft pays nothing: lock it to have rows
+    if locked:
         batches.approve(store, b, by="bob")
         batches.lock(store, b, by="cy")
     before = _paid(store)
-    with pytest.raises(DBAPIError, match=r"only a locked batch|permanent"), \
-            store.write() as conn:
+    assert before == (_events(store, b) if locked else [])
+    with pytest.raises(DBAPIError, match="view"), store.write() as conn:
         conn.execute(text(sql.format(b=b)))
     assert _paid(store) == before
 
 
-def test_an_event_is_paid_once_even_by_a_batch_that_holds_it_again(csvs, store, tmp_path):
-    """A second batch whose events include one already paid cannot be locked."""
+def _hold_again(store, batch_id: int, paid_by: int, event_ids: tuple[str, ...]) -> None:
+    """Someone's program adds events another batch paid to a draft's events."""
+    ids = ", ".join(f"'{e}'" for e in event_ids)
+    with store.write() as conn:
+        conn.execute(text(f"INSERT INTO batch_events SELECT {batch_id}, event_kind, event_id, "
+                          "event_date, amount, row_hash FROM batch_events "
+                          f"WHERE batch_id = {paid_by} AND event_id IN ({ids})"))
+
+
+def _held(store, batch_id: int) -> int:
+    with store.read() as conn:
+        return int(conn.execute(text("SELECT COUNT(*) FROM batch_events "
+                                     f"WHERE batch_id = {batch_id}")).scalar_one())
+
+
+@pytest.mark.parametrize("again", [("P1",), ("I1", "I2", "P1")],
+                         ids=["fewer than are paid", "more than are paid"])
+def test_an_event_is_paid_once_even_by_a_batch_that_holds_it_again(csvs, store, tmp_path,
+                                                                     again):
+    """A second batch whose events include one already paid cannot be locked, whichever
+    side the database probes from (the batch's events, or the paid ones)."""
     batches.load(store, csvs.small(tmp_path / "data"), RULES)
     b = batches.run_batch(store, "2026-01", by="ann").batch_id
     batches.approve(store, b, by="bob")
     batches.lock(store, b, by="cy")
     c = batches.run_batch(store, "2026-02", by="ann").batch_id
     batches.approve(store, c, by="bob")
-    with store.write() as conn:  # the draft's events as someone's program rewrote them
-        conn.execute(text("INSERT INTO batch_events SELECT " + str(c) + ", event_kind, "
-                          "event_id, event_date, amount, row_hash FROM batch_events "
-                          f"WHERE batch_id = {b} AND event_id = 'P1'"))
-    with pytest.raises(batches.BatchError, match="refused"):
+    _hold_again(store, c, b, again)
+    smaller = _held(store, c) <= len(_paid(store))
+    assert smaller == (len(again) == 1)  # each case takes its own side of the check
+    paid = _paid(store)
+    with pytest.raises(batches.BatchError, match="paid once"):
         batches.lock(store, c, by="cy")
     assert batches.show(store, c).status == "approved"
-    assert [r for r in _paid(store) if r[2] == c] == []
+    assert _paid(store) == paid
+    with store.write() as conn:  # the program's rows taken out again: it locks
+        conn.execute(text(f"DELETE FROM batch_events WHERE batch_id = {c} AND event_id IN "
+                          f"({', '.join(repr(e) for e in again)})"))
+    batches.lock(store, c, by="cy")
+    assert _paid(store) == sorted(paid + _events(store, c)) and verify(store, c).ok
 
 
 def test_a_store_at_0016_upgrades_in_place(csvs, store_url, tmp_path):
-    """Paid events kept (SQLite: into a WITHOUT ROWID table), the old row triggers replaced,
+    """Paid events kept (copied rows, then the view of the same rows), the seals valid,
     and a draft approved before the upgrade (no kept digests) locks and verifies."""
     store = open_store(store_url)
     batches.load(store, csvs.small(tmp_path / "data"), RULES)
@@ -128,62 +142,72 @@ def test_a_store_at_0016_upgrades_in_place(csvs, store_url, tmp_path):
         with again.read() as conn:
             assert current_revision(conn) == head_revision()
             assert batchdb.read_digests(conn, feb) == ({}, None)  # none kept before 0017
-            if again.dialect == "sqlite":
-                ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'table' "
-                                        "AND name = 'paid_events'")).scalar_one()
-                assert "WITHOUT ROWID" in ddl
+            assert "paid_events" in inspect(conn).get_view_names()
         assert _paid(again) == paid
         assert verify(again, jan).ok
         batches.lock(again, feb, by="cy")
         assert _paid(again) == sorted(paid + _events(again, feb))
         assert verify(again, feb).ok
-        with pytest.raises(IntegrityError), again.write() as conn:  # paid once
-            conn.execute(text("INSERT INTO paid_events (event_kind, event_id, batch_id) "
-                              f"VALUES ('payment', 'P1', {feb})"))
     finally:
         again.close()
 
 
-def test_a_bulk_lock_builds_the_keys_after_and_still_pays_each_event_once(
-        csvs, store, tmp_path, monkeypatch):
-    """On PostgreSQL a lock paying at least as many events as were paid (a catch-up:
-    millions) drops paid_events' index and primary key and builds them after the copy:
-    the same rows, the keys back, and an event paid twice still refused. SQLite, which
-    gains nothing from it, keeps them."""
-    from sqlalchemy import inspect
+def test_a_store_downgraded_to_0020_has_the_table_and_its_guards_back(csvs, store_url,
+                                                                        tmp_path):
+    """Down: the view's rows copied into the table of 0017, which pays at lock, refuses an
+    event paid twice and a row written by hand; up again: the view, the same rows."""
+    store = open_store(store_url)
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    jan = batches.run_batch(store, "2026-01", by="ann").batch_id
+    batches.approve(store, jan, by="bob")
+    batches.lock(store, jan, by="cy")
+    paid = _paid(store)
+    with store.write() as conn:
+        command.downgrade(alembic_config(conn), "0020_batch_volumes")
+    try:
+        with store.read() as conn:
+            assert "paid_events" in inspect(conn).get_table_names()
+            assert "ix_batch_events_event" not in {
+                ix["name"] for ix in inspect(conn).get_indexes("batch_events")}
+        assert _paid(store) == paid
+        feb = batches.run_batch(store, "2026-02", by="ann").batch_id
+        batches.approve(store, feb, by="bob")
+        batches.lock(store, feb, by="cy")  # the copy trigger pays it
+        assert _paid(store) == sorted(paid + _events(store, feb))
+        with pytest.raises(IntegrityError), store.write() as conn:  # paid once: the key
+            conn.execute(text("INSERT INTO paid_events (event_kind, event_id, batch_id) "
+                              f"VALUES ('payment', 'P1', {feb})"))
+        with pytest.raises(DBAPIError, match="permanent"), store.write() as conn:
+            conn.execute(text("DELETE FROM paid_events"))
+        both = _paid(store)
+    finally:
+        store.close()
+    again = open_store(store_url)
+    try:
+        assert _paid(again) == both and verify(again, jan).ok and verify(again, feb).ok
+    finally:
+        again.close()
 
-    built: list[list[str]] = []
-    real = batchdb.indexes_built_after
 
-    def spy(conn, tables, **kw):
-        built.append([t.name for t in tables])
-        return real(conn, tables, **kw)
-
-    monkeypatch.setattr(batchdb, "worth_rebuilding", lambda conn, table, rows: True)
-    monkeypatch.setattr(batchdb, "indexes_built_after", spy)
+def test_a_lock_writes_no_row_per_event(csvs, store, tmp_path):
+    """The lock changes the batch's status and writes its seal: nothing per event (the
+    catch-up lock of a million invoices copied 2.9M rows before 0021)."""
     batches.load(store, csvs.small(tmp_path / "data"), RULES)
     b = batches.run_batch(store, "2026-01", by="ann").batch_id
     batches.approve(store, b, by="bob")
-    batches.lock(store, b, by="cy")
-    bulk = 1 if store.dialect == "postgresql" else 0
-    assert built.count(["paid_events"]) == bulk  # (a run rebuilds batch_lines' the same way)
-    assert _paid(store) == _events(store, b) and _paid(store)
-    assert verify(store, b).ok
     with store.read() as conn:
-        found = inspect(conn)
-        assert found.get_pk_constraint("paid_events")["constrained_columns"] == [
-            "event_kind", "event_id"]
-        assert "ix_paid_events_batch_id" in {ix["name"] for ix in found.get_indexes(
-            "paid_events")}
-    c = batches.run_batch(store, "2026-02", by="ann").batch_id
-    batches.approve(store, c, by="bob")
-    with store.write() as conn:  # one of January's paid events, held again by February
-        conn.execute(text("INSERT INTO batch_events SELECT " + str(c) + ", event_kind, "
-                          "event_id, event_date, amount, row_hash FROM batch_events "
-                          f"WHERE batch_id = {b} AND event_id = 'P1'"))
-    paid = _paid(store)
-    with pytest.raises(batches.BatchError, match="refused"):
-        batches.lock(store, c, by="cy")
-    assert built.count(["paid_events"]) == 2 * bulk
-    assert batches.show(store, c).status == "approved"
-    assert _paid(store) == paid
+        tables = sorted(inspect(conn).get_table_names())
+
+    def rows() -> dict[str, int]:
+        with store.read() as conn:
+            return {t: int(conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one())
+                    for t in tables}
+
+    before = rows()
+    batches.lock(store, b, by="cy")
+    grew = {t: n - before[t] for t, n in rows().items() if n != before[t]}
+    assert set(grew) <= {"batch_seals", "batch_seal_reps", "audit_log"}, grew
+    assert _paid(store) == _events(store, b) and len(_events(store, b)) > len(grew)
+    with store.read() as conn:
+        assert "ix_batch_events_event" in {
+            ix["name"] for ix in inspect(conn).get_indexes("batch_events")}

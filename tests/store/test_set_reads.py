@@ -117,15 +117,15 @@ def test_a_store_at_0010_upgrades_in_place_to_the_indexes(sample_store) -> None:
     def indexes() -> set[str]:
         with store.read() as conn:
             insp = inspect(conn)
-            return {ix["name"] for t in ("invoices", "payments", "batch_lines", "paid_events")
+            return {ix["name"] for t in ("invoices", "payments", "batch_lines")
                     for ix in insp.get_indexes(t)}
 
-    assert {"ix_invoices_rep_id", "ix_payments_invoice_id", "ix_batch_lines_batch_id",
-            "ix_paid_events_batch_id"} <= indexes()
+    assert {"ix_invoices_rep_id", "ix_payments_invoice_id",
+            "ix_batch_lines_batch_id"} <= indexes()
     with store.write() as conn:
         command.downgrade(alembic_config(conn), "0010")
-    assert not any(n.startswith(("ix_invoices", "ix_payments", "ix_batch_lines",
-                                 "ix_paid_events")) for n in indexes())
+    assert not any(n.startswith(("ix_invoices", "ix_payments", "ix_batch_lines"))
+                   for n in indexes())
     again = open_store(store.engine.url.render_as_string(hide_password=False))
     try:
         with again.read() as conn:

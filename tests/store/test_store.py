@@ -286,7 +286,7 @@ def test_an_event_paid_by_a_locked_batch_cannot_be_reloaded_changed(csvs, store,
     "line_kind, event_id, invoice_id, event_date, base_amount, share, rate, rate_num, rate_den, "
     "days_late, haircut_num, haircut_pct, gross, haircut, amount, prior_period, explanation "
     "FROM batch_lines WHERE batch_id = {id}",
-    "DELETE FROM paid_events",
+    "UPDATE batch_events SET amount = amount + 1 WHERE batch_id = {id}",
     "UPDATE payments SET amount = 1 WHERE payment_id = 'P1'",
     "DELETE FROM payments WHERE payment_id = 'P1'",
     "UPDATE invoices SET due_date = invoice_date WHERE invoice_id = 'I2'",
@@ -348,6 +348,32 @@ def test_a_load_that_another_load_overtakes_is_merged_again(csvs, store, store_u
     assert calls[1] == ["P1", "P2", "P3", "P5"]  # merged again over the other load
     assert summary.tables["payments"]["inserted"] == 1
     assert sorted(store.stored_inputs().payments["payment_id"]) == ["P1", "P2", "P3", "P5", "P6"]
+
+
+def test_a_load_that_a_lock_overtakes_is_checked_again_against_what_is_now_paid(
+        csvs, store, store_url, tmp_path, monkeypatch):
+    """A lock committed while a load validates pays events the load saw unpaid: the load
+    starts again and now refuses to change a paid payment (and writes nothing)."""
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    b = batches.run_batch(store, "2026-01", by="ann").batch_id
+    batches.approve(store, b, by="bob")
+    edit = csvs.write(tmp_path / "edit", payments=[("P1", "I1", "2026-01-20", "3999.00", None)])
+    real_merge, calls = loading_mod.merge, []
+
+    def overtaken(current, new):
+        calls.append(1)
+        if len(calls) == 1:  # the lock commits while this load validates
+            with open_store(store_url) as s2:
+                batches.lock(s2, b, by="cy")
+        return real_merge(current, new)
+
+    monkeypatch.setattr(loading_mod, "merge", overtaken)
+    with pytest.raises(InputError) as err:
+        batches.load(store, edit)
+    assert "P1 was paid by locked batch 1" in "\n".join(map(str, err.value.problems))
+    assert len(calls) == 2  # merged and checked again, after the lock
+    amounts = store.stored_inputs().payments.set_index("payment_id")["amount"]
+    assert int(amounts["P1"]) == 400_000
 
 
 def _frozen(store) -> dict[str, list]:
