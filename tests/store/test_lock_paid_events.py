@@ -211,3 +211,72 @@ def test_a_lock_writes_no_row_per_event(csvs, store, tmp_path):
     with store.read() as conn:
         assert "ix_batch_events_event" in {
             ix["name"] for ix in inspect(conn).get_indexes("batch_events")}
+
+
+def test_two_locks_at_once_pay_an_event_once(csvs, store, store_url, tmp_path):
+    """Two programs lock two approved batches holding the same events at the same time,
+    not through the app (no writer lock of its own): the second waits for the first
+    and is refused; exactly one batch pays them."""
+    import threading
+
+    from sqlalchemy import create_engine
+
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    jan = batches.run_batch(store, "2026-01", by="ann").batch_id
+    both = batches.run_batch(store, "2026-02", by="ann").batch_id  # January and February
+    for b in (jan, both):
+        batches.approve(store, b, by="bob")
+    lock = ("UPDATE batches SET status = 'locked', locked_by = 'x', "
+            "locked_at = CURRENT_TIMESTAMP WHERE batch_id = {}")
+    first, second = create_engine(store_url), create_engine(store_url)
+    holding, errors = threading.Event(), list[Exception]()
+
+    def lock_january() -> None:
+        try:
+            with first.begin() as conn:
+                conn.execute(text(lock.format(jan)))
+                holding.set()
+                threading.Event().wait(0.5)  # the other lock starts while this one is open
+        except Exception as exc:  # reported below
+            errors.append(exc)
+            holding.set()
+
+    try:
+        thread = threading.Thread(target=lock_january)
+        thread.start()
+        assert holding.wait(30)
+        with pytest.raises(IntegrityError, match="paid once"), second.begin() as conn:
+            conn.execute(text(lock.format(both)))
+        thread.join(30)
+    finally:
+        first.dispose()
+        second.dispose()
+    assert not errors
+    assert [batches.show(store, b).status for b in (jan, both)] == ["locked", "approved"]
+    assert _paid(store) == _events(store, jan)
+
+
+def test_postgresql_refuses_a_lock_it_could_not_check_against_a_concurrent_one(
+        csvs, pg_schema_url, tmp_path):
+    """Read committed only: in a repeatable read transaction a lock committed meanwhile
+    would be invisible to the check."""
+    from sqlalchemy import create_engine
+
+    store = open_store(pg_schema_url)
+    try:
+        batches.load(store, csvs.small(tmp_path / "data"), RULES)
+        b = batches.run_batch(store, "2026-01", by="ann").batch_id
+        batches.approve(store, b, by="bob")
+        engine = create_engine(pg_schema_url, isolation_level="REPEATABLE READ")
+        try:
+            with pytest.raises(IntegrityError, match="read committed"), \
+                    engine.begin() as conn:
+                conn.execute(text("UPDATE batches SET status = 'locked', locked_by = 'x', "
+                                  f"locked_at = CURRENT_TIMESTAMP WHERE batch_id = {b}"))
+        finally:
+            engine.dispose()
+        assert batches.show(store, b).status == "approved" and _paid(store) == []
+        batches.lock(store, b, by="cy")  # the program's own lock: read committed
+        assert _paid(store) == _events(store, b)
+    finally:
+        store.close()

@@ -12,7 +12,10 @@ locked batches, and the lock writes no row:
 - **Paid once** stays a database rule: a trigger on ``batches`` refuses to lock a batch
   holding an event a locked batch holds. It probes from the smaller side, the batch's
   events or the events already paid (a store's first lock, a catch-up, checks nothing
-  against nothing), counted first.
+  against nothing), counted first. Two locks at once cannot both pass: SQLite has one
+  writer; on PostgreSQL the check takes the store's writer lock (the advisory lock
+  every write of the program takes) and runs read committed, so it sees a lock that
+  committed while it waited (another isolation level is refused).
 - **Paid for ever, only by a lock**: a view cannot be written (the database refuses
   any insert, update or delete); what it shows changes only when a batch is locked,
   and a locked batch's status and events are already read-only (their guards).
@@ -120,6 +123,15 @@ def _sqlite_downgrade() -> None:
 PG_PAID_ONCE = """
 DECLARE mine bigint; paid bigint; hit text;
 BEGIN
+  -- two locks at once must not both miss each other's events: they take the store's
+  -- writer lock (the one every command's write takes) and, read committed, each
+  -- statement below then sees a lock committed while this one waited
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'lock a batch in a read committed transaction (this one is %)',
+      current_setting('transaction_isolation')
+      USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtext(current_schema()));
   SELECT COUNT(*) INTO mine FROM batch_events WHERE batch_id = NEW.batch_id;
   SELECT COUNT(*) INTO paid FROM (SELECT 1 FROM batches b JOIN batch_events o
       ON o.batch_id = b.batch_id WHERE b.status = 'locked' LIMIT mine + 1) AS held;
