@@ -93,11 +93,15 @@ def _inputs_of_invoices(conn: Connection, invoices: str, params: tuple,
     """
     by_invoice = (f"WHERE invoice_id IN ({invoices})", params)
     where = {"invoices": by_invoice, "payments": by_invoice, "adjustments": by_invoice,
-             "splits": by_invoice, "disputes": by_invoice, "commission_adjustments": manual,
-             "customers": ("WHERE customer_id IN (SELECT customer_id FROM invoices WHERE "
-                           f"invoice_id IN ({invoices}))", params)}
-    return Inputs(**{name: read_table(conn, name, None, *where.get(name, ("", ())))
-                     for name in COLUMNS})
+             "splits": by_invoice, "disputes": by_invoice, "commission_adjustments": manual}
+    tables = {name: read_table(conn, name, None, *where.get(name, ("", ())))
+              for name in COLUMNS if name != "customers"}
+    # the customers of the invoices just read, by their ids (not the invoices again:
+    # on PostgreSQL that join was a quarter of a month's reading)
+    ids, id_params = _id_list(conn, sorted({str(c) for c in tables["invoices"]["customer_id"]}))
+    tables["customers"] = read_table(conn, "customers", None,
+                                     f"WHERE customer_id IN ({ids})", id_params)
+    return Inputs(**{name: tables[name] for name in COLUMNS})
 
 
 def data_version(conn: Connection) -> int:
