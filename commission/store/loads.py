@@ -52,6 +52,7 @@ def stamp(conn: Connection) -> tuple[int, int]:
 
 
 def locked_batches(conn: Connection) -> int:
+    """How many batches are locked (a few rows: cheaper than counting what they paid)."""
     return int(conn.exec_driver_sql(
         "SELECT COUNT(*) FROM batches WHERE status = 'locked'").scalar_one())
 

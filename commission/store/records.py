@@ -98,7 +98,8 @@ def _inputs_of_invoices(conn: Connection, invoices: str, params: tuple,
               for name in COLUMNS if name != "customers"}
     # the customers of the invoices just read, by their ids (not the invoices again:
     # on PostgreSQL that join was a quarter of a month's reading)
-    ids, id_params = _id_list(conn, sorted({str(c) for c in tables["invoices"]["customer_id"]}))
+    customers = tables["invoices"]["customer_id"].drop_duplicates().astype(str).tolist()
+    ids, id_params = _id_list(conn, customers)
     tables["customers"] = read_table(conn, "customers", None,
                                      f"WHERE customer_id IN ({ids})", id_params)
     return Inputs(**{name: tables[name] for name in COLUMNS})
