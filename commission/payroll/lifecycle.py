@@ -103,15 +103,16 @@ def load(store: Store, data_dir: str | Path, rules_dir: str | Path | None = None
         with store.read() as conn:
             snap = loading.snapshot(conn)
             new_plans = planstore.new_versions(conn, texts)
-        clock.lap("read store")
-        merged, changes = loading.merge(snap.inputs, tables)
-        clock.lap("merge")
+            clock.lap("read store")
+            merged, changes = loading.merge(snap.inputs, tables)
+            clock.lap("merge")
+            # what the changed rows were paid by, read in the snapshot's transaction
+            history = loading.history_problems(conn, tables, changes)
         plan_ids = set(snap.plans) | set(texts)
         parsed = {(p.source, p.row) for p in problems if p.row is not None}
         found = [*problems,
                  *(p for p in check(merged, plan_ids) if (p.source, p.row) not in parsed),
-                 *loading.history_problems(tables, changes, snap.paid),
-                 *loading.split_history_problems(tables, changes, snap.paid, snap.inputs)]
+                 *history]
         clock.lap("validate")
         if found:
             raise InputError(found)

@@ -51,7 +51,6 @@ class Snapshot:
 
     inputs: Inputs
     version: int  # last load_id
-    paid: pd.DataFrame  # event_kind, event_id, batch_id, period
     plans: dict[str, tuple[int, str, str]]  # newest version of each plan: version, text, sha
     locked: int  # how many batches are locked
 
@@ -64,8 +63,8 @@ class Snapshot:
 
 def snapshot(conn: Connection) -> Snapshot:
     """The store as a load sees it, read in one transaction."""
-    return Snapshot(read_stored_inputs(conn), data_version(conn), batchdb.paid_events(conn),
-                    planstore.latest(conn), locked_batches(conn))
+    return Snapshot(read_stored_inputs(conn), data_version(conn), planstore.latest(conn),
+                    locked_batches(conn))
 
 
 # ----------------------------------------------------------------------------- merging
@@ -163,26 +162,37 @@ IN_FORCE: dict[str, tuple[str, str]] = {"plan_assignments": ("effective_from", "
                                         "quotas": ("quota_period", "span")}
 
 
-def history_problems(new: dict[str, pd.DataFrame], changes: dict[str, TableChange],
-                     paid: pd.DataFrame) -> list[Problem]:
+def history_problems(conn: Connection, new: dict[str, pd.DataFrame],
+                     changes: dict[str, TableChange]) -> list[Problem]:
     """A change to a record a locked batch already paid or used: refused, history is never
-    edited. Events and manual lines paid by a locked batch, and assignments and quotas in
-    force in a locked period, keep what they were."""
+    edited. Events and manual lines paid by a locked batch, assignments and quotas in
+    force in a locked period, and the splits of an invoice with paid events keep what
+    they were.
+
+    Asked of the store (in the snapshot's transaction) for the rows this load changes
+    only: a later load need not read every event ever paid.
+    """
+    return [*_paid_problems(conn, new, changes), *_in_force_problems(conn, new, changes),
+            *_split_problems(conn, new, changes)]
+
+
+def _paid_problems(conn: Connection, new: dict[str, pd.DataFrame],
+                   changes: dict[str, TableChange]) -> list[Problem]:
+    """Events and manual lines a locked batch paid, changed by this load."""
     problems: list[Problem] = []
     for name, (kind, id_col, _date) in [*EVENTS.items(), MANUAL]:
         change = changes.get(name)
         if change is None or not change.updated:
             continue
-        was = paid[paid["event_kind"] == kind].drop_duplicates("event_id").set_index(
-            "event_id")
-        edited = change.upserts[change.upserts[id_col].isin(was.index)
-                                & ~change.upserts["_fresh"]]
-        for event_id in edited[id_col]:
-            batch, period = was.at[event_id, "batch_id"], was.at[event_id, "period"]
+        edited = change.upserts.loc[~change.upserts["_fresh"].to_numpy(dtype=bool), id_col]
+        was = batchdb.paid_among(conn, kind, edited.astype(str).tolist()).drop_duplicates(
+            "event_id").set_index("event_id")
+        for event_id in edited[edited.astype(str).isin(was.index)]:
+            batch, period = was.at[str(event_id), "batch_id"], was.at[str(event_id), "period"]
             problems.append(_refused(name, new[name], id_col, event_id,
                                      f"{kind} {event_id} was paid by locked batch {batch} "
                                      f"({period})"))
-    return [*problems, *_in_force_problems(new, changes, paid)]
+    return problems
 
 
 def _refused(name: str, frame: pd.DataFrame, id_col: str | list[str], key: object,
@@ -197,17 +207,18 @@ def _refused(name: str, frame: pd.DataFrame, id_col: str | list[str], key: objec
                    "adjustment")
 
 
-def _in_force_problems(new: dict[str, pd.DataFrame], changes: dict[str, TableChange],
-                       paid: pd.DataFrame) -> list[Problem]:
-    """Assignments and quotas changed for a month a locked batch already paid."""
-    if paid.empty:
+def _in_force_problems(conn: Connection, new: dict[str, pd.DataFrame],
+                       changes: dict[str, TableChange]) -> list[Problem]:
+    """Assignments and quotas changed for a month up to the latest locked period (the
+    month the database's own guards protect, migration 0013)."""
+    edits = {name: c for name in IN_FORCE if (c := changes.get(name)) is not None and c.updated}
+    last = batchdb.last_locked(conn) if edits else None
+    if last is None:
         return []
-    locked_through = max(parse_period(str(p)) for p in paid["period"].unique())
+    locked_through = parse_period(str(last["period"]))
     problems: list[Problem] = []
-    for name, (col, form) in IN_FORCE.items():
-        change = changes.get(name)
-        if change is None or not change.updated:
-            continue
+    for name, change in edits.items():
+        col, form = IN_FORCE[name]
         edited = change.upserts[~change.upserts["_fresh"].to_numpy(dtype=bool)]
         for row in edited.itertuples(index=False):  # few rows: a correction, not a load
             value = getattr(row, col)
@@ -221,41 +232,25 @@ def _in_force_problems(new: dict[str, pd.DataFrame], changes: dict[str, TableCha
     return problems
 
 
-def _paid_invoices(current: Inputs, paid: pd.DataFrame) -> dict[str, int]:
-    """invoice_id -> a locked batch that paid an event of it (the invoice, a payment, ...)."""
-    out: dict[str, int] = {}
-    for name, (kind, id_col, _date) in EVENTS.items():
-        mine = paid[paid["event_kind"] == kind]
-        if mine.empty:
-            continue
-        frame = getattr(current, name)
-        invoice_of = frame.set_index(id_col)["invoice_id"] if name != "invoices" else None
-        for event_id, batch_id in zip(mine["event_id"], mine["batch_id"], strict=True):
-            invoice = event_id if invoice_of is None else invoice_of.get(event_id)
-            if invoice is not None:
-                out.setdefault(str(invoice), int(batch_id))
-    return out
-
-
-def split_history_problems(new: dict[str, pd.DataFrame], changes: dict[str, TableChange],
-                           paid: pd.DataFrame, current: Inputs) -> list[Problem]:
+def _split_problems(conn: Connection, new: dict[str, pd.DataFrame],
+                    changes: dict[str, TableChange]) -> list[Problem]:
     """A change to the splits of an invoice with paid events: refused like a changed payment.
 
     A later reversal claws back at the split it was paid at; new shares would make it
     claw back at the new ones. Splits of such an invoice are history.
     """
     change = changes.get("splits")
-    if change is None or not change.changed or paid.empty:
+    if change is None or not change.changed:
         return []
     touched = pd.concat([change.upserts["invoice_id"], change.deleted.get(
         "invoice_id", pd.Series([], dtype=object))], ignore_index=True)
     if touched.empty:
         return []
-    locked = _paid_invoices(current, paid)
+    locked = batchdb.invoices_paid(conn, touched.astype(str).unique().tolist())
     lines = new["splits"].drop_duplicates("invoice_id").set_index("invoice_id")["_line"] \
         if "_line" in new.get("splits", {}) else pd.Series(dtype=object)
     problems = []
-    for invoice in sorted({str(i) for i in touched if str(i) in locked}):
+    for invoice in sorted(locked):
         line = lines.get(invoice)
         problems.append(Problem(
             "splits.csv", None if line is None or pd.isna(line) else int(line), "share",

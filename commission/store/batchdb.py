@@ -9,6 +9,7 @@ trigger, whichever program tried.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,8 @@ from sqlalchemy.engine import Connection
 from commission.store import draftseal
 from commission.store.bulk import (
     fetch_frame,
+    fetch_rows,
+    ids_subquery,
     indexes_built_after,
     mark,
     read_frame,
@@ -35,6 +38,7 @@ from commission.store.models import (
     BatchRun,
     BatchVolume,
 )
+from commission.store.records import EVENTS as EVENT_TABLES
 from commission.vocabulary import PAYOUT_COLUMNS, PAYOUT_MONEY_COLUMNS, RESULT_LINE_COLUMNS
 
 BATCHES: Table = Batch.__table__  # type: ignore[attr-defined]
@@ -349,6 +353,40 @@ def paid_events(conn: Connection) -> pd.DataFrame:
     return fetch_frame(conn, "SELECT p.event_kind, p.event_id, p.batch_id, b.period FROM "
                        "paid_events p JOIN batches b ON b.batch_id = p.batch_id UNION ALL "
                        + _PAID_MANUAL, PAID_COLUMNS, ["batch_id"])
+
+
+def paid_among(conn: Connection, kind: str, ids: Sequence[str]) -> pd.DataFrame:
+    """event_id, batch_id and period of those of ``ids`` a locked batch paid, as events of
+    ``kind`` (as manual lines for 'manual'), earliest batch first.
+
+    What a load asks of the rows it changes, by an index, instead of reading every paid
+    event of the store (millions of rows, most of a later load's reading).
+    """
+    sub, params = ids_subquery(conn, ids)
+    if kind == "manual":
+        sql = f"{_PAID_MANUAL} AND l.event_id IN ({sub}) ORDER BY l.batch_id, l.event_id"
+    else:
+        sql = ("SELECT p.event_kind, p.event_id, p.batch_id, b.period FROM paid_events p "
+               f"JOIN batches b ON b.batch_id = p.batch_id WHERE p.event_kind = {mark(conn)} "
+               f"AND p.event_id IN ({sub}) ORDER BY p.batch_id, p.event_id")
+        params = (kind, *params)
+    return fetch_frame(conn, sql, PAID_COLUMNS, ["batch_id"], params)[PAID_COLUMNS[1:]]
+
+
+def invoices_paid(conn: Connection, invoice_ids: Sequence[str]) -> dict[str, int]:
+    """invoice_id -> the first locked batch that paid an event of it (the invoice, a
+    payment or an adjustment), for those of ``invoice_ids`` that have one."""
+    sub, params = ids_subquery(conn, invoice_ids)
+    parts = []
+    for table, (kind, id_col, _date) in EVENT_TABLES.items():
+        # from the invoices' own rows (an index on invoice_id) to their paid events;
+        # CROSS JOIN keeps SQLite in that order (PostgreSQL plans it as an inner join)
+        parts.append(f"SELECT t.invoice_id, p.batch_id FROM {table} t CROSS JOIN paid_events p "
+                     f"WHERE t.invoice_id IN (SELECT id FROM wanted) AND p.event_kind = "
+                     f"'{kind}' AND p.event_id = t.{id_col}")
+    sql = (f"WITH wanted (id) AS ({sub}) SELECT invoice_id, MIN(batch_id) FROM ("
+           + " UNION ALL ".join(parts) + ") AS paid GROUP BY invoice_id")
+    return {str(i): int(b) for i, b in fetch_rows(conn, sql, params)}
 
 
 def paid_manual(conn: Connection) -> pd.DataFrame:

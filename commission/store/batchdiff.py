@@ -19,8 +19,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from commission.store import batchdb
-from commission.store.bulk import fetch_rows, read_frame
-from commission.store.open_events import ids_query
+from commission.store.bulk import fetch_rows, ids_subquery, read_frame
 from commission.store.records import EVENTS, read_table
 
 _THEN = ["event_kind", "event_id", "event_date", "amount", "row_hash"]
@@ -79,7 +78,7 @@ def diff_rows(conn: Connection, b: dict[str, Any]) -> dict[str, Any]:
     paid = [moved]
     for table, (kind, id_col, _date) in EVENTS.items():
         ids = moved.loc[moved["event_kind"] == kind, "event_id"].to_numpy(dtype=object)
-        sub, params = ids_query(conn, ids)
+        sub, params = ids_subquery(conn, ids)
         newer = f"SELECT {id_col} FROM {table} WHERE load_id > {version}"
         now[table] = read_table(conn, table, None,
                                 f"WHERE load_id > {version} OR {id_col} IN ({sub})", params)

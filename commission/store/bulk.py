@@ -15,6 +15,7 @@ columns (ids as objects, money as int64, dates as ``datetime64[s]``).
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -283,16 +284,24 @@ def fetch_rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> lis
 
 
 def fetch_frame(conn: Connection, sql: str, columns: Sequence[str],
-                integers: Sequence[str] = ()) -> pd.DataFrame:
+                integers: Sequence[str] = (), params: Sequence[object] = ()) -> pd.DataFrame:
     """Every row of ``sql`` as a frame of ``columns``, ``integers`` as int64 and the rest
     as fetched: :func:`fetch_rows`, not SQLAlchemy's rows (five times faster for the
     few hundred thousand events locked batches paid)."""
-    rows = fetch_rows(conn, sql)
+    rows = fetch_rows(conn, sql, params)
     grid = np.empty((len(rows), len(columns)), dtype=object)
     if rows:
         grid[:] = rows
     return pd.DataFrame({c: grid[:, i].astype(np.int64) if c in integers and rows else grid[:, i]
                          for i, c in enumerate(columns)})
+
+
+def ids_subquery(conn: Connection, ids: Sequence[str]) -> tuple[str, tuple]:
+    """SQL giving the rows of ``ids`` (one parameter however many), and its parameters:
+    ``x IN (<it>)`` reads a few rows of a large table by an index, ids bound, never spliced."""
+    if conn.dialect.name == "sqlite":
+        return "SELECT value FROM json_each(?)", (json.dumps([str(i) for i in ids]),)
+    return "SELECT unnest(CAST(%s AS text[]))", ([str(i) for i in ids],)
 
 
 def mark(conn: Connection) -> str:

@@ -20,7 +20,6 @@ a month of data, not the store.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from commission.inputs.tables import Inputs
 from commission.keys import lookup
-from commission.store.bulk import fetch_rows
+from commission.store.bulk import fetch_rows, ids_subquery
 from commission.store.records import EVENTS, _inputs_of_invoices
 
 #: kinds of locked lines whose rates later events take again (see ``PriorLines``)
@@ -45,7 +44,8 @@ def _first_after(conn: Connection, period: str) -> object:
 
 def open_events(conn: Connection, base: dict) -> dict[str, np.ndarray]:
     """Ids of the events (by table) that no locked batch paid, given the last locked
-    batch ``base``; with ``"_invoices"`` the invoice of each, for :func:`ids_query`."""
+    batch ``base``; with ``"_invoices"`` the invoice of each (for
+    :func:`commission.store.bulk.ids_subquery`)."""
     m = "?" if conn.dialect.name == "sqlite" else "%s"
     after, version = _first_after(conn, base["period"]), int(base["data_version"] or 0)
     out: dict[str, np.ndarray] = {}
@@ -63,18 +63,11 @@ def open_events(conn: Connection, base: dict) -> dict[str, np.ndarray]:
     return out
 
 
-def ids_query(conn: Connection, ids: np.ndarray) -> tuple[str, tuple]:
-    """A subquery giving ``ids`` (one parameter, whatever their number), and its params."""
-    if conn.dialect.name == "sqlite":
-        return "SELECT value FROM json_each(?)", (json.dumps(list(ids)),)
-    return "SELECT unnest(%s::text[])", (list(ids),)
-
-
 def read_open_inputs(conn: Connection, base: dict) -> tuple[Inputs, pd.DataFrame, np.ndarray]:
     """(inputs of the invoices with an open event, every manual line; the (event_kind,
     event_id) of their events a locked batch paid; those invoices' ids)."""
     open_ = open_events(conn, base)
-    sub, params = ids_query(conn, open_["_invoices"])
+    sub, params = ids_subquery(conn, open_["_invoices"])
     inputs = _inputs_of_invoices(conn, sub, params, ("", ()))
     paid = []
     for table, (kind, id_col, _date) in EVENTS.items():
@@ -98,7 +91,7 @@ def _obj(values) -> np.ndarray:
 def prior_lines_of(conn: Connection, invoices: np.ndarray) -> pd.DataFrame:
     """Locked lines of ``invoices`` whose rates later events take (the columns of
     ``batchdb.prior_lines`` but period, plan_id, base_amount and share)."""
-    sub, params = ids_query(conn, invoices)
+    sub, params = ids_subquery(conn, invoices)
     kinds = ", ".join(f"'{k}'" for k in RATE_KINDS)
     rows = fetch_rows(conn, (
         "SELECT l.line_kind, l.event_id, l.rep_id, l.rate_num, l.rate_den, l.haircut_num, "

@@ -7,15 +7,13 @@ engine the same rows in the same order, and a re-run gives identical lines.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
 
 from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.inputs.tables import Inputs
-from commission.store.bulk import fetch_rows, mark, read_frame
+from commission.store.bulk import fetch_rows, ids_subquery, mark, read_frame
 from commission.store.models import INPUT_MODELS, Load
 
 #: key columns of each input table (a split is keyed by invoice and rep)
@@ -72,14 +70,7 @@ def read_rep_inputs(conn: Connection, rep_id: str, batch_id: int | None = None) 
                 f"AND rep_id = {m}"
         params += (rep_id,)
     ids = [str(r[0]) for r in fetch_rows(conn, mine, params)]
-    return _inputs_of_invoices(conn, *_id_list(conn, ids), (f"WHERE rep_id = {m}", (rep_id,)))
-
-
-def _id_list(conn: Connection, ids: list[str]) -> tuple[str, tuple]:
-    """SQL giving the rows of ``ids`` (one parameter however many), and its parameters."""
-    if conn.dialect.name == "sqlite":
-        return "SELECT value FROM json_each(?)", (json.dumps(ids),)
-    return "SELECT unnest(CAST(%s AS text[]))", (ids,)
+    return _inputs_of_invoices(conn, *ids_subquery(conn, ids), (f"WHERE rep_id = {m}", (rep_id,)))
 
 
 def _inputs_of_invoices(conn: Connection, invoices: str, params: tuple,
@@ -99,7 +90,7 @@ def _inputs_of_invoices(conn: Connection, invoices: str, params: tuple,
     # the customers of the invoices just read, by their ids (not the invoices again:
     # on PostgreSQL that join was a quarter of a month's reading)
     customers = tables["invoices"]["customer_id"].drop_duplicates().astype(str).tolist()
-    ids, id_params = _id_list(conn, customers)
+    ids, id_params = ids_subquery(conn, customers)
     tables["customers"] = read_table(conn, "customers", None,
                                      f"WHERE customer_id IN ({ids})", id_params)
     return Inputs(**{name: tables[name] for name in COLUMNS})

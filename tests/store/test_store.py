@@ -20,7 +20,7 @@ from commission.inputs.reading import read_tables, to_inputs
 from commission.inputs.tables import STORED_COLUMNS as COLUMNS
 from commission.payroll import lifecycle as batches
 from commission.problems import InputError
-from commission.store import metadata, open_store
+from commission.store import batchdb, metadata, open_store
 from commission.store.migrate import current_revision, head_revision
 
 TABLES = (*COLUMNS, "plans", "loads")
@@ -272,6 +272,37 @@ def test_an_event_paid_by_a_locked_batch_cannot_be_reloaded_changed(csvs, store,
     assert problem.record_id == "P1" and problem.row == 2
     assert f"paid by locked batch {batch_id} (2026-01)" in problem.message
     assert recorded(store) == before
+
+
+def test_a_load_asks_the_store_only_whether_the_rows_it_changes_were_paid(
+        csvs, store, tmp_path, monkeypatch):
+    """Each changed record a locked batch paid is refused with its batch and period, the
+    splits of an invoice with paid events too; unpaid records change. The load asks the
+    store about the changed rows only: reading every paid event (millions in a large
+    store) was 40% of a monthly load."""
+    _lock_january(csvs, store, tmp_path)  # pays I1, I2 and P1; P2 and P3 are later
+    monkeypatch.setattr(batchdb, "paid_events", lambda conn: pytest.fail("every paid event"))
+    p2, p3 = csvs.PAYMENTS[1:]
+    fix = csvs.write(tmp_path / "fix",
+                     invoices=[("I1", "C1", "R1", "2026-01-05", "2026-03-06", "10000.00")],
+                     payments=[("P1", "I1", "2026-01-20", "3900.00", None), p2,
+                               ("P3", "I1", "2026-03-11", "600.00", None)],
+                     splits=[("I1", "R1", "0.5"), ("I1", "R2", "0.5")])
+    with pytest.raises(InputError) as err:
+        batches.load(store, fix)
+    assert [str(p) for p in err.value.problems] == [
+        "invoices.csv:2 I1: invoice I1 was paid by locked batch 1 (2026-01) and cannot change; "
+        "expected the record as it was; a correction is a new reversal, credit note or "
+        "adjustment",
+        "payments.csv:2 P1: payment P1 was paid by locked batch 1 (2026-01) and cannot change; "
+        "expected the record as it was; a correction is a new reversal, credit note or "
+        "adjustment",
+        "splits.csv:2 [share] I1: invoice I1 has events paid by locked batch 1: its splits are "
+        "history and cannot change; expected the splits as they were; a correction is a "
+        "reversal or an adjustment"]
+    later = batches.load(store, csvs.write(tmp_path / "later", payments=[
+        ("P3", "I1", "2026-03-11", "600.00", None)]))
+    assert later.tables["payments"]["updated"] == 1  # P3: no locked batch paid it
 
 
 @pytest.mark.parametrize("sql", [
