@@ -1,15 +1,17 @@
 """Moving whole columns in and out of the database fast, on SQLite and PostgreSQL.
 
 A million invoices with their payments must load in well under a minute, so rows
-never go through the ORM: columns are converted once, vectorised (a date column is
-formatted per distinct day, not per row), then written with one ``executemany``
-of an ``INSERT ... ON CONFLICT DO UPDATE`` on SQLite, or ``COPY`` into a temporary
-table and one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` on PostgreSQL. The
-upsert only touches a row whose content differs, so writing the same rows twice
+never go through the ORM. On SQLite columns are converted once, vectorised (a date
+column is formatted per distinct day, not per row), then written with one
+``executemany`` of an ``INSERT ... ON CONFLICT DO UPDATE``. On PostgreSQL Arrow
+writes the columns as CSV into ``COPY``: straight into the table, or for an upsert
+into a temporary table and then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``.
+The upsert only touches a row whose content differs, so writing the same rows twice
 changes nothing (not even ``recorded_at``).
 
-Reading goes the other way: plain tuples from the driver, then typed numpy
-columns (ids as objects, money as int64, dates as ``datetime64[s]``).
+Reading goes the other way: SQLite's plain tuples from the driver, PostgreSQL's
+``COPY ... TO STDOUT`` parsed by Arrow, both into the same typed columns (text as
+``str``, money as int64, dates as ``datetime64[s]``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKeyConstraint, Integer, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Integer,
+    Table,
+    Text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
@@ -314,36 +326,83 @@ def delete_keys(conn: Connection, table: Table, keys: pd.DataFrame) -> None:
 # ----------------------------------------------------------------------------- from the database
 
 
-def _date_select(name: str, dialect: str) -> str:
-    """Dates come back as ISO text on SQLite, as day numbers on PostgreSQL (fast to convert)."""
-    return name if dialect == "sqlite" else f"({name} - DATE '1970-01-01') AS {name}"
-
-
 def read_frame(conn: Connection, table: Table, columns: Sequence[str] | None = None,
                where: str = "", params: Sequence[object] = ()) -> pd.DataFrame:
     """Typed columns of ``table``: str (text), int64 (integers), datetime64[s] (dates).
 
     A nullable integer column comes back as pandas ``Int64``. ``where`` is SQL built
     by the caller from trusted values only (batch ids are integers); anything else
-    goes in ``params`` (marked :func:`mark` in ``where``). Rows are
-    fetched with the driver's cursor: SQLAlchemy's row objects would cost more than
-    the query itself for a million rows.
+    goes in ``params`` (marked :func:`mark` in ``where``). SQLite's rows are fetched
+    with the driver's cursor (SQLAlchemy's row objects would cost more than the query
+    itself for a million rows); PostgreSQL's come as CSV (:func:`_read_copy`).
     """
     dialect = conn.dialect.name
     columns = list(columns or [c.name for c in table.columns])
-    select = ", ".join(_date_select(n, dialect) if isinstance(table.c[n].type, Date) else n
-                       for n in columns)
+    if dialect == "postgresql":
+        return _read_copy(conn, f"SELECT {', '.join(columns)} FROM {table.name} {where}",
+                          params, [table.c[n] for n in columns])
     cur = conn.connection.driver_connection.cursor()
     try:
-        cur.execute(f"SELECT {select} FROM {table.name} {where}", tuple(params))
+        cur.execute(f"SELECT {', '.join(columns)} FROM {table.name} {where}", tuple(params))
         rows = cur.fetchall()
     finally:
         cur.close()
     grid = np.empty((len(rows), len(columns)), dtype=object)
     if rows:
         grid[:] = rows
-    return pd.DataFrame({name: column_in(grid[:, i], table.c[name], dialect)
+    return pd.DataFrame({name: column_in(grid[:, i], table.c[name])
                          for i, name in enumerate(columns)})
+
+
+def _read_copy(conn: Connection, sql: str, params: Sequence[object],
+               columns: Sequence[Column]) -> pd.DataFrame:
+    """:func:`read_frame` on PostgreSQL: ``COPY (sql) TO STDOUT`` as CSV, parsed by Arrow
+    into whole typed columns (no Python tuple per row, no Python object per value).
+
+    PostgreSQL writes NULL as an empty field and empty text as ``""``; only the former
+    is read as missing (and no other word, ``NULL`` or ``NaN``, is).
+    """
+    text = bytearray()
+    with conn.connection.driver_connection.cursor() as cur, \
+            cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", tuple(params) or None) as copy:
+        for block in copy:
+            text += block
+    types = {c.name: _arrow_type(c.type) for c in columns}
+    table = pacsv.read_csv(pa.py_buffer(text), read_options=pacsv.ReadOptions(
+        column_names=list(types)), convert_options=pacsv.ConvertOptions(
+        column_types=types, null_values=[""], true_values=["t"], false_values=["f"],
+        strings_can_be_null=True, quoted_strings_can_be_null=False)) if text else \
+        pa.table({name: pa.array([], t) for name, t in types.items()})
+    return pd.DataFrame({c.name: _column_from_arrow(table.column(c.name), c) for c in columns})
+
+
+def _arrow_type(sa_type) -> pa.DataType:
+    if isinstance(sa_type, Boolean):
+        return pa.bool_()
+    if isinstance(sa_type, Date):
+        return pa.date32()
+    if isinstance(sa_type, DateTime):
+        return pa.timestamp("us")
+    if isinstance(sa_type, (BigInteger, Integer)):
+        return pa.int64()
+    return pa.string()
+
+
+def _column_from_arrow(values: pa.ChunkedArray, column: Column) -> pd.Series:
+    """One column read by Arrow as :func:`column_in` types it."""
+    sa_type = column.type
+    if isinstance(sa_type, Boolean):  # as column_in: the text of the driver's bool
+        return pd.Series([None if v is None else str(v) for v in values.to_pylist()],
+                         dtype="str")
+    if isinstance(sa_type, Date):
+        return pd.Series(values.cast(pa.timestamp("s")).to_numpy(), dtype="datetime64[s]")
+    if isinstance(sa_type, DateTime):
+        return pd.Series(values.to_numpy(), dtype="datetime64[us]")
+    if isinstance(sa_type, (BigInteger, Integer)):
+        if column.nullable:
+            return pd.Series(pd.array(values.to_numpy(zero_copy_only=False), dtype="Int64"))
+        return pd.Series(values.to_numpy(), dtype=np.int64)
+    return pd.Series(values.to_pandas(), dtype="str")
 
 
 def fetch_rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[tuple]:
@@ -383,18 +442,11 @@ def mark(conn: Connection) -> str:
     return "?" if conn.dialect.name == "sqlite" else "%s"
 
 
-def column_in(values: np.ndarray, column, dialect: str) -> pd.Series:
-    """One fetched column (object array) as its typed pandas column."""
+def column_in(values: np.ndarray, column) -> pd.Series:
+    """One column SQLite gave (object array; dates as ISO text) as its typed pandas column."""
     sa_type = column.type
     if isinstance(sa_type, Date):
-        if dialect == "sqlite":
-            arr = values.astype("datetime64[s]")
-        else:
-            missing = pd.isna(values)
-            days = np.where(missing, 0, values).astype(np.int64)
-            arr = days.astype("datetime64[D]").astype("datetime64[s]")
-            arr[missing] = np.datetime64("NaT")
-        return pd.Series(arr, dtype="datetime64[s]")
+        return pd.Series(values.astype("datetime64[s]"), dtype="datetime64[s]")
     if isinstance(sa_type, DateTime):
         return pd.Series(pd.to_datetime(values), dtype="datetime64[us]")
     if isinstance(sa_type, (BigInteger, Integer)):

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from commission.store import metadata
+from commission.store import batchdb, metadata
 from commission.store.bulk import read_frame, write_frame
 
 CUSTOMERS = metadata.tables["customers"]
@@ -22,7 +22,7 @@ DISPUTES = metadata.tables["disputes"]
 HOSTILE = ["plain", "comma, inside", 'quote " inside ""', "new\nline\r\nand more", "",
            "=1+2", "\\N", "\\.", "NULL", "ünï 名前 😀", " spaces ", "tab\there", "a\\b",
            '"', ",", "12345678901234567890123"]
-NOW = dt.datetime(2026, 12, 3, 6, 49, 46, 587592, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 3, 6, 49, 46, 587592, tzinfo=dt.UTC)
 
 
 class _RolledBack(Exception):
@@ -81,4 +81,33 @@ def test_dates_and_missing_dates_come_back_as_written(store):
         assert got["opened_date"].to_numpy().tolist() == opened.tolist()
         assert got["resolved_date"].isna().tolist() == [False, True, False]
         assert got["resolved_date"].dropna().to_numpy().tolist() == resolved[[0, 2]].tolist()
+        raise _RolledBack
+
+
+def test_nullable_integers_and_big_money_come_back_as_written(store):
+    """Days late and haircut numerators are NULL where they mean nothing; money is cents
+    up to the largest a bigint holds."""
+    n = 4
+    lines = pd.DataFrame({
+        "line_no": np.arange(1, n + 1), "period": "2026-01", "rep_id": "R1", "plan_id": "p",
+        "line_kind": "collection", "event_id": [f"P{i}" for i in range(n)],
+        "invoice_id": "I1", "event_date": np.array(["2026-01-05"] * n, dtype="datetime64[s]"),
+        "base_amount": [0, -1, 2**63 - 1, -(2**63) + 1], "share": 1_000_000, "rate": "1/20",
+        "rate_num": "1", "rate_den": "20", "days_late": pd.array([None, 0, 45, None], "Int64"),
+        "haircut_num": pd.array([None, 1, None, 7], "Int64"), "haircut_pct": [None, "", "x", "5"],
+        "gross": 1, "haircut": 0, "amount": 1, "prior_period": None, "explanation": HOSTILE[:n]})
+    with pytest.raises(_RolledBack), store.write() as conn:
+        batch_id = batchdb.create(conn, {"period": "2026-01", "run_by": "ann", "run_at": NOW,
+                                         "data_version": 0, "events_digest": "e",
+                                         "fingerprint": "f"})
+        write_frame(conn, metadata.tables["batch_lines"], lines,
+                    constants={"batch_id": batch_id})
+        got = read_frame(conn, metadata.tables["batch_lines"], None, "ORDER BY line_no")
+        assert got["batch_id"].tolist() == [batch_id] * n
+        assert got["base_amount"].tolist() == lines["base_amount"].tolist()
+        assert got["days_late"].dtype == "Int64" and got["haircut_num"].dtype == "Int64"
+        assert got["days_late"].tolist() == lines["days_late"].tolist()
+        assert got["haircut_num"].tolist() == lines["haircut_num"].tolist()
+        assert [None if pd.isna(v) else v for v in got["haircut_pct"]] == [None, "", "x", "5"]
+        assert got["prior_period"].isna().all() and got["explanation"].tolist() == HOSTILE[:n]
         raise _RolledBack

@@ -282,7 +282,7 @@ def test_a_load_asks_the_store_only_whether_the_rows_it_changes_were_paid(
     store) was 40% of a monthly load."""
     _lock_january(csvs, store, tmp_path)  # pays I1, I2 and P1; P2 and P3 are later
     monkeypatch.setattr(batchdb, "paid_events", lambda conn: pytest.fail("every paid event"))
-    p2, p3 = csvs.PAYMENTS[1:]
+    p2 = csvs.PAYMENTS[1]
     fix = csvs.write(tmp_path / "fix",
                      invoices=[("I1", "C1", "R1", "2026-01-05", "2026-03-06", "10000.00")],
                      payments=[("P1", "I1", "2026-01-20", "3900.00", None), p2,
