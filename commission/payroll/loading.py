@@ -185,10 +185,11 @@ def _paid_problems(conn: Connection, new: dict[str, pd.DataFrame],
         if change is None or not change.updated:
             continue
         edited = change.upserts.loc[~change.upserts["_fresh"].to_numpy(dtype=bool), id_col]
-        was = batchdb.paid_among(conn, kind, edited.astype(str).tolist()).drop_duplicates(
+        ids = edited.astype(str)
+        was = batchdb.paid_among(conn, kind, ids.tolist()).drop_duplicates(
             "event_id").set_index("event_id")
-        for event_id in edited[edited.astype(str).isin(was.index)]:
-            batch, period = was.at[str(event_id), "batch_id"], was.at[str(event_id), "period"]
+        for event_id in ids[ids.isin(was.index)]:  # in the order of the load's rows
+            batch, period = was.at[event_id, "batch_id"], was.at[event_id, "period"]
             problems.append(_refused(name, new[name], id_col, event_id,
                                      f"{kind} {event_id} was paid by locked batch {batch} "
                                      f"({period})"))
