@@ -153,7 +153,11 @@ def open_store(url: str | None = None) -> Store:
     if make_url(url).get_backend_name() == "sqlite":
         engine = _sqlite_engine(url)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        # UTF-8 whatever the database's own encoding: the bulk paths hand COPY the bytes
+        # Arrow writes and parse what it sends as UTF-8 (store/bulk.py); the server
+        # converts to and from a LATIN1 database, refusing what it cannot hold
+        engine = create_engine(url, pool_pre_ping=True,
+                               connect_args={"client_encoding": "utf8"})
     store = Store(engine)
     try:
         with store.read() as conn:  # at the head already: no writer's lock to wait for

@@ -8,13 +8,17 @@ went in, whatever the text holds.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import numpy as np
 import pandas as pd
+import psycopg
 import pytest
-from sqlalchemy import text
+from backends import pg_url_or_skip
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from commission.store import batchdb, metadata
+from commission.store import batchdb, metadata, open_store
 from commission.store.bulk import read_frame, write_frame
 
 CUSTOMERS = metadata.tables["customers"]
@@ -111,3 +115,36 @@ def test_nullable_integers_and_big_money_come_back_as_written(store):
         assert [None if pd.isna(v) else v for v in got["haircut_pct"]] == [None, "", "x", "5"]
         assert got["prior_period"].isna().all() and got["explanation"].tolist() == HOSTILE[:n]
         raise _RolledBack
+
+
+def test_a_latin1_database_stores_the_text_not_its_utf8_bytes():
+    """The bulk paths speak UTF-8 to PostgreSQL whatever the database's encoding: in a
+    LATIN1 database a name is stored as itself (not as UTF-8 bytes read as Latin-1),
+    and text Latin-1 cannot hold is refused rather than mangled."""
+    base = pg_url_or_skip()
+    name = f"test_latin1_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' "
+                          "LC_CTYPE 'C' TEMPLATE template0"))
+    store = open_store(make_url(base).set(database=name).render_as_string(False))
+    frame = pd.DataFrame({"customer_id": ["C1"], "name": ["Zoë Müller, café"],
+                          "segment": [""]})
+    try:
+        with store.write() as conn:
+            conn.execute(text("INSERT INTO loads (load_id, loaded_at, loaded_by, source, "
+                              "summary) VALUES (1, :at, 'ann', 'test', '{}')"), {"at": NOW})
+            write_frame(conn, CUSTOMERS, frame, constants={"recorded_at": NOW, "load_id": 1},
+                        key=["customer_id"])
+        with store.read() as conn:
+            stored = conn.execute(text("SELECT name, length(name) FROM customers")).one()
+            assert tuple(stored) == ("Zoë Müller, café", 16)
+            assert read_frame(conn, CUSTOMERS, ["name"])["name"].tolist() == [frame["name"][0]]
+        with pytest.raises(psycopg.Error, match="LATIN1"), store.write() as conn:
+            write_frame(conn, CUSTOMERS, frame.assign(customer_id="C2", name="名前"),
+                        constants={"recorded_at": NOW, "load_id": 1})
+    finally:
+        store.close()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        admin.dispose()
