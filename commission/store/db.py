@@ -147,6 +147,13 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def _iso_dates(dbapi_conn, _record) -> None:
+    """Dates as ISO text whatever the server's ``DateStyle``: ``COPY ... TO STDOUT``
+    hands them to Arrow as text (store/bulk.py)."""
+    dbapi_conn.execute("SET DateStyle TO 'ISO, YMD'")
+    dbapi_conn.commit()
+
+
 def open_store(url: str | None = None) -> Store:
     """Open (creating and migrating as needed) the store at ``url`` or :func:`default_url`."""
     url = normalize_url(url or default_url())
@@ -158,6 +165,7 @@ def open_store(url: str | None = None) -> Store:
         # converts to and from a LATIN1 database, refusing what it cannot hold
         engine = create_engine(url, pool_pre_ping=True,
                                connect_args={"client_encoding": "utf8"})
+        event.listen(engine, "connect", _iso_dates)
     store = Store(engine)
     try:
         with store.read() as conn:  # at the head already: no writer's lock to wait for

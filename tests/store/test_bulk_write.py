@@ -117,16 +117,18 @@ def test_nullable_integers_and_big_money_come_back_as_written(store):
         raise _RolledBack
 
 
-def test_a_latin1_database_stores_the_text_not_its_utf8_bytes():
-    """The bulk paths speak UTF-8 to PostgreSQL whatever the database's encoding: in a
-    LATIN1 database a name is stored as itself (not as UTF-8 bytes read as Latin-1),
-    and text Latin-1 cannot hold is refused rather than mangled."""
+def test_a_latin1_database_with_day_first_dates_stores_what_was_written():
+    """The bulk paths speak UTF-8 and ISO dates to PostgreSQL whatever the database's
+    settings: in a LATIN1 database a name is stored as itself (not as UTF-8 bytes read
+    as Latin-1), text Latin-1 cannot hold is refused rather than mangled, and dates
+    come back right under a day-first ``DateStyle``."""
     base = pg_url_or_skip()
     name = f"test_latin1_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' "
                           "LC_CTYPE 'C' TEMPLATE template0"))
+        conn.execute(text(f"ALTER DATABASE {name} SET DateStyle = 'SQL, DMY'"))
     store = open_store(make_url(base).set(database=name).render_as_string(False))
     frame = pd.DataFrame({"customer_id": ["C1"], "name": ["Zoë Müller, café"],
                           "segment": [""]})
@@ -140,6 +142,14 @@ def test_a_latin1_database_stores_the_text_not_its_utf8_bytes():
             stored = conn.execute(text("SELECT name, length(name) FROM customers")).one()
             assert tuple(stored) == ("Zoë Müller, café", 16)
             assert read_frame(conn, CUSTOMERS, ["name"])["name"].tolist() == [frame["name"][0]]
+        opened = np.array(["2024-11-02", "2026-12-31"], dtype="datetime64[s]")
+        with pytest.raises(_RolledBack), store.write() as conn:
+            write_frame(conn, DISPUTES, pd.DataFrame({
+                "dispute_id": ["D1", "D2"], "invoice_id": ["I1", "I2"], "opened_date": opened,
+                "resolved_date": opened}), constants={"recorded_at": NOW, "load_id": 1})
+            got = read_frame(conn, DISPUTES, ["opened_date"], "ORDER BY dispute_id")
+            assert got["opened_date"].to_numpy().tolist() == opened.tolist()
+            raise _RolledBack
         with pytest.raises(psycopg.Error, match="LATIN1"), store.write() as conn:
             write_frame(conn, CUSTOMERS, frame.assign(customer_id="C2", name="名前"),
                         constants={"recorded_at": NOW, "load_id": 1})
