@@ -360,7 +360,9 @@ def _read_copy(conn: Connection, sql: str, params: Sequence[object],
     into whole typed columns (no Python tuple per row, no Python object per value).
 
     PostgreSQL writes NULL as an empty field and empty text as ``""``; only the former
-    is read as missing (and no other word, ``NULL`` or ``NaN``, is).
+    is read as missing (and no other word, ``NULL`` or ``NaN``, is). A quoted value may
+    hold a newline (a plan's text, a message): Arrow is told, or a large read could be
+    cut inside one.
     """
     text = bytearray()
     with conn.connection.driver_connection.cursor() as cur, \
@@ -369,7 +371,8 @@ def _read_copy(conn: Connection, sql: str, params: Sequence[object],
             text += block
     types = {c.name: _arrow_type(c.type) for c in columns}
     table = pacsv.read_csv(pa.py_buffer(text), read_options=pacsv.ReadOptions(
-        column_names=list(types)), convert_options=pacsv.ConvertOptions(
+        column_names=list(types)), parse_options=pacsv.ParseOptions(
+        newlines_in_values=True), convert_options=pacsv.ConvertOptions(
         column_types=types, null_values=[""], true_values=["t"], false_values=["f"],
         strings_can_be_null=True, quoted_strings_can_be_null=False)) if text else \
         pa.table({name: pa.array([], t) for name, t in types.items()})

@@ -158,3 +158,17 @@ def test_a_latin1_database_with_day_first_dates_stores_what_was_written():
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
         admin.dispose()
+
+
+def test_a_large_read_of_text_spanning_lines_comes_back_whole(store):
+    """Stored text may hold newlines (a plan's text, a message): a read of megabytes of
+    them is not cut inside a value (Arrow parses PostgreSQL's CSV in blocks)."""
+    n = 40_000
+    names = [f"name {i}\nits second line, {i}\r\nand a third" for i in range(n)]
+    frame = pd.DataFrame({"customer_id": [f"C{i:06d}" for i in range(n)], "name": names,
+                          "segment": None})
+    with pytest.raises(_RolledBack), store.write() as conn:
+        write_frame(conn, CUSTOMERS, frame, constants={"recorded_at": NOW, "load_id": 7})
+        got = read_frame(conn, CUSTOMERS, ["name"], "ORDER BY customer_id")
+        assert got["name"].tolist() == names
+        raise _RolledBack
