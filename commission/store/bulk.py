@@ -202,13 +202,13 @@ def _copy_column(series: pd.Series, sa_type) -> pa.Array:
     if values.dtype.kind in "iu":  # integers in a text column: their decimal text
         return pa.array(values.astype(np.int64), pa.int64()).cast(pa.string())
     text = values.astype(object)
-    present = text[~missing]
-    if len(present) and not isinstance(present[0], str):  # exact big ints, as text
-        text = np.array([str(v) for v in text.tolist()], dtype=object)
     if mask is not None:
         text = text.copy()
         text[missing] = None
-    return pa.array(text, pa.string())
+    try:
+        return pa.array(text, pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # not all text (exact big ints): str() each
+        return pa.array([None if v is None else str(v) for v in text.tolist()], pa.string())
 
 
 def _constant_column(value: object, n: int) -> pa.Array:
@@ -362,7 +362,7 @@ def _read_copy(conn: Connection, sql: str, params: Sequence[object],
     PostgreSQL writes NULL as an empty field and empty text as ``""``; only the former
     is read as missing (and no other word, ``NULL`` or ``NaN``, is). A quoted value may
     hold a newline (a plan's text, a message): Arrow is told, or a large read could be
-    cut inside one.
+    cut inside one. A row of one NULL column is an empty line: kept, not skipped.
     """
     text = bytearray()
     with conn.connection.driver_connection.cursor() as cur, \
@@ -372,7 +372,7 @@ def _read_copy(conn: Connection, sql: str, params: Sequence[object],
     types = {c.name: _arrow_type(c.type) for c in columns}
     table = pacsv.read_csv(pa.py_buffer(text), read_options=pacsv.ReadOptions(
         column_names=list(types)), parse_options=pacsv.ParseOptions(
-        newlines_in_values=True), convert_options=pacsv.ConvertOptions(
+        newlines_in_values=True, ignore_empty_lines=False), convert_options=pacsv.ConvertOptions(
         column_types=types, null_values=[""], true_values=["t"], false_values=["f"],
         strings_can_be_null=True, quoted_strings_can_be_null=False)) if text else \
         pa.table({name: pa.array([], t) for name, t in types.items()})
