@@ -67,14 +67,25 @@ def _stamp_out(value, dialect: str):
 _DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 
 
+def _values(series: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(values, missing) of a column. A nullable integer column (``Int64``) comes out as
+    its exact int64 values, 0 where missing: its own ``to_numpy()`` is float, which
+    rounds past 2**53."""
+    if isinstance(series, pd.Series) and pd.api.types.is_extension_array_dtype(
+            series.dtype) and pd.api.types.is_integer_dtype(series.dtype):
+        return (series.to_numpy(dtype=np.int64, na_value=0),
+                series.isna().to_numpy(dtype=bool))
+    values = series.to_numpy() if isinstance(series, pd.Series) else np.asarray(series)
+    return values, np.asarray(pd.isna(values), dtype=bool)
+
+
 def column_out(series: pd.Series | np.ndarray, sa_type, dialect: str) -> list:
     """One column as a list of plain Python values (None for missing), vectorised."""
-    values = series.to_numpy() if isinstance(series, pd.Series) else np.asarray(series)
+    values, missing = _values(series)
     if isinstance(sa_type, Date):
         return _dates_out(values, dialect)
-    if values.dtype.kind in "iu":
+    if values.dtype.kind in "iu" and not missing.any():
         return [str(v) for v in values.tolist()] if isinstance(sa_type, Text) else values.tolist()
-    missing = pd.isna(values)
     if isinstance(sa_type, (BigInteger, Integer)):
         out = np.where(missing, 0, values).astype(np.int64).astype(object)
     else:
@@ -190,8 +201,7 @@ _COPY_CSV = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
 
 def _copy_column(series: pd.Series, sa_type) -> pa.Array:
     """One column as ``COPY`` reads it: the values :func:`column_out` gives, as Arrow."""
-    values = series.to_numpy()
-    missing = np.asarray(pd.isna(values), dtype=bool)
+    values, missing = _values(series)
     mask = missing if missing.any() else None
     if isinstance(sa_type, Date):
         return pa.array(values.astype("datetime64[D]"), pa.date32(), mask=mask)
@@ -200,7 +210,7 @@ def _copy_column(series: pd.Series, sa_type) -> pa.Array:
             else values.astype(np.int64)
         return pa.array(ints, pa.int64(), mask=mask)
     if values.dtype.kind in "iu":  # integers in a text column: their decimal text
-        return pa.array(values.astype(np.int64), pa.int64()).cast(pa.string())
+        return pa.array(values.astype(np.int64), pa.int64(), mask=mask).cast(pa.string())
     text = values.astype(object)
     if mask is not None:
         text = text.copy()
@@ -369,14 +379,22 @@ def _read_copy(conn: Connection, sql: str, params: Sequence[object],
             cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", tuple(params) or None) as copy:
         for block in copy:
             text += block
-    types = {c.name: _arrow_type(c.type) for c in columns}
-    table = pacsv.read_csv(pa.py_buffer(text), read_options=pacsv.ReadOptions(
-        column_names=list(types)), parse_options=pacsv.ParseOptions(
-        newlines_in_values=True, ignore_empty_lines=False), convert_options=pacsv.ConvertOptions(
-        column_types=types, null_values=[""], true_values=["t"], false_values=["f"],
-        strings_can_be_null=True, quoted_strings_can_be_null=False)) if text else \
-        pa.table({name: pa.array([], t) for name, t in types.items()})
+    table = _parse_copy_csv(text, {c.name: _arrow_type(c.type) for c in columns})
     return pd.DataFrame({c.name: _column_from_arrow(table.column(c.name), c) for c in columns})
+
+
+def _parse_copy_csv(text: bytes | bytearray, types: dict[str, pa.DataType]) -> pa.Table:
+    """PostgreSQL's CSV (no header) as a table of ``types``, by the rules of
+    :func:`_read_copy`."""
+    if not text:
+        return pa.table({name: pa.array([], t) for name, t in types.items()})
+    return pacsv.read_csv(
+        pa.py_buffer(text),
+        read_options=pacsv.ReadOptions(column_names=list(types)),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types, null_values=[""], true_values=["t"], false_values=["f"],
+            strings_can_be_null=True, quoted_strings_can_be_null=False))
 
 
 def _arrow_type(sa_type) -> pa.DataType:
@@ -402,8 +420,8 @@ def _column_from_arrow(values: pa.ChunkedArray, column: Column) -> pd.Series:
     if isinstance(sa_type, DateTime):
         return pd.Series(values.to_numpy(), dtype="datetime64[us]")
     if isinstance(sa_type, (BigInteger, Integer)):
-        if column.nullable:
-            return pd.Series(pd.array(values.to_numpy(zero_copy_only=False), dtype="Int64"))
+        if column.nullable:  # straight to Int64: through float, past 2**53 would round
+            return values.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
         return pd.Series(values.to_numpy(), dtype=np.int64)
     return pd.Series(values.to_pandas(), dtype="str")
 
