@@ -47,6 +47,8 @@ WHATIF_PLANS = ("collected-40day", "collected-stepped", "invoiced-traditional",
                 "advance-marginal")
 WHATIF = """
 import sys, time
+from commission.allocator import prefer_jemalloc
+prefer_jemalloc()  # as the app does
 from commission import load_plans
 from commission.inputs.reading import read_inputs
 from commission.reports.compare import compare, data_periods

@@ -129,7 +129,7 @@ def test_factorize_rows_numbers_distinct_rows():
 def test_money_text_matches_the_one_value_formatters(thousands):
     rng = np.random.default_rng(5)
     edge = [0, 1, -1, 99, -99, 100, -100, 99_999, 100_000, -100_000, 99_999_999,
-            100_000_000, -123_456_789_012, 10**15, 2**62]
+            100_000_000, -123_456_789_012, 10**15, 2**62, 2**63 - 1, -2**63]
     cents = np.concatenate([edge, rng.integers(-10**12, 10**12, 3000),
                             rng.integers(-10**5, 10**5, 3000)])
     one = format_money if thousands else format_cents

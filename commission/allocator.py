@@ -1,0 +1,70 @@
+"""Where memory comes from: Arrow's from jemalloc, and freed memory kept for reuse.
+
+pyarrow's wheels default to mimalloc, which here backs a million lines' text with
+fresh huge pages and hands them back soon after: the kernel zeroes them again for
+the next column, and a ``calculate`` at a million invoices spent 7.3 s of CPU, 2-3 s
+of it in the kernel. jemalloc, also in the wheels, reuses what the last slice freed:
+5.2 s of CPU, the same output and peak (README, Benchmark). A choice the user made
+(``ARROW_DEFAULT_MEMORY_POOL``) stands.
+
+numpy's columns come from the C library's malloc, which by default maps a column of
+a few MB afresh and unmaps it when freed, and gives each thread an arena of its own:
+the same zeroing of new pages, for every intermediate column. A command that runs
+and ends keeps what it frees instead (:func:`keep_freed_memory`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+ENV = "ARROW_DEFAULT_MEMORY_POOL"
+
+#: glibc's mallopt parameters and the values a command uses
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
+KEEP = ((M_TRIM_THRESHOLD, 1 << 30),  # up to 1 GB freed at the top of the heap is kept
+        (M_MMAP_THRESHOLD, 1 << 25),  # columns up to 32 MB from the heap, not fresh maps
+        (M_ARENA_MAX, 1))  # the threads' columns from the same heap, reused alike
+
+
+def prefer_jemalloc() -> None:
+    """Arrow's default pool is jemalloc from now on, where the build has it.
+
+    Before pyarrow is imported (the command line), by its environment variable, which
+    the processes it starts (a Dask ``LocalCluster``'s workers) inherit; after (the
+    app: Streamlit imports pyarrow first), by setting the pool, which only the
+    allocations from then on use (a buffer is freed by the pool that made it), and
+    the variable then, so the choice is made once and children inherit it.
+    """
+    if ENV in os.environ:
+        return
+    if "pyarrow" not in sys.modules:
+        if sys.platform != "win32":  # Windows wheels are built without jemalloc
+            os.environ[ENV] = "jemalloc"
+        return
+    import pyarrow as pa
+
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a build without jemalloc keeps its default
+        return
+    os.environ[ENV] = "jemalloc"  # chosen once (Streamlit runs the app again and again)
+
+
+def keep_freed_memory() -> None:
+    """glibc's malloc keeps and reuses what is freed (:data:`KEEP`), for a process that
+    ends when its command does: not the app, which lives on. Elsewhere, nothing."""
+    if sys.platform != "linux" or not _glibc():
+        return
+    mallopt = ctypes.CDLL(None).mallopt
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    for param, value in KEEP:
+        mallopt(param, value)
+
+
+def _glibc() -> bool:
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")  # type: ignore[union-attr]
+    except (ValueError, OSError):  # another C library (musl) has no such name
+        return False
