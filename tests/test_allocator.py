@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _python(code: str, **env: str) -> str:
-    """``code``'s output in a fresh interpreter, without a pool chosen beforehand."""
-    clean = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    """``code``'s output in a fresh interpreter, without a pool or pages chosen before."""
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("ARROW_DEFAULT_MEMORY_POOL", "NUMPY_MADVISE_HUGEPAGE")}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, env={**clean, **env}, check=False, timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -49,6 +50,17 @@ def test_after_pyarrow_is_imported_the_pool_is_set_once_as_the_app_does():
                   "prefer_jemalloc(); prefer_jemalloc()\n"
                   "print(before, end=' ')\n" + POOL + "\nassert keep.sum().as_py() == 499500")
     assert out == "mimalloc jemalloc jemalloc"
+
+
+HUGE = "import numpy as np; print(np._core.multiarray._get_madvise_hugepage())"
+
+
+def test_the_programs_numpy_takes_ordinary_pages_unless_the_user_said_otherwise():
+    run = "import commission.cli.parser as p\np.main = lambda: 0\ntry:\n p.run()\n" \
+          "except SystemExit:\n pass\n"
+    assert _python(HUGE) == "True"  # numpy's own default here, for comparison
+    assert _python(run + HUGE) == "False"
+    assert _python(run + HUGE, NUMPY_MADVISE_HUGEPAGE="1") == "True"
 
 
 def test_a_pool_the_user_chose_stands():

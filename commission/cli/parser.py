@@ -11,7 +11,7 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from commission.allocator import keep_freed_memory, prefer_jemalloc
+from commission.allocator import keep_freed_memory, prefer_jemalloc, small_pages_for_numpy
 from commission.cli import (
     collections_commands,
     commands,
@@ -96,12 +96,13 @@ def run() -> None:
     interpreter would otherwise collect the whole heap (pandas, SQLAlchemy, the
     store's tables, a million lines' columns) only to free what the operating system
     frees anyway, 0.4 to 0.7 s of every command. What a command opens is closed by
-    then; at-exit handlers still run. Arrow's memory comes from jemalloc and freed
-    memory is reused (:mod:`commission.allocator`). Not in :func:`main`, which tests
-    and programs call in a process that goes on.
+    then; at-exit handlers still run. Arrow's memory comes from jemalloc, freed
+    memory is reused and numpy takes ordinary pages (:mod:`commission.allocator`).
+    Not in :func:`main`, which tests and programs call in a process that goes on.
     """
     prefer_jemalloc()
     keep_freed_memory()
+    small_pages_for_numpy()
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     code = main()
     gc.freeze()
