@@ -56,8 +56,11 @@ def prefer_jemalloc() -> None:
 
 def keep_freed_memory() -> None:
     """glibc's malloc keeps and reuses what is freed (:data:`KEEP`), for a process that
-    ends when its command does: not the app, which lives on. Elsewhere, nothing."""
+    ends when its command does: not the app, which lives on. Elsewhere, or when the
+    user tuned glibc's malloc (``GLIBC_TUNABLES``), nothing."""
     if sys.platform != "linux" or not _glibc():
+        return
+    if "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", ""):
         return
     mallopt = ctypes.CDLL(None).mallopt
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)

@@ -94,3 +94,8 @@ print(libc.mallinfo2().hblks - before)
     kept = subprocess.run([sys.executable, "-c", code, "keep"], capture_output=True,
                           text=True, cwd=ROOT, check=True).stdout.strip()
     assert (as_is, kept) == ("1", "0")
+    tuned = subprocess.run(  # the user's own tuning of glibc's malloc stands
+        [sys.executable, "-c", code, "keep"], capture_output=True, text=True, cwd=ROOT,
+        check=True, env={**os.environ, "GLIBC_TUNABLES": "glibc.malloc.trim_threshold=131072"}
+    ).stdout.strip()
+    assert tuned == "1"
