@@ -17,8 +17,9 @@ from commission.cli.common import UserError
 if TYPE_CHECKING:  # the engine, pandas and the readers load when a command runs, not for --help
     import pandas as pd
 
-    from commission import Problem, Result
+    from commission import Inputs, Problem, Result
     from commission.inputs.csv_text import Prefetch
+    from commission.inputs.reading import Validation
 
 
 def plans_and_problems(rules: str, plan: str | None) -> tuple[dict, list[Problem]]:
@@ -33,26 +34,39 @@ def plans_and_problems(rules: str, plan: str | None) -> tuple[dict, list[Problem
     return plans, problems
 
 
-def _load_all(data: str, rules: str, plan: str | None = None,
-              timings: dict[str, float] | None = None, prefetch: Prefetch | None = None):
-    """Plans and validated inputs, or InputError with every problem of both."""
-    from commission import InputError
-    from commission.inputs.reading import read_tables, validate_tables
+def _start_loading(data: str, rules: str, plan: str | None, timings: dict[str, float],
+                   prefetch: Prefetch | None) -> tuple[dict, list[Problem], Validation]:
+    """The plans, their problems and the inputs' validation under way."""
+    from commission.inputs.reading import read_tables, start_validation
 
-    timings = {} if timings is None else timings
     t0 = time.perf_counter()
     plans, problems = plans_and_problems(rules, plan)
     tables, read_problems = read_tables(data, require_all=True, prefetch=prefetch)
     timings["read"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    inputs, input_problems = validate_tables(tables, read_problems, plans.keys(), plans,
-                                             plan if plan in plans else None)
+    validation = start_validation(tables, read_problems, plans.keys(), plans,
+                                  plan if plan in plans else None)
     timings["validate"] = time.perf_counter() - t1
-    problems += input_problems
-    if problems:
-        raise InputError(problems)
+    return plans, problems, validation
+
+
+def _validated(plan_problems: list[Problem], validation: Validation) -> Inputs:
+    """The inputs once every check has run, or InputError with every problem of both."""
+    from commission import InputError
+
+    inputs, input_problems = validation.result()
+    if plan_problems or input_problems:
+        raise InputError([*plan_problems, *input_problems])
     assert inputs is not None
-    return plans, inputs
+    return inputs
+
+
+def _load_all(data: str, rules: str, plan: str | None = None,
+              timings: dict[str, float] | None = None, prefetch: Prefetch | None = None):
+    """Plans and validated inputs, or InputError with every problem of both."""
+    timings = {} if timings is None else timings
+    plans, problems, validation = _start_loading(data, rules, plan, timings, prefetch)
+    return plans, _validated(problems, validation)
 
 
 def summary_table(result: Result, reps: pd.DataFrame) -> str:
@@ -122,7 +136,6 @@ def cmd_calculate(args: argparse.Namespace) -> int:
 
 
 def _calculate(args: argparse.Namespace, prefetch: Prefetch | None) -> int:
-    from commission import calculate
     from commission.reports.result_files import write_result
 
     timings: dict[str, float] = {}
@@ -137,9 +150,12 @@ def _calculate(args: argparse.Namespace, prefetch: Prefetch | None) -> int:
                                     summary_table)
     if dist.wanted(args) and dist.cmd_calculate_partitioned(args, summary_table) == 0:
         return 0  # otherwise the input has a problem: the one-process path reports it
-    plans, inputs = _load_all(args.data, args.rules, args.plan, timings, prefetch)
+    plans, plan_problems, validation = _start_loading(args.data, args.rules, args.plan,
+                                                      timings, prefetch)
     t1 = time.perf_counter()
-    result = calculate(inputs, plans, through=args.through, plan_override=args.plan)
+    result = _calculate_beside(validation, plans, args) if not plan_problems else None
+    inputs = _validated(plan_problems, validation)
+    assert result is not None  # no problem at all: the foundation was sound, it computed
     timings["compute"] = time.perf_counter() - t1
     inputs.forget_derived()  # nothing computes again: the memory goes to the words
     t2 = time.perf_counter()
@@ -151,6 +167,28 @@ def _calculate(args: argparse.Namespace, prefetch: Prefetch | None) -> int:
         parts = ", ".join(f"{k} {v:.2f}s" for k, v in timings.items())
         print(f"timings: {parts}, total {total:.2f}s", file=sys.stderr)
     return 0
+
+
+def _calculate_beside(validation: Validation, plans: dict, args: argparse.Namespace
+                      ) -> Result | None:
+    """The calculation, started while the last checks run (on two cores the two overlap).
+
+    Only on inputs whose foundation is sound (each id once, every reference and plan
+    known). None when it could not start, or failed on inputs that have a problem: the
+    problems are what the user is shown. A failure on inputs without any is a fault.
+    """
+    from commission import calculate
+
+    if not validation.sound:
+        return None
+    assert validation.inputs is not None
+    try:
+        return calculate(validation.inputs, plans, through=args.through,
+                         plan_override=args.plan)
+    except Exception:
+        if validation.result()[1]:
+            return None
+        raise
 
 
 def announce(result: Result, reps: pd.DataFrame, args: argparse.Namespace) -> None:

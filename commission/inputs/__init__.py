@@ -14,7 +14,7 @@ from commission.lazy import exports
 
 _TABLES = ("ADJUSTMENT_KINDS", "COLUMNS", "DATE_COLUMNS", "ID_COLUMN", "MONEY_COLUMNS",
            "OPTIONAL_TABLES", "SHARE_SCALE", "Inputs", "empty_table")
-_READING = ("read_inputs", "read_tables", "to_inputs", "validate_tables")
+_READING = ("read_inputs", "read_tables", "start_validation", "to_inputs", "validate_tables")
 
 #: public name -> the module that defines it
 _WHERE = {"CHECKS": "commission.inputs.checks", "check": "commission.inputs.checks",
@@ -24,7 +24,7 @@ _WHERE = {"CHECKS": "commission.inputs.checks", "check": "commission.inputs.chec
 __all__ = [
     "ADJUSTMENT_KINDS", "CHECKS", "COLUMNS", "DATE_COLUMNS", "ID_COLUMN", "MONEY_COLUMNS",
     "OPTIONAL_TABLES", "SHARE_SCALE", "Inputs", "check", "empty_table", "read_inputs",
-    "read_tables", "to_inputs", "validate_tables",
+    "read_tables", "start_validation", "to_inputs", "validate_tables",
 ]
 assert sorted(__all__) == sorted(_WHERE)
 
@@ -33,7 +33,13 @@ __getattr__, __dir__ = exports(__name__, _WHERE)
 
 if TYPE_CHECKING:  # what type checkers and editors see
     from commission.inputs.checks import CHECKS, check
-    from commission.inputs.reading import read_inputs, read_tables, to_inputs, validate_tables
+    from commission.inputs.reading import (
+        read_inputs,
+        read_tables,
+        start_validation,
+        to_inputs,
+        validate_tables,
+    )
     from commission.inputs.tables import (
         ADJUSTMENT_KINDS,
         COLUMNS,

@@ -387,6 +387,25 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
+#: the checks the engine's own indexing rests on: each id once, every reference, plan
+#: and adjustment kind known, a quota wherever a plan measures attainment. Once they
+#: pass, a calculation may start while the others (:data:`BESIDE`) run on a thread:
+#: those find figures that are wrong (shares, dates, reversals, over-settlement, text),
+#: which the engine computes with, not on
+FOUNDATION: tuple[Check, ...] = (
+    unique_ids,
+    people_references,
+    known_plans,
+    event_references,
+    amounts,
+    over_time.assignments,
+    over_time.quotas,
+    over_time.missing_quotas,
+    over_time.manual_lines,
+)
+BESIDE: tuple[Check, ...] = tuple(c for c in CHECKS if c not in FOUNDATION)
+
+
 def check(inputs: Inputs, plan_ids: Iterable[str], plans: Mapping[str, Plan] | None = None,
           plan_override: str | None = None) -> list[Problem]:
     """Every cross-table problem of a full data set (ids, references, dates, amounts).
@@ -397,4 +416,32 @@ def check(inputs: Inputs, plan_ids: Iterable[str], plans: Mapping[str, Plan] | N
     return [problem for run in CHECKS for problem in run(data)]
 
 
-__all__ = ["CHECKS", "MAX_ID_LENGTH", "Check", "CheckData", "check", "text_cells"]
+class Checking:
+    """:func:`check` in two parts: :data:`FOUNDATION` now, :data:`BESIDE` on a thread.
+
+    A calculation that may start once the foundation is :attr:`sound` starts on a
+    data set whose other checks are still running; it shows and writes nothing
+    before :meth:`problems` (every problem :func:`check` finds) is empty. When
+    the foundation is not sound, the other checks run too: every problem at once.
+    """
+
+    def __init__(self, inputs: Inputs, plan_ids: Iterable[str],
+                 plans: Mapping[str, Plan] | None = None, plan_override: str | None = None):
+        data = CheckData.of(inputs, plan_ids, plans, plan_override)
+        self.found = [problem for run in FOUNDATION for problem in run(data)]
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checks")
+        self._beside = pool.submit(lambda: [problem for run in BESIDE for problem in run(data)])
+        pool.shutdown(wait=False)
+
+    @property
+    def sound(self) -> bool:
+        """The engine may start: the checks it rests on found nothing."""
+        return not self.found
+
+    def problems(self) -> list[Problem]:
+        """Every problem found (waiting for the checks still running)."""
+        return [*self.found, *self._beside.result()]
+
+
+__all__ = ["BESIDE", "CHECKS", "FOUNDATION", "MAX_ID_LENGTH", "Check", "CheckData",
+           "Checking", "check", "text_cells"]

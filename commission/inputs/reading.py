@@ -6,7 +6,8 @@ Two steps, so every door can share them:
   unreadable files, missing or unknown columns and unparseable cells;
 * :func:`validate_tables` runs the cross-table checks of
   :mod:`commission.inputs.checks` (ids, references, dates, reversals, splits,
-  over-settlement) on what was read.
+  over-settlement) on what was read; :func:`start_validation` runs them with the
+  last ones on a thread, so that a calculation can start beside them.
 
 Typed tables keep a ``_line`` column (the line number in the file) so problems
 found across tables still point at a line.
@@ -19,6 +20,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from commission.inputs import csv_text
-from commission.inputs.checks import check
+from commission.inputs.checks import Checking
 from commission.inputs.collector import MAX_PER_KIND, Collector
 from commission.inputs.csv_text import READ_THREADS, Parsed, Prefetch, file_size
 from commission.inputs.tables import (
@@ -308,24 +310,56 @@ def to_inputs(tables: dict[str, pd.DataFrame]) -> Inputs:
                      for name in COLUMNS})
 
 
-def validate_tables(tables: dict[str, pd.DataFrame], problems: list[Problem],
-                    plan_ids: Iterable[str], plans: Mapping[str, Plan] | None = None,
-                    plan_override: str | None = None) -> tuple[Inputs | None, list[Problem]]:
-    """Cross-table checks on what :func:`read_tables` read, adding to its problems.
+@dataclass(frozen=True)
+class Validation:
+    """What :func:`read_tables` found and the cross-table checks under way
+    (:class:`~commission.inputs.checks.Checking`).
+
+    When :attr:`sound`, a calculation may start on :attr:`inputs` while the last
+    checks run; only :meth:`result` says whether anything may be shown or written.
+    """
+
+    inputs: Inputs | None  # None: a required table could not be read at all
+    read_problems: list[Problem]
+    checking: Checking | None
+
+    @property
+    def sound(self) -> bool:
+        """Every cell read, and the checks the engine rests on found nothing."""
+        return self.checking is not None and not self.read_problems and self.checking.sound
+
+    def result(self) -> tuple[Inputs | None, list[Problem]]:
+        """(inputs, []) or (None, every problem), once every check has run."""
+        problems = list(self.read_problems)
+        if self.checking is not None:
+            # cells that did not parse were already reported; don't report them again as
+            # cross-table problems (a bad amount would also look "not positive")
+            bad_rows = {(p.source, p.row) for p in problems if p.row is not None}
+            problems += [p for p in self.checking.problems()
+                         if (p.source, p.row) not in bad_rows]
+        return (None, sort_problems(problems)) if problems else (self.inputs, [])
+
+
+def start_validation(tables: dict[str, pd.DataFrame], problems: list[Problem],
+                     plan_ids: Iterable[str], plans: Mapping[str, Plan] | None = None,
+                     plan_override: str | None = None) -> Validation:
+    """The cross-table checks on what :func:`read_tables` read, the last ones on a thread.
 
     ``plans`` (optional) lets the quota checks see each plan's quota period.
     """
-    problems = list(problems)
     required = set(COLUMNS) - OPTIONAL_TABLES
     if not required <= set(tables):  # a file missing or unreadable: report what we have
-        return None, sort_problems(problems)
+        return Validation(None, list(problems), None)
     inputs = to_inputs(tables)
-    # cells that did not parse were already reported; don't report them again as
-    # cross-table problems (a bad amount would also look "not positive")
-    bad_rows = {(p.source, p.row) for p in problems if p.row is not None}
-    problems += [p for p in check(inputs, plan_ids, plans, plan_override)
-                 if (p.source, p.row) not in bad_rows]
-    return (None, sort_problems(problems)) if problems else (inputs, [])
+    return Validation(inputs, list(problems), Checking(inputs, plan_ids, plans, plan_override))
+
+
+def validate_tables(tables: dict[str, pd.DataFrame], problems: list[Problem],
+                    plan_ids: Iterable[str], plans: Mapping[str, Plan] | None = None,
+                    plan_override: str | None = None) -> tuple[Inputs | None, list[Problem]]:
+    """Cross-table checks on what :func:`read_tables` read, adding to its problems:
+    (inputs, []) or (None, every problem)."""
+    return start_validation(tables, problems, plan_ids, plans, plan_override).result()
 
 
 def read_inputs(folder: str | Path, plan_ids: Iterable[str],

@@ -90,7 +90,8 @@ def load(store: Store, data_dir: str | Path, rules_dir: str | Path | None = None
     any problem, :class:`InputError` is raised and nothing is written. Plans in
     ``rules_dir`` are stored as a new version when their text changed.
     """
-    from commission.inputs.reading import check, read_tables  # the validation every door shares
+    from commission.inputs.checks import check  # the validation every door shares
+    from commission.inputs.reading import read_tables
 
     clock = _Clock()
     tables, problems = read_tables(data_dir, require_all=False)

@@ -280,3 +280,101 @@ def test_an_amount_of_ten_billion_or_more_is_refused(tmp_path):
     assert [str(p) for p in problems] == [
         "invoices.csv:2 [amount] I1: 10000000000.00 is too large; expected an amount below "
         "10,000,000,000.00"]
+
+
+# ------------------------------------------------ checks that run beside the calculation
+
+#: a payment of 1,200.00 on an invoice of 1,000.00: over-settled, a check run beside
+OVER_SETTLED = """payment_id,invoice_id,payment_date,amount,reverses_payment_id
+P1,I1,2026-02-01,1200.00,
+P3,I2,2026-03-01,250.5,
+"""
+#: an invoice id twice: a check the engine rests on (it runs before the engine starts)
+TWICE = GOOD["invoices.csv"] + "I1,C2,R2,2026-01-11,2026-02-10,10.00\n"
+
+
+def test_the_checks_split_into_the_foundation_and_those_beside():
+    from commission.inputs.checks import BESIDE, CHECKS, FOUNDATION, settlement, unique_ids
+    assert set(FOUNDATION) | set(BESIDE) == set(CHECKS)
+    assert not set(FOUNDATION) & set(BESIDE)
+    assert unique_ids in FOUNDATION and settlement in BESIDE
+
+
+@pytest.mark.parametrize("changes", [
+    {"payments.csv": OVER_SETTLED},
+    {"invoices.csv": TWICE},
+    {"invoices.csv": TWICE, "payments.csv": OVER_SETTLED},
+])
+def test_checking_in_two_parts_finds_what_check_finds(tmp_path, changes):
+    from commission.inputs.checks import Checking, check
+    from commission.inputs.reading import read_tables, to_inputs
+    tables, read_problems = read_tables(write(tmp_path / "data", {**GOOD, **changes}))
+    assert read_problems == []
+    inputs = to_inputs(tables)
+    checking = Checking(inputs, PLANS)
+    assert checking.sound == ("invoices.csv" not in changes)
+    found = checking.problems()
+    assert found and sorted(found) == sorted(check(inputs, PLANS))
+
+
+def _spy_on_calculate(monkeypatch, fail: bool = False) -> list[str]:
+    """Record each start of the engine from the command line (and make it fail)."""
+    import commission
+    started: list[str] = []
+    real = commission.calculate
+
+    def spy(*args, **kwargs):
+        started.append("calculate")
+        if fail:
+            raise ZeroDivisionError("what a wrong figure can do to the engine")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(commission, "calculate", spy)
+    return started
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_a_problem_found_beside_the_calculation_still_stops_it(tmp_path, capsys,
+                                                              monkeypatch, fail):
+    """The engine starts while the last checks run; what they find is reported, the
+    engine's result (or its failure on the wrong figure) is dropped, nothing is written."""
+    started = _spy_on_calculate(monkeypatch, fail)
+    data = write(tmp_path / "data", {**GOOD, "payments.csv": OVER_SETTLED})
+    out = tmp_path / "out"
+    code = main(["calculate", "--data", str(data), "--rules", "rules", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert started == ["calculate"]
+    assert code == 2
+    assert "1 problem(s) found; nothing was written:" in err
+    assert "over-settled on 2026-02-01" in err
+    assert "Traceback" not in err and "ZeroDivisionError" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("changes", "words"), [
+    ({"invoices.csv": TWICE}, "duplicate id I1"),
+    ({"disputes.csv": GOOD["disputes.csv"].replace("02-05,", "02-30,")},
+     "'2026-02-30' is not a date"),
+])
+def test_a_problem_the_engine_rests_on_keeps_it_from_starting(tmp_path, capsys, monkeypatch,
+                                                              changes, words):
+    """A duplicated id, a cell that is not a date: the engine never starts, and every
+    problem is reported at once (those of the checks that would have run beside it too)."""
+    started = _spy_on_calculate(monkeypatch)
+    data = write(tmp_path / "data", {**GOOD, **changes, "payments.csv": OVER_SETTLED})
+    out = tmp_path / "out"
+    code = main(["calculate", "--data", str(data), "--rules", "rules", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert (started, code) == ([], 2)
+    assert words in err and "over-settled on 2026-02-01" in err
+    assert not out.exists()
+
+
+def test_the_engine_failing_on_input_without_a_problem_is_not_hidden(tmp_path, monkeypatch):
+    """Only a problem in the input excuses the engine: otherwise its fault is raised."""
+    _spy_on_calculate(monkeypatch, fail=True)
+    data = write(tmp_path / "data", GOOD)
+    with pytest.raises(ZeroDivisionError):
+        main(["calculate", "--data", str(data), "--rules", "rules", "--out",
+              str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
