@@ -387,17 +387,20 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-#: the checks the engine's own indexing rests on: each id once, every reference, plan
-#: and adjustment kind known, a quota wherever a plan measures attainment. Once they
-#: pass, a calculation may start while the others (:data:`BESIDE`) run on a thread:
-#: those find figures that are wrong (shares, dates, reversals, over-settlement, text),
-#: which the engine computes with, not on
+#: the checks the engine rests on: each id once, every reference, plan and adjustment
+#: kind known, a quota wherever a plan measures attainment, and every text of a sane
+#: length without control characters (the engine words ids and reasons into every
+#: line: unchecked, one huge id could grow a million times before it was reported).
+#: Once they pass, a calculation may start while the others (:data:`BESIDE`) run on a
+#: thread: those find figures that are wrong (shares, dates, reversals,
+#: over-settlement), which the engine computes with, never indexes by
 FOUNDATION: tuple[Check, ...] = (
     unique_ids,
     people_references,
     known_plans,
     event_references,
     amounts,
+    text_cells,
     over_time.assignments,
     over_time.quotas,
     over_time.missing_quotas,

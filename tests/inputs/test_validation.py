@@ -294,10 +294,17 @@ TWICE = GOOD["invoices.csv"] + "I1,C2,R2,2026-01-11,2026-02-10,10.00\n"
 
 
 def test_the_checks_split_into_the_foundation_and_those_beside():
-    from commission.inputs.checks import BESIDE, CHECKS, FOUNDATION, settlement, unique_ids
+    from commission.inputs.checks import (
+        BESIDE,
+        CHECKS,
+        FOUNDATION,
+        settlement,
+        text_cells,
+        unique_ids,
+    )
     assert set(FOUNDATION) | set(BESIDE) == set(CHECKS)
     assert not set(FOUNDATION) & set(BESIDE)
-    assert unique_ids in FOUNDATION and settlement in BESIDE
+    assert unique_ids in FOUNDATION and text_cells in FOUNDATION and settlement in BESIDE
 
 
 @pytest.mark.parametrize("changes", [
@@ -355,10 +362,13 @@ def test_a_problem_found_beside_the_calculation_still_stops_it(tmp_path, capsys,
     ({"invoices.csv": TWICE}, "duplicate id I1"),
     ({"disputes.csv": GOOD["disputes.csv"].replace("02-05,", "02-30,")},
      "'2026-02-30' is not a date"),
+    ({"customers.csv": GOOD["customers.csv"].replace("C2,Beta,", "C2,Be\x07ta,")},
+     "control character in 'Be\\x07ta'"),
 ])
 def test_a_problem_the_engine_rests_on_keeps_it_from_starting(tmp_path, capsys, monkeypatch,
                                                               changes, words):
-    """A duplicated id, a cell that is not a date: the engine never starts, and every
+    """A duplicated id, a cell that is not a date, a control character in a name (text
+    the engine would word into lines): the engine never starts, and every
     problem is reported at once (those of the checks that would have run beside it too)."""
     started = _spy_on_calculate(monkeypatch)
     data = write(tmp_path / "data", {**GOOD, **changes, "payments.csv": OVER_SETTLED})
