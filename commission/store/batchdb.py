@@ -25,6 +25,7 @@ from commission.store.bulk import (
     indexes_built_after,
     mark,
     read_frame,
+    statistics_refreshed,
     worth_rebuilding,
     write_frame,
 )
@@ -132,6 +133,7 @@ def write_contents(conn: Connection, batch_id: int, lines: pd.DataFrame,
     write_frame(conn, PAYOUTS, payouts, constants=const)
     write_frame(conn, VOLUMES, volumes(stored), constants=const)
     write_digests(conn, batch_id, stored, events)
+    statistics_refreshed(conn, {LINES: len(stored), EVENTS: len(events)})
     if plans:
         conn.execute(insert(PLANS), [
             {"batch_id": batch_id, "plan_id": pid, "version": v, "sha256": sha}

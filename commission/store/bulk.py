@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -315,6 +315,34 @@ def indexes_built_after(conn: Connection, tables: Sequence[Table], *,
         conn.execute(AddConstraint(pk))
     for ix in indexes:
         conn.execute(CreateIndex(ix))
+
+
+def statistics_refreshed(conn: Connection, written: Mapping[Table, int]) -> None:
+    """On PostgreSQL, ``ANALYZE`` the tables a write grew by at least a tenth.
+
+    The planner chooses joins from each table's counted rows: right after a load or a
+    catch-up run into empty tables it still believes them empty, and the month's run
+    that follows hashed 1.6M paid events to find 37k unpaid ones (1.2 s of its 4.4 s).
+    Autovacuum counts them a minute or more later, by the same tenth; the next command
+    may run seconds after this one. ``written``: rows written per table; from
+    :data:`ANALYZE_ROWS` rows, and a tenth of the rows last counted. In the write's own
+    transaction (its rows counted with it); skipped for a role that does not own the
+    tables (:func:`may_alter`), as autovacuum is not. SQLite plans without counts.
+    """
+    grown = [t for t, rows in written.items() if rows >= ANALYZE_ROWS]
+    if conn.dialect.name != "postgresql" or not grown:
+        return
+    counted = dict(conn.exec_driver_sql(
+        "SELECT t.name, greatest(c.reltuples, 0) FROM unnest(%(names)s::text[]) AS t(name) "
+        "JOIN pg_class c ON c.oid = to_regclass(t.name)",
+        {"names": [t.name for t in grown]}).all())
+    stale = [t for t in grown if written[t] * 10 >= counted.get(t.name, 0)]
+    if stale and may_alter(conn, stale):
+        conn.exec_driver_sql(f"ANALYZE {', '.join(t.name for t in stale)}")
+
+
+#: rows a write must reach before :func:`statistics_refreshed` looks at its table
+ANALYZE_ROWS = 10_000
 
 
 def delete_keys(conn: Connection, table: Table, keys: pd.DataFrame) -> None:

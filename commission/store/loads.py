@@ -22,6 +22,7 @@ from commission.store.bulk import (
     delete_keys,
     foreign_keys_checked_once,
     indexes_built_after,
+    statistics_refreshed,
     worth_rebuilding,
     write_frame,
 )
@@ -86,4 +87,8 @@ def write_load(conn: Connection, source: str, by: str | None, rows: dict[str, Ta
             write_frame(conn, table(name), r.changed, key=KEYS[name], constants=stamp_cols)
         if balances is not None:
             write_balances(conn, balances)
+    grown = {table(n): len(rows[n].new) + len(rows[n].changed) for n in written}
+    if balances is not None:
+        grown[BALANCES] = len(balances.pieces)
+    statistics_refreshed(conn, grown)
     return int(load_id)

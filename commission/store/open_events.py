@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from commission.inputs.tables import Inputs
 from commission.keys import lookup
-from commission.store.bulk import fetch_rows, ids_subquery
+from commission.store.bulk import fetch_rows, ids_subquery, mark
 from commission.store.records import EVENTS, _inputs_of_invoices
 
 #: kinds of locked lines whose rates later events take again (see ``PriorLines``)
@@ -45,22 +45,37 @@ def _first_after(conn: Connection, period: str) -> object:
 def open_events(conn: Connection, base: dict) -> dict[str, np.ndarray]:
     """Ids of the events (by table) that no locked batch paid, given the last locked
     batch ``base``; with ``"_invoices"`` the invoice of each (for
-    :func:`commission.store.bulk.ids_subquery`)."""
+    :func:`commission.store.bulk.ids_subquery`).
+
+    Two reads per table: the candidates (a scan on dates and load ids), then those of
+    them a locked batch paid, by id through the paid events' index. One query joining
+    the two let PostgreSQL hash every paid event of the store to keep 37k candidates
+    (0.55 s of a month's run at a million invoices; the probes take 0.07 s).
+    """
     m = "?" if conn.dialect.name == "sqlite" else "%s"
     after, version = _first_after(conn, base["period"]), int(base["data_version"] or 0)
     out: dict[str, np.ndarray] = {}
-    invoices = []
+    invoices: list[np.ndarray] = []
     for table, (kind, id_col, date_col) in EVENTS.items():
         rows = fetch_rows(conn, (
-            f"SELECT t.{id_col}, t.invoice_id FROM {table} t WHERE (t.{date_col} >= {m} "
-            f"OR t.load_id > {version}) AND NOT EXISTS (SELECT 1 FROM paid_events p "
-            f"WHERE p.event_kind = '{kind}' AND p.event_id = t.{id_col})"), (after,))
-        ids = np.empty(len(rows), dtype=object)
-        ids[:] = [r[0] for r in rows]
-        out[table] = ids
-        invoices += [r[1] for r in rows]
-    out["_invoices"] = np.array(sorted(set(invoices)), dtype=object)
+            f"SELECT {id_col}, invoice_id FROM {table} "
+            f"WHERE {date_col} >= {m} OR load_id > {version}"), (after,))
+        ids, of = _obj([r[0] for r in rows]), _obj([r[1] for r in rows])
+        keep = lookup(ids, _paid_of(conn, kind, ids) if len(ids) else ids) < 0
+        out[table] = ids[keep]
+        invoices.append(of[keep])
+    out["_invoices"] = np.array(sorted(set(np.concatenate(invoices).tolist())), dtype=object)
     return out
+
+
+def _paid_of(conn: Connection, kind: str, ids: np.ndarray) -> np.ndarray:
+    """Those of ``ids`` a locked batch paid as events of ``kind`` (none, unless a paid
+    event was written again: the database refuses that; read all the same)."""
+    sub, params = ids_subquery(conn, ids)
+    rows = fetch_rows(conn, (
+        f"SELECT p.event_id FROM paid_events p WHERE p.event_kind = {mark(conn)} "
+        f"AND p.event_id IN ({sub})"), (kind, *params))
+    return _obj([r[0] for r in rows])
 
 
 def read_open_inputs(conn: Connection, base: dict) -> tuple[Inputs, pd.DataFrame, np.ndarray]:

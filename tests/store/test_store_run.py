@@ -205,3 +205,23 @@ def test_the_manual_lines_locked_batches_paid_are_read_through_their_own_index(s
             assert set(batchdb.paid_manual(conn)["event_id"]) == manual
     finally:
         store.close()
+
+
+def test_open_events_are_the_candidates_no_locked_batch_paid(store_url) -> None:
+    """Every event a candidate (as if each were loaded after the lock): the paid ones
+    are found by id and dropped, leaving what the dates and load ids give."""
+    from commission.store import open_events
+
+    store = _locked_first(store_url)
+    try:
+        with store.read() as conn:
+            base = batchdb.last_locked(conn)
+            narrow = open_events.open_events(conn, base)
+            every = open_events.open_events(conn, {**base, "data_version": 0})
+            paid = batchdb.paid_keys(conn)
+        assert sum(len(v) for k, v in narrow.items() if k != "_invoices") > 0
+        assert len(paid) > 0
+        for table, got in every.items():
+            assert sorted(got) == sorted(narrow[table]), table
+    finally:
+        store.close()
