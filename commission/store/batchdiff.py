@@ -80,8 +80,10 @@ def diff_rows(conn: Connection, b: dict[str, Any]) -> dict[str, Any]:
         ids = moved.loc[moved["event_kind"] == kind, "event_id"].to_numpy(dtype=object)
         sub, params = ids_subquery(conn, ids)
         newer = f"SELECT {id_col} FROM {table} WHERE load_id > {version}"
-        now[table] = read_table(conn, table, None,
-                                f"WHERE load_id > {version} OR {id_col} IN ({sub})", params)
+        # without rows paid elsewhere no OR: PostgreSQL then scans the whole table
+        either = f" OR {id_col} IN ({sub})" if len(ids) else ""
+        now[table] = read_table(conn, table, None, f"WHERE load_id > {version}{either}",
+                                params if len(ids) else ())
         then.append(read_frame(conn, batchdb.EVENTS, _THEN, (  # one list: key lookups
             f"WHERE batch_id = {batch} AND event_kind = '{kind}' AND event_id IN ({newer} "
             f"UNION ALL {sub})"), params))  # (with OR, SQLite reads every event of the batch)
