@@ -355,7 +355,7 @@ def _grouped_lines(mine: pd.DataFrame, inputs: Inputs) -> list[dict[str, Any]]:
                          customer_name=names.reindex(cids).fillna("").to_numpy(dtype=object))
     frame = frame.sort_values(["customer_name", "customer_id", "invoice_id", "event_date",
                                "_kind", "event_id"], kind="stable")
-    info = _invoice_info(inv, frame["invoice_id"].to_numpy(dtype=object))
+    info = _invoice_info(inv, pd.unique(frame["invoice_id"].to_numpy(dtype=object)))
     rows = _line_rows(frame)
     keys = list(zip(frame["customer_id"].tolist(), frame["customer_name"].tolist(),
                     frame["invoice_id"].tolist(), strict=True))
@@ -368,7 +368,7 @@ def _grouped_lines(mine: pd.DataFrame, inputs: Inputs) -> list[dict[str, Any]]:
                               "invoices": [], "gross": 0, "haircut": 0, "amount": 0})
         cust = customers[-1]
         if not cust["invoices"] or cust["invoices"][-1]["invoice_id"] != str(iid):
-            cust["invoices"].append({**info[i], "share": _share_text(int(shares[i])),
+            cust["invoices"].append({**info[str(iid)], "share": _share_text(int(shares[i])),
                                      "lines": [], "gross": 0, "haircut": 0, "amount": 0})
         invoice, line = cust["invoices"][-1], rows[i]
         invoice["lines"].append(line)
@@ -380,18 +380,19 @@ def _grouped_lines(mine: pd.DataFrame, inputs: Inputs) -> list[dict[str, Any]]:
     return customers
 
 
-def _invoice_info(inv: pd.DataFrame, ids: np.ndarray) -> list[dict[str, Any]]:
-    """Each line's invoice: id, dates (ISO, '' when unknown) and amount (None when unknown)."""
+def _invoice_info(inv: pd.DataFrame, ids: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Each of the distinct ``ids``, by id: id, dates (ISO, '' when unknown) and amount
+    (None when unknown). Per invoice, not per line (a line is 4 on average)."""
     known = pd.Index(ids).isin(inv.index)
     at = inv.reindex(ids)
     dates = {c: np.where(known, np.datetime_as_string(
         at[c].to_numpy().astype("datetime64[D]"), unit="D"), "") for c in
         ("invoice_date", "due_date")}
     amounts = at["amount"].to_numpy(dtype=object)
-    return [{"invoice_id": str(iid), "invoice_date": str(dates["invoice_date"][i]),
-             "due_date": str(dates["due_date"][i]),
-             "invoice_amount": int(amounts[i]) if known[i] else None}
-            for i, iid in enumerate(ids)]
+    return {str(iid): {"invoice_id": str(iid), "invoice_date": str(dates["invoice_date"][i]),
+                       "due_date": str(dates["due_date"][i]),
+                       "invoice_amount": int(amounts[i]) if known[i] else None}
+            for i, iid in enumerate(ids)}
 
 
 def _line_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
