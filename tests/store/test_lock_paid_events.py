@@ -119,6 +119,32 @@ def test_an_event_is_paid_once_even_by_a_batch_that_holds_it_again(csvs, store, 
     assert _paid(store) == sorted(paid + _events(store, c)) and verify(store, c).ok
 
 
+#: past the first bound PostgreSQL's check counts each side to (1,024, migration 0022)
+MANY = 1_100
+
+
+@pytest.mark.parametrize("held", [1_050, MANY + 2], ids=["fewer than are paid",
+                                                        "more than are paid"])
+def test_an_event_is_paid_once_when_both_sides_hold_thousands(csvs, store, tmp_path, held):
+    """Both sides past the first bound the check counts to: the counts go on in step
+    and the smaller side is probed; the event paid twice is found either way."""
+    rows = [(f"P{i:04d}", "I1", "2026-01-20", "1.00", None) for i in range(MANY)]
+    data = csvs.small(tmp_path / "data")
+    csvs.write(data, payments=[*rows, ("PFEB", "I1", "2026-02-20", "1.00", None)])
+    batches.load(store, data, RULES)
+    b = batches.run_batch(store, "2026-01", by="ann").batch_id
+    batches.approve(store, b, by="bob")
+    batches.lock(store, b, by="cy")
+    c = batches.run_batch(store, "2026-02", by="ann").batch_id
+    batches.approve(store, c, by="bob")
+    _hold_again(store, c, b, tuple(e for _k, e, _b in _paid(store)[:held]))
+    assert min(_held(store, c), len(_paid(store))) > 1_024
+    assert (_held(store, c) <= len(_paid(store))) == (held < MANY)
+    with pytest.raises(batches.BatchError, match="paid once"):
+        batches.lock(store, c, by="cy")
+    assert batches.show(store, c).status == "approved"
+
+
 def test_a_store_at_0016_upgrades_in_place(csvs, store_url, tmp_path):
     """Paid events kept (copied rows, then the view of the same rows), the seals valid,
     and a draft approved before the upgrade (no kept digests) locks and verifies."""
