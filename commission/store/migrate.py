@@ -15,9 +15,11 @@ exactly one head) goes through alembic as before.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect
@@ -41,6 +43,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
+
+
+def revision_module(filename: str) -> ModuleType:
+    """A migration file of ``versions/`` loaded as a module: a later migration reuses its
+    SQL (to put back what it replaces, or to rewrite it)."""
+    path = MIGRATIONS / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"commission_migration_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def head_revision() -> str:

@@ -32,11 +32,11 @@ Create Date: 2026-12-03
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 from alembic import op
+
+from commission.store.migrate import revision_module
 
 revision = "0021_paid_by_lock"
 down_revision = "0020_batch_volumes"
@@ -66,12 +66,7 @@ LOCKING = "NEW.status = 'locked' AND OLD.status <> 'locked'"
 
 def _previous() -> ModuleType:
     """Migration 0017, whose table, guards and copy a downgrade puts back."""
-    path = Path(__file__).with_name("0017_lock_paid_events.py")
-    spec = importlib.util.spec_from_file_location("commission_migration_0017", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return revision_module("0017_lock_paid_events.py")
 
 
 # --------------------------------------------------------------------------- SQLite

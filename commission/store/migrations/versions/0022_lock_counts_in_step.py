@@ -23,11 +23,11 @@ Create Date: 2026-12-03
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 from alembic import op
+
+from commission.store.migrate import revision_module
 
 revision = "0022_lock_counts_in_step"
 down_revision = "0021_paid_by_lock"
@@ -40,12 +40,12 @@ COUNTED_WHOLE = """  SELECT COUNT(*) INTO mine FROM batch_events WHERE batch_id 
       ON o.batch_id = b.batch_id WHERE b.status = 'locked' LIMIT mine + 1) AS held;
 """
 #: both sides counted up to a bound until one is below it (that one is the smaller);
-#: the paid ones from the locked batches, by their key (``LATERAL ... OFFSET 0``: with a
-#: LIMIT, PostgreSQL otherwise walks every event of the store to find the locked
-#: batch's, 0.6 s for none at a store's first lock);
 #: once the batch's own events are all counted, the paid ones as far as them (0021's
 #: rule). From 1,024, growing eightfold: a month's lock of 42k events counts about 100k
-#: rows where 0021 counted 84k, a catch-up's first lock 2,048 where it counted 2.9M
+#: rows where 0021 counted 84k, a catch-up's first lock 2,048 where it counted 2.9M.
+#: The paid ones are reached from the locked batches, by their key (``LATERAL ...
+#: OFFSET 0``: under a LIMIT PostgreSQL otherwise walks every event of the store to
+#: find the locked batches', 0.6 s for none at a store's first lock)
 COUNTED_IN_STEP = """  bound := 1024;
   LOOP
     SELECT COUNT(*) INTO mine FROM (SELECT 1 FROM batch_events
@@ -72,12 +72,7 @@ NO_JIT = "SET jit = off"
 
 def _before() -> ModuleType:
     """Migration 0021, whose function this one rewrites."""
-    path = Path(__file__).with_name("0021_paid_by_lock.py")
-    spec = importlib.util.spec_from_file_location("commission_migration_0021", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return revision_module("0021_paid_by_lock.py")
 
 
 def _function(body: str, plan: str) -> None:
