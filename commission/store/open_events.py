@@ -27,7 +27,8 @@ from sqlalchemy.engine import Connection
 
 from commission.inputs.tables import Inputs
 from commission.keys import lookup
-from commission.store.bulk import fetch_rows, ids_subquery, mark
+from commission.store import batchdb
+from commission.store.bulk import fetch_rows, ids_subquery
 from commission.store.records import EVENTS, _inputs_of_invoices
 
 #: kinds of locked lines whose rates later events take again (see ``PriorLines``)
@@ -61,21 +62,12 @@ def open_events(conn: Connection, base: dict) -> dict[str, np.ndarray]:
             f"SELECT {id_col}, invoice_id FROM {table} "
             f"WHERE {date_col} >= {m} OR load_id > {version}"), (after,))
         ids, of = _obj([r[0] for r in rows]), _obj([r[1] for r in rows])
-        keep = lookup(ids, _paid_of(conn, kind, ids) if len(ids) else ids) < 0
+        paid = batchdb.paid_among(conn, kind, ids)["event_id"] if len(ids) else ids
+        keep = lookup(ids, paid) < 0  # none, unless a paid event was written again
         out[table] = ids[keep]
         invoices.append(of[keep])
     out["_invoices"] = np.array(sorted(set(np.concatenate(invoices).tolist())), dtype=object)
     return out
-
-
-def _paid_of(conn: Connection, kind: str, ids: np.ndarray) -> np.ndarray:
-    """Those of ``ids`` a locked batch paid as events of ``kind`` (none, unless a paid
-    event was written again: the database refuses that; read all the same)."""
-    sub, params = ids_subquery(conn, ids)
-    rows = fetch_rows(conn, (
-        f"SELECT p.event_id FROM paid_events p WHERE p.event_kind = {mark(conn)} "
-        f"AND p.event_id IN ({sub})"), (kind, *params))
-    return _obj([r[0] for r in rows])
 
 
 def read_open_inputs(conn: Connection, base: dict) -> tuple[Inputs, pd.DataFrame, np.ndarray]:
