@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -26,19 +27,29 @@ def as_arrow(values: pd.Series | np.ndarray | pa.Array) -> pa.Array:
 def lookup(values: pd.Series | np.ndarray | pa.Array,
            keys: pd.Series | np.ndarray | pa.Array) -> np.ndarray:
     """Position in ``keys`` of each of ``values`` (first match), -1 where absent or null."""
-    values = as_arrow(values)
-    if len(values) == 0:
-        return np.zeros(0, dtype=np.int64)
+    return lookup_many([values], keys)[0]
+
+
+def lookup_many(columns: list, keys: pd.Series | np.ndarray | pa.Array) -> list[np.ndarray]:
+    """:func:`lookup` for several columns against the same keys, reading the keys once:
+    numbered ids (:class:`_Numbered`) column by column, any other ids hashed once."""
+    arrays = [as_arrow(c) for c in columns]
+    if sum(len(a) for a in arrays) == 0:
+        return [np.zeros(0, dtype=np.int64) for _ in arrays]
     keys = as_arrow(keys)
-    numbered = _numbered_lookup(values, keys)
+    numbered = _Numbered.of(keys)
     if numbered is not None:
-        return numbered
-    found = pc.index_in(values, value_set=keys)
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return [numbered.find(a) for a in arrays]
+    found = pc.index_in(pa.concat_arrays(arrays), value_set=keys)
+    found = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    bounds = np.cumsum([0, *(len(a) for a in arrays)])
+    return [found[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 #: the most digits a numbered id may have for its number to be read as an int64
 _MAX_DIGITS = 18
+#: rows of ids read at a time when their digits are turned into numbers (in cache)
+_ROWS = 1 << 15
 
 
 def _fixed_width(values: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,66 +74,85 @@ def _fixed_width(values: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _numbers(cells: np.ndarray, prefix: int) -> tuple[np.ndarray, np.ndarray]:
-    """(the digits after ``prefix`` bytes of each row as an int64 number, whether all digits)."""
+    """(the digits after ``prefix`` bytes of each row as an int64 number, whether all digits).
+
+    :data:`_ROWS` rows at a time, so that each digit's pass reads rows still in cache.
+    """
     number = np.zeros(len(cells), dtype=np.int64)
     digits = np.ones(len(cells), dtype=bool)
-    for j in range(prefix, cells.shape[1]):  # over the id's few characters, never rows
-        d = cells[:, j] - np.uint8(ord("0"))  # wraps below '0': not a digit either way
-        digits &= d <= 9
-        number *= 10
-        number += d
+    for a in range(0, len(cells), _ROWS):  # over blocks of rows, then the id's characters
+        block, num, ok = cells[a:a + _ROWS], number[a:a + _ROWS], digits[a:a + _ROWS]
+        for j in range(prefix, cells.shape[1]):
+            d = block[:, j] - np.uint8(ord("0"))  # wraps below '0': not a digit either way
+            ok &= d <= 9
+            num *= 10
+            num += d
     return number, digits
 
 
-def _numbered_lookup(values: pa.Array, keys: pa.Array) -> np.ndarray | None:
-    """:func:`lookup` for numbered ids ('I0000042'), or None when the keys are not such ids.
+@dataclass(frozen=True)
+class _Numbered:
+    """Keys that are numbered ids ('I0000042'), looked up by number, not by hashing.
 
-    When every key has the same length, the same leading letters and then only
-    digits, a value equals a key exactly when it has that length, those letters
-    and digits, and the same number: the lookup is then an array index by number
-    instead of hashing every string (a few times faster on millions of ids).
+    When every key has the same length, the same leading bytes and then only digits,
+    a value equals a key exactly when it has that length, those bytes and digits, and
+    the same number: the lookup is then an array index by number (a few times faster
+    than hashing millions of ids).
     """
-    offsets, _ = text_buffers(keys)
-    if len(keys) == 0 or keys.null_count or pa.types.is_large_string(values.type) != \
-            pa.types.is_large_string(keys.type):
-        return None
-    width = int(offsets[1] - offsets[0])
-    if not (np.diff(offsets) == width).all():
-        return None
-    _, cells = _fixed_width(keys, width)
-    letters = 0  # the leading bytes every key shares (the letters of 'I0000042')
-    while letters < width and (cells[:, letters] == cells[0, letters]).all():
-        letters += 1
-    while letters > 0 and ord("0") <= cells[0, letters - 1] <= ord("9"):
-        letters -= 1  # shared leading digits ('I00000...') are part of the number
-    if letters == width or width - letters > _MAX_DIGITS:
-        return None
-    number, digits = _numbers(cells, letters)
-    if not digits.all():
-        return None
-    low, span = int(number.min()), int(number.max() - number.min()) + 1
-    if span > 4 * len(keys) + 1024:  # sparse numbers: hashing is as good
-        return None
-    first = np.full(span, len(keys), dtype=np.int64)  # the first key with each number
-    np.minimum.at(first, number - low, np.arange(len(keys), dtype=np.int64))
-    first[first == len(keys)] = -1
-    rows, v_cells = _fixed_width(values, width)
-    v_number, ok = _numbers(v_cells, letters)
-    for j in range(letters):
-        ok &= v_cells[:, j] == cells[0, j]
-    v_number -= low
-    ok &= (v_number >= 0) & (v_number < span)
-    found = np.full(len(values), -1, dtype=np.int64)
-    found[rows[ok]] = first[v_number[ok]]
-    return found
+
+    width: int
+    prefix: np.ndarray  # the leading bytes every key shares (the letters of 'I0000042')
+    low: int  # the smallest number
+    first: np.ndarray  # by number - low: the first key with that number, -1 for none
+
+    @classmethod
+    def of(cls, keys: pa.Array) -> _Numbered | None:
+        """The keys by number, or None when they are not such ids (then they are hashed)."""
+        offsets, _ = text_buffers(keys)
+        if len(keys) == 0 or keys.null_count:
+            return None
+        width = int(offsets[1] - offsets[0])
+        if not (np.diff(offsets) == width).all():
+            return None
+        _, cells = _fixed_width(keys, width)
+        letters = 0
+        while letters < width and (cells[:, letters] == cells[0, letters]).all():
+            letters += 1
+        while letters > 0 and ord("0") <= cells[0, letters - 1] <= ord("9"):
+            letters -= 1  # shared leading digits ('I00000...') are part of the number
+        if letters == width or width - letters > _MAX_DIGITS:
+            return None
+        number, digits = _numbers(cells, letters)
+        if not digits.all():
+            return None
+        low, span = int(number.min()), int(number.max() - number.min()) + 1
+        if span > 4 * len(keys) + 1024:  # sparse numbers: hashing is as good
+            return None
+        first = np.full(span, len(keys), dtype=np.int64)
+        np.minimum.at(first, number - low, np.arange(len(keys), dtype=np.int64))
+        first[first == len(keys)] = -1
+        return cls(width, cells[0, :letters].copy(), low, first)
+
+    def find(self, values: pa.Array) -> np.ndarray:
+        """Position of each value among the keys, -1 where absent or null."""
+        rows, cells = _fixed_width(values, self.width)
+        number, ok = _numbers(cells, len(self.prefix))
+        for j, byte in enumerate(self.prefix):
+            ok &= cells[:, j] == byte
+        number -= self.low
+        ok &= (number >= 0) & (number < len(self.first))
+        if len(rows) == len(values) and ok.all():  # every value an id of this kind
+            return self.first[number]
+        found = np.full(len(values), -1, dtype=np.int64)
+        found[rows[ok]] = self.first[number[ok]]
+        return found
 
 
-def lookup_many(columns: list, keys: pd.Series | np.ndarray | pa.Array) -> list[np.ndarray]:
-    """:func:`lookup` for several columns against the same keys, hashing the keys once."""
-    arrays = [as_arrow(c) for c in columns]
-    found = lookup(pa.concat_arrays(arrays) if arrays else pa.array([], pa.string()), keys)
-    bounds = np.cumsum([0, *(len(a) for a in arrays)])
-    return [found[a:b] for a, b in itertools.pairwise(bounds)]
+def _numbered_lookup(values: pa.Array, keys: pa.Array) -> np.ndarray | None:
+    """:func:`lookup` by number (:class:`_Numbered`), or None when the keys are not
+    numbered ids."""
+    numbered = _Numbered.of(keys)
+    return None if numbered is None else numbered.find(values)
 
 
 def take_text(values: pd.Series, positions: np.ndarray) -> pa.Array:

@@ -51,8 +51,33 @@ NOT_PAID = -1  # an event's period meaning "not paid by this computation"
 
 
 def month_index(dates: pd.Series | np.ndarray) -> np.ndarray:
-    """Months since 1970-01 (the engine's period number) of each date."""
-    return np.asarray(dates).astype("datetime64[M]").astype(np.int64)
+    """Months since 1970-01 (the engine's period number) of each date.
+
+    A column of dates spans few distinct days: each day of its span is given its
+    month once (the calendar work), and every date takes its day's; a date cast
+    straight to a month costs that calendar work per date (twice the time on
+    millions of dates). Missing dates (NaT) stay NaT's number either way.
+    """
+    d = np.asarray(dates)
+    if d.dtype.kind != "M" or len(d) < _BY_DAY_FROM:
+        return d.astype("datetime64[M]").astype(np.int64)
+    days = d.astype("datetime64[D]").view(np.int64)
+    missing = np.isnat(d)
+    known = days[~missing] if missing.any() else days
+    if len(known) == 0:
+        return days.copy()  # every date NaT: NaT's number
+    low, high = int(known.min()), int(known.max())
+    if high - low > len(d):  # a span wider than the dates: each cast is as cheap
+        return d.astype("datetime64[M]").astype(np.int64)
+    month_of_day = np.arange(low, high + 1).astype("datetime64[D]").astype(
+        "datetime64[M]").astype(np.int64)
+    months = month_of_day[np.where(missing, low, days) - low]
+    months[missing] = days[missing]  # NaT's number, as the cast gives
+    return months
+
+
+#: the number of dates from which :func:`month_index` works day by day
+_BY_DAY_FROM = 1 << 12
 
 
 def period_label(months: np.ndarray | list[int]) -> np.ndarray:

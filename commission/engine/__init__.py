@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from commission.engine.assemble import RawLines, assemble, word_blocks
+from commission.engine.assemble import RawLines, assemble
 from commission.engine.common import (
     K_COLLECTION,
     K_INVOICE,
@@ -214,9 +214,8 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
     n_reps = len(inputs.reps)
     if carry_in is None:
         carry_in = np.zeros(n_reps, dtype=np.int64)
-    made = build_blocks(inputs, table, rep_plan, periods, prior)
-    # lines are wanted: their words are made on a thread while the payouts are summed
-    words = None if totals_only else word_blocks(made.blocks, made.ledger, made.rates)
+    # lines are wanted: their words are made on a thread while the rest is computed
+    made = build_blocks(inputs, table, rep_plan, periods, prior, word=not totals_only)
     sums = LineTotals.of(made.blocks, n_reps, batch_periods)
     pay = _payouts(sums, made.ledger, made.volumes, batch_periods, carry_in)
     frame = _payouts_frame(pay, inputs, table)
@@ -224,7 +223,7 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
     totals = (sums, as_arrow(inputs.reps["rep_id"]))
     if totals_only:
         return Result(payouts=frame, periods=labels, totals=totals)
-    raw = assemble(made.blocks, made.ledger, made.rates, words)
+    raw = assemble(made.blocks, made.ledger, made.rates, made.words)
     return Result(payouts=frame, periods=labels, raw=(raw, inputs, table), totals=totals)
 
 

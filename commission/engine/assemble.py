@@ -59,7 +59,7 @@ class RawLines:
     ledger: Ledger
     notes: dict[int, str]
     #: each block's words, being worded on a thread since the blocks were built
-    #: (:func:`word_blocks`); None: worded when :meth:`explanations` is called
+    #: (:class:`Wording`); None: worded when :meth:`explanations` is called
     words: Future | None = None
     #: every line's explanation once made: the blocks are then let go
     explained: pa.DictionaryArray | None = None
@@ -122,21 +122,35 @@ def _block_words(blocks: list[LineBlock], ledger: Ledger, rate_num: np.ndarray,
             for b in blocks]
 
 
-def word_blocks(blocks: list[LineBlock], ledger: Ledger, rates: RateRegistry) -> Future:
-    """:func:`_block_words` on a thread, started as soon as the blocks exist.
+class Wording:
+    """The blocks' explanations made on one thread, each batch of blocks as soon as it
+    is built (:meth:`add`), while the next kinds of lines are built, the payouts
+    summed and the lines assembled (Arrow's string kernels release the GIL).
 
-    For a caller that will show the lines (a file, a batch's stored lines): the
-    words are made on the second core while the payouts are summed and the lines
-    assembled (Arrow's string kernels release the GIL). The rates are final once
-    the blocks are built.
+    For a caller that will show the lines (a file, a batch's stored lines). A block's
+    rates exist once it is built (the registry only grows), so the rates as they are
+    then word it; :meth:`done` is every block's words, in the order they were added.
     """
-    from concurrent.futures import ThreadPoolExecutor
 
-    rate_num, rate_den = rates.arrays()
-    pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(_block_words, blocks, ledger, rate_num, rate_den, rates.notes)
-    pool.shutdown(wait=False)
-    return future
+    def __init__(self, ledger: Ledger) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.ledger = ledger
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._parts: list[Future] = []
+
+    def add(self, blocks: list[LineBlock], rates: RateRegistry) -> None:
+        """Word ``blocks`` next, with the rates and notes they point to as they are now."""
+        rate_num, rate_den = rates.arrays()
+        self._parts.append(self._pool.submit(_block_words, blocks, self.ledger, rate_num,
+                                             rate_den, dict(rates.notes)))
+
+    def done(self) -> Future:
+        """Every added block's words, once worded (no block may be added after)."""
+        parts, self._parts = self._parts, []
+        future = self._pool.submit(lambda: [w for part in parts for w in part.result()])
+        self._pool.shutdown(wait=False)
+        return future
 
 
 def _positions(blocks: list[LineBlock], n_reps: int) -> list[np.ndarray]:
@@ -170,7 +184,7 @@ def _scatter(blocks: list[LineBlock], at: list[np.ndarray], n: int) -> dict[str,
 def assemble(blocks: list[LineBlock], ledger: Ledger, rates: RateRegistry,
              words: Future | None = None) -> RawLines:
     """One table of lines from the blocks (the first block is always there, maybe empty);
-    ``words``: the blocks' explanations being worded (:func:`word_blocks`)."""
+    ``words``: the blocks' explanations being worded (:meth:`Wording.done`)."""
     rate_num, rate_den = rates.arrays()
     at = _positions(blocks, ledger.n_reps)
     n = sum(len(b) for b in blocks)

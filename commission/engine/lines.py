@@ -18,11 +18,12 @@ loops are over plans, bracket or step positions, or line kinds only.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
 
-from commission.engine.assemble import RawLines, assemble
+from commission.engine.assemble import RawLines, Wording, assemble
 from commission.engine.attainment import PriorVolume, Volumes
 from commission.engine.block import LineBlock
 from commission.engine.common import K_COLLECTION, K_INVOICE
@@ -51,10 +52,13 @@ class Blocks:
     ledger: Ledger
     rates: RateRegistry
     volumes: Volumes
+    #: the blocks' explanations, being worded on a thread (``word``), else None
+    words: Future | None = None
 
 
 def build_blocks(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
-                 periods: EventPeriods, prior: PriorLines | None = None) -> Blocks:
+                 periods: EventPeriods, prior: PriorLines | None = None,
+                 word: bool = False) -> Blocks:
     """Every commission line for the events that ``periods`` marks as paid, kind by kind.
 
     ``rep_plan`` is the plan code of each row of ``inputs.reps`` (without an
@@ -62,6 +66,8 @@ def build_blocks(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
     adjustments and V₀ take their figures from. The blocks are not gathered into
     one table: totals (:class:`~commission.engine.totals.LineTotals`) sum them as
     they are, and :func:`build_lines` assembles them when lines are wanted.
+    ``word``: the lines will be shown, so their explanations are worded on a thread
+    (:class:`Wording`), the invoice and collection lines while the rest are built.
     """
     prior = prior or PriorLines.empty()
     ledger = Ledger.of(inputs, table, rep_plan)
@@ -72,13 +78,19 @@ def build_blocks(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
                                       ledger))
     invoiced = invoice_lines(ledger, paid.invoices, periods, rates)
     collected = collection_lines(ledger, paid.payments, periods, rates)
+    wording = Wording(ledger) if word else None
+    if wording:
+        wording.add([invoiced, collected], rates)
     reversed_ = reversal_lines(ledger, paid.payments, periods, collected, prior, rates)
     adjusted = adjustment_lines(ledger, paid.adjustments, periods, invoiced, prior, rates)
     reinstated = reinstatement_lines(ledger, paid.adjustments, periods, adjusted, prior, rates)
     team = override_lines(ledger, paid.payments, periods, rates)
     manual = manual_lines(ledger, periods, rates)
-    blocks = [invoiced, collected, *reversed_, *adjusted, *reinstated, *team, *manual]
-    return Blocks(blocks, ledger, rates, volumes)
+    rest = [*reversed_, *adjusted, *reinstated, *team, *manual]
+    if wording:
+        wording.add(rest, rates)
+    return Blocks([invoiced, collected, *rest], ledger, rates, volumes,
+                  wording.done() if wording else None)
 
 
 def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -109,15 +110,19 @@ def lines_table(lines: Mapping[str, object]) -> pa.Table:
 
 
 def write_lines(path: Path, lines: Mapping[str, object]) -> None:
-    """``lines.csv`` at ``path``, made text and written :data:`CHUNK_LINES` at a time."""
+    """``lines.csv`` at ``path``, made text and written :data:`CHUNK_LINES` at a time:
+    the next slice is made text (two columns at a time) while this one is written."""
     text, n = _LineText(lines), _n_lines(lines)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        first = text.table(0, min(n, CHUNK_LINES), pool)
-        with pacsv.CSVWriter(str(path), first.schema, write_options=OPTIONS) as out:
-            out.write_table(first)
-            del first
-            for a in range(CHUNK_LINES, n, CHUNK_LINES):
-                out.write_table(text.table(a, min(n, a + CHUNK_LINES), pool))
+    starts = range(0, max(n, 1), CHUNK_LINES)
+    with ThreadPoolExecutor(max_workers=2) as pool, \
+            ThreadPoolExecutor(max_workers=1) as ahead:
+        slices = (ahead.submit(text.table, a, min(n, a + CHUNK_LINES), pool) for a in starts)
+        coming: Future[pa.Table] | None = next(slices)
+        schema = coming.result().schema
+        with pacsv.CSVWriter(str(path), schema, write_options=OPTIONS) as out:
+            for following in itertools.chain(slices, [None]):  # the next slice submitted
+                out.write_table(coming.result())  # type: ignore[union-attr]
+                coming = following
 
 
 def payouts_table(payouts: pd.DataFrame) -> pa.Table:

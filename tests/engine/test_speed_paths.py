@@ -202,6 +202,41 @@ def test_numbered_ids_are_looked_up_as_hashing_would(seed):
     assert (lookup(sliced, pa.array(keys)) == _hashed(values, keys)).all()
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_several_columns_are_looked_up_as_each_alone(seed, monkeypatch):
+    """Numbered or hashed, each column of a lookup_many is answered as one lookup of it
+    by hashing would (a column of all ids, one mostly null, one of odd cells, none)."""
+    import commission.keys as keys_module
+    rng = np.random.default_rng(seed)
+    keys = [f"P{n:07d}" for n in rng.permutation(5000)[:3000]]
+    full = rng.choice(keys, 2000).tolist()
+    sparse = [k if rng.random() < 0.05 else None for k in rng.choice(keys, 2000)]
+    odd = [*rng.choice(keys, 50).tolist(), "P123", "Q0000001", "P00000x1", "", None]
+    columns = [pa.array(c, pa.string()) for c in (full, sparse, odd, [])]
+    for numbered in (True, False):
+        if not numbered:  # the hashing path for the same keys
+            monkeypatch.setattr(keys_module._Numbered, "of", classmethod(lambda cls, k: None))
+        found = keys_module.lookup_many(columns, pa.array(keys, pa.string()))
+        for column, values in zip(columns, (full, sparse, odd, []), strict=True):
+            assert (found.pop(0) == _hashed(values, keys)).all(), (numbered, len(column))
+
+
+def test_months_by_day_equal_each_date_cast_to_its_month():
+    """month_index's day-by-day path gives each date's month as the cast does: dates
+    in seconds or days, before 1970, missing ones, all missing, a wide span."""
+    from commission.periods import month_index
+    rng = np.random.default_rng(5)
+    for unit in ("s", "D", "ns"):
+        dates = (np.datetime64("1970-01-01", "D") + rng.integers(-400, 5_000, 20_000)
+                 ).astype(f"datetime64[{unit}]")
+        dates[rng.integers(0, len(dates), 30)] = np.datetime64("NaT")
+        missing = np.full(5000, np.datetime64("NaT"), dtype=f"datetime64[{unit}]")
+        wide = np.array(["1970-01-01", "2099-12-31"] * 3000, dtype=f"datetime64[{unit}]")
+        for d in (dates, missing, wide, pd.Series(dates[:9000])):
+            assert (month_index(d) == np.asarray(d).astype("datetime64[M]").astype(np.int64)
+                    ).all(), unit
+
+
 @pytest.mark.parametrize("keys", [["A1", "B2"], ["I01", "I2"], ["I1", None], ["X" + "1" * 19]])
 def test_other_ids_are_hashed(keys):
     from commission.keys import _numbered_lookup
