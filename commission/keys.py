@@ -36,14 +36,21 @@ def lookup_many(columns: list, keys: pd.Series | np.ndarray | pa.Array) -> list[
     arrays = [as_arrow(c) for c in columns]
     if sum(len(a) for a in arrays) == 0:
         return [np.zeros(0, dtype=np.int64) for _ in arrays]
-    keys = as_arrow(keys)
+    key_column, keys = keys, as_arrow(keys)
     numbered = _Numbered.of(keys)
-    if numbered is not None:
-        return [numbered.find(a) for a in arrays]
+    if numbered is not None:  # the keys themselves: each one's first occurrence, known
+        return [numbered.own if _same(c, key_column) else numbered.find(a)
+                for c, a in zip(columns, arrays, strict=True)]
     found = pc.index_in(pa.concat_arrays(arrays), value_set=keys)
     found = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     bounds = np.cumsum([0, *(len(a) for a in arrays)])
     return [found[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def _same(values: object, keys: object) -> bool:
+    """Whether ``values`` are the keys themselves (the same object or column of them)."""
+    return values is keys or (isinstance(values, pd.Series) and isinstance(keys, pd.Series)
+                              and values.array is keys.array)
 
 
 #: the most digits a numbered id may have for its number to be read as an int64
@@ -104,6 +111,7 @@ class _Numbered:
     prefix: np.ndarray  # the leading bytes every key shares (the letters of 'I0000042')
     low: int  # the smallest number
     first: np.ndarray  # by number - low: the first key with that number, -1 for none
+    own: np.ndarray  # each key's own lookup: the first key with its number
 
     @classmethod
     def of(cls, keys: pa.Array) -> _Numbered | None:
@@ -131,7 +139,7 @@ class _Numbered:
         first = np.full(span, len(keys), dtype=np.int64)
         np.minimum.at(first, number - low, np.arange(len(keys), dtype=np.int64))
         first[first == len(keys)] = -1
-        return cls(width, cells[0, :letters].copy(), low, first)
+        return cls(width, cells[0, :letters].copy(), low, first, first[number - low])
 
     def find(self, values: pa.Array) -> np.ndarray:
         """Position of each value among the keys, -1 where absent or null."""

@@ -79,12 +79,13 @@ def summary_table(result: Result, reps: pd.DataFrame) -> str:
     money = ["gross", "haircuts", "clawbacks", "net", "payout"]
     by = p.groupby("rep_id", sort=True)[money].sum()
     last = p.groupby("rep_id", sort=True)[["carry_out", "plan_id"]].last()
-    names = reps.set_index("rep_id")["name"]
+    names = reps.set_index("rep_id")["name"].reindex(by.index).fillna("")
+    figures = zip(*(by[m].to_numpy() for m in money), last["carry_out"].to_numpy(),
+                  strict=True)
     rows = [["rep", "name", "plan", *money, "carry"]]
-    for rep_id, r in by.iterrows():
-        rows.append([rep_id, str(names.get(rep_id, ""))[:22], last.at[rep_id, "plan_id"],
-                     *(format_money(r[m]) for m in money),
-                     format_money(last.at[rep_id, "carry_out"])])
+    rows += [[rep_id, str(name)[:22], plan, *(format_money(int(v)) for v in row)]
+             for rep_id, name, plan, row in zip(by.index, names, last["plan_id"], figures,
+                                                strict=True)]
     tot = by.sum()
     rows.append(["TOTAL", "", "", *(format_money(tot[m]) for m in money),
                  format_money(int(last["carry_out"].sum()))])

@@ -339,6 +339,14 @@ def _quoted(template: str, col: str, keep: int) -> Callable[[pd.DataFrame], list
     return message
 
 
+def _has_control_byte(data: np.ndarray) -> bool:
+    """Whether any byte is below 0x20 or is 0x7F: two reductions without a copy first,
+    and a pass for 0x7F only when some byte is that high (a text that is not ASCII)."""
+    if len(data) == 0:
+        return False
+    return bool(data.min() < 0x20) or (bool(data.max() >= 0x7F) and bool((data == 0x7F).any()))
+
+
 def text_cells(d: CheckData) -> list[Problem]:
     """Ids at most MAX_ID_LENGTH characters, other text at most MAX_TEXT_LENGTH; no NUL or
     other control character in any text."""
@@ -351,7 +359,7 @@ def text_cells(d: CheckData) -> list[Problem]:
             offsets, data = text_buffers(cells) if len(cells) else (np.zeros(1, np.int64),
                                                                       np.zeros(0, np.uint8))
             used = data[int(offsets[0]):int(offsets[-1])]
-            if ((used < 0x20) | (used == 0x7F)).any():  # UTF-8: these bytes are these chars
+            if _has_control_byte(used):  # UTF-8: these bytes are these characters
                 control = pc.fill_null(pc.match_substring_regex(cells, CONTROL_CHARS), False)
                 out.rows(f"{name}.csv", frame, control.to_numpy(zero_copy_only=False), col,
                          None, _quoted("control character in {v}", col, 40),
