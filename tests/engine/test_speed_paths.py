@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from commission.engine import calculate
 from commission.engine.common import PairIndex, factorize_rows
@@ -177,6 +179,44 @@ def test_decimal_cells_parse_exactly(places):
              and abs(Decimal(c).scaleb(places)) < 2**63]
     expected = [int(Decimal(c).scaleb(places)) for c in cells]
     assert [int(v) for v in _fixed_point(pd.Series(cells, dtype="str"), places)] == expected
+
+
+_AMOUNT_BYTES = st.text(alphabet="0123456789-.+e ,", min_size=0, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_AMOUNT_BYTES, st.decimals(
+    min_value=-9_999_999, max_value=9_999_999, places=2, allow_nan=False).map(str)),
+    min_size=1, max_size=30))
+# cells Arrow's decimal cast accepts though the expression does not, and others
+@example(["-.5"])
+@example([".5"])
+@example(["5."])
+@example(["+5"])
+@example(["1e2"])
+@example(["1.200"])
+@example(["1-2"])
+@example(["-"])
+@example([""])
+@example(["1.2.3"])
+@example(["12.5", "-0.07", "3"])
+@example(["12345678901"])
+def test_plain_amounts_are_read_from_bytes_exactly_as_the_expression_reads_them(cells):
+    """The byte checks accept a column exactly when every cell is what ``_AMOUNT_RE``
+    accepts (at most MAX_WHOLE_DIGITS characters), and then give each cell's cents."""
+    import re
+    from decimal import Decimal
+
+    from commission.inputs.reading import _AMOUNT_RE, MAX_WHOLE_DIGITS, _plain_amounts
+    column = pd.Series(cells, dtype="str")
+    plain = all(re.fullmatch(_AMOUNT_RE, c) and len(c) <= MAX_WHOLE_DIGITS for c in cells)
+    got = _plain_amounts(column)
+    assert (got is not None) == plain, cells
+    if plain:
+        assert [int(v) for v in got] == [int(Decimal(c).scaleb(2)) for c in cells]
+    sliced = pd.Series(pa.chunked_array([pa.array(["x", *cells], pa.large_string()).slice(1)]),
+                       dtype=column.dtype)  # cells not at the start of their buffer
+    assert (_plain_amounts(sliced) is not None) == plain
 
 
 def _hashed(values: list, keys: list) -> np.ndarray:
