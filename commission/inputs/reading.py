@@ -104,9 +104,19 @@ def _trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
     Most columns have none; finding that out reads each cell's first and last byte
     (:func:`commission.keys.edge_bytes`) instead of building every cell anew.
     """
-    chunks = [pc.utf8_trim_whitespace(c) if _MAY_TRIM[edge_bytes(c)].any()
-              or _MAY_TRIM[edge_bytes(c, last=True)].any() else c for c in column.chunks]
+    chunks = [pc.utf8_trim_whitespace(c) if _may_need_trimming(c) else c
+              for c in column.chunks]
     return pa.chunked_array(chunks, type=column.type)
+
+
+def _may_need_trimming(cells: pa.Array) -> bool:
+    """Whether a cell starts or ends with a byte of :data:`_MAY_TRIM`; at once False
+    when no byte at all is one (ids, numbers, dates: two reductions over the bytes)."""
+    offsets, data = text_buffers(cells)
+    used = data[int(offsets[0]):int(offsets[-1])]
+    if len(used) == 0 or (used.min() > 0x20 and used.max() < 0x7F):
+        return False
+    return bool(_MAY_TRIM[edge_bytes(cells)].any() or _MAY_TRIM[edge_bytes(cells, last=True)].any())
 
 
 def _fixed_point(text: pd.Series, places: int) -> np.ndarray:
@@ -258,13 +268,25 @@ def _share_cells(text: pd.Series, empty: np.ndarray, report: Callable[..., None]
     return share
 
 
+def _empty_cells(text: pd.Series) -> np.ndarray:
+    """Which cells are empty: read from the cells' lengths where Arrow holds the text
+    (no comparison of every cell), else by comparing."""
+    values = text.array
+    if isinstance(values, pd.arrays.ArrowStringArray) and len(values):
+        chunks = pa.array(values)
+        chunks = chunks.chunks if isinstance(chunks, pa.ChunkedArray) else [chunks]
+        if not any(c.null_count for c in chunks):
+            return np.concatenate([np.diff(text_buffers(c)[0]) == 0 for c in chunks])
+    return (text == "").to_numpy()
+
+
 def _typed(name: str, raw: pd.DataFrame, source: str, out: Collector) -> pd.DataFrame:
     """Cells parsed to their types; every unparseable cell reported."""
     id_col = ID_COLUMN.get(name)
     data: dict[str, object] = {}
     for col in COLUMNS[name]:
         text = raw[col]
-        empty = (text == "").to_numpy()
+        empty = _empty_cells(text)
 
         def report(mask: np.ndarray, template: str, expected: str, by_id: bool = True,
                    col: str = col) -> None:

@@ -148,6 +148,17 @@ def test_formula_cells_are_still_quoted_after_the_edge_check():
     assert list(edge_bytes(pa.array(["", None]))) == []
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="ab1- \t\u00e9\u00a0\x7f", max_size=5), max_size=8))
+def test_a_column_is_trimmed_exactly_when_an_edge_byte_may_be_space(cells):
+    """The shortcut (no byte of the column is a space, control or non-ASCII byte) never
+    changes the answer of the edge bytes."""
+    from commission.inputs.reading import _MAY_TRIM, _may_need_trimming
+    values = pa.array(["pad", *cells], pa.large_string()).slice(1)
+    edges = _MAY_TRIM[edge_bytes(values)].any() or _MAY_TRIM[edge_bytes(values, last=True)].any()
+    assert _may_need_trimming(values) == bool(edges)
+
+
 def test_cells_with_surrounding_space_are_trimmed_and_clean_ones_kept(tmp_path, csvs):
     csvs.small(tmp_path)
     path = tmp_path / "reps.csv"
@@ -217,6 +228,19 @@ def test_plain_amounts_are_read_from_bytes_exactly_as_the_expression_reads_them(
     sliced = pd.Series(pa.chunked_array([pa.array(["x", *cells], pa.large_string()).slice(1)]),
                        dtype=column.dtype)  # cells not at the start of their buffer
     assert (_plain_amounts(sliced) is not None) == plain
+
+
+@pytest.mark.parametrize("cells", [["a", "", "bc", ""], [""], ["x"], ["", "", "y"]])
+def test_empty_cells_from_lengths_equal_the_comparison(cells):
+    """Empty cells found from the Arrow text's offsets (chunks, one of them sliced) are
+    the cells equal to ''; other columns are compared."""
+    from commission.inputs.reading import _empty_cells
+    chunks = pa.chunked_array([pa.array(cells[:1], pa.large_string()),
+                               pa.array(["z", *cells[1:]], pa.large_string()).slice(1)])
+    text = pd.Series(pd.arrays.ArrowStringArray(chunks))
+    expected = np.array([c == "" for c in cells])
+    assert (_empty_cells(text) == expected).all()
+    assert (_empty_cells(pd.Series(cells, dtype=object)) == expected).all()
 
 
 def _hashed(values: list, keys: list) -> np.ndarray:
