@@ -24,6 +24,7 @@ from commission.engine.credited import Ledger
 from commission.engine.explain import block_explanations
 from commission.engine.rates import RateRegistry
 from commission.keys import as_arrow
+from commission.order import stable_order
 from commission.periods import month_index
 
 
@@ -163,9 +164,7 @@ def _positions(blocks: list[LineBlock], n_reps: int) -> list[np.ndarray]:
     rep = np.concatenate([b.rows.rep for b in blocks]).astype(np.int64)
     p_min = int(period.min()) if len(period) else 0
     key = (period - p_min) * max(n_reps, 1) + rep
-    if len(key) and int(key.max()) < 1 << 16:  # numpy sorts 16-bit keys stably by radix
-        key = key.astype(np.uint16)
-    order = np.argsort(key, kind="stable")
+    order = stable_order(key)
     dest = np.empty(len(order), dtype=np.int64)
     dest[order] = np.arange(len(order), dtype=np.int64)
     bounds = np.cumsum([0, *(len(b) for b in blocks)])

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from commission.order import stable_order
 from commission.vocabulary import LINE_KINDS
 
 KINDS = LINE_KINDS
@@ -96,7 +97,7 @@ class PairIndex:
     def __init__(self, a: np.ndarray, b: np.ndarray, width: int):
         self.width = max(int(width), 1)
         key = np.asarray(a, dtype=np.int64) * self.width + np.asarray(b, dtype=np.int64)
-        order = np.argsort(key, kind="stable")
+        order = stable_order(key)
         self.key, self.pos = key[order], order
         self.dense: np.ndarray | None = None
         if len(key) and int(key.max()) - int(key.min()) < max(16 * len(key), 1 << 16):

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from commission.inputs.tables import SHARE_SCALE, Inputs
+from commission.order import stable_order
 from commission.periods import NOT_PAID, day_numbers, last_day
 from commission.plans import PlanHistory, PlanTable, merged_disputes
 
@@ -142,7 +143,7 @@ class _Splits:
         ])
         share = np.concatenate([np.full(len(own), SHARE_SCALE, dtype=np.int64),
                                 sp["share"].to_numpy(dtype=np.int64)])
-        order = np.argsort(inv_pos, kind="stable")
+        order = stable_order(inv_pos)
         self.rep, self.share = rep[order], share[order]
         self.share_code = pd.factorize(self.share)[0].astype(np.int32)
         self.counts = np.bincount(inv_pos[order], minlength=len(inv))

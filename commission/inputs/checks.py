@@ -22,6 +22,7 @@ from commission.inputs.collector import Collector
 from commission.inputs.tables import ADJUSTMENT_KINDS, ID_COLUMN, SHARE_SCALE, Inputs
 from commission.keys import as_arrow, lookup, text_buffers
 from commission.money import format_money
+from commission.order import stable_order
 from commission.plans.language import Plan
 from commission.problems import Problem
 
@@ -314,7 +315,7 @@ def _by_invoice_then_day(pos: np.ndarray, days: np.ndarray) -> np.ndarray:
     span = int(days.max()) - int(days.min()) + 1
     if span * (int(pos.max()) + 1) >= 2 ** 62:
         return np.lexsort((days, pos))
-    return np.argsort(pos.astype(np.int64) * span + (days - days.min()), kind="stable")
+    return stable_order(pos.astype(np.int64) * span + (days - days.min()))
 
 
 #: the longest id accepted (rep, customer, invoice, payment, ... and plan ids): longer is a

@@ -243,6 +243,19 @@ def test_empty_cells_from_lengths_equal_the_comparison(cells):
     assert (_empty_cells(pd.Series(cells, dtype=object)) == expected).all()
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([3, 1 << 16, 1 << 40, 1 << 62]), st.integers(-(1 << 62), 1 << 62),
+       st.integers(0, 3000), st.integers(0, 2**32 - 1))
+def test_stable_order_is_numpys_stable_argsort(span, low, n, seed):
+    """Radix, packed or merged, the order is ``np.argsort(kind="stable")``'s: keys of a
+    small span, a wide one, one with no room for row numbers, negative ones, none."""
+    from commission.order import stable_order
+    rng = np.random.default_rng(seed)
+    low = min(low, (1 << 62) - span)
+    key = low + rng.integers(0, span, n, dtype=np.int64)
+    assert (stable_order(key) == np.argsort(key, kind="stable")).all()
+
+
 def _hashed(values: list, keys: list) -> np.ndarray:
     import pyarrow.compute as pc
     found = pc.index_in(pa.array(values, pa.string()), value_set=pa.array(keys, pa.string()))
