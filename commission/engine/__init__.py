@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from commission.engine.assemble import RawLines, assemble
+from commission.engine.assemble import LineIds, RawLines, assemble
 from commission.engine.common import (
     K_COLLECTION,
     K_INVOICE,
@@ -223,7 +223,7 @@ def compute(inputs: Inputs, plans: Mapping[str, Plan], rep_plan_ids: np.ndarray,
     totals = (sums, as_arrow(inputs.reps["rep_id"]))
     if totals_only:
         return Result(payouts=frame, periods=labels, totals=totals)
-    raw = assemble(made.blocks, made.ledger, made.rates, made.words)
+    raw = assemble(made.blocks, made.ledger, made.rates, made.words, made.ids)
     return Result(payouts=frame, periods=labels, raw=(raw, inputs, table), totals=totals)
 
 
@@ -265,31 +265,25 @@ def _line_arrays(raw: RawLines, inputs: Inputs, table: PlanTable, exact: bool = 
     words = raw.explanations_later()
     c = raw
     kind = c.kind
-    parts = tuple(as_arrow(t[col]) for t, col in (
-        (inputs.invoices, "invoice_id"), (inputs.payments, "payment_id"),
-        (inputs.adjustments, "adjustment_id"), (inputs.reps, "rep_id"),
-        (inputs.commission_adjustments, "commission_adjustment_id")))
-    # every event id in one array: invoices, payments, adjustments, reps (override), manual
-    all_ids = pa.concat_arrays([a.cast(pa.large_string()) for a in parts])
-    starts = np.cumsum([0, *(len(a) for a in parts)])
+    ids = raw.ids.result() if raw.ids is not None else LineIds.of(inputs)
+    starts = ids.starts
     offset = np.select([kind == K_INVOICE, (kind == K_COLLECTION) | (kind == K_REVERSAL),
                         kind == K_OVERRIDE, kind == K_MANUAL],
                        [0, starts[1], starts[3], starts[4]], starts[2])
     ri, used = pd.factorize(np.where(kind == K_MANUAL, -1, c.ri))
     rate_text = ["" if r < 0 else ratio_to_decimal_str(raw.rate_num[r], raw.rate_den[r])
                  for r in used]
-    invoices = pa.concat_arrays([parts[0], pa.array([""], parts[0].type)])  # "" for none
     h_code, h_used = pd.factorize(c.h)
     h_text = ["" if v < 0 else ratio_to_decimal_str(int(v), SCALE) for v in h_used]
     months, month_code = _distinct(c.period)
     ev_months, ev_code = _distinct(c.event_month)
     cols = {
         "period": _coded(period_label(months), month_code),
-        "rep_id": _coded(parts[3], c.rep),
+        "rep_id": _coded(ids.reps, c.rep),
         "plan_id": _coded(table.ids, c.plan),
         "line_kind": _coded(KINDS, kind),
-        "event_id": _coded(all_ids, offset + c.ev_row),
-        "invoice_id": _coded(invoices, np.where(c.inv_pos < 0, len(parts[0]), c.inv_pos)),
+        "event_id": _coded(ids.events, offset + c.ev_row),
+        "invoice_id": _coded(ids.invoices, np.where(c.inv_pos < 0, starts[1], c.inv_pos)),
         "event_date": c.event_day.astype("datetime64[D]"),
         "base_amount": c.base_amount,
         "share": None,

@@ -23,6 +23,7 @@ from commission.engine.block import LineBlock
 from commission.engine.credited import Ledger
 from commission.engine.explain import block_explanations
 from commission.engine.rates import RateRegistry
+from commission.inputs.tables import Inputs
 from commission.keys import as_arrow
 from commission.order import stable_order
 from commission.periods import month_index
@@ -62,6 +63,9 @@ class RawLines:
     #: each block's words, being worded on a thread since the blocks were built
     #: (:class:`Wording`); None: worded when :meth:`explanations` is called
     words: Future | None = None
+    #: the ids the lines' id columns are taken from (:class:`LineIds`), being gathered
+    #: on the words' thread; None: gathered when the columns are made
+    ids: Future | None = None
     #: every line's explanation once made: the blocks are then let go
     explained: pa.DictionaryArray | None = None
     #: one wording at a time (a file and a frame may both ask, each on a thread)
@@ -123,6 +127,32 @@ def _block_words(blocks: list[LineBlock], ledger: Ledger, rate_num: np.ndarray,
             for b in blocks]
 
 
+@dataclass(frozen=True)
+class LineIds:
+    """The text of every id a line may name, in one place per kind of event.
+
+    ``events``: invoice, payment, adjustment, rep (overrides) and manual line ids
+    one after another, ``starts`` where each kind's begin; ``invoices``: the invoice
+    ids then "" (a line with no invoice); ``reps``: the rep ids.
+    """
+
+    events: pa.Array
+    starts: np.ndarray
+    invoices: pa.Array
+    reps: pa.Array
+
+    @classmethod
+    def of(cls, inputs: Inputs) -> LineIds:
+        parts = [as_arrow(t[col]) for t, col in (
+            (inputs.invoices, "invoice_id"), (inputs.payments, "payment_id"),
+            (inputs.adjustments, "adjustment_id"), (inputs.reps, "rep_id"),
+            (inputs.commission_adjustments, "commission_adjustment_id"))]
+        return cls(events=pa.concat_arrays([a.cast(pa.large_string()) for a in parts]),
+                   starts=np.cumsum([0, *(len(a) for a in parts)]),
+                   invoices=pa.concat_arrays([parts[0], pa.array([""], parts[0].type)]),
+                   reps=parts[3])
+
+
 class Wording:
     """The blocks' explanations made on one thread, each batch of blocks as soon as it
     is built (:meth:`add`), while the next kinds of lines are built, the payouts
@@ -139,6 +169,8 @@ class Wording:
         self.ledger = ledger
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._parts: list[Future] = []
+        #: the lines' ids, gathered first, while the first blocks are being built
+        self.ids: Future[LineIds] = self._pool.submit(LineIds.of, ledger.inputs)
 
     def add(self, blocks: list[LineBlock], rates: RateRegistry) -> None:
         """Word ``blocks`` next, with the rates and notes they point to as they are now."""
@@ -183,9 +215,10 @@ def _scatter(blocks: list[LineBlock], at: list[np.ndarray], n: int) -> dict[str,
 
 
 def assemble(blocks: list[LineBlock], ledger: Ledger, rates: RateRegistry,
-             words: Future | None = None) -> RawLines:
+             words: Future | None = None, ids: Future | None = None) -> RawLines:
     """One table of lines from the blocks (the first block is always there, maybe empty);
-    ``words``: the blocks' explanations being worded (:meth:`Wording.done`)."""
+    ``words``: the blocks' explanations being worded (:meth:`Wording.done`), ``ids``
+    the lines' ids being gathered (:attr:`Wording.ids`)."""
     rate_num, rate_den = rates.arrays()
     at = _positions(blocks, ledger.n_reps)
     n = sum(len(b) for b in blocks)
@@ -195,5 +228,5 @@ def assemble(blocks: list[LineBlock], ledger: Ledger, rates: RateRegistry,
         event_month=month_index(cols["event_day"].astype("datetime64[D]")),
         amount=cols["gross"] - cols["haircut"],
         rate_num=rate_num, rate_den=rate_den,
-        blocks=blocks, at=at, ledger=ledger, notes=rates.notes, words=words,
+        blocks=blocks, at=at, ledger=ledger, notes=rates.notes, words=words, ids=ids,
     )

@@ -54,6 +54,8 @@ class Blocks:
     volumes: Volumes
     #: the blocks' explanations, being worded on a thread (``word``), else None
     words: Future | None = None
+    #: the lines' ids, being gathered on that thread (``word``), else None
+    ids: Future | None = None
 
 
 def build_blocks(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
@@ -71,6 +73,7 @@ def build_blocks(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
     """
     prior = prior or PriorLines.empty()
     ledger = Ledger.of(inputs, table, rep_plan)
+    wording = Wording(ledger) if word else None  # the lines' ids gathered meanwhile
     paid = expand_paid(ledger, periods)
     rates, volumes = period_rates(ledger, periods, paid,
                                   PriorVolume.of_lines(
@@ -78,7 +81,6 @@ def build_blocks(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
                                       ledger))
     invoiced = invoice_lines(ledger, paid.invoices, periods, rates)
     collected = collection_lines(ledger, paid.payments, periods, rates)
-    wording = Wording(ledger) if word else None
     if wording:
         wording.add([invoiced, collected], rates)
     reversed_ = reversal_lines(ledger, paid.payments, periods, collected, prior, rates)
@@ -90,7 +92,7 @@ def build_blocks(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
     if wording:
         wording.add(rest, rates)
     return Blocks([invoiced, collected, *rest], ledger, rates, volumes,
-                  wording.done() if wording else None)
+                  wording.done() if wording else None, wording.ids if wording else None)
 
 
 def build_lines(inputs: Inputs, table: PlanTable, rep_plan: np.ndarray,
