@@ -151,15 +151,9 @@ _EVENT_DATES = (("invoices", "invoice_date"), ("payments", "payment_date"),
                 ("adjustments", "adjustment_date"), ("commission_adjustments", "adjustment_date"))
 
 
-def _months(inputs: Inputs, table: str, column: str) -> np.ndarray:
-    """The month of each date of a column, once per Inputs (each plan of a what-if reads it)."""
-    return inputs.derived((table,), f"months {column}", lambda: (
-        month_index(getattr(inputs, table)[column].to_numpy())))
-
-
 def event_months(inputs: Inputs) -> np.ndarray:
     """Months of every dated event (invoices, payments, adjustments, manual lines)."""
-    return np.concatenate([_months(inputs, t, c) for t, c in _EVENT_DATES])
+    return np.concatenate([inputs.months(t, c) for t, c in _EVENT_DATES])
 
 
 def calculate(inputs: Inputs, plans: Mapping[str, Plan], through: str | None = None,
@@ -183,7 +177,7 @@ def calculate(inputs: Inputs, plans: Mapping[str, Plan], through: str | None = N
     first = int(months.min())  # through before the first event: no month to pay
 
     def paid_in(table: str, column: str) -> np.ndarray:
-        m = _months(inputs, table, column)
+        m = inputs.months(table, column)
         return np.where(m <= last, m, NOT_PAID)
 
     periods = EventPeriods(*(paid_in(t, c) for t, c in _EVENT_DATES))

@@ -16,10 +16,10 @@ from commission.inputs.collector import Collector
 from commission.inputs.tables import ADJUSTMENT_KINDS
 from commission.keys import lookup
 from commission.money import format_money
+from commission.order import stable_order
 from commission.periods import (
     QUOTA_FORMS,
     day_numbers,
-    month_index,
     span_form,
     span_label,
     span_start,
@@ -226,21 +226,17 @@ def missing_quotas(d) -> list[Problem]:
     credited = credited.assign(code=code)[(code >= 0) & attain[np.maximum(code, 0)]]
     if credited.empty:
         return []
-    months = pd.DataFrame({
-        "inv": np.concatenate([np.arange(n_inv), d.positions("payments", "invoice_id",
-                                                             "invoices"),
-                               d.positions("adjustments", "invoice_id", "invoices")]),
-        "month": np.concatenate([month_index(inv["invoice_date"]),
-                                 month_index(d.t["payments"]["payment_date"]),
-                                 month_index(d.t["adjustments"]["adjustment_date"])])})
-    ev = credited.merge(months.drop_duplicates(), on="inv")
-    f = form[ev["code"].to_numpy()]
-    ev = ev.assign(form=f, start=span_start(ev["month"].to_numpy(), f))
-    need = ev.drop_duplicates(["rep", "form", "start"])
-    label = span_label(need["start"].to_numpy(), need["form"].to_numpy())
+    ev_inv = np.concatenate([np.arange(n_inv), d.positions("payments", "invoice_id", "invoices"),
+                             d.positions("adjustments", "invoice_id", "invoices")])
+    ev_month = np.concatenate([d.inputs.months(t, c) for t, c in (
+        ("invoices", "invoice_date"), ("payments", "payment_date"),
+        ("adjustments", "adjustment_date"))])
+    rep, code, f, start = _needed_spans(
+        credited["inv"].to_numpy(), credited["rep"].to_numpy(), credited["code"].to_numpy(),
+        ev_inv, ev_month, form, n_inv)
     reps = d.t["reps"]["rep_id"].to_numpy(dtype=object)
-    need = pd.DataFrame({"rep_id": reps[need["rep"].to_numpy()], "quota_period": label,
-                         "plan_id": ids[need["code"].to_numpy()]}
+    need = pd.DataFrame({"rep_id": reps[rep], "quota_period": span_label(start, f),
+                         "plan_id": ids[code]}
                         ).sort_values(["rep_id", "quota_period"], ignore_index=True)
     q = d.t["quotas"]
     have = set(zip(q["rep_id"].astype(object), q["quota_period"].astype(object), strict=True))
@@ -256,3 +252,41 @@ def missing_quotas(d) -> list[Problem]:
 
 __all__ = ["assignments", "manual_lines", "missing_quotas", "quotas",
            "write_off_reversals"]
+
+
+def _needed_spans(inv: np.ndarray, rep: np.ndarray, code: np.ndarray, ev_inv: np.ndarray,
+                  ev_month: np.ndarray, form: np.ndarray, n_inv: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(rep, plan code, quota form, first month) of each quota span in which a credited
+    row (``inv``, ``rep``, ``code``) has an event of its invoice, once per (rep, form,
+    span): the first in the order of the credited rows, then of the events.
+
+    The events are laid out by invoice (a stable sort keeps their order) and each
+    credited row takes its invoice's, instead of joining millions of rows as frames.
+    """
+    known = ev_inv >= 0
+    ev_inv, ev_month = ev_inv[known], ev_month[known]
+    month = ev_month[stable_order(ev_inv)]
+    counts = np.bincount(ev_inv, minlength=n_inv)
+    n = counts[inv]
+    row = np.repeat(np.arange(len(inv)), n)
+    at = np.arange(len(row)) + np.repeat((np.cumsum(counts) - counts)[inv] - (np.cumsum(n) - n), n)
+    f = form[code[row]]
+    start = span_start(month[at], f)
+    first = _first_of_each(rep[row], f, start)
+    return rep[row[first]], code[row[first]], f[first], start[first]
+
+
+def _first_of_each(*columns: np.ndarray) -> np.ndarray:
+    """The row of the first occurrence of each distinct row of integer ``columns``, in
+    row order."""
+    if len(columns[0]) == 0:
+        return np.zeros(0, dtype=np.int64)
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for c in columns:  # over a few columns
+        low, span = int(c.min()), int(c.max()) - int(c.min()) + 1
+        if (int(key.max()) + 1) * span >= 2**62:  # no room: let pandas number them
+            return np.flatnonzero(~pd.DataFrame(dict(enumerate(columns))).duplicated())
+        key = key * span + (c - low)
+    _, first = np.unique(key, return_index=True)
+    return np.sort(first)

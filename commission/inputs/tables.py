@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from commission.vocabulary import INPUT_COLUMNS
@@ -128,6 +129,14 @@ class Inputs:
             if self._cached((t, target), name(t, c)) is None:
                 self._keep((t, target), name(t, c), pos)
         return found_all[0]
+
+    def months(self, table: str, column: str) -> np.ndarray:
+        """The month number of each date of ``table.column``, worked out once for the
+        table (the checks and the engine, and every plan of a what-if, read them)."""
+        from commission.periods import month_index
+
+        return self.derived((table,), f"months {column}", lambda: month_index(
+            getattr(self, table)[column].to_numpy()))
 
     def derived(self, tables: tuple[str, ...], name: str, make: Callable[[], T]) -> T:
         """``make()``, a figure derived from ``tables`` only, computed once for those tables.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from strategies import make_inputs, plan_from_yaml
 
 from commission.inputs import check
@@ -119,3 +120,34 @@ def test_a_plan_draw_above_its_cap_is_refused_with_the_key():
     plan, problems = parse_plan("id: d\nbasis: collected\ntiers: {mode: marginal, measure: "
                                 "attainment, brackets: [{from: 0, rate: 0.04}]}\n", "rules/d.yaml")
     assert plan is None and [p.column for p in problems] == ["tiers.measure"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_needed_quota_spans_are_the_joined_events_first_of_each_span(seed):
+    """The spans a missing-quota check asks for, laid out by invoice, are those of joining
+    the credited rows with their invoices' event months as frames (first of each
+    (rep, form, span) in credited-row then event order, which names its plan);
+    unknown invoices and missing months (NaT) included."""
+    import numpy as np
+    import pandas as pd
+
+    from commission.inputs.over_time import _needed_spans
+    from commission.periods import span_start
+    rng = np.random.default_rng(seed)
+    n_inv, n_rep = 40, 6
+    inv = rng.integers(0, n_inv, 60)
+    rep, code = rng.integers(0, n_rep, 60), rng.integers(0, 3, 60)
+    ev_inv = np.r_[np.arange(n_inv), rng.integers(-1, n_inv, 90)]
+    ev_month = rng.integers(660, 700, len(ev_inv))
+    if seed % 2:
+        ev_month[rng.integers(0, len(ev_month), 3)] = np.iinfo(np.int64).min  # NaT's month
+    form = np.array([0, 1, 2])
+    credited = pd.DataFrame({"inv": inv, "rep": rep, "code": code})
+    months = pd.DataFrame({"inv": ev_inv, "month": ev_month}).drop_duplicates()
+    ev = credited.merge(months, on="inv")
+    f = form[ev["code"].to_numpy()]
+    ev = ev.assign(form=f, start=span_start(ev["month"].to_numpy(), f))
+    want = ev.drop_duplicates(["rep", "form", "start"])
+    got = _needed_spans(inv, rep, code, ev_inv, ev_month, form, n_inv)
+    for column, values in zip(("rep", "code", "form", "start"), got, strict=True):
+        assert values.tolist() == want[column].tolist(), column
