@@ -47,8 +47,9 @@ WHATIF_PLANS = ("collected-40day", "collected-stepped", "invoiced-traditional",
                 "advance-marginal")
 WHATIF = """
 import sys, time
-from commission.allocator import prefer_jemalloc
+from commission.allocator import prefer_jemalloc, small_pages_for_numpy
 prefer_jemalloc()  # as the app does
+small_pages_for_numpy()
 from commission import load_plans
 from commission.inputs.reading import read_inputs
 from commission.reports.compare import compare, data_periods

@@ -76,13 +76,26 @@ def _glibc() -> bool:
 
 
 def small_pages_for_numpy() -> None:
-    """numpy does not ask the kernel for huge pages (``NUMPY_MADVISE_HUGEPAGE=0``, read
-    when numpy is imported), unless the user said otherwise.
+    """numpy does not ask the kernel for huge pages, unless the user said otherwise
+    (``NUMPY_MADVISE_HUGEPAGE``).
 
     numpy advises huge pages for every array of 4 MB or more; each first touch of one
     then zeroes 2 MB at once, and after another process has run the kernel finds them
     slowly: the engine's compute took 1.4-1.6 s with them and 1.1 s without, at a
-    million invoices (README, Benchmark).
+    million invoices, and the app's what-if of four plans 3.6 s against 2.9-3.0 s
+    (README, Benchmark). Before numpy is imported (the command line), by the variable
+    it reads then; after (the app: Streamlit imports numpy first), by numpy's own
+    switch for the arrays made from then on, where this numpy has one.
     """
     if "numpy" not in sys.modules:
         os.environ.setdefault(NUMPY_HUGE_PAGES, "0")
+    elif NUMPY_HUGE_PAGES not in os.environ:
+        import importlib
+
+        try:
+            multiarray = importlib.import_module("numpy._core.multiarray")
+        except ImportError:  # a numpy before 2.0 keeps it elsewhere: its pages stand
+            return
+        switch = getattr(multiarray, "_set_madvise_hugepage", None)
+        if switch is not None:
+            switch(False)

@@ -63,6 +63,15 @@ def test_the_programs_numpy_takes_ordinary_pages_unless_the_user_said_otherwise(
     assert _python(run + HUGE, NUMPY_MADVISE_HUGEPAGE="1") == "True"
 
 
+def test_after_numpy_is_imported_its_pages_are_switched_as_the_app_does():
+    switch = "from commission.allocator import small_pages_for_numpy\n" \
+             "small_pages_for_numpy()\n"
+    assert _python(HUGE + "\n" + switch + HUGE) == "True\nFalse"
+    assert _python(HUGE + "\n" + switch + HUGE, NUMPY_MADVISE_HUGEPAGE="1") == "True\nTrue"
+    app = (Path(__file__).resolve().parents[1] / "app.py").read_text()
+    assert "small_pages_for_numpy()" in app  # the app makes the switch
+
+
 def test_a_pool_the_user_chose_stands():
     code = "import commission.cli.parser as p\np.main = lambda: 0\ntry:\n p.run()\n" \
            "except SystemExit:\n pass\n" + POOL
