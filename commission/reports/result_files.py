@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -113,16 +112,19 @@ def write_lines(path: Path, lines: Mapping[str, object]) -> None:
     """``lines.csv`` at ``path``, made text and written :data:`CHUNK_LINES` at a time:
     the next slice is made text (two columns at a time) while this one is written."""
     text, n = _LineText(lines), _n_lines(lines)
-    starts = range(0, max(n, 1), CHUNK_LINES)
     with ThreadPoolExecutor(max_workers=2) as pool, \
             ThreadPoolExecutor(max_workers=1) as ahead:
-        slices = (ahead.submit(text.table, a, min(n, a + CHUNK_LINES), pool) for a in starts)
-        coming: Future[pa.Table] | None = next(slices)
-        schema = coming.result().schema
-        with pacsv.CSVWriter(str(path), schema, write_options=OPTIONS) as out:
-            for following in itertools.chain(slices, [None]):  # the next slice submitted
-                out.write_table(coming.result())  # type: ignore[union-attr]
+
+        def made_text(a: int) -> Future[pa.Table]:
+            return ahead.submit(text.table, a, min(n, a + CHUNK_LINES), pool)
+
+        coming = made_text(0)
+        with pacsv.CSVWriter(str(path), coming.result().schema, write_options=OPTIONS) as out:
+            for a in range(CHUNK_LINES, n, CHUNK_LINES):
+                following = made_text(a)  # made text while the slice before is written
+                out.write_table(coming.result())
                 coming = following
+            out.write_table(coming.result())
 
 
 def payouts_table(payouts: pd.DataFrame) -> pa.Table:
