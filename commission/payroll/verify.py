@@ -139,10 +139,15 @@ def _differences(conn, batch_id: int, sealed: dict[str, Any], rep_id: str | None
 
 
 def _volumes(conn, batch_id: int) -> list[str]:
-    """The tier volumes kept for later months (0020) must be the sums of the lines."""
+    """The tier volumes kept for later months (0020) must be the sums of the lines, and
+    the counts its summary shows (0023) those of its lines and events."""
+    found = []
     if batchdb.volumes_differ(conn, batch_id):
-        return ["the tier volumes kept for later months differ from the batch's lines"]
-    return []
+        found.append("the tier volumes kept for later months differ from the batch's lines")
+    if batchdb.counts_differ(conn, batch_id):
+        found.append("the counts of lines and events kept for the batch's summary differ "
+                     "from its lines and events")
+    return found
 
 
 def verify(store: Store, batch_id: int, rep_id: str | None = None,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection
 
 from commission.store import draftseal
@@ -30,7 +30,9 @@ from commission.store.bulk import (
     write_frame,
 )
 from commission.store.models import (
+    EVENT_KINDS,
     Batch,
+    BatchCount,
     BatchDigest,
     BatchEvent,
     BatchLine,
@@ -50,7 +52,10 @@ LINES: Table = BatchLine.__table__  # type: ignore[attr-defined]
 PAYOUTS: Table = BatchPayout.__table__  # type: ignore[attr-defined]
 DIGESTS: Table = BatchDigest.__table__  # type: ignore[attr-defined]
 VOLUMES: Table = BatchVolume.__table__  # type: ignore[attr-defined]
+COUNTS: Table = BatchCount.__table__  # type: ignore[attr-defined]
 
+#: what ``batch_counts`` keeps of a batch (0023)
+COUNT_COLUMNS = ["lines", "prior_lines", *(f"{k}s" for k in EVENT_KINDS), "first_event_date"]
 LINE_COLUMNS = RESULT_LINE_COLUMNS  # a batch stores the engine's lines as they are
 LINE_SEALED_COLUMNS = ["line_no", *RESULT_LINE_COLUMNS]  # what a seal covers of a line
 
@@ -116,7 +121,7 @@ def set_status(conn: Connection, batch_id: int, status: str, by: str, at) -> Non
 def clear(conn: Connection, batch_id: int) -> None:
     """Remove a draft's lines, payouts, events, plans, seal digests and volumes (triggers
     refuse it when locked)."""
-    for t in (LINES, PAYOUTS, EVENTS, PLANS, DIGESTS, VOLUMES):
+    for t in (LINES, PAYOUTS, EVENTS, PLANS, DIGESTS, VOLUMES, COUNTS):
         conn.execute(t.delete().where(t.c.batch_id == batch_id))
 
 
@@ -132,6 +137,7 @@ def write_contents(conn: Connection, batch_id: int, lines: pd.DataFrame,
         write_frame(conn, EVENTS, events, constants=const)
     write_frame(conn, PAYOUTS, payouts, constants=const)
     write_frame(conn, VOLUMES, volumes(stored), constants=const)
+    conn.execute(insert(COUNTS).values(batch_id=batch_id, **counts(stored, events)))
     write_digests(conn, batch_id, stored, events)
     statistics_refreshed(conn, {LINES: len(stored), EVENTS: len(events)})
     if plans:
@@ -151,6 +157,37 @@ def volumes(lines: pd.DataFrame) -> pd.DataFrame:
     earning = lines[lines["line_kind"].isin(VOLUME_KINDS)]
     return (earning.groupby(VOLUME_KEY, sort=True)["base_amount"].sum()
             .astype(np.int64).reset_index())
+
+
+def counts(lines: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
+    """What ``batch_counts`` keeps of a batch (its lines as stored, its events)."""
+    kinds = events["event_kind"].to_numpy(dtype=object)
+    dates = events["event_date"].to_numpy(dtype="datetime64[D]")
+    first = pd.Timestamp(dates.min()).date() if len(dates) else None
+    return {"lines": len(lines), "prior_lines": int(lines["prior_period"].notna().sum()),
+            **{f"{k}s": int((kinds == k).sum()) for k in EVENT_KINDS}, "first_event_date": first}
+
+
+#: the counts of a batch, counted in its stored lines and events (``batch verify``)
+_COUNTED = ("SELECT (SELECT COUNT(*) FROM batch_lines WHERE batch_id = {b}), "
+            "(SELECT COUNT(*) FROM batch_lines WHERE batch_id = {b} AND prior_period IS NOT "
+            "NULL), " + ", ".join(
+                f"(SELECT COUNT(*) FROM batch_events WHERE batch_id = {{b}} AND event_kind = "
+                f"'{k}')" for k in EVENT_KINDS)
+            + ", (SELECT MIN(event_date) FROM batch_events WHERE batch_id = {b})")
+
+
+def counts_differ(conn: Connection, batch_id: int) -> bool:
+    """Whether a batch's kept counts (0023) are not those of its stored rows."""
+    kept = conn.execute(select(*(COUNTS.c[c] for c in COUNT_COLUMNS))
+                        .where(COUNTS.c.batch_id == int(batch_id))).first()
+    now = conn.exec_driver_sql(_COUNTED.format(b=int(batch_id))).one()
+    return kept is None or [_plain(v) for v in kept] != [_plain(v) for v in now]
+
+
+def _plain(value: Any) -> Any:
+    """A count as an int, a date as ISO text (SQLite hands MIN(date) back as text)."""
+    return None if value is None else str(value) if not isinstance(value, int) else value
 
 
 def volumes_differ(conn: Connection, batch_id: int) -> int:
@@ -290,19 +327,29 @@ def read_payout_extras(conn: Connection, batch_id: int) -> pd.DataFrame:
 
 
 def first_event_month(conn: Connection, batch_id: int) -> str | None:
-    """'YYYY-MM' of the earliest event a batch pays (None when it pays none)."""
-    value = conn.execute(select(func.min(EVENTS.c.event_date))
-                         .where(EVENTS.c.batch_id == batch_id)).scalar_one_or_none()
+    """'YYYY-MM' of the earliest event a batch pays (None when it pays none), as kept."""
+    value = conn.execute(select(COUNTS.c.first_event_date)
+                         .where(COUNTS.c.batch_id == batch_id)).scalar_one_or_none()
     return None if value is None else str(np.datetime64(pd.Timestamp(value), "M"))
 
 
+#: a batch's manual lines, by the partial index ``ix_batch_lines_manual``
+_MANUAL_LINES = ("SELECT line_no, event_id, amount FROM batch_lines WHERE batch_id = {batch} "
+                 "AND line_kind = 'manual'")
+
+
 def manual_lines(conn: Connection, batch_id: int) -> pd.DataFrame:
-    """event_id (the commission_adjustment_id) and amount of a batch's manual lines."""
-    rows = conn.exec_driver_sql(
-        "SELECT event_id, amount FROM batch_lines WHERE batch_id = "
-        f"{int(batch_id)} AND line_kind = 'manual' ORDER BY line_no").fetchall()
-    return pd.DataFrame({"event_id": np.array([r[0] for r in rows], dtype=object),
-                         "amount": np.array([int(r[1]) for r in rows], dtype=np.int64)})
+    """event_id (the commission_adjustment_id) and amount of a batch's manual lines.
+
+    Found by their partial index and put in line order here: asked to return them in
+    line order, SQLite walks every line of the batch by its key instead (0.24 s at a
+    million invoices, a quarter of a lock).
+    """
+    rows = conn.exec_driver_sql(_MANUAL_LINES.format(batch=int(batch_id))).fetchall()
+    line_no, event_id, amount = (list(c) for c in zip(*rows, strict=True)) if rows else ([],) * 3
+    order = np.argsort(np.array(line_no, dtype=np.int64), kind="stable")
+    return pd.DataFrame({"event_id": np.array(event_id, dtype=object)[order],
+                         "amount": np.array(amount, dtype=np.int64)[order]})
 
 
 def read_events(conn: Connection, batch_id: int) -> pd.DataFrame:
@@ -442,21 +489,13 @@ def carry_out(conn: Connection, batch_id: int) -> dict[str, int]:
 
 
 def totals(conn: Connection, batch_id: int) -> dict[str, int]:
-    """Sums of a batch's payouts, its number of lines and of late (prior-period) lines."""
+    """Sums of a batch's payouts; its numbers of lines, late (prior-period) lines and
+    events of each kind, as kept (``batch_counts``: counting them is seconds at scale)."""
     money = PAYOUT_MONEY_COLUMNS
     row = conn.exec_driver_sql(
         "SELECT COUNT(*), " + ", ".join(f"COALESCE(SUM({c}), 0)" for c in money)
         + f" FROM batch_payouts {_where(batch_id)}").one()
     out = {"reps": int(row[0]), **{c: int(v) for c, v in zip(money, row[1:], strict=True)}}
-    lines = conn.exec_driver_sql(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN prior_period IS NULL THEN 0 ELSE 1 END), 0) "
-        f"FROM batch_lines {_where(batch_id)}").one()
-    out["lines"], out["prior_lines"] = int(lines[0]), int(lines[1])
-    events = conn.exec_driver_sql(
-        f"SELECT event_kind, COUNT(*) FROM batch_events {_where(batch_id)} GROUP BY event_kind"
-    ).fetchall()
-    for kind in ("invoice", "payment", "adjustment"):
-        out[f"{kind}s"] = 0
-    for kind, n in events:
-        out[f"{kind}s"] = int(n)
-    return out
+    kept = conn.execute(select(*(COUNTS.c[c] for c in COUNT_COLUMNS[:-1]))
+                        .where(COUNTS.c.batch_id == int(batch_id))).one()
+    return out | {c: int(v) for c, v in zip(COUNT_COLUMNS, kept, strict=False)}

@@ -454,6 +454,27 @@ class BatchVolume(StoreModel, table=True):
     base_amount: int = Field(sa_column=_money())
 
 
+class BatchCount(StoreModel, table=True):
+    """How much a batch holds (0023), counted when its lines and events are written.
+
+    A batch's summary (``batch show``, and what run, approve and lock print) says how
+    many lines and events it has and its earliest event's month: counting them in the
+    stored rows read 1.9M lines and 2.9M events at a million invoices (0.75 s of a
+    2.2 s lock on SQLite). Replaced by a re-run, read-only once the batch is locked
+    (triggers); ``batch verify`` recounts them.
+    """
+
+    __tablename__ = "batch_counts"
+    batch_id: int = Field(sa_column=Column(Integer, ForeignKey("batches.batch_id"),
+                                           primary_key=True))
+    lines: int = Field(sa_column=Column(BigInteger, nullable=False))
+    prior_lines: int = Field(sa_column=Column(BigInteger, nullable=False))  # for earlier months
+    invoices: int = Field(sa_column=Column(BigInteger, nullable=False))
+    payments: int = Field(sa_column=Column(BigInteger, nullable=False))
+    adjustments: int = Field(sa_column=Column(BigInteger, nullable=False))
+    first_event_date: dt.date | None = Field(default=None, sa_column=_date(nullable=True))
+
+
 class Scenario(StoreModel, table=True):
     """A plan variant saved on Compare plans (0012): management's what-if, apart from payroll.
 

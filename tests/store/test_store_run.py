@@ -225,3 +225,24 @@ def test_open_events_are_the_candidates_no_locked_batch_paid(store_url) -> None:
             assert sorted(got) == sorted(narrow[table]), table
     finally:
         store.close()
+
+
+def test_a_batchs_manual_lines_come_in_line_order_through_their_own_index(store_url):
+    """What a draft's staleness compares: the manual lines of one batch, in line order,
+    found by the partial index (not by walking every line of the batch by its key)."""
+    store = _locked_first(store_url)
+    try:
+        lines = lc.batch_lines(store, 1)  # in line order
+        want = lines[lines["line_kind"] == "manual"]
+        with store.read() as conn:
+            got = batchdb.manual_lines(conn, 1)
+            assert len(want) > 1
+            assert list(got["event_id"]) == list(want["event_id"])
+            assert list(got["amount"]) == [int(a) for a in want["amount"]]
+            assert batchdb.manual_lines(conn, 99).empty
+            if conn.dialect.name == "sqlite":
+                plan = " ".join(r[-1] for r in conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + batchdb._MANUAL_LINES.format(batch=1)).fetchall())
+                assert "ix_batch_lines_manual" in plan, plan
+    finally:
+        store.close()

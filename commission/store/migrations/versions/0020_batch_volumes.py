@@ -51,33 +51,40 @@ def _table() -> None:
     )
 
 
-def _sqlite_guards() -> None:
+def _sqlite_guards(table: str) -> None:
+    refuse = READ_ONLY.replace("batch_volumes", table)
     for event, when in (("insert", LOCKED.format(ref="NEW")),
                         ("update", f"{LOCKED.format(ref='OLD')} OR {LOCKED.format(ref='NEW')}"),
                         ("delete", LOCKED.format(ref="OLD"))):
-        op.execute(f"CREATE TRIGGER batch_volumes_locked_{event} BEFORE {event.upper()} ON "
-                   f"batch_volumes FOR EACH ROW WHEN {when} "
-                   f"BEGIN SELECT RAISE(ABORT, '{READ_ONLY}'); END")
+        op.execute(f"CREATE TRIGGER {table}_locked_{event} BEFORE {event.upper()} ON "
+                   f"{table} FOR EACH ROW WHEN {when} "
+                   f"BEGIN SELECT RAISE(ABORT, '{refuse}'); END")
 
 
-def _pg_guards() -> None:
+def _pg_guards(table: str) -> None:
     for event, refs in (("INSERT", "NEW TABLE AS new_rows"),
                         ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
                         ("DELETE", "OLD TABLE AS old_rows")):
-        op.execute(f"CREATE TRIGGER batch_volumes_guard_{event.lower()} AFTER {event} ON "
-                   f"batch_volumes REFERENCING {refs} FOR EACH STATEMENT "
+        op.execute(f"CREATE TRIGGER {table}_guard_{event.lower()} AFTER {event} ON "
+                   f"{table} REFERENCING {refs} FOR EACH STATEMENT "
                    "EXECUTE FUNCTION commission_guard_batch_rows()")
-    op.execute("CREATE TRIGGER batch_volumes_guard_truncate BEFORE TRUNCATE ON batch_volumes "
+    op.execute(f"CREATE TRIGGER {table}_guard_truncate BEFORE TRUNCATE ON {table} "
                "FOR EACH STATEMENT EXECUTE FUNCTION commission_guard_truncate()")
+
+
+def guard(table: str) -> None:
+    """Arm a batch table's guards: its rows read-only once their batch is locked (a later
+    migration's table, too: 0023)."""
+    if op.get_bind().dialect.name == "postgresql":
+        _pg_guards(table)
+    else:
+        _sqlite_guards(table)
 
 
 def upgrade() -> None:
     _table()
     op.execute(FILL)  # before the guards: locked batches' sums are written once, here
-    if op.get_bind().dialect.name == "postgresql":
-        _pg_guards()
-    else:
-        _sqlite_guards()
+    guard("batch_volumes")
 
 
 def downgrade() -> None:
