@@ -26,7 +26,7 @@ from commission.store import migrate, open_store, seal
 RULES = Path(__file__).resolve().parents[2] / "rules"
 ROOT = "root@example.com"
 GUARDED = ("batch_lines", "batch_payouts", "plans", "batch_seals", "batches",
-           "batch_events", "batch_plans", "batch_seal_reps", "batch_volumes")
+           "batch_events", "batch_plans", "batch_seal_reps", "batch_volumes", "batch_counts")
 
 
 def _draft(store_url, csvs, tmp_path, capsys, monkeypatch) -> int:
@@ -97,16 +97,21 @@ TAMPERING = {
         ["UPDATE batch_volumes SET base_amount = base_amount + 100000000 "
          "WHERE batch_id = {b} AND rep_id = 'R2'"],
         ["the tier volumes kept for later months differ from the batch's lines"]),
+    "a kept count lowered (what the summary says it paid)": (
+        ["UPDATE batch_counts SET payments = payments - 1 WHERE batch_id = {b}"],
+        ["the counts of lines and events kept for the batch's summary differ"]),
 }
 
 #: tampering no statement shows: a statement checks its rep's lines and payout, the plan
 #: texts and the seal itself, not the batch's paid events (verify does)
 NOT_ON_STATEMENTS = {"a paid event added (a later payment silently unpaid)",
-                     "a kept tier volume raised (later months' tiers)"}
+                     "a kept tier volume raised (later months' tiers)",
+                     "a kept count lowered (what the summary says it paid)"}
 #: tampering that leaves the payroll file as locked: the export checks every payout, the
 #: plan texts and the seal itself; the lines and paid events are verify's (docs/security.md)
 NOT_ON_EXPORTS = {"a paid event added (a later payment silently unpaid)", "a line deleted",
-                  "a kept tier volume raised (later months' tiers)"}
+                  "a kept tier volume raised (later months' tiers)",
+                  "a kept count lowered (what the summary says it paid)"}
 
 
 @pytest.mark.parametrize("case", list(TAMPERING))
