@@ -30,8 +30,14 @@ from measure import OURS, ROOT, Run, env_with_checkout, measure
 
 USERS = (("root", "admin", "finance"), ("ana", "finance"), ("bob", "approver"))
 STEPS = ("load", "batch run", "batch lock", "batch diff", "batch export",
-         "statement (HTML, one rep)", "aging", "a later load (one rep renamed)",
-         "next month's batch run", "next month's batch lock")
+         "statement (HTML, one rep)", "statement's start and imports alone", "aging",
+         "a later load (one rep renamed)", "next month's batch run",
+         "next month's batch lock")
+#: what ``commission statement`` imports before it reads a row (the interpreter's start
+#: and the modules), timed alone: the floor under the statement's time
+STATEMENT_IMPORTS = [OURS[0], "-c", "import commission.cli.parser, commission.store, "
+                     "commission.payroll.lifecycle, commission.access.changes, "
+                     "commission.reports.statement, jinja2"]
 
 
 def months_of(data: Path) -> tuple[str, str]:
@@ -140,6 +146,7 @@ def one_pass(data: Path, db: str, out: Path) -> dict[str, Run]:
     t["statement (HTML, one rep)"] = measure(
         [*OURS, "statement", "--batch", "1", "--rep", first_rep(data), "--out",
          str(out / "statement.html")], env)
+    t["statement's start and imports alone"] = measure(STATEMENT_IMPORTS, env)
     t["aging"] = measure([*OURS, "aging", "--as-of", f"{period}-28"], env)
     # a load into a store that has history: it reads the store (and every paid event)
     t["a later load (one rep renamed)"] = measure(

@@ -8,7 +8,11 @@ missing amounts, invoices with one line and several, and customers named by id.
 
 from __future__ import annotations
 
-from commission.reports.statement import _environment, lines_html
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import escape
+
+from commission.reports.statement import _environment, _escaped, lines_html
 
 #: the template's former loop over customers, invoices and lines (statement.html)
 FORMER_LOOP = """{% macro amount(cents) -%}
@@ -64,8 +68,7 @@ def _line(i: int, **over) -> dict:
 def _invoice(iid: str, lines: list[dict], **over) -> dict:
     inv = {"invoice_id": iid, "invoice_date": "2026-09-01", "due_date": "2026-10-01",
            "invoice_amount": 123456789, "share": "", "lines": lines,
-           "gross": sum(x["gross"] for x in lines), "haircut": sum(x["haircut"] for x in lines),
-           "amount": sum(x["amount"] for x in lines)}
+           **{k: sum(x[k] or 0 for x in lines) for k in ("gross", "haircut", "amount")}}
     return {**inv, **over}
 
 
@@ -91,6 +94,28 @@ def test_lines_html_writes_the_bytes_the_jinja_loop_wrote():
     former = env.from_string(FORMER_LOOP).render(s={"customers": CUSTOMERS})
     assert str(lines_html(CUSTOMERS)) == former
     assert "&lt;Sons&gt; &#34;Ltd&#34; &#39;x&#39;" in former  # the case is awkward enough
+
+
+#: what makes the column-at-a-time path step aside: a NUL inside a value (the column is
+#: then escaped value by value), an unknown amount (an empty cell), and amounts with
+#: several thousands separators on both sides of zero
+ODD = [_customer("C9", "Odd\x00Co", [
+    _invoice("I9", [_line(1, explanation="a\x00<b>", haircut=None),
+                    _line(2, gross=-123456789012, amount=-123456789012, haircut=0,
+                          prior_period="2026-\x0007"),
+                    _line(3, gross=99999999, amount=100000, haircut=-99899999)]),
+])]
+
+
+def test_lines_html_writes_the_loops_bytes_for_odd_values_too():
+    former = _environment().from_string(FORMER_LOOP).render(s={"customers": ODD})
+    assert str(lines_html(ODD)) == former
+    assert "-1,234,567,890.12" in former and '<td class="num"></td>' in former
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("ab<>&'\"\x00 é"), max_size=6), max_size=8))
+def test_a_column_escaped_at_once_is_each_value_escaped(values):
+    assert _escaped(values) == [str(escape(v)) for v in values]
 
 
 def test_the_template_writes_the_customers_rows_where_the_loop_stood():
