@@ -358,6 +358,51 @@ def test_a_bulk_load_still_checks_every_reference(csvs, store, tmp_path, monkeyp
                           "1, recorded_at, load_id FROM payments WHERE payment_id = 'P1'"))
 
 
+def test_a_load_that_rebuilds_indexes_but_keeps_its_keys_writes(csvs, store, tmp_path,
+                                                                 monkeypatch):
+    """More rows than a table held but fewer than BULK_ROWS in all: its indexes are built
+    after the write with its keys kept, whose checks wait for the commit. PostgreSQL
+    refused to build an index with checks pending, and the load failed; they now run
+    first. Then a load of one more payment writes it as usual."""
+    import commission.store.bulk as bulk_mod
+
+    monkeypatch.setattr(bulk_mod, "BULK_INDEX_ROWS", 1)  # every table's indexes rebuilt
+    summary = batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    assert summary.tables["payments"]["inserted"] > 0
+    assert schema_diffs(store) == []
+    more = csvs.write(tmp_path / "more", payments=[("P9", "I2", "2026-03-01", "1.00", None)])
+    assert batches.load(store, more).tables["payments"]["inserted"] == 1
+
+
+def test_a_bulk_batch_write_still_checks_every_reference(csvs, store, tmp_path, monkeypatch):
+    """A store's first catch-up writes its lines and events with their references to
+    ``batches`` checked once (PostgreSQL: keys dropped, added back); the keys are there
+    after it, and a line or event of no batch is still refused."""
+    import commission.store.bulk as bulk_mod
+
+    monkeypatch.setattr(bulk_mod, "BULK_INDEX_ROWS", 1)  # every write is "at scale"
+    checked: list[list[str]] = []
+    real = batchdb.foreign_keys_checked_once
+
+    def spy(conn, tables):
+        checked.append(sorted(t.name for t in tables))
+        return real(conn, tables)
+
+    monkeypatch.setattr(batchdb, "foreign_keys_checked_once", spy)
+    batches.load(store, csvs.small(tmp_path / "data"), RULES)
+    b = batches.run_batch(store, "2026-01", by="ann").batch_id
+    assert checked == [["batch_events", "batch_lines"]]
+    assert schema_diffs(store) == [] and len(batches.batch_lines(store, b)) > 0
+    for sql in (f"INSERT INTO batch_lines SELECT {b + 7}, line_no, period, rep_id, plan_id, "
+                "line_kind, event_id, invoice_id, event_date, base_amount, share, rate, rate_num, "
+                "rate_den, days_late, haircut_num, haircut_pct, gross, haircut, amount, "
+                f"prior_period, explanation FROM batch_lines WHERE batch_id = {b}",
+                f"INSERT INTO batch_events SELECT {b + 7}, event_kind, event_id, event_date, "
+                f"amount, row_hash FROM batch_events WHERE batch_id = {b}"):
+        with pytest.raises(DBAPIError), store.write() as conn:
+            conn.execute(text(sql))
+
+
 def test_a_load_that_another_load_overtakes_is_merged_again(csvs, store, store_url, tmp_path,
                                                              monkeypatch):
     batches.load(store, csvs.small(tmp_path / "data"), RULES)
