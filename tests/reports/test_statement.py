@@ -14,6 +14,7 @@ from commission.engine import calculate
 from commission.reports.statement import (
     render_statement_html,
     render_statement_pdf,
+    shared_frames,
     statement_data,
 )
 
@@ -219,3 +220,21 @@ def test_a_rep_without_lines_gets_a_statement_of_zeros(result):
                           pd.Timestamp("2026-03-31"))
     assert data["customers"] == [] and data["totals"]["payout"] == 0
     assert "No commission lines in March 2026." in render_statement_html(data)
+
+
+def test_shared_frames_give_every_rep_and_month_the_statement_made_alone(result):
+    """A batch's statements look up each rep's lines, invoices and customers in frames
+    made once (``shared_frames``): each is the statement made alone. Given lines other
+    than those the frames were made of, the rep's lines are found in those lines."""
+    inputs = ledger()
+    shared = shared_frames(result.lines, inputs, PLANS, "2026-03-31")
+    assert set(shared.rep_rows) == set(result.lines["rep_id"])
+    copied = result.lines.copy()
+    for period in ("2026-02", "2026-03"):
+        for rep in sorted(set(result.payouts.loc[result.payouts["period"] == period, "rep_id"])):
+            alone = statement_data(rep, period, result.lines, result.payouts, inputs, PLANS,
+                                   "2026-03-31", batch_id=42)
+            assert statement_data(rep, period, result.lines, result.payouts, inputs, PLANS,
+                                  shared, batch_id=42) == alone, (rep, period)
+            assert statement_data(rep, period, copied, result.payouts, inputs, PLANS, shared,
+                                  batch_id=42) == alone, (rep, period)
