@@ -183,6 +183,7 @@ class SharedFrames:
     lines: pd.DataFrame | None = None  # the lines ``rep_rows`` are positions in
     rep_rows: Mapping[str, np.ndarray] = field(default_factory=dict)  # rep -> its rows
     invoices: pd.DataFrame | None = None  # inputs.invoices by invoice_id
+    invoice_rows: Mapping[str, int] = field(default_factory=dict)  # id -> row in invoices
     customer_names: pd.Series | None = None  # name by customer_id
 
 
@@ -192,9 +193,11 @@ def shared_frames(lines: pd.DataFrame, inputs: Inputs, plans: Mapping[str, Plan]
     and the invoices and customers by id, for :func:`statement_data`."""
     day = as_day(as_of)
     rows = lines.groupby("rep_id", sort=False).indices if len(lines) else {}
+    ids = inputs.invoices["invoice_id"].tolist()
     return SharedFrames(day, open_invoices(inputs, plans, None, as_of, lines=lines),
                         aging(inputs, as_of), lines, {str(r): p for r, p in rows.items()},
-                        inputs.invoices.set_index("invoice_id"), _customer_names(inputs))
+                        inputs.invoices.set_index("invoice_id"),
+                        dict(zip(ids, range(len(ids)), strict=True)), _customer_names(inputs))
 
 
 def _customer_names(inputs: Inputs) -> pd.Series:
@@ -404,11 +407,13 @@ def _grouped_lines(mine: pd.DataFrame, inputs: Inputs, shared: SharedFrames | No
 
 def _invoices_of(ids: np.ndarray, inputs: Inputs, shared: SharedFrames | None) -> pd.DataFrame:
     """The invoices of ``ids`` by invoice_id, in the order of ``inputs.invoices``; looked up
-    in ``shared``'s invoices by id when it has them (not a scan of all of them)."""
+    in ``shared``'s invoices by id when it has them (not a scan of all of them; pandas'
+    lookup in a million ids took 10 ms a statement, a dict's 1 ms)."""
     if shared is None or shared.invoices is None:
         invs = inputs.invoices
         return invs[invs["invoice_id"].isin(ids)].set_index("invoice_id")
-    at = shared.invoices.index.get_indexer(ids)
+    rows = shared.invoice_rows
+    at = np.array([rows.get(i, -1) for i in ids.tolist()], dtype=np.intp)
     return shared.invoices.iloc[np.sort(at[at >= 0])]
 
 
@@ -422,7 +427,7 @@ def _names(inputs: Inputs, shared: SharedFrames | None) -> pd.Series:
 def _invoice_info(inv: pd.DataFrame, ids: np.ndarray) -> dict[str, dict[str, Any]]:
     """Each of the distinct ``ids``, by id: id, dates (ISO, '' when unknown) and amount
     (None when unknown). Per invoice, not per line (a line is 4 on average)."""
-    known = pd.Index(ids).isin(inv.index)
+    known = inv.index.get_indexer(ids) >= 0  # (Index.isin compares text row by row)
     at = inv.reindex(ids)
     dates = {c: np.where(known, np.datetime_as_string(
         at[c].to_numpy().astype("datetime64[D]"), unit="D"), "") for c in
