@@ -15,6 +15,8 @@ import pandas as pd
 import psycopg
 import pytest
 from backends import pg_url_or_skip
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -188,3 +190,13 @@ def test_numbers_in_a_text_column_are_stored_as_their_exact_text(store):
         assert [None if pd.isna(v) else v for v in got["segment"]] == [
             "12345678901234567890123456789", "C-1", "7", None]
         raise _RolledBack
+
+
+@given(st.lists(st.one_of(st.integers(-2**63, 2**63 - 1), st.integers(-10**40, 10**40)),
+                max_size=12))
+def test_exact_ints_read_back_every_rate_part_as_python_int(values):
+    """A rate's numerator and denominator are stored as text (they may pass 64 bits):
+    read back by Arrow when all fit in 64 bits, else one by one; the same ints."""
+    got = batchdb.exact_ints(pd.Series([str(v) for v in values], dtype="str"))
+    assert got.dtype == object and list(got) == values
+    assert all(type(v) is int for v in got)
