@@ -11,19 +11,16 @@ it holds.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from store.test_batch_volumes import _two_batches  # 2025-06 locked, 2025-07 a draft
 
-from commission.payroll import approve, load, lock, run_batch, show
+from commission.payroll import run_batch, show
 from commission.payroll.verify import verify
 from commission.store import batchdb, open_store
 from commission.store.migrate import alembic_config, current_revision, head_revision
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _counted(store, batch_id: int) -> dict[str, object]:
@@ -49,16 +46,6 @@ def _kept(store, batch_id: int) -> dict[str, object]:
                                 f"batch_counts WHERE batch_id = {batch_id}")).one()
     return {c: (str(v) if c == "first_event_date" else int(v))
             for c, v in zip(batchdb.COUNT_COLUMNS, row, strict=True)}
-
-
-def _two_batches(url: str):
-    """The sample data: 2025-06 (a catch-up) locked, 2025-07 a draft."""
-    store = open_store(url)
-    load(store, ROOT / "sample_data", ROOT / "rules")
-    first = run_batch(store, "2025-06", by="ann", catch_up=True).batch_id
-    approve(store, first, by="bob", acknowledge_open_inquiries=True)
-    lock(store, first, by="ann")
-    return store, first, run_batch(store, "2025-07", by="ann").batch_id
 
 
 def test_each_run_keeps_the_counts_of_its_own_rows_and_the_summary_shows_them(store_url):
