@@ -513,6 +513,7 @@ def totals(conn: Connection, batch_id: int) -> dict[str, int]:
         "SELECT COUNT(*), " + ", ".join(f"COALESCE(SUM({c}), 0)" for c in money)
         + f" FROM batch_payouts {_where(batch_id)}").one()
     out = {"reps": int(row[0]), **{c: int(v) for c, v in zip(money, row[1:], strict=True)}}
-    kept = conn.execute(select(*(COUNTS.c[c] for c in COUNT_COLUMNS[:-1]))
+    numbers = COUNT_COLUMNS[:-1]  # all but the first event's date
+    kept = conn.execute(select(*(COUNTS.c[c] for c in numbers))
                         .where(COUNTS.c.batch_id == int(batch_id))).one()
-    return out | {c: int(v) for c, v in zip(COUNT_COLUMNS, kept, strict=False)}
+    return out | {c: int(v) for c, v in zip(numbers, kept, strict=True)}
