@@ -29,7 +29,7 @@ import pandas as pd
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
-from commission.store.bulk import fetch_rows, mark, read_frame, write_frame
+from commission.store.bulk import fetch_rows, mark, read_frame, text_array, write_frame
 from commission.store.models import Adjustment, Invoice, OpenBalance, Payment
 
 BALANCES: Table = OpenBalance.__table__  # type: ignore[attr-defined]
@@ -135,8 +135,8 @@ def write_balances(conn: Connection, change: Rebalance) -> None:
     elif len(change.invoices):
         ids = [str(v) for v in change.invoices.tolist()]
         if conn.dialect.name == "postgresql":  # one statement, the ids as one array
-            conn.exec_driver_sql(f"DELETE FROM {BALANCES.name} WHERE invoice_id = ANY(%s)",
-                                 (ids,))
+            conn.exec_driver_sql(f"DELETE FROM {BALANCES.name} WHERE invoice_id = "
+                                 "ANY(CAST(%s AS text[]))", (text_array(ids),))
         else:  # in-process: one prepared statement run per id through the primary key
             cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:

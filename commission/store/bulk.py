@@ -497,7 +497,21 @@ def ids_subquery(conn: Connection, ids: Sequence[str]) -> tuple[str, tuple]:
     ``x IN (<it>)`` reads a few rows of a large table by an index, ids bound, never spliced."""
     if conn.dialect.name == "sqlite":
         return "SELECT value FROM json_each(?)", (json.dumps([str(i) for i in ids]),)
-    return "SELECT unnest(CAST(%s AS text[]))", ([str(i) for i in ids],)
+    return "SELECT unnest(CAST(%s AS text[]))", (text_array(ids),)
+
+
+def text_array(ids: Sequence[str]) -> str:
+    """``ids`` as one PostgreSQL array literal of text (``{"a","b"}``), for ``CAST(%s AS
+    text[])``: one string for the driver to send. Passed as a Python list, psycopg turns
+    each id into an array element in Python: about 20 ms per query of a month's 33k
+    invoices, and a month's run sends such a list about ten times. Every element is
+    quoted, a backslash or double quote in it escaped, so no id reads as NULL, splits in
+    two or ends the array."""
+    values = [str(i) for i in ids]
+    body = '","'.join(values)
+    if '"' in body or "\\" in body:
+        body = '","'.join(v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return '{"' + body + '"}' if values else "{}"
 
 
 def mark(conn: Connection) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from commission.store import batchdb, metadata, open_store
-from commission.store.bulk import read_frame, write_frame
+from commission.store.bulk import ids_subquery, read_frame, text_array, write_frame
 
 CUSTOMERS = metadata.tables["customers"]
 DISPUTES = metadata.tables["disputes"]
@@ -200,3 +201,31 @@ def test_exact_ints_read_back_every_rate_part_as_python_int(values):
     got = batchdb.exact_ints(pd.Series([str(v) for v in values], dtype="str"))
     assert got.dtype == object and list(got) == values
     assert all(type(v) is int for v in got)
+
+
+ODD_IDS = [*HOSTILE, "{a,b}", "a}", "{", "back\\slash\\", 'both \\" and "\\', "x" * 300]
+
+
+def test_ids_handed_to_a_query_come_back_as_they_are(store):
+    """``ids_subquery`` gives the database the ids as one parameter (JSON on SQLite, one
+    array literal on PostgreSQL): every id, whatever it holds, is one row of it, and one
+    that reads like NULL, a quote or a brace is still that text."""
+    for ids in (ODD_IDS, [], ["only"], ["a"] * 3):
+        with store.read() as conn:
+            sub, params = ids_subquery(conn, ids)
+            got = [r[0] for r in conn.exec_driver_sql(sub, params).all()]
+        assert sorted(got) == sorted(ids)
+
+
+@lru_cache(maxsize=1)
+def _pg() -> psycopg.Connection:
+    return psycopg.connect(make_url(pg_url_or_skip()).set(drivername="postgresql")
+                           .render_as_string(hide_password=False), autocommit=True)
+
+
+@given(st.lists(st.text(st.characters(blacklist_characters="\x00"), max_size=8), max_size=8))
+def test_a_text_array_is_read_by_postgresql_as_the_same_list(ids):
+    """Any text (PostgreSQL holds no NUL) survives ``text_array``: same values, order and
+    count, none read as NULL."""
+    got = _pg().execute("SELECT CAST(%s AS text[])", (text_array(ids),)).fetchone()
+    assert got is not None and got[0] == ids
